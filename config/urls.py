@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.views import LogoutView
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from households import apis as household_apis
+from households import views as household_views
+
+api_v1 = [
+    path("auth/token/", household_apis.AuthTokenApi.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+admin.site.site_header = _("Baogong administration")
+admin.site.site_title = _("Baogong")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", household_views.home, name="home"),
+    path("accounts/login/", household_views.SignInView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/register/", household_views.register, name="register"),
+    path("accounts/register/buildings/", household_views.register_buildings, name="register_buildings"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("households.urls")),
+    path("", include("supply.urls")),
+    path("", include("deliveries.urls")),
+    path("", include("hotlines.urls")),
+    path("api/v1/", include(api_v1)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,1 @@
+"""Packages, routes, handovers and printed lists arrive with the packaging issue."""

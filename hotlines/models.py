@@ -1,0 +1,1 @@
+"""Hotlines, calls, tickets and the care ledger arrive with the hotline issue."""

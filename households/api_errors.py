@@ -1,0 +1,42 @@
+"""One JSON shape for every API error: ``{"detail": "…", "errors": {"field": ["…"]}}``, in the user's language."""
+
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from households.errors import BaogongError
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        errors: dict[str, list[str]] = {}
+        for field, value in detail.items():
+            if isinstance(value, dict):
+                for sub, messages in _flatten(value).items():
+                    errors[f"{field}.{sub}"] = messages
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for index, item in enumerate(value):
+                    for sub, messages in _flatten(item).items():
+                        errors[f"{field}.{index}.{sub}"] = messages
+            else:
+                errors[field] = [str(v) for v in (value if isinstance(value, list) else [value])]
+        return errors
+    return {"non_field_errors": [str(v) for v in (detail if isinstance(detail, list) else [detail])]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, BaogongError):
+        return Response({"detail": exc.message, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        errors = _flatten(exc.detail)
+        first = next((messages[0] for messages in errors.values() if messages), "")
+        detail = first if len(errors) == 1 else _("Some fields are not valid: %(first)s") % {"first": first}
+        response.data = {"detail": detail, "errors": errors}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"detail": str(response.data["detail"]), "errors": {}}
+    return response

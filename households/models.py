@@ -1,0 +1,376 @@
+"""Places and people: District → Office → Community → Compound → Building → Household.
+
+Lockdown levels are ordered integers so that "the stricter of two" is a plain maximum, in Python
+and in SQL (``Greatest``).
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class LockdownLevel(models.IntegerChoices):
+    OPEN = 0, _("Open")
+    STAY_IN_COMPOUND = 1, _("Stay in compound")
+    STAY_AT_HOME = 2, _("Stay at home")
+
+
+class PopulationType(models.TextChoices):
+    PERMANENT = "permanent", _("Permanent resident")
+    FLOATING = "floating", _("Floating population")
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    WORKER = "worker", _("Community worker")
+    OFFICE = "office", _("Office staff")
+    SUPPLIER = "supplier", _("Supplier staff")
+    OPERATOR = "operator", _("Hotline operator")
+    TASKFORCE = "taskforce", _("Task force")
+    ADMIN = "admin", _("Administrator")
+
+
+class District(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    hotline = models.CharField(_("supply hotline"), max_length=20)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Office(models.Model):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="offices", verbose_name=_("district"))
+    name = models.CharField(_("name"), max_length=50)
+    code = models.SlugField(_("code"), max_length=20)
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["district_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "code"], name="office_code_unique_in_district"),
+            models.UniqueConstraint(fields=["district", "name"], name="office_name_unique_in_district"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(models.Model):
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="communities", verbose_name=_("office"))
+    name = models.CharField(_("name"), max_length=50)
+    code = models.SlugField(_("code"), max_length=20)
+    receiving_point = models.CharField(_("receiving point"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["office_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "code"], name="community_code_unique_in_office"),
+            models.UniqueConstraint(fields=["office", "name"], name="community_name_unique_in_office"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Compound(models.Model):
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="compounds", verbose_name=_("community")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    code = models.SlugField(_("code"), max_length=20)
+    # Pinyin initials of the name ("fcl" for 丰产路), kept for look-up by operators.
+    initials = models.CharField(_("pinyin initials"), max_length=80, blank=True, db_index=True)
+    lockdown_level = models.PositiveSmallIntegerField(
+        _("lockdown level"), choices=LockdownLevel.choices, default=LockdownLevel.OPEN
+    )
+    delivery_day = models.PositiveSmallIntegerField(
+        _("delivery day in the cycle"), default=0, help_text=_("0, 1 or 2: the day of the 3-day cycle.")
+    )
+    receiving_point = models.CharField(_("receiving point"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("compound")
+        verbose_name_plural = _("compounds")
+        ordering = ["community_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "code"], name="compound_code_unique_in_community"),
+            models.UniqueConstraint(fields=["community", "name"], name="compound_name_unique_in_community"),
+            models.CheckConstraint(condition=Q(delivery_day__lte=2), name="compound_delivery_day_in_cycle"),
+            models.CheckConstraint(condition=Q(lockdown_level__lte=2), name="compound_lockdown_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(models.Model):
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("compound"))
+    number = models.CharField(_("building"), max_length=20, help_text=_("As written on the building, e.g. 3号楼."))
+    # A building can only be stricter than its compound: OPEN here means "as the compound".
+    lockdown_level = models.PositiveSmallIntegerField(
+        _("building lockdown level"), choices=LockdownLevel.choices, default=LockdownLevel.OPEN
+    )
+    sort_key = models.PositiveIntegerField(_("sort key"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["compound_id", "sort_key", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["compound", "number"], name="building_number_unique_in_compound"),
+            models.CheckConstraint(condition=Q(lockdown_level__lte=2), name="building_lockdown_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound.name} {self.number}"
+
+    @property
+    def effective_level(self) -> int:
+        return max(self.lockdown_level, self.compound.lockdown_level)
+
+
+class LockdownChange(models.Model):
+    """One change of a compound's or a building's lockdown level: who, when, why."""
+
+    compound = models.ForeignKey(
+        Compound, null=True, blank=True, on_delete=models.CASCADE, related_name="lockdown_changes", verbose_name=_("compound")
+    )
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="lockdown_changes", verbose_name=_("building")
+    )
+    from_level = models.PositiveSmallIntegerField(_("from"), choices=LockdownLevel.choices)
+    to_level = models.PositiveSmallIntegerField(_("to"), choices=LockdownLevel.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lockdown level change")
+        verbose_name_plural = _("lockdown level changes")
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(compound__isnull=False, building__isnull=True) | Q(compound__isnull=True, building__isnull=False)),
+                name="lockdown_change_one_place",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.compound or self.building}: {self.get_from_level_display()} → {self.get_to_level_display()}"
+
+
+class Household(models.Model):
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="households", verbose_name=_("building"))
+    unit = models.CharField(_("unit"), max_length=10, blank=True, help_text=_("e.g. 2 for 2单元; blank if none."))
+    floor = models.SmallIntegerField(_("floor"))
+    room = models.CharField(_("room"), max_length=10)
+    contact_name = models.CharField(_("contact name"), max_length=50)
+    members = models.PositiveSmallIntegerField(_("members"), default=1)
+    population_type = models.CharField(
+        _("population type"), max_length=10, choices=PopulationType.choices, default=PopulationType.PERMANENT
+    )
+    elderly_alone = models.BooleanField(_("elderly living alone"), default=False)
+    disabled = models.BooleanField(_("disabled"), default=False)
+    pregnant = models.BooleanField(_("pregnant"), default=False)
+    chronic_medicine = models.BooleanField(_("chronic medicine"), default=False)
+    dialysis = models.BooleanField(_("dialysis"), default=False)
+    care_note = models.CharField(_("other care need"), max_length=200, blank=True)
+    assigned_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_households",
+        verbose_name=_("assigned worker"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    CARE_FLAGS = ("elderly_alone", "disabled", "pregnant", "chronic_medicine", "dialysis")
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["building_id", "unit", "floor", "room"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "unit", "room"], name="household_address_unique"),
+            models.CheckConstraint(condition=Q(members__gte=1), name="household_has_members"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        unit = _("unit %(unit)s") % {"unit": self.unit} if self.unit else ""
+        return f"{self.building.compound.name} {self.building.number} {unit} {self.room}".replace("  ", " ")
+
+    @property
+    def effective_level(self) -> int:
+        return self.building.effective_level
+
+    @property
+    def care_labels(self) -> list[str]:
+        labels = [str(self._meta.get_field(flag).verbose_name) for flag in self.CARE_FLAGS if getattr(self, flag)]
+        if self.care_note:
+            labels.append(self.care_note)
+        return labels
+
+    @property
+    def needs_care(self) -> bool:
+        return any(getattr(self, flag) for flag in self.CARE_FLAGS) or bool(self.care_note)
+
+
+class HouseholdPhone(models.Model):
+    """A phone number of a household, stored in E.164 form (+8613812341234, +863716718038)."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="phones", verbose_name=_("household"))
+    number = models.CharField(_("phone number"), max_length=20, db_index=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("household phone number")
+        verbose_name_plural = _("household phone numbers")
+        ordering = ["household_id", "-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "number"], name="household_phone_unique"),
+        ]
+
+    def __str__(self) -> str:
+        from households.phones import phone_display
+
+        return phone_display(self.number)
+
+
+class User(AbstractUser):
+    """A person who signs in. The role and one place (or supplier) decide what the user may see."""
+
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.RESIDENT)
+    phone = models.CharField(_("phone number"), max_length=20, null=True, blank=True, unique=True)
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents", verbose_name=_("household")
+    )
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("community")
+    )
+    office = models.ForeignKey(
+        Office, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("office")
+    )
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("district")
+    )
+    supplier = models.ForeignKey(
+        "supply.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("supplier")
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(condition=~Q(role="worker") | Q(community__isnull=False), name="worker_has_community"),
+            models.CheckConstraint(condition=~Q(role="office") | Q(office__isnull=False), name="office_staff_has_office"),
+            models.CheckConstraint(condition=~Q(role="operator") | Q(district__isnull=False), name="operator_has_district"),
+            models.CheckConstraint(condition=~Q(role="supplier") | Q(supplier__isnull=False), name="supplier_staff_has_supplier"),
+        ]
+
+    def __str__(self) -> str:
+        full = f"{self.last_name}{self.first_name}".strip()
+        return full or self.username
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+
+class RegistrationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ResidentRegistration(models.Model):
+    """A resident's request for an account at an address the community register does not link yet.
+
+    The password is kept only as a hash; the account is created when a community worker approves.
+    """
+
+    phone = models.CharField(_("phone number"), max_length=20, db_index=True)
+    password_hash = models.CharField(max_length=200)
+    contact_name = models.CharField(_("contact name"), max_length=50)
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+", verbose_name=_("building"))
+    unit = models.CharField(_("unit"), max_length=10, blank=True)
+    floor = models.SmallIntegerField(_("floor"))
+    room = models.CharField(_("room"), max_length=10)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("account")
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resident registration")
+        verbose_name_plural = _("resident registrations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"], condition=Q(status="pending"), name="one_pending_registration_per_phone"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.get_status_display()}"
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("File refused")
+
+
+class HouseholdImport(models.Model):
+    """An uploaded register of households for one community, and the report of what it did."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="imports", verbose_name=_("community"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by")
+    )
+    filename = models.CharField(_("file"), max_length=200)
+    content = models.BinaryField()
+    dry_run = models.BooleanField(_("check only"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    # [{"row": 3, "action": "created"|"updated"|"rejected", "address": "...", "errors": ["..."]}]
+    report = models.JSONField(_("report"), default=list)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("household import")
+        verbose_name_plural = _("household imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

@@ -1,0 +1,59 @@
+"""Chinese phone numbers: parsing, validation, storage form, display and masking.
+
+Stored form is E.164 (``+8613812341234``, ``+863716718038``) so that one number typed in any way
+("138 1234 1234", "+86 138-1234-1234", "0371-67180381") is found by the same look-up.
+"""
+
+import phonenumbers
+from django.utils.translation import gettext as _
+
+from households.errors import BaogongError
+
+
+class InvalidPhone(BaogongError):
+    pass
+
+
+def phone_normalize(raw: str) -> str:
+    """Return the E.164 form of a Chinese mobile or landline number, or raise InvalidPhone."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone(_("Enter a phone number."))
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(_("“%(phone)s” is not a phone number.") % {"phone": text}) from None
+    if parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone(
+            _("“%(phone)s” is not a valid Chinese mobile or landline number (e.g. 13812345678 or 0371-67180381).")
+            % {"phone": text}
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_looks_like(raw: str) -> bool:
+    """True if the text is a valid Chinese phone number (used to tell a phone from a username)."""
+    try:
+        phone_normalize(raw)
+    except InvalidPhone:
+        return False
+    return True
+
+
+def phone_display(e164: str) -> str:
+    """National form for people: 138 1234 1234, 0371 6718 0381."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, "CN")
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def phone_masked(e164: str) -> str:
+    """The form printed on paper: 138****1234 (the middle four digits hidden)."""
+    digits = phone_display(e164).replace(" ", "").replace("-", "")
+    if len(digits) < 8:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"

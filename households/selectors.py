@@ -1,0 +1,183 @@
+"""Reads of places and households, always narrowed by :mod:`households.access`."""
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Greatest
+from django.shortcuts import get_object_or_404
+
+from households.access import restrict, scope_of
+from households.models import (
+    Building,
+    Community,
+    Compound,
+    District,
+    Household,
+    HouseholdImport,
+    HouseholdPhone,
+    LockdownChange,
+    LockdownLevel,
+    Office,
+    RegistrationStatus,
+    ResidentRegistration,
+    User,
+)
+from households.phones import InvalidPhone, phone_normalize
+
+
+def hotline_for(*, user: User | None) -> str | None:
+    """The supply hotline of the user's district, or None (the city's number applies)."""
+    scope = scope_of(user)
+    if scope.district_id is None:
+        return None
+    cache_attr = "_baogong_hotline"
+    if not hasattr(user, cache_attr):
+        setattr(user, cache_attr, District.objects.filter(pk=scope.district_id).values_list("hotline", flat=True).first())
+    return getattr(user, cache_attr)
+
+
+def district_list(*, user: User) -> QuerySet[District]:
+    return restrict(District.objects.all(), user)
+
+
+def office_list(*, user: User) -> QuerySet[Office]:
+    return restrict(Office.objects.select_related("district"), user)
+
+
+def community_list(*, user: User) -> QuerySet[Community]:
+    return restrict(Community.objects.select_related("office__district"), user)
+
+
+def compound_list(*, user: User, community_id: int | None = None) -> QuerySet[Compound]:
+    """Compounds in scope with their household counts and the strictest building level."""
+    qs = restrict(Compound.objects.select_related("community"), user)
+    if community_id is not None:
+        qs = qs.filter(community_id=community_id)
+    return qs.annotate(
+        household_count=Count("buildings__households", distinct=True),
+        sealed_buildings=Count(
+            "buildings", filter=Q(buildings__lockdown_level__gt=0), distinct=True
+        ),
+    ).order_by("community_id", "code")
+
+
+def compound_get(*, user: User, pk: int) -> Compound:
+    return get_object_or_404(restrict(Compound.objects.select_related("community__office__district"), user), pk=pk)
+
+
+def building_list(*, user: User, compound_id: int) -> QuerySet[Building]:
+    return restrict(Building.objects.filter(compound_id=compound_id), user).annotate(
+        household_count=Count("households")
+    )
+
+
+def lockdown_history(*, user: User, compound: Compound) -> QuerySet[LockdownChange]:
+    return restrict(
+        LockdownChange.objects.filter(Q(compound=compound) | Q(building__compound=compound)).select_related(
+            "building", "changed_by"
+        ),
+        user,
+    )
+
+
+def _household_base(user: User) -> QuerySet[Household]:
+    return (
+        restrict(Household.objects.all(), user)
+        .select_related("building__compound__community", "assigned_worker")
+        .prefetch_related(Prefetch("phones", queryset=HouseholdPhone.objects.order_by("-is_primary", "id")))
+        .annotate(effective=Greatest("building__lockdown_level", "building__compound__lockdown_level"))
+    )
+
+
+def household_list(
+    *,
+    user: User,
+    community_id: int | None = None,
+    compound_id: int | None = None,
+    search: str = "",
+    care_only: bool = False,
+    level: int | None = None,
+) -> QuerySet[Household]:
+    """Households the user may see, ordered compound → building → unit → floor → room.
+
+    ``search`` matches a phone number (any of the household's), a contact name, a compound name
+    or its pinyin initials.
+    """
+    qs = _household_base(user)
+    if community_id is not None:
+        qs = qs.filter(building__compound__community_id=community_id)
+    if compound_id is not None:
+        qs = qs.filter(building__compound_id=compound_id)
+    if care_only:
+        qs = qs.filter(
+            Q(elderly_alone=True) | Q(disabled=True) | Q(pregnant=True) | Q(chronic_medicine=True) | Q(dialysis=True)
+            | ~Q(care_note="")
+        )
+    if level is not None:
+        qs = qs.filter(effective=level)
+    search = search.strip()
+    if search:
+        try:
+            phone = phone_normalize(search)
+        except InvalidPhone:
+            qs = qs.filter(
+                Q(contact_name__contains=search)
+                | Q(building__compound__name__contains=search)
+                | Q(building__compound__initials__startswith=search.lower())
+            )
+        else:
+            qs = qs.filter(Exists(HouseholdPhone.objects.filter(household=OuterRef("pk"), number=phone)))
+    return qs.order_by(
+        "building__compound__community_id", "building__compound__code", "building__sort_key", "building__number",
+        "unit", "floor", "room",
+    )
+
+
+def household_get(*, user: User, pk: int) -> Household:
+    """One household the user may see, or 404 (never another household's data)."""
+    return get_object_or_404(_household_base(user), pk=pk)
+
+
+def households_with_phone(*, phone: str) -> QuerySet[Household]:
+    """Every household that lists ``phone`` (E.164); unscoped, for registration only."""
+    return Household.objects.filter(phones__number=phone).select_related("building__compound__community").distinct()
+
+
+def level_counts(*, user: User) -> dict[int, int]:
+    """Households in scope by effective lockdown level: {0: n, 1: n, 2: n}."""
+    rows = (
+        restrict(Household.objects.all(), user)
+        .annotate(effective=Greatest("building__lockdown_level", "building__compound__lockdown_level"))
+        .values("effective")
+        .annotate(n=Count("id"))
+    )
+    counts = {level: 0 for level in LockdownLevel.values}
+    for row in rows:
+        counts[row["effective"]] = row["n"]
+    return counts
+
+
+def registration_pending_list(*, user: User) -> QuerySet[ResidentRegistration]:
+    return restrict(
+        ResidentRegistration.objects.filter(status=RegistrationStatus.PENDING).select_related("building__compound"),
+        user,
+    ).order_by("created_at", "id")
+
+
+def registration_get(*, user: User, pk: int) -> ResidentRegistration:
+    return get_object_or_404(
+        restrict(ResidentRegistration.objects.select_related("building__compound__community"), user), pk=pk
+    )
+
+
+def household_import_list(*, user: User) -> QuerySet[HouseholdImport]:
+    return restrict(HouseholdImport.objects.select_related("community", "uploaded_by"), user).defer("content")
+
+
+def household_import_get(*, user: User, pk: int) -> HouseholdImport:
+    return get_object_or_404(household_import_list(user=user), pk=pk)
+
+
+def building_choices(*, user: User, community_id: int | None = None) -> QuerySet[Building]:
+    qs = restrict(Building.objects.select_related("compound"), user)
+    if community_id is not None:
+        qs = qs.filter(compound__community_id=community_id)
+    return qs.order_by("compound__code", "sort_key", "number")

@@ -1,0 +1,321 @@
+"""Writes for places and people. Every service raises :class:`BaogongError` with a message a person can act on."""
+
+import re
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households import importing
+from households.errors import BaogongError
+from households.models import (
+    Building,
+    Compound,
+    Household,
+    HouseholdImport,
+    HouseholdPhone,
+    ImportStatus,
+    LockdownChange,
+    LockdownLevel,
+    RegistrationStatus,
+    ResidentRegistration,
+    Role,
+    User,
+)
+from households.phones import phone_normalize
+from households.selectors import households_with_phone
+
+_NUMBER = re.compile(r"\d+")
+
+
+def building_sort_key(number: str) -> int:
+    """The first number in a building's name (12 for 12号楼), so 2号楼 comes before 12号楼."""
+    match = _NUMBER.search(number or "")
+    return int(match.group()) if match else 0
+
+
+def floor_from_room(room: str) -> int | None:
+    """The floor a room number implies: 1201 → 12, 301 → 3, 52 → None."""
+    digits = "".join(ch for ch in room if ch.isdigit())
+    if len(digits) >= 3:
+        return int(digits[:-2])
+    return None
+
+
+def _check_level(level: int) -> None:
+    if level not in LockdownLevel.values:
+        raise BaogongError(_("Unknown lockdown level."), errors={"level": [_("Unknown lockdown level.")]})
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BaogongError(_("Say why the lockdown level changes."), errors={"reason": [_("This field is required.")]})
+    return reason
+
+
+@transaction.atomic
+def compound_set_lockdown_level(*, compound_id: int, level: int, reason: str, changed_by: User | None) -> Compound:
+    """Set a compound's lockdown level and keep the change in its history.
+
+    Guarantees: the row is locked while it changes, so two concurrent changes are recorded in the
+    order they happened; setting the level it already has records nothing.
+    """
+    _check_level(level)
+    reason = _check_reason(reason)
+    compound = Compound.objects.select_for_update().get(pk=compound_id)
+    if compound.lockdown_level == level:
+        return compound
+    LockdownChange.objects.create(
+        compound=compound, from_level=compound.lockdown_level, to_level=level, reason=reason, changed_by=changed_by
+    )
+    compound.lockdown_level = level
+    compound.save(update_fields=["lockdown_level"])
+    return compound
+
+
+@transaction.atomic
+def building_set_lockdown_level(*, building_id: int, level: int, reason: str, changed_by: User | None) -> Building:
+    """Set a building's own lockdown level (it may be stricter than its compound's) and keep the history.
+
+    Guarantees as for :func:`compound_set_lockdown_level`.
+    """
+    _check_level(level)
+    reason = _check_reason(reason)
+    building = Building.objects.select_for_update().get(pk=building_id)
+    if building.lockdown_level == level:
+        return building
+    LockdownChange.objects.create(
+        building=building, from_level=building.lockdown_level, to_level=level, reason=reason, changed_by=changed_by
+    )
+    building.lockdown_level = level
+    building.save(update_fields=["lockdown_level"])
+    return building
+
+
+@transaction.atomic
+def household_phones_set(*, household: Household, phones: list[str]) -> list[HouseholdPhone]:
+    """Replace a household's phone numbers; the first is the primary one.
+
+    Guarantees: every number is a valid Chinese number in E.164 form, without duplicates; on a
+    bad number nothing changes.
+    """
+    normalized: list[str] = []
+    for raw in phones:
+        number = phone_normalize(raw)
+        if number not in normalized:
+            normalized.append(number)
+    if not normalized:
+        raise BaogongError(_("A household needs at least one phone number."), errors={"phones": [_("Enter a phone number.")]})
+    HouseholdPhone.objects.filter(household=household).delete()
+    return HouseholdPhone.objects.bulk_create(
+        HouseholdPhone(household=household, number=number, is_primary=(i == 0)) for i, number in enumerate(normalized)
+    )
+
+
+# --- residents: registration and approval -------------------------------------------------------
+
+
+def _check_password(password: str, *, phone: str) -> None:
+    try:
+        validate_password(password, user=User(username=phone, phone=phone))
+    except ValidationError as exc:
+        raise BaogongError(" ".join(exc.messages), errors={"password": list(exc.messages)}) from None
+
+
+def _resident_create(*, phone: str, password_hash: str, contact_name: str, household: Household) -> User:
+    try:
+        with transaction.atomic():
+            user = User.objects.create(
+                username=phone,
+                phone=phone,
+                password=password_hash,
+                role=Role.RESIDENT,
+                household=household,
+                first_name=contact_name[:150],
+            )
+    except IntegrityError:
+        raise BaogongError(
+            _("An account with this phone number already exists. Sign in, or call your community to reset the password."),
+            errors={"phone": [_("Already registered.")]},
+        ) from None
+    return user
+
+
+@transaction.atomic
+def resident_register(
+    *,
+    phone: str,
+    password: str,
+    contact_name: str = "",
+    building_id: int | None = None,
+    unit: str = "",
+    room: str = "",
+) -> User | ResidentRegistration:
+    """Register a resident.
+
+    If the phone number is on exactly one household of a community's register (or on several and
+    the address given picks one), the account is created and linked at once and returned.
+    Otherwise an address is required and a :class:`ResidentRegistration` waits for a community
+    worker's approval; no account exists until then.
+    """
+    phone = phone_normalize(phone)
+    if User.objects.filter(phone=phone).exists():
+        raise BaogongError(
+            _("An account with this phone number already exists. Sign in, or call your community to reset the password."),
+            errors={"phone": [_("Already registered.")]},
+        )
+    _check_password(password, phone=phone)
+    password_hash = make_password(password)
+    unit, room = unit.strip(), room.strip()
+    matches = list(households_with_phone(phone=phone))
+    if building_id is not None and matches:
+        at_address = [h for h in matches if h.building_id == building_id and h.unit == unit and h.room == room]
+        if at_address:
+            matches = at_address
+    if len(matches) == 1:
+        household = matches[0]
+        return _resident_create(
+            phone=phone, password_hash=password_hash, contact_name=contact_name or household.contact_name, household=household
+        )
+    if len(matches) > 1:
+        raise BaogongError(
+            _("This phone number is registered for several households. Enter your address to say which one is yours."),
+            errors={"room": [_("Enter your building, unit and room.")]},
+        )
+    missing = {}
+    if building_id is None:
+        missing["building"] = [_("Choose your building.")]
+    if not room:
+        missing["room"] = [_("Enter your room number.")]
+    if not contact_name.strip():
+        missing["contact_name"] = [_("Enter your name.")]
+    if missing:
+        raise BaogongError(
+            _("This phone number is not on your community's register. Enter your address; your community will check and approve it."),
+            errors=missing,
+        )
+    building = Building.objects.filter(pk=building_id).first()
+    if building is None:
+        raise BaogongError(_("Unknown building."), errors={"building": [_("Unknown building.")]})
+    if ResidentRegistration.objects.filter(phone=phone, status=RegistrationStatus.PENDING).exists():
+        raise BaogongError(
+            _("A registration with this phone number is already waiting for approval by your community."),
+            errors={"phone": [_("Already waiting for approval.")]},
+        )
+    floor = floor_from_room(room) or 1
+    return ResidentRegistration.objects.create(
+        phone=phone,
+        password_hash=password_hash,
+        contact_name=contact_name.strip(),
+        building=building,
+        unit=unit,
+        floor=floor,
+        room=room,
+    )
+
+
+@transaction.atomic
+def registration_approve(*, registration_id: int, decided_by: User) -> User:
+    """Approve a pending registration: link the account to the household at that address.
+
+    Guarantees: a household at the address is reused (its phone list gains the number) or
+    created; the account exists exactly once; a decided registration cannot be decided again.
+    """
+    registration = ResidentRegistration.objects.select_for_update().get(pk=registration_id)
+    if registration.status != RegistrationStatus.PENDING:
+        raise BaogongError(_("This registration has already been decided."))
+    household, created = Household.objects.get_or_create(
+        building_id=registration.building_id,
+        unit=registration.unit,
+        room=registration.room,
+        defaults={"floor": registration.floor, "contact_name": registration.contact_name},
+    )
+    HouseholdPhone.objects.get_or_create(
+        household=household, number=registration.phone, defaults={"is_primary": created}
+    )
+    user = _resident_create(
+        phone=registration.phone,
+        password_hash=registration.password_hash,
+        contact_name=registration.contact_name,
+        household=household,
+    )
+    registration.status = RegistrationStatus.APPROVED
+    registration.decided_by = decided_by
+    registration.decided_at = timezone.now()
+    registration.user = user
+    registration.save(update_fields=["status", "decided_by", "decided_at", "user"])
+    return user
+
+
+@transaction.atomic
+def registration_reject(*, registration_id: int, decided_by: User, note: str = "") -> ResidentRegistration:
+    """Reject a pending registration; no account is created. A decided registration stays as it is."""
+    registration = ResidentRegistration.objects.select_for_update().get(pk=registration_id)
+    if registration.status != RegistrationStatus.PENDING:
+        raise BaogongError(_("This registration has already been decided."))
+    registration.status = RegistrationStatus.REJECTED
+    registration.decided_by = decided_by
+    registration.decided_at = timezone.now()
+    registration.decision_note = note.strip()[:200]
+    registration.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return registration
+
+
+# --- household import ----------------------------------------------------------------------------
+
+
+def household_import_create(
+    *, community_id: int, uploaded_by: User | None, filename: str, content: bytes, dry_run: bool = False
+) -> HouseholdImport:
+    """Store an uploaded register and queue it; the import runs after this transaction commits."""
+    from households.tasks import household_import_run_task
+
+    if len(content) > importing.MAX_FILE_BYTES:
+        raise BaogongError(
+            _("The file is too large (at most %(mb)d MB).") % {"mb": importing.MAX_FILE_BYTES // (1024 * 1024)}
+        )
+    with transaction.atomic():
+        household_import = HouseholdImport.objects.create(
+            community_id=community_id, uploaded_by=uploaded_by, filename=filename[:200], content=content, dry_run=dry_run
+        )
+        transaction.on_commit(lambda: household_import_run_task.delay(household_import.pk))
+    return household_import
+
+
+def household_import_run(*, import_id: int) -> HouseholdImport:
+    """Run a stored import: validate every row, then create and update households set-based.
+
+    Guarantees: a file that cannot be read, or lacks a required column, changes nothing and is
+    marked refused with the reason; rows with errors are reported and skipped, the rest are
+    written in one transaction; a re-run of a finished import does nothing (it may be delivered
+    twice by the queue).
+    """
+    with transaction.atomic():
+        household_import = HouseholdImport.objects.select_for_update().get(pk=import_id)
+        if household_import.status != ImportStatus.PENDING:
+            return household_import
+        try:
+            rows = importing.read_rows(household_import.filename, bytes(household_import.content))
+            plan = importing.plan_import(community_id=household_import.community_id, rows=rows)
+        except BaogongError as exc:
+            household_import.status = ImportStatus.FAILED
+            household_import.error = exc.message[:500]
+            household_import.finished_at = timezone.now()
+            household_import.save(update_fields=["status", "error", "finished_at"])
+            return household_import
+        if not household_import.dry_run:
+            importing.apply_plan(plan)
+        household_import.status = ImportStatus.DONE
+        household_import.created_count = plan.created
+        household_import.updated_count = plan.updated
+        household_import.rejected_count = plan.rejected
+        household_import.report = plan.report
+        household_import.finished_at = timezone.now()
+        household_import.save(
+            update_fields=["status", "created_count", "updated_count", "rejected_count", "report", "finished_at"]
+        )
+        return household_import

@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from households import services
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def household_import_run_task(import_id: int) -> dict:
+    """Run one uploaded household register (idempotent: a finished import is left as it is)."""
+    household_import = services.household_import_run(import_id=import_id)
+    return {"id": household_import.pk, "status": household_import.status}

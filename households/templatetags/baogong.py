@@ -1,0 +1,27 @@
+from django import template
+from django.utils.html import format_html
+
+from households.models import LockdownLevel
+from households.phones import phone_display, phone_masked
+
+register = template.Library()
+
+
+@register.simple_tag
+def level_badge(level) -> str:
+    """A coloured badge for a lockdown level (0, 1, 2)."""
+    try:
+        label = LockdownLevel(int(level)).label
+    except (TypeError, ValueError):
+        return ""
+    return format_html('<span class="level level-{}">{}</span>', int(level), label)
+
+
+@register.filter
+def phone(value: str) -> str:
+    return phone_display(value)
+
+
+@register.filter
+def masked(value: str) -> str:
+    return phone_masked(value)

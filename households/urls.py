@@ -1,0 +1,17 @@
+from django.urls import path
+
+from households import views
+
+app_name = "households"
+
+urlpatterns = [
+    path("households/", views.household_list, name="household_list"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("households/import/", views.household_import, name="import"),
+    path("households/import/<int:pk>/", views.household_import_detail, name="import_detail"),
+    path("compounds/", views.compound_list, name="compound_list"),
+    path("compounds/<int:pk>/", views.compound_detail, name="compound_detail"),
+    path("compounds/<int:pk>/level/", views.compound_set_level, name="compound_set_level"),
+    path("registrations/", views.registration_list, name="registration_list"),
+    path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
+]

@@ -1,0 +1,239 @@
+"""Pages for places and people. Views check the role, call a selector or a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from households import selectors, services
+from households.errors import BaogongError
+from households.forms import (
+    HouseholdImportForm,
+    LockdownLevelForm,
+    RegistrationForm,
+    RegistrationRejectForm,
+    SignInForm,
+)
+from households.models import Building, ImportStatus, Role, User
+from households.permissions import STAFF_ROLES, role_of, role_required
+
+PAGE_SIZE = 50
+
+
+def _form_errors(form, exc: BaogongError) -> None:
+    """Put a service's field errors on the form, and its message on top."""
+    placed = False
+    for field, errors in exc.errors.items():
+        if field in form.fields:
+            for error in errors:
+                form.add_error(field, error)
+            placed = True
+    if not placed or exc.message not in sum(exc.errors.values(), []):
+        form.add_error(None, exc.message)
+
+
+class SignInView(LoginView):
+    template_name = "households/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.resident_register(
+                phone=data["phone"],
+                password=data["password"],
+                contact_name=data["contact_name"],
+                building_id=data["building"].pk if data["building"] else None,
+                unit=data["unit"],
+                room=data["room"],
+            )
+        except BaogongError as exc:
+            _form_errors(form, exc)
+        else:
+            if isinstance(result, User):
+                login(request, result, backend="households.auth.PhoneNumberBackend")
+                messages.success(request, _("Welcome! Your account is linked to your household."))
+                return redirect("home")
+            return render(request, "households/register_pending.html", {"registration": result})
+    return render(request, "households/register.html", {"form": form})
+
+
+@require_GET
+def register_buildings(request: HttpRequest) -> HttpResponse:
+    """The building options of one community, for the registration form (htmx)."""
+    community_id = request.GET.get("community", "")
+    buildings = (
+        Building.objects.filter(compound__community_id=community_id).select_related("compound").order_by(
+            "compound__code", "sort_key", "number"
+        )
+        if community_id.isdigit()
+        else Building.objects.none()
+    )
+    return render(request, "households/partials/building_options.html", {"buildings": buildings})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    role = role_of(request.user)
+    user = request.user
+    context: dict = {"role": role}
+    if role == Role.RESIDENT:
+        context["household"] = selectors.household_get(user=user, pk=user.household_id) if user.household_id else None
+    elif role in STAFF_ROLES:
+        context["level_counts"] = selectors.level_counts(user=user)
+        context["communities"] = selectors.community_list(user=user)[:200] if role != Role.WORKER else []
+        if role in (Role.WORKER, Role.ADMIN):
+            context["pending_registrations"] = selectors.registration_pending_list(user=user).count()
+            context["care_households"] = selectors.household_list(user=user, care_only=True).count()
+    return render(request, f"households/home_{role or 'none'}.html" if role else "households/home_none.html", context)
+
+
+@role_required(*STAFF_ROLES)
+def household_list(request: HttpRequest) -> HttpResponse:
+    level = request.GET.get("level", "")
+    compound = request.GET.get("compound", "")
+    households = selectors.household_list(
+        user=request.user,
+        search=request.GET.get("q", ""),
+        care_only=request.GET.get("care") == "1",
+        level=int(level) if level.isdigit() else None,
+        compound_id=int(compound) if compound.isdigit() else None,
+    )
+    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "households/household_list.html", {"page": page, "query": request.GET})
+
+
+@role_required(*STAFF_ROLES)
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_get(user=request.user, pk=pk)
+    return render(request, "households/household_detail.html", {"household": household})
+
+
+@role_required(*STAFF_ROLES)
+def compound_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.compound_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "households/compound_list.html", {"page": page})
+
+
+LEVEL_CHANGERS = (Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+
+
+@role_required(*STAFF_ROLES)
+def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = selectors.compound_get(user=request.user, pk=pk)
+    can_change = role_of(request.user) in LEVEL_CHANGERS
+    form = LockdownLevelForm(initial={"level": compound.lockdown_level})
+    return render(
+        request,
+        "households/compound_detail.html",
+        {
+            "compound": compound,
+            "buildings": selectors.building_list(user=request.user, compound_id=compound.pk),
+            "history": selectors.lockdown_history(user=request.user, compound=compound)[:50],
+            "form": form,
+            "can_change": can_change,
+        },
+    )
+
+
+@require_POST
+@role_required(*LEVEL_CHANGERS)
+def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = selectors.compound_get(user=request.user, pk=pk)
+    form = LockdownLevelForm(request.POST)
+    building_id = request.POST.get("building", "")
+    if form.is_valid():
+        try:
+            if building_id:
+                building = selectors.building_list(user=request.user, compound_id=compound.pk).filter(pk=building_id).first()
+                if building is None:
+                    raise BaogongError(_("Unknown building."))
+                services.building_set_lockdown_level(
+                    building_id=building.pk, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
+                    changed_by=request.user,
+                )
+            else:
+                services.compound_set_lockdown_level(
+                    compound_id=compound.pk, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
+                    changed_by=request.user,
+                )
+        except BaogongError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The lockdown level was changed and the change was recorded."))
+    else:
+        messages.error(request, _("Choose a level and say why it changes."))
+    return redirect("households:compound_detail", pk=compound.pk)
+
+
+@role_required(Role.WORKER, Role.ADMIN)
+def registration_list(request: HttpRequest) -> HttpResponse:
+    registrations = selectors.registration_pending_list(user=request.user)[:200]
+    return render(
+        request, "households/registration_list.html", {"registrations": registrations, "reject_form": RegistrationRejectForm()}
+    )
+
+
+@require_POST
+@role_required(Role.WORKER, Role.ADMIN)
+def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    registration = selectors.registration_get(user=request.user, pk=pk)
+    try:
+        if request.POST.get("decision") == "approve":
+            services.registration_approve(registration_id=registration.pk, decided_by=request.user)
+            messages.success(request, _("Approved: %(phone)s can now sign in.") % {"phone": registration.phone})
+        else:
+            form = RegistrationRejectForm(request.POST)
+            note = form.cleaned_data["note"] if form.is_valid() else ""
+            services.registration_reject(registration_id=registration.pk, decided_by=request.user, note=note)
+            messages.success(request, _("The registration was rejected."))
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    return redirect("households:registration_list")
+
+
+IMPORTERS = (Role.WORKER, Role.OFFICE, Role.ADMIN)
+
+
+@role_required(*IMPORTERS)
+def household_import(request: HttpRequest) -> HttpResponse:
+    communities = selectors.community_list(user=request.user)
+    form = HouseholdImportForm(request.POST or None, request.FILES or None, communities=communities)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            household_import = services.household_import_create(
+                community_id=form.cleaned_data["community"].pk,
+                uploaded_by=request.user,
+                filename=upload.name,
+                content=upload.read(),
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except BaogongError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("households:import_detail", pk=household_import.pk)
+    imports = selectors.household_import_list(user=request.user)[:20]
+    return render(request, "households/import_form.html", {"form": form, "imports": imports})
+
+
+@role_required(*IMPORTERS)
+def household_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household_import = selectors.household_import_get(user=request.user, pk=pk)
+    rejected = [line for line in household_import.report if line["action"] == "rejected"]
+    return render(
+        request,
+        "households/import_detail.html",
+        {"import": household_import, "rejected": rejected, "pending": household_import.status == ImportStatus.PENDING},
+    )

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupplyConfig(AppConfig):
+    name = "supply"
+    verbose_name = _("Supply")
+
+    def ready(self) -> None:
+        from supply import access  # noqa: F401  (registers supply models with households.access)

@@ -1,0 +1,107 @@
+import factory
+
+from households.models import (
+    Building,
+    Community,
+    Compound,
+    District,
+    Household,
+    HouseholdPhone,
+    LockdownLevel,
+    Office,
+    Role,
+    User,
+)
+from supply.models import Supplier
+
+
+class DistrictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = District
+
+    name = factory.Sequence(lambda n: f"测试区{n}")
+    code = factory.Sequence(lambda n: f"d{n}")
+    hotline = "0371-67635762"
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Office
+
+    district = factory.SubFactory(DistrictFactory)
+    name = factory.Sequence(lambda n: f"测试街道{n}")
+    code = factory.Sequence(lambda n: f"o{n}")
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    office = factory.SubFactory(OfficeFactory)
+    name = factory.Sequence(lambda n: f"测试社区{n}")
+    code = factory.Sequence(lambda n: f"c{n}")
+    receiving_point = "社区东门接收点"
+
+
+class CompoundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Compound
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"丰产路{n}号院")
+    code = factory.Sequence(lambda n: f"p{n}")
+    initials = "fcl"
+    lockdown_level = LockdownLevel.OPEN
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    compound = factory.SubFactory(CompoundFactory)
+    number = factory.Sequence(lambda n: f"{n + 1}号楼")
+    sort_key = factory.Sequence(lambda n: n + 1)
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+    building = factory.SubFactory(BuildingFactory)
+    unit = "1"
+    floor = factory.Sequence(lambda n: n % 30 + 1)
+    room = factory.Sequence(lambda n: f"{n % 30 + 1}{n % 4 + 1:02d}-{n}")
+    contact_name = "张伟"
+    members = 2
+
+
+class HouseholdPhoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HouseholdPhone
+
+    household = factory.SubFactory(HouseholdFactory)
+    number = factory.Sequence(lambda n: f"+86138{n:08d}")
+    is_primary = True
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Supplier
+
+    name = factory.Sequence(lambda n: f"保供超市{n}")
+    is_whitelisted = True
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.RESIDENT
+    password = factory.PostGenerationMethodCall("set_password", "demo12345")
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()

@@ -1,0 +1,168 @@
+import pytest
+from django.contrib.auth import authenticate
+
+from households import services
+from households.errors import BaogongError
+from households.models import (
+    Household,
+    HouseholdPhone,
+    LockdownChange,
+    LockdownLevel,
+    RegistrationStatus,
+    ResidentRegistration,
+    User,
+)
+from households.phones import InvalidPhone, phone_masked, phone_normalize
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "raw, e164",
+    [
+        ("13812345678", "+8613812345678"),
+        ("138 1234 5678", "+8613812345678"),
+        ("+86 138-1234-5678", "+8613812345678"),
+        ("0371-67180381", "+8637167180381"),
+        ("037167180381", "+8637167180381"),
+    ],
+)
+def test_phone_normalize_accepts_chinese_mobiles_and_landlines(raw, e164):
+    assert phone_normalize(raw) == e164
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "1381234567", "abc", "+1 650 253 0000", "0000-00000000"])
+def test_phone_normalize_refuses_bad_numbers_with_a_chinese_message(raw):
+    with pytest.raises(InvalidPhone) as exc:
+        phone_normalize(raw)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in exc.value.message)
+
+
+def test_phone_masked_hides_the_middle_digits():
+    assert phone_masked("+8613812341234") == "138****1234"
+
+
+def test_building_sort_key_and_floor_from_room():
+    assert services.building_sort_key("12号楼") == 12
+    assert services.building_sort_key("2号楼") < services.building_sort_key("12号楼")
+    assert services.floor_from_room("1201") == 12
+    assert services.floor_from_room("301") == 3
+    assert services.floor_from_room("52") is None
+
+
+def test_compound_level_change_is_kept_with_who_and_why(city):
+    compound = city.places[city.c.pk].compound
+    services.compound_set_lockdown_level(
+        compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="新增阳性病例", changed_by=city.users.office
+    )
+    compound.refresh_from_db()
+    assert compound.lockdown_level == LockdownLevel.STAY_AT_HOME
+    change = LockdownChange.objects.get(compound=compound)
+    assert (change.from_level, change.to_level, change.reason, change.changed_by) == (
+        LockdownLevel.OPEN, LockdownLevel.STAY_AT_HOME, "新增阳性病例", city.users.office,
+    )
+    # the same level again records nothing
+    services.compound_set_lockdown_level(compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="x", changed_by=None)
+    assert LockdownChange.objects.filter(compound=compound).count() == 1
+
+
+def test_a_sealed_building_is_stricter_than_its_compound(city):
+    place = city.places[city.b.pk]  # compound: stay in compound
+    services.building_set_lockdown_level(
+        building_id=place.building.pk, level=LockdownLevel.STAY_AT_HOME, reason="楼栋封控", changed_by=city.users.office
+    )
+    household = Household.objects.select_related("building__compound").get(pk=place.households[0].pk)
+    assert household.effective_level == LockdownLevel.STAY_AT_HOME
+    # a looser building never loosens a stricter compound
+    strict = city.places[city.a.pk]
+    assert strict.building.lockdown_level == LockdownLevel.OPEN
+    assert Household.objects.select_related("building__compound").get(pk=strict.households[0].pk).effective_level == 2
+
+
+def test_level_change_needs_a_reason_and_a_known_level(city):
+    compound = city.places[city.c.pk].compound
+    with pytest.raises(BaogongError):
+        services.compound_set_lockdown_level(compound_id=compound.pk, level=2, reason="  ", changed_by=None)
+    with pytest.raises(BaogongError):
+        services.compound_set_lockdown_level(compound_id=compound.pk, level=7, reason="x", changed_by=None)
+    assert not LockdownChange.objects.exists()
+
+
+def test_register_with_a_phone_on_the_register_links_the_household(city):
+    household = city.household_b
+    phone = household.phones.get().number
+    user = services.resident_register(phone=phone[3:], password="Baozhang-2022")
+    assert isinstance(user, User)
+    assert user.household == household and user.role == "resident" and user.phone == phone
+    assert authenticate(username=phone[3:], password="Baozhang-2022") == user
+
+
+def test_register_twice_with_the_same_phone_is_refused(city):
+    phone = city.household_b.phones.get().number
+    services.resident_register(phone=phone, password="Baozhang-2022")
+    with pytest.raises(BaogongError) as exc:
+        services.resident_register(phone=phone, password="Baozhang-2022")
+    assert "phone" in exc.value.errors
+
+
+def test_register_with_an_unknown_phone_waits_for_approval(city):
+    building = city.places[city.a.pk].building
+    with pytest.raises(BaogongError) as exc:
+        services.resident_register(phone="13700001111", password="Baozhang-2022")
+    assert set(exc.value.errors) >= {"building", "room"}
+    registration = services.resident_register(
+        phone="13700001111", password="Baozhang-2022", contact_name="李秀英", building_id=building.pk, unit="2", room="502"
+    )
+    assert isinstance(registration, ResidentRegistration)
+    assert not User.objects.filter(phone="+8613700001111").exists()
+    assert authenticate(username="13700001111", password="Baozhang-2022") is None
+
+    user = services.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
+    household = user.household
+    assert (household.building, household.unit, household.room, household.floor) == (building, "2", "502", 5)
+    assert HouseholdPhone.objects.filter(household=household, number="+8613700001111").exists()
+    assert authenticate(username="13700001111", password="Baozhang-2022") == user
+    with pytest.raises(BaogongError):
+        services.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
+
+
+def test_approval_reuses_the_household_at_the_address(city):
+    household = city.household_a
+    registration = services.resident_register(
+        phone="13700002222", password="Baozhang-2022", contact_name="王芳",
+        building_id=household.building_id, unit=household.unit, room=household.room,
+    )
+    user = services.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
+    assert user.household == household
+    assert household.phones.count() == 2
+
+
+def test_rejection_creates_no_account(city):
+    registration = services.resident_register(
+        phone="13700003333", password="Baozhang-2022", contact_name="赵磊",
+        building_id=city.places[city.a.pk].building.pk, room="101",
+    )
+    services.registration_reject(registration_id=registration.pk, decided_by=city.users.worker, note="查无此人")
+    registration.refresh_from_db()
+    assert registration.status == RegistrationStatus.REJECTED and registration.decision_note == "查无此人"
+    assert not User.objects.filter(phone="+8613700003333").exists()
+
+
+def test_weak_password_is_refused_with_nothing_saved(city):
+    with pytest.raises(BaogongError) as exc:
+        services.resident_register(
+            phone="13700004444", password="123", contact_name="赵磊", building_id=city.places[city.a.pk].building.pk, room="101"
+        )
+    assert "password" in exc.value.errors
+    assert not ResidentRegistration.objects.exists()
+
+
+def test_household_phones_set_replaces_and_validates(city):
+    household = city.household_c
+    services.household_phones_set(household=household, phones=["13812340000", "0371-67180381", "138 1234 0000"])
+    assert list(household.phones.order_by("-is_primary", "id").values_list("number", "is_primary")) == [
+        ("+8613812340000", True), ("+8637167180381", False),
+    ]
+    with pytest.raises(BaogongError):
+        services.household_phones_set(household=household, phones=["13812340001", "bad"])
+    assert household.phones.count() == 2
