@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "households",
     "supply",
@@ -166,6 +167,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "保供: lockdown supply ordering and door-to-door delivery.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Served from our own static files: no CDN is reachable in a sealed city's network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -34,6 +34,18 @@ def hotline_for(*, user: User | None) -> str | None:
     return getattr(user, cache_attr)
 
 
+def user_place_name(*, user: User) -> str:
+    """The name of the place (or supplier) the user works for, for page headings; "" for the city."""
+    scope = scope_of(user)
+    if scope.level == "supplier":
+        supplier_model = User._meta.get_field("supplier").related_model  # households does not import supply
+        return supplier_model.objects.filter(pk=scope.supplier_id).values_list("name", flat=True).first() or ""
+    for level, model in (("household", None), ("community", Community), ("office", Office), ("district", District)):
+        if scope.level == level and model is not None:
+            return model.objects.filter(pk=scope.id_at(level)).values_list("name", flat=True).first() or ""
+    return ""
+
+
 def district_list(*, user: User) -> QuerySet[District]:
     return restrict(District.objects.all(), user)
 

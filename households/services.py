@@ -198,7 +198,7 @@ def resident_register(
             _("This phone number is not on your community's register. Enter your address; your community will check and approve it."),
             errors=missing,
         )
-    building = Building.objects.filter(pk=building_id).first()
+    building = Building.objects.select_related("compound").filter(pk=building_id).first()
     if building is None:
         raise BaogongError(_("Unknown building."), errors={"building": [_("Unknown building.")]})
     if ResidentRegistration.objects.filter(phone=phone, status=RegistrationStatus.PENDING).exists():

@@ -87,7 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     role = role_of(request.user)
     user = request.user
-    context: dict = {"role": role}
+    context: dict = {"role": role, "place_name": selectors.user_place_name(user=user)}
     if role == Role.RESIDENT:
         context["household"] = selectors.household_get(user=user, pk=user.household_id) if user.household_id else None
     elif role in STAFF_ROLES:
