@@ -16,11 +16,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def city(db):
     """Two districts; district 1 has an office with communities A and B, district 2 one community C.

@@ -1,0 +1,58 @@
+# Baogong: the first commands of the README.
+#   make run    virtualenv, install, migrate, demo data, serve on http://127.0.0.1:8000 (SQLite, eager Celery)
+#   make test   the whole test suite (PYTEST_ARGS='-k order -x' passes options through)
+#   make messages  extract and compile translations
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.11 is what the project supports; fall back to whatever python3 is.
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Lives inside the virtualenv, so deleting .venv also forgets the install.
+STAMP := $(VENV)/.install.stamp
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help venv install run test messages clean
+
+help:
+	@echo "make run       install, migrate, seed the demo city and serve on http://$(HOST):$(PORT)"
+	@echo "make test      run the test suite (PYTEST_ARGS='...' for pytest options)"
+	@echo "make messages  extract and compile translations (zh_Hans, en)"
+	@echo "make install   create $(VENV) and install the project with its test extras"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes (or the virtualenv is new).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check -e ".[test]"
+	touch $(STAMP)
+
+venv install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+# pytest's exit code 5 means "no tests collected": a failure, never a quiet success.
+test: $(STAMP)
+	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5)" >&2; fi; \
+	exit $$status
+
+messages: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings $(BIN)/django-admin makemessages -l zh_Hans -l en --no-location \
+		--ignore=.venv --ignore=staticfiles --ignore=media --ignore=node_modules
+	DJANGO_SETTINGS_MODULE=config.settings $(BIN)/django-admin compilemessages \
+		--ignore=.venv --ignore=staticfiles --ignore=media --ignore=node_modules
+
+clean:
+	rm -rf staticfiles .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,47 @@
+"""Playwright harness: Debian's Chromium, headless, driven through the sync API.
+
+Never run ``playwright install``: it downloads a browser build, which this project cannot fetch.
+"""
+
+import os
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+# One browser for all the browser tests. Package scope (this folder), not session scope: while the
+# browser lives, Playwright's sync API keeps an asyncio loop running in the main thread, which
+# would break async_to_sync (and so any async view or AsyncClient) in tests collected after these.
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # That running loop also makes Django's async-safety check refuse the tests' (and the
+    # transactional teardown's) queries; allow them for as long as the browser lives.
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if saved is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()

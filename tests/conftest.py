@@ -1,0 +1,122 @@
+"""Suite-wide test setup.
+
+Markers (declared in pyproject.toml) say what a test needs from the machine:
+``postgres`` (DATABASE_URL pointing at PostgreSQL), ``redis`` (REDIS_URL set and answering),
+``browser`` (Debian's /usr/bin/chromium and Playwright). On a developer's machine a test whose
+need is not met is skipped with the reason; on CI (env ``CI`` non-empty) it fails instead, because
+CI provides all of them and a skip there would hide a test that never ran.
+"""
+
+import functools
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _on_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+@functools.cache
+def _redis_problem() -> str | None:
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return "needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/15)"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"needs Redis: REDIS_URL={settings.REDIS_URL} does not answer ({exc})"
+    return None
+
+
+def _postgres_problem() -> str | None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return (
+            "needs PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/baogong); "
+            f"the database in use is {connection.vendor}"
+        )
+    return None
+
+
+def _browser_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"needs Chromium at {CHROMIUM} (Debian package chromium)"
+    if importlib.util.find_spec("playwright") is None:
+        return "needs Playwright (pip install -e '.[test]')"
+    return None
+
+
+_NEEDS = {"postgres": _postgres_problem, "redis": _redis_problem, "browser": _browser_problem}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, problem_of in _NEEDS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        problem = problem_of()
+        if problem is None:
+            continue
+        if _on_ci():
+            pytest.fail(f"[{marker}] {problem}. CI is set, so this test must run here, not skip.", pytrace=False)
+        pytest.skip(f"[{marker}] {problem}")
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in-process and raise their errors, whatever the broker settings say.
+
+    A test that needs a real worker sets ``celery_app.conf.task_always_eager = False`` itself;
+    the old values are restored afterwards either way.
+    """
+    from config import celery_app
+
+    conf = celery_app.conf
+    saved = (conf.task_always_eager, conf.task_eager_propagates)
+    conf.task_always_eager = True
+    conf.task_eager_propagates = True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Simplified Chinese is the project's default language; tests see what users see.
+
+    Only the active translation changes; ``settings.LANGUAGE_CODE`` is left as configured.
+    """
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and cached figures must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Hashing with the real PBKDF2 work factor would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
