@@ -20,6 +20,7 @@ from households.models import (
 )
 from households.permissions import role_of
 from households.phones import InvalidPhone, phone_normalize
+from households.pinyin import pinyin_initials
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -123,6 +124,10 @@ class CompoundAdmin(ScopedAdmin):
     # Level changes go through the compound page, which keeps the history.
     readonly_fields = ("lockdown_level", "initials")
     edit_roles = (Role.OFFICE,)
+
+    def save_model(self, request, obj, form, change):
+        obj.initials = pinyin_initials(obj.name)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Building)

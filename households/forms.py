@@ -63,7 +63,7 @@ class RegistrationRejectForm(forms.Form):
 
 class HouseholdImportForm(forms.Form):
     community = forms.ModelChoiceField(label=_("Community"), queryset=Community.objects.none(), empty_label=None)
-    file = forms.FileField(label=_("Register file (.xlsx or .csv)"))
+    file = forms.FileField(label=_("Household register file (.xlsx or .csv)"))
     dry_run = forms.BooleanField(label=_("Only check the file, change nothing"), required=False)
 
     def __init__(self, *args, communities=None, **kwargs):

@@ -95,7 +95,7 @@ class Compound(models.Model):
         _("lockdown level"), choices=LockdownLevel.choices, default=LockdownLevel.OPEN
     )
     delivery_day = models.PositiveSmallIntegerField(
-        _("delivery day in the cycle"), default=0, help_text=_("0, 1 or 2: the day of the 3-day cycle.")
+        _("delivery day in the cycle"), default=0, help_text=_("0, 1 or 2: the day of the 3-day cycle (0 is the first day).")
     )
     receiving_point = models.CharField(_("receiving point"), max_length=200, blank=True)
 
@@ -138,6 +138,15 @@ class Building(models.Model):
     @property
     def effective_level(self) -> int:
         return max(self.lockdown_level, self.compound.lockdown_level)
+
+
+def format_address(building: Building, unit: str, room: str) -> str:
+    """丰产路3号院 2号楼 1单元 502: compound, building, unit (if any), room."""
+    parts = [building.compound.name, building.number]
+    if unit:
+        parts.append(_("unit %(unit)s") % {"unit": unit})
+    parts.append(room)
+    return " ".join(parts)
 
 
 class LockdownChange(models.Model):
@@ -215,8 +224,7 @@ class Household(models.Model):
 
     @property
     def address(self) -> str:
-        unit = _("unit %(unit)s") % {"unit": self.unit} if self.unit else ""
-        return f"{self.building.compound.name} {self.building.number} {unit} {self.room}".replace("  ", " ")
+        return format_address(self.building, self.unit, self.room)
 
     @property
     def effective_level(self) -> int:
@@ -247,6 +255,7 @@ class HouseholdPhone(models.Model):
         ordering = ["household_id", "-is_primary", "id"]
         constraints = [
             models.UniqueConstraint(fields=["household", "number"], name="household_phone_unique"),
+            models.UniqueConstraint(fields=["household"], condition=Q(is_primary=True), name="one_primary_phone"),
         ]
 
     def __str__(self) -> str:
@@ -339,6 +348,10 @@ class ResidentRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} {self.get_status_display()}"
+
+    @property
+    def address(self) -> str:
+        return format_address(self.building, self.unit, self.room)
 
 
 class ImportStatus(models.TextChoices):
