@@ -37,7 +37,7 @@ from households.models import (
     User,
 )
 from households.pinyin import pinyin_initials
-from households.phones import phone_normalize
+from households.phones import phone_display, phone_normalize
 from households.services import building_sort_key
 from supply.models import Supplier
 
@@ -848,7 +848,7 @@ def _accounts() -> list[DemoAccount]:
     for username in DEMO_USERNAMES:
         user = users[username]
         if user.household_id:
-            scope = user.household.address
+            scope = f"{user.household.address} · {phone_display(user.phone).replace(' ', '')}"
         else:
             scope = str(user.community or user.office or user.district or user.supplier or ("全市" if user.role == Role.TASKFORCE else "—"))
         accounts.append(DemoAccount(username=username, role=user.role, scope=scope))

@@ -213,3 +213,11 @@ def test_language_can_be_switched_to_english(city, client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get("/").content.decode()
     assert 'lang="en"' in html and "supply hotline" in html.lower()
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(city, client):
+    client.force_login(city.users.worker)
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in html and "保供热线" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
