@@ -78,6 +78,7 @@ def test_bad_rows_are_rejected_with_reasons_and_good_rows_still_import(city):
     assert "12345" in reasons[5]
     assert "2" in reasons[6]  # duplicate of row 2
     assert len(result.report[5]["errors"]) == 3  # no name, members 0, unknown population type
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in reason.replace("不存在小区", "")) for reason in reasons.values())
 
 
 def test_bad_file_changes_nothing(city):
@@ -91,7 +92,7 @@ def test_bad_file_changes_nothing(city):
     ]:
         result = run(city, content, filename=filename)
         assert result.status == ImportStatus.FAILED, filename
-        assert result.error
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in result.error), result.error
     assert snapshot() == before
 
 
