@@ -13,6 +13,7 @@ api_v1 = [
     path("auth/token/", household_apis.AuthTokenApi.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("supply.api_urls")),
 ]
 
 admin.site.site_header = _("Baogong administration")
@@ -29,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("households.urls")),
     path("", include("supply.urls")),
+    path("", include("supply.catalog_urls")),
     path("", include("deliveries.urls")),
     path("", include("hotlines.urls")),
     path("api/v1/", include(api_v1)),

@@ -1,7 +1,6 @@
 """One JSON shape for every API error: ``{"detail": "…", "errors": {"field": ["…"]}}``, in the user's language."""
 
 from django.utils.translation import gettext as _
-from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -28,7 +27,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 def exception_handler(exc, context):
     if isinstance(exc, BaogongError):
-        return Response({"detail": exc.message, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -1,10 +1,24 @@
 class BaogongError(Exception):
     """The one error type services raise: its message is for a person, in the person's language.
 
-    ``errors`` optionally maps field names to messages so forms and the API can place them.
+    ``errors`` optionally maps field names to messages so forms and the API can place them;
+    ``status_code`` is the HTTP status the API answers with (400 bad input, 404 not yours or
+    unknown, 409 a conflict with the state of things: capacity gone, cycle closed, limit reached).
     """
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None):
+    status_code = 400
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, status_code: int | None = None):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class Conflict(BaogongError):
+    status_code = 409
+
+
+class NotFound(BaogongError):
+    status_code = 404

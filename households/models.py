@@ -17,6 +17,16 @@ class LockdownLevel(models.IntegerChoices):
     STAY_AT_HOME = 2, _("Stay at home")
 
 
+class DeliveryMode(models.TextChoices):
+    DOOR = "door", _("Door-to-door delivery")
+    PICKUP = "pickup", _("Pick-up at the receiving point")
+
+
+def delivery_mode_for(level: int) -> str:
+    """Stay at home means the package comes to the door; otherwise it is collected at the receiving point."""
+    return DeliveryMode.DOOR if level == LockdownLevel.STAY_AT_HOME else DeliveryMode.PICKUP
+
+
 class PopulationType(models.TextChoices):
     PERMANENT = "permanent", _("Permanent resident")
     FLOATING = "floating", _("Floating population")

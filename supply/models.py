@@ -1,14 +1,27 @@
-"""Suppliers (保供单位). Catalog, prices, cycles and orders arrive with the ordering issue."""
+"""Suppliers (保供单位), their catalogs with posted prices (明码标价), cycles, capacity and orders."""
 
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from households.models import District, Household
 
 
 class Supplier(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    districts = models.ManyToManyField(District, blank=True, related_name="suppliers", verbose_name=_("districts served"))
     is_whitelisted = models.BooleanField(_("whitelisted"), default=False)
+    whitelisted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("whitelisted by"),
+    )
+    whitelisted_at = models.DateTimeField(_("whitelisted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -18,3 +31,217 @@ class Supplier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Category(models.TextChoices):
+    VEGETABLES = "vegetables", _("Vegetables")
+    MEAT_EGGS = "meat_eggs", _("Meat and eggs")
+    GRAIN_OIL = "grain_oil", _("Grain and oil")
+    MEDICINE = "medicine", _("Medicine")
+    EPIDEMIC = "epidemic", _("Epidemic-prevention supplies")
+    DAILY = "daily", _("Daily necessities")
+
+
+class PriceState(models.TextChoices):
+    APPROVED = "approved", _("Shown to residents")
+    PENDING = "pending", _("Above the reference cap: waiting for the task force")
+    REJECTED = "rejected", _("Above the reference cap: refused")
+
+
+class Product(models.Model):
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products", verbose_name=_("supplier"))
+    name = models.CharField(_("name"), max_length=100)
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    unit = models.CharField(_("unit"), max_length=10, help_text=_("e.g. 袋, 盒, 斤"))
+    size = models.CharField(_("size"), max_length=30, blank=True, help_text=_("e.g. 5kg, 500g×2"))
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    is_bundle = models.BooleanField(_("standard bundle"), default=False)
+    photo = models.ImageField(_("photo"), upload_to="products/", blank=True)
+    price = models.DecimalField(
+        _("posted price"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    # A price above the reference cap is not shown to residents until the task force approves it.
+    price_state = models.CharField(_("price state"), max_length=10, choices=PriceState.choices, default=PriceState.APPROVED)
+    reference_cap = models.DecimalField(
+        _("reference price cap"), max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text=_("Set by the task force. A higher price waits for its approval."),
+    )
+    capacity = models.PositiveIntegerField(_("capacity per cycle"), default=500)
+    household_limit = models.PositiveSmallIntegerField(
+        _("limit per household per cycle"), null=True, blank=True, help_text=_("Blank for no limit.")
+    )
+    is_active = models.BooleanField(_("on sale"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["category", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "name", "size"], name="product_unique_per_supplier"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive"),
+            models.CheckConstraint(
+                condition=Q(household_limit__isnull=True) | Q(household_limit__gt=0), name="product_limit_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.size}".strip()
+
+
+class PriceChange(models.Model):
+    """Every posted price a product had: who set it, when, and the task force's decision if above the cap."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_changes", verbose_name=_("product"))
+    old_price = models.DecimalField(_("old price"), max_digits=8, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(_("new price"), max_digits=8, decimal_places=2)
+    reference_cap = models.DecimalField(_("reference cap then"), max_digits=8, decimal_places=2, null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=PriceState.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("price change")
+        verbose_name_plural = _("price changes")
+        ordering = ["-changed_at", "-id"]
+
+
+class CycleStatus(models.TextChoices):
+    OPEN = "open", _("Open for orders")
+    CLOSING = "closing", _("Closing: packages being built")
+    PACKED = "packed", _("Packed")
+    COMPLETE = "complete", _("Complete")
+
+
+class Cycle(models.Model):
+    """A city-wide 3-day window: orders until the cutoff, then three delivery days."""
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    opens_at = models.DateTimeField(_("opens at"))
+    cutoff_at = models.DateTimeField(_("ordering cutoff"))
+    first_delivery_date = models.DateField(_("first delivery day"))
+    status = models.CharField(_("status"), max_length=10, choices=CycleStatus.choices, default=CycleStatus.OPEN)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="open"), name="one_open_cycle"),
+            models.CheckConstraint(condition=Q(cutoff_at__gt=F("opens_at")), name="cycle_cutoff_after_opening"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Cycle %(number)d") % {"number": self.number}
+
+
+class CycleStock(models.Model):
+    """A product's capacity in one cycle and how much of it placed orders hold (django-oscar's stock record)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="stock", verbose_name=_("cycle"))
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock", verbose_name=_("product"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    reserved = models.PositiveIntegerField(_("reserved"), default=0)
+
+    class Meta:
+        verbose_name = _("cycle stock")
+        verbose_name_plural = _("cycle stock")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "product"], name="one_stock_per_cycle_product"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("capacity")), name="stock_never_oversold"),
+        ]
+
+    @property
+    def available(self) -> int:
+        return max(self.capacity - self.reserved, 0)
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    HOTLINE = "hotline", _("Hotline")
+    WORKER = "worker", _("Community worker")
+    BASELINE = "baseline", _("Baseline package")
+
+
+class OrderStatus(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PaymentMethod(models.TextChoices):
+    ONLINE = "online", _("Paid online")
+    ON_DELIVERY = "on_delivery", _("Pay on delivery")
+    FREE = "free", _("Free (baseline)")
+
+
+class PaymentState(models.TextChoices):
+    PAID = "paid", _("Paid")
+    TO_COLLECT = "to_collect", _("To collect on delivery")
+    FREE = "free", _("Free")
+    TO_REFUND = "to_refund", _("To refund")
+    VOID = "void", _("Nothing to pay")
+
+
+class Order(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="orders", verbose_name=_("household"))
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="orders", verbose_name=_("cycle"))
+    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("placed by")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    total = models.DecimalField(_("total"), max_digits=10, decimal_places=2)
+    payment_method = models.CharField(_("payment"), max_length=12, choices=PaymentMethod.choices)
+    payment_state = models.CharField(_("payment state"), max_length=12, choices=PaymentState.choices)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["cycle", "household"], name="order_cycle_household")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["placed_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                name="order_idempotency_key",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Order %(id)s") % {"id": self.pk}
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    name = models.CharField(_("name"), max_length=140)
+    unit = models.CharField(_("unit"), max_length=10)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=8, decimal_places=2)
+    line_total = models.DecimalField(_("line total"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="one_line_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+        ]

@@ -105,3 +105,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "supply.Product"
+
+    supplier = factory.SubFactory(SupplierFactory)
+    name = factory.Sequence(lambda n: f"蔬菜包{n}")
+    category = "vegetables"
+    unit = "袋"
+    size = "5kg"
+    price = "39.90"
+    capacity = 100

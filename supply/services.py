@@ -1,0 +1,473 @@
+"""Writes for suppliers, posted prices, cycles and orders.
+
+Every service raises :class:`households.errors.BaogongError` (or a subclass carrying its HTTP
+status) with a message a person can act on, and leaves the database unchanged when it does.
+"""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from households.errors import BaogongError, Conflict, NotFound
+from households.models import Household, User
+from supply.models import (
+    Channel,
+    Cycle,
+    CycleStatus,
+    CycleStock,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    PaymentState,
+    PriceChange,
+    PriceState,
+    Product,
+    Supplier,
+)
+
+CYCLE_DAYS = 3
+ORDERING_HOURS = 36
+MAX_QUANTITY = 99
+MAX_LINES = 60
+MAX_NOTE = 200
+
+
+# --- suppliers and posted prices ----------------------------------------------------------------
+
+
+@transaction.atomic
+def supplier_whitelist(*, supplier_id: int, whitelisted: bool, by: User) -> Supplier:
+    """Put a supplier on (or take it off) the task force's whitelist; only whitelisted suppliers sell."""
+    supplier = Supplier.objects.select_for_update().get(pk=supplier_id)
+    supplier.is_whitelisted = whitelisted
+    supplier.whitelisted_by = by if whitelisted else None
+    supplier.whitelisted_at = timezone.now() if whitelisted else None
+    supplier.save(update_fields=["is_whitelisted", "whitelisted_by", "whitelisted_at"])
+    return supplier
+
+
+def _money(value, field: str = "price") -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        raise BaogongError(_("Enter a price like 12.50."), errors={field: [_("Enter a price like 12.50.")]}) from None
+    if not Decimal("0.01") <= amount <= Decimal("99999.99"):
+        raise BaogongError(_("A price must be between 0.01 and 99999.99."), errors={field: [_("Out of range.")]})
+    return amount
+
+
+def _price_state(price: Decimal, cap: Decimal | None) -> str:
+    return PriceState.PENDING if cap is not None and price > cap else PriceState.APPROVED
+
+
+@transaction.atomic
+def product_create(
+    *,
+    supplier_id: int,
+    by: User | None,
+    name: str,
+    category: str,
+    unit: str,
+    price,
+    size: str = "",
+    description: str = "",
+    is_bundle: bool = False,
+    capacity: int = 500,
+    household_limit: int | None = None,
+) -> Product:
+    """Add a product to a supplier's catalog with its first posted price (recorded in the price history).
+
+    The product gets capacity in the open cycle at once, so it can be ordered right away.
+    """
+    amount = _money(price)
+    product = Product.objects.create(
+        supplier_id=supplier_id, name=name.strip(), category=category, unit=unit.strip(), size=size.strip(),
+        description=description.strip(), is_bundle=is_bundle, price=amount, capacity=capacity,
+        household_limit=household_limit,
+    )
+    PriceChange.objects.create(product=product, old_price=None, new_price=amount, state=PriceState.APPROVED, changed_by=by)
+    cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
+    if cycle is not None:
+        CycleStock.objects.get_or_create(cycle=cycle, product=product, defaults={"capacity": capacity})
+    return product
+
+
+@transaction.atomic
+def product_price_set(*, product_id: int, price, by: User | None) -> Product:
+    """Post a new price. Orders already placed keep the price of their lines.
+
+    Guarantees: the change is kept with who and when; a price above the product's reference cap
+    is not shown to residents (the product leaves the catalog) until the task force approves it.
+    """
+    amount = _money(price)
+    product = Product.objects.select_for_update().get(pk=product_id)
+    if amount == product.price and product.price_state == PriceState.APPROVED:
+        return product
+    state = _price_state(amount, product.reference_cap)
+    PriceChange.objects.create(
+        product=product, old_price=product.price, new_price=amount, reference_cap=product.reference_cap, state=state,
+        changed_by=by,
+    )
+    product.price, product.price_state = amount, state
+    product.save(update_fields=["price", "price_state"])
+    return product
+
+
+@transaction.atomic
+def product_reference_cap_set(*, product_id: int, cap, by: User | None) -> Product:
+    """Set (or clear, with ``None``) a product's reference cap; the current price is judged against it again."""
+    amount = None if cap in (None, "") else _money(cap, field="reference_cap")
+    product = Product.objects.select_for_update().get(pk=product_id)
+    product.reference_cap = amount
+    state = _price_state(product.price, amount)
+    if state != product.price_state:
+        PriceChange.objects.create(
+            product=product, old_price=product.price, new_price=product.price, reference_cap=amount, state=state,
+            changed_by=by,
+        )
+        product.price_state = state
+    product.save(update_fields=["reference_cap", "price_state"])
+    return product
+
+
+@transaction.atomic
+def price_change_decide(*, price_change_id: int, approve: bool, by: User) -> PriceChange:
+    """The task force approves (the price is shown) or refuses (it stays hidden) a price above its cap.
+
+    Only the product's latest pending change can be decided; a decided change stays as it is.
+    """
+    change = PriceChange.objects.select_for_update().select_related("product").get(pk=price_change_id)
+    product = Product.objects.select_for_update().get(pk=change.product_id)
+    latest = product.price_changes.order_by("-changed_at", "-id").first()
+    if change.state != PriceState.PENDING or latest is None or latest.pk != change.pk:
+        raise Conflict(_("This price change has already been decided or replaced by a newer one."))
+    change.state = PriceState.APPROVED if approve else PriceState.REJECTED
+    change.decided_by, change.decided_at = by, timezone.now()
+    change.save(update_fields=["state", "decided_by", "decided_at"])
+    product.price_state = change.state
+    product.save(update_fields=["price_state"])
+    return change
+
+
+# --- cycles ----------------------------------------------------------------------------------------
+
+
+def _cycle_window(opens_at: datetime.datetime) -> tuple[datetime.datetime, datetime.date]:
+    cutoff_at = opens_at + datetime.timedelta(hours=ORDERING_HOURS)
+    first_delivery = timezone.localtime(cutoff_at).date() + datetime.timedelta(days=1)
+    return cutoff_at, first_delivery
+
+
+@transaction.atomic
+def cycle_open(*, opens_at: datetime.datetime | None = None) -> Cycle:
+    """Open the next city-wide cycle and give every product on sale its capacity in it.
+
+    Idempotent: if a cycle is already open, that cycle is returned and nothing changes. The
+    stock rows are written in one ``INSERT … SELECT``-shaped bulk statement.
+    """
+    current = Cycle.objects.select_for_update().filter(status=CycleStatus.OPEN).first()
+    if current is not None:
+        return current
+    opens_at = opens_at or timezone.now()
+    last = Cycle.objects.order_by("-number").first()
+    cutoff_at, first_delivery = _cycle_window(opens_at)
+    try:
+        with transaction.atomic():
+            cycle = Cycle.objects.create(
+                number=(last.number + 1) if last else 1, opens_at=opens_at, cutoff_at=cutoff_at,
+                first_delivery_date=first_delivery,
+            )
+    except IntegrityError:  # another process opened it at the same moment
+        return Cycle.objects.get(status=CycleStatus.OPEN)
+    CycleStock.objects.bulk_create(
+        [
+            CycleStock(cycle=cycle, product_id=product_id, capacity=capacity)
+            for product_id, capacity in Product.objects.filter(is_active=True).values_list("id", "capacity")
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    return cycle
+
+
+def next_opening(*, now: datetime.datetime | None = None) -> datetime.datetime:
+    """When ordering opens next: the latest cycle's opening plus three days (or now if none)."""
+    now = now or timezone.now()
+    last = Cycle.objects.order_by("-number").only("opens_at").first()
+    if last is None:
+        return now
+    upcoming = last.opens_at + datetime.timedelta(days=CYCLE_DAYS)
+    while upcoming < now - datetime.timedelta(days=CYCLE_DAYS):
+        upcoming += datetime.timedelta(days=CYCLE_DAYS)
+    return upcoming
+
+
+def cycle_open_due(*, now: datetime.datetime | None = None) -> Cycle | None:
+    """For the beat schedule: open the next cycle once its time has come and no cycle is open."""
+    now = now or timezone.now()
+    if Cycle.objects.filter(status=CycleStatus.OPEN).exists():
+        return None
+    if Cycle.objects.exists() and next_opening(now=now) > now:
+        return None
+    return cycle_open(opens_at=now)
+
+
+def _closed_message(now: datetime.datetime) -> str:
+    opening = timezone.localtime(next_opening(now=now))
+    return _("Ordering for this cycle has closed. The next cycle opens on %(when)s.") % {
+        "when": date_format(opening, "DATETIME_FORMAT")
+    }
+
+
+def _open_cycle_share_locked(now: datetime.datetime) -> Cycle | None:
+    """The cycle taking orders now, or None. On PostgreSQL the row is share-locked: closing the
+    cycle (an UPDATE of that row) waits for the orders and cancellations in flight to commit."""
+    if connection.vendor == "postgresql":
+        cycle = next(iter(Cycle.objects.raw("SELECT * FROM supply_cycle WHERE status = %s FOR SHARE", [CycleStatus.OPEN])), None)
+    else:
+        cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
+    if cycle is None or now >= cycle.cutoff_at or now < cycle.opens_at:
+        return None
+    return cycle
+
+
+# --- orders ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    created: bool
+
+
+def _clean_lines(lines) -> dict[int, int]:
+    """{product id: quantity} from ``[{"product": id, "quantity": n}, …]``; duplicates are added up."""
+    if not isinstance(lines, list) or not lines:
+        raise BaogongError(_("The order has no items."), errors={"lines": [_("Add at least one product.")]})
+    if len(lines) > MAX_LINES:
+        raise BaogongError(
+            _("An order can have at most %(n)d different products.") % {"n": MAX_LINES}, errors={"lines": [_("Too many lines.")]}
+        )
+    merged: dict[int, int] = {}
+    errors: dict[str, list[str]] = {}
+    for index, line in enumerate(lines):
+        product = line.get("product") if isinstance(line, dict) else None
+        quantity = line.get("quantity") if isinstance(line, dict) else None
+        if isinstance(product, bool) or not isinstance(product, int) or product <= 0:
+            errors[f"lines.{index}.product"] = [_("Choose a product.")]
+            continue
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+            errors[f"lines.{index}.quantity"] = [
+                _("The quantity must be a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY}
+            ]
+            continue
+        merged[product] = merged.get(product, 0) + quantity
+    if not errors:
+        for product, quantity in merged.items():
+            if quantity > MAX_QUANTITY:
+                errors["lines"] = [_("The quantity must be a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY}]
+    if errors:
+        raise BaogongError(next(iter(errors.values()))[0], errors=errors)
+    return merged
+
+
+def request_fingerprint(*, household_id: int, lines: dict[int, int], note: str, payment_method: str) -> str:
+    body = json.dumps(
+        {"household": household_id, "lines": sorted(lines.items()), "note": note, "payment": payment_method},
+        sort_keys=True,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _payment(channel: str, method: str | None) -> tuple[str, str]:
+    if channel == Channel.BASELINE:
+        return PaymentMethod.FREE, PaymentState.FREE
+    method = method or PaymentMethod.ON_DELIVERY
+    if method == PaymentMethod.ONLINE:
+        return method, PaymentState.PAID
+    if method == PaymentMethod.ON_DELIVERY:
+        return method, PaymentState.TO_COLLECT
+    raise BaogongError(_("Choose how to pay."), errors={"payment_method": [_("Choose how to pay.")]})
+
+
+def _replay(existing: Order, fingerprint: str) -> PlacedOrder:
+    if existing.request_hash != fingerprint:
+        raise BaogongError(
+            _("This Idempotency-Key was already used for a different order. Use a new key for a new order."),
+            errors={"idempotency_key": [_("Already used for a different order.")]},
+        )
+    return PlacedOrder(order=existing, created=False)
+
+
+def orderable_products(*, household: Household, product_ids) -> dict[int, Product]:
+    """The products among ``product_ids`` this household may order: on sale, price shown, supplier
+    whitelisted and serving the household's district."""
+    district_id = household.building.compound.community.office.district_id
+    return {
+        product.pk: product
+        for product in Product.objects.filter(
+            pk__in=list(product_ids), is_active=True, price_state=PriceState.APPROVED,
+            supplier__is_whitelisted=True, supplier__districts=district_id,
+        )
+    }
+
+
+@transaction.atomic
+def order_place(
+    *,
+    household_id: int,
+    lines,
+    placed_by: User | None,
+    channel: str,
+    payment_method: str | None = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+    now: datetime.datetime | None = None,
+) -> PlacedOrder:
+    """Place an order for a household in the open cycle, at the posted prices of this moment.
+
+    Guarantees, under any concurrency:
+    - capacity is reserved atomically (conditional ``UPDATE`` of each product's stock row, in
+      product order so concurrent orders cannot deadlock): accepted quantities never exceed it;
+    - the household's row is locked for the whole order, so its per-household limits hold;
+    - the same ``idempotency_key`` from the same user returns the first order (``created`` is
+      False); the same key with a different request is refused;
+    - nothing is accepted after the cutoff, and on any refusal nothing is written.
+    """
+    now = now or timezone.now()
+    merged = _clean_lines(lines)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise BaogongError(_("The note is too long (at most %(n)d characters).") % {"n": MAX_NOTE}, errors={"note": [_("Too long.")]})
+    if channel not in Channel.values:
+        raise BaogongError(_("Unknown order channel."))
+    method, payment_state = _payment(channel, payment_method)
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 1 <= len(idempotency_key) <= 100:
+            raise BaogongError(
+                _("The Idempotency-Key must have 1 to 100 characters."), errors={"idempotency_key": [_("Invalid key.")]}
+            )
+    fingerprint = request_fingerprint(household_id=household_id, lines=merged, note=note, payment_method=method)
+    if idempotency_key:
+        existing = Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, fingerprint)
+
+    household = (
+        Household.objects.select_for_update(of=("self",))
+        .select_related("building__compound__community__office")
+        .filter(pk=household_id)
+        .first()
+    )
+    if household is None:
+        raise NotFound(_("Unknown household."))
+    if idempotency_key:  # a concurrent retry may have committed while we waited for the lock
+        existing = Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, fingerprint)
+    cycle = _open_cycle_share_locked(now)
+    if cycle is None:
+        raise Conflict(_closed_message(now))
+
+    products = orderable_products(household=household, product_ids=merged)
+    unknown = [pid for pid in merged if pid not in products]
+    if unknown:
+        raise BaogongError(
+            _("Some products cannot be ordered (unknown, not on sale, or not sold in your district)."),
+            errors={"lines": [_("Product %(id)d cannot be ordered.") % {"id": pid} for pid in unknown]},
+        )
+
+    limited = {pid: p.household_limit for pid, p in products.items() if p.household_limit}
+    if limited:
+        already = dict(
+            OrderLine.objects.filter(
+                order__household=household, order__cycle=cycle, order__status=OrderStatus.PLACED, product_id__in=limited
+            )
+            .values_list("product_id")
+            .annotate(total=Sum("quantity"))
+        )
+        for pid, limit in limited.items():
+            if already.get(pid, 0) + merged[pid] > limit:
+                left = max(limit - already.get(pid, 0), 0)
+                raise Conflict(
+                    _("“%(name)s” is limited to %(limit)d per household in each cycle; you can add %(left)d more.")
+                    % {"name": products[pid], "limit": limit, "left": left},
+                    errors={"lines": [_("Limit per household reached.")]},
+                )
+
+    for pid in sorted(merged):
+        quantity = merged[pid]
+        reserved = CycleStock.objects.filter(cycle=cycle, product_id=pid, reserved__lte=F("capacity") - quantity).update(
+            reserved=F("reserved") + quantity
+        )
+        if not reserved:
+            available = CycleStock.objects.filter(cycle=cycle, product_id=pid).values_list("capacity", "reserved").first()
+            left = max(available[0] - available[1], 0) if available else 0
+            message = (
+                _("“%(name)s” is sold out for this cycle.") % {"name": products[pid]}
+                if left == 0
+                else _("Only %(left)d of “%(name)s” are left for this cycle.") % {"left": left, "name": products[pid]}
+            )
+            raise Conflict(message, errors={"lines": [message]})
+
+    total = sum((products[pid].price * quantity for pid, quantity in merged.items()), Decimal("0.00"))
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                household=household, cycle=cycle, channel=channel, placed_by=placed_by, note=note, total=total,
+                payment_method=method, payment_state=payment_state, idempotency_key=idempotency_key or None,
+                request_hash=fingerprint,
+            )
+    except IntegrityError:
+        # The same key was used at the same moment for another household's order.
+        raise BaogongError(
+            _("This Idempotency-Key was already used for a different order. Use a new key for a new order."),
+            errors={"idempotency_key": [_("Already used for a different order.")]},
+        ) from None
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order, product_id=pid, name=str(products[pid]), unit=products[pid].unit, quantity=quantity,
+                unit_price=products[pid].price, line_total=products[pid].price * quantity,
+            )
+            for pid, quantity in sorted(merged.items())
+        ]
+    )
+    return PlacedOrder(order=order, created=True)
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | None = None) -> Order:
+    """Cancel an order before its cycle's cutoff and give its quantities back to capacity.
+
+    Guarantees: capacity is released exactly once (the order row is locked and must still be
+    placed); after the cutoff nothing changes and the message says so.
+    """
+    now = now or timezone.now()
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("Unknown order."))
+    if order.status != OrderStatus.PLACED:
+        raise Conflict(_("This order has already been cancelled."))
+    cycle = _open_cycle_share_locked(now)
+    if cycle is None or cycle.pk != order.cycle_id:
+        raise Conflict(_("The ordering cutoff has passed: this order can no longer be cancelled. Call the supply hotline if there is a problem."))
+    for product_id, quantity in order.lines.order_by("product_id").values_list("product_id", "quantity"):
+        CycleStock.objects.filter(cycle_id=order.cycle_id, product_id=product_id).update(reserved=F("reserved") - quantity)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at, order.cancelled_by = now, by
+    order.payment_state = PaymentState.TO_REFUND if order.payment_state == PaymentState.PAID else PaymentState.VOID
+    if order.payment_method == PaymentMethod.FREE:
+        order.payment_state = PaymentState.FREE
+    order.save(update_fields=["status", "cancelled_at", "cancelled_by", "payment_state"])
+    return order
