@@ -17,6 +17,26 @@ class SignInForm(AuthenticationForm):
         "inactive": _("This account is disabled. Call your community."),
     }
 
+    def get_invalid_login_error(self):
+        """Tell an applicant whose account does not exist yet why, instead of "wrong password"."""
+        from households.models import RegistrationStatus
+        from households.selectors import registration_latest_for_phone
+
+        registration = registration_latest_for_phone(phone=self.cleaned_data.get("username", ""))
+        if registration is not None and registration.user_id is None:
+            if registration.status == RegistrationStatus.PENDING:
+                return forms.ValidationError(
+                    _("Your registration is waiting for approval by your community. You can sign in once it is approved."),
+                    code="pending",
+                )
+            if registration.status == RegistrationStatus.REJECTED:
+                return forms.ValidationError(
+                    _("Your registration was not approved: %(reason)s. Call your community or the supply hotline.")
+                    % {"reason": registration.decision_note},
+                    code="rejected",
+                )
+        return super().get_invalid_login_error()
+
 
 class RegistrationForm(forms.Form):
     phone = forms.CharField(
@@ -55,10 +75,6 @@ class RegistrationForm(forms.Form):
 class LockdownLevelForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Lockdown level"), choices=LockdownLevel.choices, coerce=int)
     reason = forms.CharField(label=_("Reason"), max_length=300)
-
-
-class RegistrationRejectForm(forms.Form):
-    note = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
 class HouseholdImportForm(forms.Form):

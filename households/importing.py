@@ -7,6 +7,7 @@ Chinese or English; a CSV may be UTF-8 (with or without BOM) or GB18030, as Exce
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -56,11 +57,12 @@ def _fold(text: str) -> str:
 
 
 def _cell(value) -> str:
+    """A cell as clean text: full-width digits and letters folded (９０１ → 901), spaces trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
@@ -185,7 +187,8 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
     seen: dict[tuple, int] = {}
     for number, row in enumerate(rows, start=2):
         errors: list[str] = []
-        address = " ".join(v for v in (row["compound"], row["building"], row["unit"], row["room"]) if v)
+        unit_label = _("unit %(unit)s") % {"unit": row["unit"].removesuffix("单元")} if row["unit"] else ""
+        address = " ".join(v for v in (row["compound"], row["building"], unit_label, row["room"]) if v)
         building_id = buildings.get((_fold(row["compound"]), _fold(row["building"])))
         if building_id is None:
             if _fold(row["compound"]) not in compound_names:
@@ -209,11 +212,14 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
             errors.append(_("The contact name is missing."))
         elif len(contact_name) > 50:
             errors.append(_("The contact name is too long."))
+        elif contact_name[0] in "=+-@":
+            # a spreadsheet formula, never a name (and dangerous when the list is exported again)
+            errors.append(_("The contact name “%(name)s” looks like a formula.") % {"name": contact_name})
         phones = _parse_phones(row["phones"], errors)
         members = _parse_members(row["members"], errors)
         population_type = _parse_population(row["population_type"], errors)
-        care = _parse_care(row["care"])
-        care_note = ("；".join(part for part in (care.pop("other", ""), row["care_note"]) if part))[:200]
+        care = _parse_care(row["care"], errors)
+        care_note = row["care_note"][:200]
         assigned_worker_id = None
         if row["assigned_worker"]:
             assigned_worker_id = workers.get(_fold(row["assigned_worker"]))
@@ -311,9 +317,9 @@ def _parse_population(text: str, errors: list[str]) -> str:
     return PopulationType.PERMANENT
 
 
-def _parse_care(text: str) -> dict:
+def _parse_care(text: str, errors: list[str]) -> dict:
+    """Care flags from the care column; an unknown word is an error, never silently dropped."""
     care = {flag: False for flag in CARE_WORDS}
-    others = []
     for part in _SPLIT.split(text):
         if not part:
             continue
@@ -323,8 +329,10 @@ def _parse_care(text: str) -> dict:
                 care[flag] = True
                 break
         else:
-            others.append(part)
-    care["other"] = "、".join(others)
+            errors.append(
+                _("Unknown care mark “%(mark)s”: use 独居老人, 残疾, 孕妇, 慢病用药 or 透析, and write other needs in 备注.")
+                % {"mark": part}
+            )
     return care
 
 
@@ -350,10 +358,18 @@ def apply_plan(plan: ImportPlan) -> None:
         household = Household(pk=p.existing_id, floor=p.floor, **p.values)
         updates.append(household)
     Household.objects.bulk_update(updates, fields=fields, batch_size=1000)
-    HouseholdPhone.objects.filter(household_id__in=[p.existing_id for p in plan.to_update]).delete()
-    phones = [
-        HouseholdPhone(household_id=household.pk, number=number, is_primary=(i == 0))
-        for household, p in [*zip(created, plan.to_create, strict=True), *((Household(pk=p.existing_id), p) for p in plan.to_update)]
-        for i, number in enumerate(p.phones)
-    ]
+    # An updated household keeps the numbers it had (a hotline may have added one); the file's
+    # numbers come first and the first of them becomes the primary one.
+    kept: dict[int, list[str]] = {}
+    for household_id, number in (
+        HouseholdPhone.objects.filter(household_id__in=[p.existing_id for p in plan.to_update])
+        .order_by("-is_primary", "id")
+        .values_list("household_id", "number")
+    ):
+        kept.setdefault(household_id, []).append(number)
+    HouseholdPhone.objects.filter(household_id__in=list(kept)).delete()
+    phones = []
+    for household_id, p in [*((h.pk, p) for h, p in zip(created, plan.to_create, strict=True)), *((p.existing_id, p) for p in plan.to_update)]:
+        numbers = list(dict.fromkeys([*p.phones, *kept.get(household_id, [])]))
+        phones += [HouseholdPhone(household_id=household_id, number=n, is_primary=(i == 0)) for i, n in enumerate(numbers)]
     HouseholdPhone.objects.bulk_create(phones, batch_size=5000)

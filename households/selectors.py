@@ -1,5 +1,8 @@
 """Reads of places and households, always narrowed by :mod:`households.access`."""
 
+import re
+import unicodedata
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
@@ -110,8 +113,10 @@ def household_list(
 ) -> QuerySet[Household]:
     """Households the user may see, ordered compound → building → unit → floor → room.
 
-    ``search`` matches a phone number (any of the household's), a contact name, a compound name
-    or its pinyin initials.
+    ``search`` is what a caller says: a phone number (any of the household's; the last 4 to 10
+    digits are enough, so a landline without its area code is found), a contact name, or an
+    address — a compound name or its pinyin initials, optionally followed by the building,
+    unit and room ("正商城 1号楼 101", "zsc 1 101").
     """
     qs = _household_base(user)
     if community_id is not None:
@@ -125,22 +130,37 @@ def household_list(
         )
     if level is not None:
         qs = qs.filter(effective=level)
-    search = search.strip()
+    search = unicodedata.normalize("NFKC", search).strip()
     if search:
-        try:
-            phone = phone_normalize(search)
-        except InvalidPhone:
-            qs = qs.filter(
-                Q(contact_name__contains=search)
-                | Q(building__compound__name__contains=search)
-                | Q(building__compound__initials__startswith=search.lower())
-            )
-        else:
-            qs = qs.filter(Exists(HouseholdPhone.objects.filter(household=OuterRef("pk"), number=phone)))
+        qs = qs.filter(_search_q(search))
     return qs.order_by(
         "building__compound__community_id", "building__compound__code", "building__sort_key", "building__number",
         "unit", "floor", "room",
     )
+
+
+def _search_q(search: str) -> Q:
+    digits = re.sub(r"[\s\-()+]", "", search)
+    if digits.isdigit():
+        try:
+            phone = phone_normalize(search)
+        except InvalidPhone:
+            phone = None
+        if phone:
+            return Q(Exists(HouseholdPhone.objects.filter(household=OuterRef("pk"), number=phone)))
+        if 4 <= len(digits) <= 10:
+            return Q(Exists(HouseholdPhone.objects.filter(household=OuterRef("pk"), number__endswith=digits)))
+    first, *rest = search.split()
+    place = (
+        Q(building__compound__name__contains=first)
+        | Q(building__compound__initials__startswith=first.lower())
+    )
+    q = (Q(contact_name__contains=search) | place) if not rest else place
+    for token in rest:
+        bare = token.removesuffix("号楼").removesuffix("栋").removesuffix("单元").removesuffix("室")
+        building = Q(building__sort_key=int(bare)) if bare.isdigit() and len(bare) <= 6 else Q(building__number=token)
+        q &= building | Q(unit=bare) | Q(room=bare)
+    return q
 
 
 def household_get(*, user: User, pk: int) -> Household:
@@ -172,6 +192,26 @@ def registration_pending_list(*, user: User) -> QuerySet[ResidentRegistration]:
         ResidentRegistration.objects.filter(status=RegistrationStatus.PENDING).select_related("building__compound"),
         user,
     ).order_by("created_at", "id")
+
+
+def registration_latest_for_phone(*, phone: str) -> ResidentRegistration | None:
+    """The newest registration for a phone number (any form), to explain a failed sign-in."""
+    try:
+        number = phone_normalize(phone)
+    except InvalidPhone:
+        return None
+    return ResidentRegistration.objects.filter(phone=number).order_by("-created_at", "-id").first()
+
+
+def households_at_addresses(*, registrations) -> dict[tuple[int, str, str], Household]:
+    """The households already registered at the addresses of these registrations (one query)."""
+    keys = Q(pk__in=[])
+    for r in registrations:
+        keys |= Q(building_id=r.building_id, unit=r.unit, room=r.room)
+    return {
+        (h.building_id, h.unit, h.room): h
+        for h in Household.objects.filter(keys).prefetch_related("phones")
+    }
 
 
 def registration_get(*, user: User, pk: int) -> ResidentRegistration:

@@ -1,6 +1,7 @@
 """Writes for places and people. Every service raises :class:`BaogongError` with a message a person can act on."""
 
 import re
+import unicodedata
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
@@ -163,6 +164,7 @@ def resident_register(
     worker's approval; no account exists until then.
     """
     phone = phone_normalize(phone)
+    unit, room = unicodedata.normalize("NFKC", unit), unicodedata.normalize("NFKC", room)
     if User.objects.filter(phone=phone).exists():
         raise BaogongError(
             _("An account with this phone number already exists. Sign in, or call your community to reset the password."),
@@ -252,15 +254,24 @@ def registration_approve(*, registration_id: int, decided_by: User) -> User:
 
 
 @transaction.atomic
-def registration_reject(*, registration_id: int, decided_by: User, note: str = "") -> ResidentRegistration:
-    """Reject a pending registration; no account is created. A decided registration stays as it is."""
+def registration_reject(*, registration_id: int, decided_by: User, note: str) -> ResidentRegistration:
+    """Reject a pending registration with a reason the resident sees at sign-in; no account is created.
+
+    A decided registration stays as it is.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise BaogongError(
+            _("Say why the registration is rejected: the resident will see the reason."),
+            errors={"note": [_("This field is required.")]},
+        )
     registration = ResidentRegistration.objects.select_for_update().get(pk=registration_id)
     if registration.status != RegistrationStatus.PENDING:
         raise BaogongError(_("This registration has already been decided."))
     registration.status = RegistrationStatus.REJECTED
     registration.decided_by = decided_by
     registration.decided_at = timezone.now()
-    registration.decision_note = note.strip()[:200]
+    registration.decision_note = note[:200]
     registration.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     return registration
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -15,24 +15,24 @@ from households.forms import (
     HouseholdImportForm,
     LockdownLevelForm,
     RegistrationForm,
-    RegistrationRejectForm,
     SignInForm,
 )
 from households.models import Building, ImportStatus, Role, User
 from households.permissions import STAFF_ROLES, role_of, role_required
+from households.phones import phone_display
 
 PAGE_SIZE = 50
 
 
 def _form_errors(form, exc: BaogongError) -> None:
-    """Put a service's field errors on the form, and its message on top."""
-    placed = False
-    for field, errors in exc.errors.items():
-        if field in form.fields:
-            for error in errors:
+    """Put a service's message on the form once: on its field when it names one, else on top."""
+    fields = [field for field in exc.errors if field in form.fields]
+    if fields:
+        form.add_error(fields[0], exc.message)
+        for field in fields[1:]:
+            for error in exc.errors[field]:
                 form.add_error(field, error)
-            placed = True
-    if not placed or exc.message not in sum(exc.errors.values(), []):
+    else:
         form.add_error(None, exc.message)
 
 
@@ -99,19 +99,38 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, f"households/home_{role or 'none'}.html" if role else "households/home_none.html", context)
 
 
+PRINT_LIMIT = 3000
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
 @role_required(*STAFF_ROLES)
 def household_list(request: HttpRequest) -> HttpResponse:
-    level = request.GET.get("level", "")
-    compound = request.GET.get("compound", "")
+    compound_id, community_id = _int_param(request, "compound"), _int_param(request, "community")
     households = selectors.household_list(
         user=request.user,
         search=request.GET.get("q", ""),
         care_only=request.GET.get("care") == "1",
-        level=int(level) if level.isdigit() else None,
-        compound_id=int(compound) if compound.isdigit() else None,
+        level=_int_param(request, "level"),
+        compound_id=compound_id,
+        community_id=community_id,
     )
-    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "households/household_list.html", {"page": page, "query": request.GET})
+    printing = request.GET.get("print") == "1"
+    page = Paginator(households, PRINT_LIMIT if printing else PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "households/household_list.html",
+        {
+            "page": page,
+            "query": request.GET,
+            "printing": printing,
+            "compound": selectors.compound_list(user=request.user).filter(pk=compound_id).first() if compound_id else None,
+            "community": selectors.community_list(user=request.user).filter(pk=community_id).first() if community_id else None,
+        },
+    )
 
 
 @role_required(*STAFF_ROLES)
@@ -164,10 +183,13 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
                     changed_by=request.user,
                 )
             else:
+                before = compound.lockdown_level
                 services.compound_set_lockdown_level(
                     compound_id=compound.pk, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
                     changed_by=request.user,
                 )
+                if before == form.cleaned_data["level"]:
+                    raise BaogongError(_("The compound already has this lockdown level: nothing was changed."))
         except BaogongError as exc:
             messages.error(request, exc.message)
         else:
@@ -179,25 +201,29 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.WORKER, Role.ADMIN)
 def registration_list(request: HttpRequest) -> HttpResponse:
-    registrations = selectors.registration_pending_list(user=request.user)[:200]
-    return render(
-        request, "households/registration_list.html", {"registrations": registrations, "reject_form": RegistrationRejectForm()}
-    )
+    registrations = list(selectors.registration_pending_list(user=request.user)[:200])
+    at_address = selectors.households_at_addresses(registrations=registrations)
+    for registration in registrations:
+        registration.household_there = at_address.get((registration.building_id, registration.unit, registration.room))
+    return render(request, "households/registration_list.html", {"registrations": registrations})
 
 
 @require_POST
 @role_required(Role.WORKER, Role.ADMIN)
 def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     registration = selectors.registration_get(user=request.user, pk=pk)
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject"):
+        return HttpResponseBadRequest(_("Choose approve or reject."))
     try:
-        if request.POST.get("decision") == "approve":
+        if decision == "approve":
             services.registration_approve(registration_id=registration.pk, decided_by=request.user)
-            messages.success(request, _("Approved: %(phone)s can now sign in.") % {"phone": registration.phone})
+            messages.success(request, _("Approved: %(phone)s can now sign in.") % {"phone": phone_display(registration.phone)})
         else:
-            form = RegistrationRejectForm(request.POST)
-            note = form.cleaned_data["note"] if form.is_valid() else ""
-            services.registration_reject(registration_id=registration.pk, decided_by=request.user, note=note)
-            messages.success(request, _("The registration was rejected."))
+            services.registration_reject(
+                registration_id=registration.pk, decided_by=request.user, note=request.POST.get("note", "")
+            )
+            messages.success(request, _("The registration was rejected; the resident sees your reason at sign-in."))
     except BaogongError as exc:
         messages.error(request, exc.message)
     return redirect("households:registration_list")

@@ -54,7 +54,26 @@ def test_valid_rows_are_created_and_updated(city):
     assert list(created.phones.order_by("-is_primary").values_list("number", flat=True)) == ["+8613812340001", "+8637167180381"]
     existing.refresh_from_db()
     assert existing.contact_name == "张建国" and existing.population_type == "floating"
-    assert list(existing.phones.values_list("number", flat=True)) == ["+8613812340002"]
+    # the file's number becomes the primary one; the number the household had is kept
+    old_number = city.places[city.a.pk].households[0].phones.order_by("id").values_list("number", flat=True)
+    assert list(existing.phones.order_by("-is_primary", "id").values_list("number", flat=True))[0] == "+8613812340002"
+    assert existing.phones.count() == 2 and len(set(old_number)) == 2
+
+
+def test_unknown_care_marks_and_formulas_are_rejected_and_full_width_digits_folded(city):
+    compound, building = address(city)
+    result = run(
+        city,
+        csv_for(
+            city,
+            f"{compound},{building},1,201,王芳,13812340021,2,,独居老人、外星人,",
+            f"{compound},{building},1,202,=1+2,13812340022,2,,,",
+            f"{compound},{building},１,９０３,李雷,13812340023,2,,,",
+        ),
+    )
+    assert (result.created_count, result.rejected_count) == (1, 2)
+    assert "外星人" in " ".join(result.report[0]["errors"])
+    assert Household.objects.filter(unit="1", room="903").exists()
 
 
 def test_bad_rows_are_rejected_with_reasons_and_good_rows_still_import(city):

@@ -221,3 +221,67 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(city, cli
     assert 'lang="zh-hans"' in html and "保供热线" in html
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert 'lang="en"' in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+
+def test_search_by_the_last_digits_of_a_phone_and_by_address(city, client):
+    client.force_login(city.users.operator)
+    url = reverse("households:household_list")
+    target = city.household_b
+    digits = target.phones.get().number[-4:]
+    pks = {h.pk for h in client.get(url, {"q": digits}).context["page"]}
+    assert target.pk in pks
+    compound = city.places[city.b.pk].compound
+    building = city.places[city.b.pk].building
+    found = {h.pk for h in client.get(url, {"q": f"{compound.name} {building.sort_key} {target.room}"}).context["page"]}
+    assert found == {target.pk}
+    found = {h.pk for h in client.get(url, {"q": f"{compound.initials} {building.number}"}).context["page"]}
+    assert target.pk in found
+
+
+def test_community_filter_and_print_mode(city, client):
+    client.force_login(city.users.office)
+    response = client.get(reverse("households:household_list"), {"community": city.b.pk, "print": "1"})
+    assert {h.pk for h in response.context["page"]} == {h.pk for h in city.places[city.b.pk].households}
+    assert city.b.name in response.content.decode()
+    # a community outside the scope shows nothing
+    response = client.get(reverse("households:household_list"), {"community": city.c.pk})
+    assert response.context["page"].paginator.count == 0
+
+
+def test_a_pending_applicant_is_told_so_at_sign_in(city, client):
+    services.resident_register(
+        phone="13700007777", password="Baozhang-2022", contact_name="郑爽", building_id=city.places[city.a.pk].building.pk,
+        room="703",
+    )
+    response = client.post(reverse("login"), {"username": "13700007777", "password": "Baozhang-2022"})
+    assert "审核" in response.content.decode()
+
+
+def test_a_rejection_needs_a_reason_and_the_applicant_sees_it(city, client):
+    registration = services.resident_register(
+        phone="13700008888", password="Baozhang-2022", contact_name="郑爽", building_id=city.places[city.a.pk].building.pk,
+        room="704",
+    )
+    client.force_login(city.users.worker)
+    url = reverse("households:registration_decide", args=[registration.pk])
+    assert client.post(url, {"decision": "maybe"}).status_code == 400
+    client.post(url, {"decision": "reject", "note": ""})
+    registration.refresh_from_db()
+    assert registration.status == "pending"
+    client.post(url, {"decision": "reject", "note": "该地址查无此人"})
+    registration.refresh_from_db()
+    assert registration.status == "rejected"
+    client.logout()
+    response = client.post(reverse("login"), {"username": "13700008888", "password": "Baozhang-2022"})
+    assert "该地址查无此人" in response.content.decode()
+
+
+def test_registration_list_shows_who_is_registered_at_the_address(city, client):
+    household = city.household_a
+    services.resident_register(
+        phone="13700009999", password="Baozhang-2022", contact_name="冒名", building_id=household.building_id,
+        unit=household.unit, room=household.room,
+    )
+    client.force_login(city.users.worker)
+    html = client.get(reverse("households:registration_list")).content.decode()
+    assert household.contact_name in html and "冒名" in html
