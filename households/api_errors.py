@@ -1,7 +1,8 @@
 """One JSON shape for every API error: ``{"detail": "…", "errors": {"field": ["…"]}}``, in the user's language."""
 
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from django.http import Http404
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -28,6 +29,9 @@ def _flatten(detail) -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, BaogongError):
         return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
+    if isinstance(exc, Http404):
+        # DRF would say "No Order matches the given query.": English, and naming our models.
+        exc = NotFound(_("Not found: it does not exist, or it is not yours to see."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

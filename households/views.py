@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.views import defaults
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -263,3 +264,10 @@ def household_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "households/import_detail.html",
         {"import": household_import, "rejected": rejected, "pending": household_import.status == ImportStatus.PENDING},
     )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: the JSON error shape under /api/, the friendly page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found: it does not exist, or it is not yours to see."), "errors": {}}, status=404)
+    return defaults.page_not_found(request, exception)

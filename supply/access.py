@@ -1,10 +1,11 @@
 """Scope registrations of supply models (see households.access)."""
 
 from households.access import register
-from supply.models import CycleStock, Order, OrderLine, PriceChange, Product, Supplier
+from supply.models import Cycle, CycleStock, Order, OrderLine, PriceChange, Product, Supplier
 
 _COMMUNITY = "household__building__compound__community"
 
+register(Cycle)  # city-wide: everyone signed in may see the cycles
 register(Supplier, supplier="")
 register(Product, supplier="supplier")
 register(PriceChange, supplier="product__supplier")

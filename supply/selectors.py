@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -126,3 +126,111 @@ def price_history(*, user: User, product_id: int) -> QuerySet[PriceChange]:
 
 def supplier_list(*, user: User) -> QuerySet[Supplier]:
     return restrict(Supplier.objects.prefetch_related("districts"), user)
+
+
+# --- catalog pages (supplier staff and task force) ------------------------------------------------
+
+
+def stock_cycle() -> Cycle | None:
+    """The cycle whose stock suppliers watch: the one with status open, before or after its cutoff."""
+    return Cycle.objects.filter(status=CycleStatus.OPEN).first()
+
+
+def catalog_products(
+    *,
+    user: User,
+    cycle: Cycle | None = None,
+    supplier_id: int | None = None,
+    category: str = "",
+    price_state: str = "",
+    search: str = "",
+) -> QuerySet[Product]:
+    """Products the user may see (supplier staff: their own), with ``stock_capacity``,
+    ``stock_reserved`` and ``stock_available`` in ``cycle`` annotated (None without a stock row).
+    One query whatever the number of products."""
+    qs = restrict(Product.objects.select_related("supplier"), user)
+    if supplier_id is not None:
+        qs = qs.filter(supplier_id=supplier_id)
+    if category:
+        qs = qs.filter(category=category)
+    if price_state:
+        qs = qs.filter(price_state=price_state)
+    search = search.strip()
+    if search:
+        qs = qs.filter(Q(name__contains=search) | Q(supplier__name__contains=search))
+    if cycle is not None:
+        stock = CycleStock.objects.filter(cycle=cycle, product=OuterRef("pk"))
+        qs = qs.annotate(
+            stock_capacity=Subquery(stock.values("capacity")[:1]),
+            stock_reserved=Subquery(stock.values("reserved")[:1]),
+            stock_available=Subquery(
+                stock.annotate(left=Greatest(F("capacity") - F("reserved"), Value(0))).values("left")[:1]
+            ),
+        )
+    return qs.order_by("category", "name", "id")
+
+
+def catalog_product_get(*, user: User, pk: int, cycle: Cycle | None = None) -> Product:
+    """One product the user may see, or 404 (supplier staff never reach another supplier's);
+    with ``cycle``, annotated like :func:`catalog_products`."""
+    return get_object_or_404(catalog_products(user=user, cycle=cycle), pk=pk)
+
+
+def price_queue(*, user: User) -> QuerySet[PriceChange]:
+    """Prices waiting for the task force: each product's latest change, still pending, oldest first.
+
+    A pending change replaced by a newer price is no longer in the queue (the newer one is).
+    """
+    latest = PriceChange.objects.filter(product=OuterRef("product")).order_by("-changed_at", "-id").values("pk")[:1]
+    return restrict(
+        PriceChange.objects.filter(state=PriceState.PENDING, product__price_state=PriceState.PENDING)
+        .annotate(latest_id=Subquery(latest))
+        .filter(pk=F("latest_id"))
+        .select_related("product__supplier", "changed_by"),
+        user,
+    ).order_by("changed_at", "id")
+
+
+def price_change_get(*, user: User, pk: int) -> PriceChange:
+    return get_object_or_404(restrict(PriceChange.objects.select_related("product"), user), pk=pk)
+
+
+def supplier_overview(*, user: User, district_id: int | None = None) -> QuerySet[Supplier]:
+    """Suppliers the user may see with the districts they serve and ``products_on_sale`` counted."""
+    qs = restrict(
+        Supplier.objects.select_related("whitelisted_by")
+        .prefetch_related("districts")
+        .annotate(products_on_sale=Count("products", filter=Q(products__is_active=True))),
+        user,
+    )
+    if district_id is not None:
+        qs = qs.filter(districts=district_id)
+    return qs.order_by("name")
+
+
+def supplier_get(*, user: User, pk: int) -> Supplier:
+    return get_object_or_404(restrict(Supplier.objects.all(), user), pk=pk)
+
+
+def household_ordered_quantities(*, user: User, household_id: int, cycle: Cycle) -> dict[int, int]:
+    """{product id: units} the household holds in placed orders of ``cycle`` (what counts against limits)."""
+    from django.db.models import Sum
+
+    from supply.models import OrderStatus
+
+    return dict(
+        restrict(
+            OrderLine.objects.filter(
+                order__household_id=household_id, order__cycle=cycle, order__status=OrderStatus.PLACED
+            ),
+            user,
+        )
+        .values_list("product_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+
+
+def order_by_idempotency_key(*, user: User, key: str) -> Order | None:
+    """The order this user already placed with ``key`` (a resubmitted form), or None."""
+    return _orders(user).filter(placed_by=user, idempotency_key=key).first()

@@ -1,2 +1,20 @@
+from django.urls import path
+
+from supply import views
+
 app_name = "supply"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("shop/", views.shop, name="shop"),
+    path("shop/cycle/", views.cycle_status, name="cycle_status"),
+    path("shop/basket/", views.basket, name="basket"),
+    path("shop/basket/add/", views.basket_add, name="basket_add"),
+    path("shop/basket/update/", views.basket_update, name="basket_update"),
+    path("shop/basket/confirm/", views.basket_confirm, name="basket_confirm"),
+    path("shop/orders/", views.order_list, name="order_list"),
+    path("shop/orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("shop/orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
+    path("orders/new/<int:household_id>/", views.order_new, name="order_new"),
+    path("orders/new/<int:household_id>/confirm/", views.order_new_confirm, name="order_new_confirm"),
+    path("orders/placed/<int:pk>/", views.order_placed, name="order_placed"),
+]

@@ -29,3 +29,10 @@ def test_schema_and_docs_are_served(city):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"cdn." not in docs.content  # Swagger UI comes from our own static files
+
+
+def test_unknown_api_paths_answer_json_and_pages_answer_html(city, client):
+    client.force_login(city.users.worker)
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404 and response.json()["detail"]
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]
