@@ -1,0 +1,27 @@
+import datetime
+
+from celery import shared_task
+from django.db import OperationalError
+
+from deliveries import services
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
+def community_build_task(cycle_id: int, community_id: int) -> dict:
+    """Build one community's packages, then mark the cycle packed if it was the last (both idempotent)."""
+    build = services.community_build(cycle_id=cycle_id, community_id=community_id)
+    services.cycle_finish_if_built(cycle_id=cycle_id)
+    return {"community": community_id, "packages": build.packages}
+
+
+@shared_task(acks_late=True)
+def cycle_close_due_task() -> int | None:
+    """Beat: close the open cycle once its cutoff has passed."""
+    cycle = services.cycle_close_due()
+    return cycle.pk if cycle else None
+
+
+@shared_task(acks_late=True)
+def builds_requeue_stale_task() -> int:
+    """Beat: queue again builds whose message was lost or whose worker died."""
+    return services.builds_requeue_stale(older_than=datetime.timedelta(seconds=90))

@@ -6,6 +6,7 @@ missing ones are created, through the same services a supplier and the task forc
 price history and the cycle's stock are written the usual way. Existing rows are never updated.
 """
 
+import datetime
 import random
 import time
 from collections import Counter
@@ -159,10 +160,10 @@ class DemoCatalogResult:
     by_category: dict[str, int]
     reference_caps: int
     pending_prices: list[tuple[str, Decimal, Decimal]]  # (product, posted price, cap)
-    cycle_number: int | None
-    cycle_cutoff: object  # aware datetime, or None
-    cycle_first_delivery: object  # date, or None
-    cycle_created: bool
+    cycle_number: int
+    cycle_cutoff: datetime.datetime
+    cycle_first_delivery: datetime.date
+    cycle_created: bool  # opened by this run
     stock_rows: int
     orders: int  # demo orders in the open cycle
     orders_created: int

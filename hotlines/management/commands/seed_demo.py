@@ -67,18 +67,15 @@ class Command(BaseCommand):
             self.stdout.write(f"  waiting for the task force: {name} {price} above its cap {cap}")
 
         self.stdout.write(self.style.MIGRATE_HEADING("Open cycle"))
-        if catalog.cycle_number is None:
-            self.stdout.write("  none")
-        else:
-            cutoff = timezone.localtime(catalog.cycle_cutoff).strftime("%Y-%m-%d %H:%M")
-            self.stdout.write(
-                f"  cycle {catalog.cycle_number}{' (opened now)' if catalog.cycle_created else ''}: orders until {cutoff}, "
-                f"deliveries from {catalog.cycle_first_delivery:%Y-%m-%d}; stock for {catalog.stock_rows} products"
-            )
-            self.stdout.write(f"  {'demo orders':<12}{catalog.orders:>9}  ({catalog.orders_created} new)")
-            if catalog.scarce:
-                name, left, capacity = catalog.scarce
-                self.stdout.write(f"  nearly sold out: {name}, {left} of {capacity} left")
+        cutoff = timezone.localtime(catalog.cycle_cutoff).strftime("%Y-%m-%d %H:%M")
+        self.stdout.write(
+            f"  cycle {catalog.cycle_number}{' (opened now)' if catalog.cycle_created else ''}: orders until {cutoff}, "
+            f"deliveries from {catalog.cycle_first_delivery:%Y-%m-%d}; stock for {catalog.stock_rows} products"
+        )
+        self.stdout.write(f"  {'demo orders':<12}{catalog.orders:>9}  ({catalog.orders_created} new)")
+        if catalog.scarce:
+            name, left, capacity = catalog.scarce
+            self.stdout.write(f"  nearly sold out: {name}, {left} of {capacity} left")
         for reason in catalog.orders_skipped:
             self.stdout.write(self.style.WARNING(f"  skipped demo order {reason}"))
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))

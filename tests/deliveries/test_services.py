@@ -1,0 +1,236 @@
+import datetime
+import io
+import json
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deliveries import services
+from deliveries.models import BuildStatus, CommunityBuild, Consignment, Hop, Package, PackageOrder, PickupSlot
+from households.errors import Conflict
+from households.models import LockdownLevel
+from supply import services as supply_services
+from supply.models import CycleStatus, Order, OrderStatus
+from tests.factories import HouseholdFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def order(shop, household, *lines, **kwargs):
+    return supply_services.order_place(
+        household_id=household.pk,
+        lines=[{"product": p.pk, "quantity": q} for p, q in lines],
+        placed_by=None,
+        channel="web",
+        **kwargs,
+    ).order
+
+
+@pytest.fixture
+def close(django_capture_on_commit_callbacks):
+    """cycle_close with its on-commit hooks run (the build tasks run eagerly in tests)."""
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            cycle = services.cycle_close(**kwargs)
+        cycle.refresh_from_db()
+        return cycle
+
+    return run
+
+
+def snapshot(cycle):
+    return (
+        sorted(Package.objects.filter(cycle=cycle).values_list("household_id", "code", "mode", "delivery_date", "item_count", "total")),
+        sorted(PackageOrder.objects.filter(package__cycle=cycle).values_list("order_id", "package__code")),
+        sorted(Consignment.objects.filter(cycle=cycle).values_list("hop", "delivery_date", "package_count", "item_count")),
+        sorted(PickupSlot.objects.filter(cycle=cycle).values_list("compound_id", "starts_at", "assigned")),
+    )
+
+
+def test_closing_builds_one_package_per_household_with_its_orders(shop, city, close):
+    a1, a2 = city.places[city.a.pk].households
+    first = order(shop, a1, (shop.cabbage, 2), payment_method="online")
+    second = order(shop, a1, (shop.masks, 1), (shop.cabbage, 1))
+    third = order(shop, a2, (shop.eggs, 1))
+    cancelled = order(shop, city.household_b, (shop.masks, 1))
+    supply_services.order_cancel(order_id=cancelled.pk, by=None)
+
+    cycle = close()
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.PACKED  # eager tasks in tests
+
+    packages = {p.household_id: p for p in Package.objects.filter(cycle=cycle)}
+    assert set(packages) == {a1.pk, a2.pk}
+    p1 = packages[a1.pk]
+    assert set(p1.order_links.values_list("order_id", flat=True)) == {first.pk, second.pk}
+    assert p1.item_count == 4 and p1.total == Decimal("6.50") * 3 + Decimal("19.90")
+    assert p1.to_collect == Decimal("6.50") + Decimal("19.90")  # the online payment is not collected
+    assert "大白菜 约2kg ×3颗" in p1.item_summary
+    assert p1.mode == "door"  # community A's compound is stay at home
+    compound = city.places[city.a.pk].compound
+    assert p1.delivery_date == cycle.first_delivery_date + datetime.timedelta(days=compound.delivery_day)
+    assert p1.code.endswith("-001") and packages[a2.pk].code.endswith("-002")  # room 301 before 1201
+    assert p1.code.split("-")[1:3] == [str(city.a.pk), str(compound.pk)]
+    assert set(packages[a2.pk].order_links.values_list("order_id", flat=True)) == {third.pk}
+    assert not PackageOrder.objects.filter(order=cancelled).exists()
+
+
+def test_orders_are_refused_once_the_cycle_is_closing(shop, city, close):
+    close()
+    with pytest.raises(Conflict):
+        order(shop, city.household_a, (shop.masks, 1))
+
+
+def test_closing_twice_and_building_twice_change_nothing(shop, city, close):
+    order(shop, city.household_a, (shop.masks, 2))
+    order(shop, city.household_b, (shop.cabbage, 1))
+    cycle = close()
+    before = snapshot(cycle)
+    close(cycle_id=cycle.pk)
+    for community in (city.a, city.b, city.c):
+        services.community_build(cycle_id=cycle.pk, community_id=community.pk)
+    assert snapshot(cycle) == before
+
+
+def test_a_failure_half_way_leaves_the_community_untouched_and_a_rerun_completes_it(shop, city, monkeypatch, close):
+    order(shop, city.household_a, (shop.masks, 2))
+    order(shop, city.household_b, (shop.cabbage, 1))
+    real = PackageOrder.objects.bulk_create
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("worker lost half-way")
+
+    monkeypatch.setattr(PackageOrder.objects, "bulk_create", explode)
+    with pytest.raises(RuntimeError):
+        close()
+    cycle = shop.cycle
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.CLOSING
+    assert not Package.objects.filter(cycle=cycle).exists()  # the packages written before the failure rolled back
+    assert not Consignment.objects.exists() and not PickupSlot.objects.exists()
+
+    monkeypatch.setattr(PackageOrder.objects, "bulk_create", real)
+    for build in CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING):
+        services.community_build(cycle_id=cycle.pk, community_id=build.community_id)
+        services.cycle_finish_if_built(cycle_id=cycle.pk)
+    cycle.refresh_from_db()
+    assert cycle.status == CycleStatus.PACKED
+    assert Package.objects.filter(cycle=cycle).count() == 2
+
+
+def test_pickup_slots_keep_buildings_together_and_are_never_overfull(shop, city, monkeypatch, close):
+    monkeypatch.setattr(services, "SLOT_CAPACITY", 5)
+    place = city.places[city.b.pk]  # stay in compound: pick-up
+    from tests.factories import BuildingFactory
+
+    second_building = BuildingFactory(compound=place.compound)
+    households = [HouseholdFactory(building=place.building) for _ in range(3)]
+    households += [HouseholdFactory(building=second_building) for _ in range(4)]
+    for household in households:
+        order(shop, household, (shop.masks, 1))
+    cycle = close()
+    slots = list(PickupSlot.objects.filter(cycle=cycle).order_by("starts_at"))
+    assert all(slot.assigned <= slot.capacity for slot in slots)
+    assert sum(slot.assigned for slot in slots) == 7
+    by_building = {}
+    for package in Package.objects.filter(cycle=cycle, compound=place.compound):
+        assert package.mode == "pickup" and package.pickup_slot_id
+        by_building.setdefault(package.building_id, set()).add(package.pickup_slot_id)
+    assert len(by_building[place.building.pk]) == 1 and len(by_building[second_building.pk]) == 1
+    assert by_building[place.building.pk] != by_building[second_building.pk]  # 3 + 4 > 5: the next slot
+
+
+def test_the_route_counts_add_up(shop, city, close):
+    order(shop, city.household_a, (shop.masks, 2), (shop.cabbage, 1))
+    order(shop, city.places[city.a.pk].households[1], (shop.eggs, 1))
+    order(shop, city.household_c, (shop.masks, 3))
+    cycle = close()
+    packages = Package.objects.filter(cycle=cycle)
+    legs = Consignment.objects.filter(cycle=cycle)
+    for hop in (Hop.OFFICE_COMMUNITY, Hop.COMMUNITY_COMPOUND):
+        assert sum(legs.filter(hop=hop).values_list("package_count", flat=True)) == packages.count()
+        assert sum(legs.filter(hop=hop).values_list("item_count", flat=True)) == sum(p.item_count for p in packages)
+    supplier_legs = legs.filter(hop=Hop.SUPPLIER_OFFICE)
+    assert set(supplier_legs.values_list("supplier_id", flat=True)) == {shop.supplier.pk}
+    assert sum(supplier_legs.values_list("item_count", flat=True)) == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_close_cycle_command_prints_the_json_line(shop, city):
+    order(shop, city.household_a, (shop.masks, 2))
+    order(shop, city.household_a, (shop.cabbage, 1))
+    order(shop, city.household_c, (shop.masks, 1))
+    out = io.StringIO()
+    call_command("close_cycle", "--json", stdout=out)
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert set(line) == {"cycle", "orders", "packages", "households", "seconds"}
+    assert (line["cycle"], line["orders"], line["packages"], line["households"]) == (shop.cycle.pk, 3, 2, 2)
+
+
+def test_close_cycle_without_an_open_cycle_says_so(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("close_cycle")
+
+
+def test_the_mode_follows_the_level_at_closing_time(shop, city, close):
+    place = city.places[city.c.pk]  # open compound: pick-up
+    order(shop, city.household_c, (shop.masks, 1))
+    from households import services as household_services
+
+    household_services.building_set_lockdown_level(
+        building_id=place.building.pk, level=LockdownLevel.STAY_AT_HOME, reason="楼栋封控", changed_by=None
+    )
+    close()
+    assert Package.objects.get(household=city.household_c).mode == "door"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    plan=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 3), st.booleans()), min_size=0, max_size=14
+    )
+)
+def test_property_every_order_is_in_exactly_one_package_of_its_household(shop, city, plan, close):
+    # hypothesis re-runs the body inside one test transaction: start each example from a fresh cycle
+    PackageOrder.objects.all().delete()
+    Package.objects.all().delete()
+    Consignment.objects.all().delete()
+    PickupSlot.objects.all().delete()
+    CommunityBuild.objects.all().delete()
+    Order.objects.all().delete()
+    from supply.models import Cycle, CycleStock
+
+    CycleStock.objects.update(reserved=0, capacity=1000)
+    Cycle.objects.filter(pk=shop.cycle.pk).update(status=CycleStatus.OPEN)
+    households = [h for place in city.places.values() for h in place.households]
+    products = [shop.cabbage, shop.masks, shop.eggs]
+    placed = []
+    for who, what, quantity, cancel in plan:
+        try:
+            made = order(shop, households[who], (products[what], quantity))
+        except Conflict:
+            continue  # the household limit on eggs
+        if cancel:
+            supply_services.order_cancel(order_id=made.pk, by=None)
+        else:
+            placed.append(made)
+
+    cycle = close(cycle_id=shop.cycle.pk)
+    first = snapshot(cycle)
+    close(cycle_id=cycle.pk)  # closing twice
+    assert snapshot(cycle) == first
+
+    links = Counter(PackageOrder.objects.values_list("order_id", flat=True))
+    assert set(links) == {o.pk for o in placed} and all(n == 1 for n in links.values())
+    for package in Package.objects.filter(cycle=cycle).prefetch_related("order_links__order"):
+        assert package.item_count > 0
+        assert {link.order.household_id for link in package.order_links.all()} == {package.household_id}
+    assert Package.objects.filter(cycle=cycle).count() == len({o.household_id for o in placed})
+    assert not Order.objects.filter(status=OrderStatus.CANCELLED, package_link__isnull=False).exists()
