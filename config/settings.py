@@ -187,6 +187,10 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
+# Fault-injection for the crash tests only: seconds each community build waits inside its
+# transaction, so a test can kill a worker in the middle of one. Always 0 in real use.
+DELIVERIES_BUILD_PAUSE = env.float("DELIVERIES_BUILD_PAUSE", default=0.0)
+
 # The city's 24-hour supply hotline (a district's own number takes precedence on its pages).
 CITY_SUPPLY_HOTLINE = env("CITY_SUPPLY_HOTLINE")
 

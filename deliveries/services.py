@@ -8,10 +8,12 @@ runs twice, or dies half-way, or is never delivered, changes nothing that a re-r
 """
 
 import datetime
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -170,6 +172,8 @@ def community_build(*, cycle_id: int, community_id: int, now: datetime.datetime 
         ]
         PackageOrder.objects.bulk_create(links, batch_size=5000)
         Consignment.objects.bulk_create(_route(cycle=cycle, community=community, packages=packages, drafts=drafts))
+        if settings.DELIVERIES_BUILD_PAUSE:
+            time.sleep(settings.DELIVERIES_BUILD_PAUSE)  # crash tests kill the worker here
         build.status = BuildStatus.DONE
         build.packages = len(packages)
         build.orders = len(links)

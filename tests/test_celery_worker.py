@@ -5,45 +5,18 @@ enqueues on commit, the message crosses the Redis broker, a separate worker proc
 Django, its own database connection) runs the task and the result is visible in the database.
 """
 
-import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from households import services
 from households.models import Household, HouseholdImport, ImportStatus
 from tests.factories import BuildingFactory
+from tests.workers import Worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
-WORKER_START_SECONDS = 60
 IMPORT_SECONDS = 60
-
-
-def _test_database_url() -> str:
-    """A postgres:// URL for the database this test runs against (test_…, not the configured one)."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or ""
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    at = "@" if credentials else ""
-    return f"postgres://{credentials}{at}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def _worker_log(path: Path) -> str:
-    text = path.read_text(errors="replace") if path.exists() else ""
-    return text[-6000:]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,34 +30,9 @@ def test_real_worker_runs_a_queued_household_import():
     # Only this test's messages: an empty queue before the worker starts.
     celery_app.control.purge()
 
-    log_path = Path(tempfile.mkdtemp(prefix="baogong-worker-")) / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "PYTHONUNBUFFERED": "1",
-    }
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool=solo", "--concurrency=1", "-l", "info",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "-n", f"pytest-{os.getpid()}@%h",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker = Worker("pytest-import")
     try:
-        deadline = time.monotonic() + WORKER_START_SECONDS
-        while "ready." not in _worker_log(log_path):
-            assert worker.poll() is None, f"the worker exited with {worker.returncode}:\n{_worker_log(log_path)}"
-            assert time.monotonic() < deadline, f"the worker was not ready in {WORKER_START_SECONDS} s:\n{_worker_log(log_path)}"
-            time.sleep(0.2)
+        worker.wait_ready()
 
         # The test is not wrapped in a transaction (transaction=True), so the service's own atomic
         # block commits and its on_commit hook sends the task to Redis instead of running it here.
@@ -101,10 +49,8 @@ def test_real_worker_runs_a_queued_household_import():
             household_import = HouseholdImport.objects.get(pk=household_import.pk)
             if household_import.status != ImportStatus.PENDING:
                 break
-            assert worker.poll() is None, f"the worker exited with {worker.returncode}:\n{_worker_log(log_path)}"
-            assert time.monotonic() < deadline, (
-                f"the import was still pending after {IMPORT_SECONDS} s:\n{_worker_log(log_path)}"
-            )
+            assert worker.alive(), f"the worker exited:\n{worker.log()}"
+            assert time.monotonic() < deadline, f"the import was still pending after {IMPORT_SECONDS} s:\n{worker.log()}"
             time.sleep(0.25)
 
         assert household_import.status == ImportStatus.DONE, (household_import.error, household_import.report)
@@ -112,11 +58,6 @@ def test_real_worker_runs_a_queued_household_import():
         household = Household.objects.get(building=building, unit="1", room="101")
         assert household.contact_name == "王芳"
         assert list(household.phones.values_list("number", flat=True)) == ["+8613812345678"]
-        assert "household_import_run_task" in _worker_log(log_path)
+        assert "household_import_run_task" in worker.log()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
+        worker.stop()
