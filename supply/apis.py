@@ -7,6 +7,7 @@ whose messages reach the client unchanged in the ``{"detail", "errors"}`` shape.
 
 import inspect
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -184,11 +185,21 @@ class OrderOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(PackageOutputSerializer(allow_null=True))
     def get_package(self, order) -> dict | None:
-        # Packages are built when the cycle closes (deliveries app, a later issue). The key is in
-        # the contract from the start so clients can rely on it: null until the cycle is packed.
-        # To fill it: load the package in the order selectors and return
-        # PackageOutputSerializer(package).data here.
-        return None
+        # Packages are built when the cycle closes (deliveries); null until the order's community
+        # is packed. The selectors load the link with the order (no query per order).
+        try:
+            package = order.package_link.package
+        except ObjectDoesNotExist:
+            return None
+        return PackageOutputSerializer(
+            {
+                "code": package.code,
+                "status": package.status,
+                "delivery_date": package.delivery_date,
+                "mode": package.mode,
+                "pickup_slot": str(package.pickup_slot) if package.pickup_slot else None,
+            }
+        ).data
 
 
 class OrderLineInputSerializer(serializers.Serializer):

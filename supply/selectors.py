@@ -65,7 +65,10 @@ def household_for_ordering(*, user: User, household_id: int) -> Household:
 
 
 def _orders(user: User) -> QuerySet[Order]:
-    return restrict(Order.objects.all(), user).select_related("cycle", "placed_by").prefetch_related(
+    # package_link is the deliveries app's reverse link; loaded here so an order shows its package.
+    return restrict(Order.objects.all(), user).select_related(
+        "cycle", "placed_by", "package_link__package__pickup_slot"
+    ).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     )
 

@@ -234,3 +234,15 @@ def test_property_every_order_is_in_exactly_one_package_of_its_household(shop, c
         assert {link.order.household_id for link in package.order_links.all()} == {package.household_id}
     assert Package.objects.filter(cycle=cycle).count() == len({o.household_id for o in placed})
     assert not Order.objects.filter(status=OrderStatus.CANCELLED, package_link__isnull=False).exists()
+
+
+def test_the_order_api_shows_the_package_once_packed(shop, city, close, api_client):
+    placed = order(shop, city.household_b, (shop.masks, 1))
+    api_client.force_authenticate(city.users.admin)
+    assert api_client.get(f"/api/v1/orders/{placed.pk}/").json()["package"] is None
+    close()
+    package = api_client.get(f"/api/v1/orders/{placed.pk}/").json()["package"]
+    stored = Package.objects.get(household=city.household_b)
+    assert package["code"] == stored.code and package["mode"] == "pickup" and package["status"] == "packed"
+    assert package["delivery_date"] == stored.delivery_date.isoformat()
+    assert package["pickup_slot"] == str(stored.pickup_slot)
