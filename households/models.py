@@ -207,6 +207,10 @@ class Household(models.Model):
     chronic_medicine = models.BooleanField(_("chronic medicine"), default=False)
     dialysis = models.BooleanField(_("dialysis"), default=False)
     care_note = models.CharField(_("other care need"), max_length=200, blank=True)
+    baseline_opt_out = models.BooleanField(
+        _("declines the baseline package"), default=False,
+        help_text=_("A stay-at-home household gets the free baseline package every cycle unless it declines it."),
+    )
     assigned_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -129,6 +129,7 @@ class Cycle(models.Model):
     first_delivery_date = models.DateField(_("first delivery day"))
     status = models.CharField(_("status"), max_length=10, choices=CycleStatus.choices, default=CycleStatus.OPEN)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    baseline_at = models.DateTimeField(_("baseline and standing orders placed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("cycle")
@@ -202,6 +203,13 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), max_digits=10, decimal_places=2)
     payment_method = models.CharField(_("payment"), max_length=12, choices=PaymentMethod.choices)
     payment_state = models.CharField(_("payment state"), max_length=12, choices=PaymentState.choices)
+    urgent = models.BooleanField(
+        _("urgent"), default=False, help_text=_("Medicine that cannot wait: delivered the same day as an urgent package.")
+    )
+    standing_order = models.ForeignKey(
+        "StandingOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders",
+        verbose_name=_("standing order"),
+    )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
@@ -222,6 +230,13 @@ class Order(models.Model):
                 name="order_idempotency_key",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.UniqueConstraint(
+                fields=["cycle", "household"], condition=Q(channel="baseline"), name="one_baseline_order_per_cycle"
+            ),
+            models.UniqueConstraint(
+                fields=["cycle", "standing_order"], condition=Q(standing_order__isnull=False),
+                name="one_order_per_standing_order_and_cycle",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -244,4 +259,43 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="one_line_per_product"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+        ]
+
+
+class BaselineItem(models.Model):
+    """One product of a district's baseline package (vegetables, medicine, epidemic-prevention
+    supplies), given free every cycle to each stay-at-home household."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="baseline_items", verbose_name=_("district"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
+
+    class Meta:
+        verbose_name = _("baseline package item")
+        verbose_name_plural = _("baseline package items")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "product"], name="baseline_item_once_per_district"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="baseline_quantity_positive"),
+        ]
+
+
+class StandingOrder(models.Model):
+    """A ledger household's regular need (e.g. its blood-pressure medicine), ordered every cycle."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="standing_orders", verbose_name=_("household"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
+    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("standing order")
+        verbose_name_plural = _("standing orders")
+        constraints = [
+            models.UniqueConstraint(fields=["household", "product"], name="one_standing_order_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="standing_quantity_positive"),
         ]

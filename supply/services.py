@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -202,7 +202,103 @@ def cycle_open(*, opens_at: datetime.datetime | None = None) -> Cycle:
         batch_size=2000,
         ignore_conflicts=True,
     )
+    cycle_baseline_orders(cycle_id=cycle.pk)
     return cycle
+
+
+_HOUSEHOLD_DISTRICT = """
+    JOIN households_building b ON b.id = h.building_id
+    JOIN households_compound c ON c.id = b.compound_id
+    JOIN households_community m ON m.id = c.community_id
+    JOIN households_office f ON f.id = m.office_id
+"""
+
+
+@transaction.atomic
+def cycle_baseline_orders(*, cycle_id: int) -> int:
+    """Place this cycle's baseline and standing orders, once, in a few set-based statements.
+
+    - every household whose effective level is "stay at home" and that has not declined it gets
+      one free baseline order with its district's baseline items;
+    - every active standing order of a household (regular medicine of a ledger household) becomes
+      an order (pay on delivery) with that product.
+    These supplies are guaranteed: their quantities are reserved and a product's capacity is
+    raised if they need more. Guarantees: runs once per cycle (a second call does nothing);
+    unique constraints forbid a second baseline order per household or standing order.
+    """
+    cycle = Cycle.objects.select_for_update().get(pk=cycle_id)
+    if cycle.baseline_at is not None:
+        return 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO supply_order (household_id, cycle_id, status, channel, note, total, payment_method,
+                                      payment_state, request_hash, created_at, urgent)
+            SELECT h.id, %s, %s, %s, '', 0, %s, %s, '', %s, %s
+            FROM households_household h {_HOUSEHOLD_DISTRICT}
+            WHERE h.baseline_opt_out = %s AND (b.lockdown_level = 2 OR c.lockdown_level = 2)
+              AND EXISTS (SELECT 1 FROM supply_baselineitem i WHERE i.district_id = f.district_id)
+            ON CONFLICT DO NOTHING
+            """,
+            [cycle.pk, OrderStatus.PLACED, Channel.BASELINE, PaymentMethod.FREE, PaymentState.FREE, now, False, False],
+        )
+        baseline = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
+            SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
+            FROM supply_order o
+            JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}
+            JOIN supply_baselineitem i ON i.district_id = f.district_id
+            JOIN supply_product p ON p.id = i.product_id
+            WHERE o.cycle_id = %s AND o.channel = %s
+              AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)
+            """,
+            [cycle.pk, Channel.BASELINE],
+        )
+        cursor.execute(
+            """
+            INSERT INTO supply_order (household_id, cycle_id, status, channel, note, total, payment_method,
+                                      payment_state, request_hash, created_at, urgent, standing_order_id, placed_by_id)
+            SELECT s.household_id, %s, %s, %s, s.note, p.price * s.quantity, %s, %s, '', %s, %s, s.id, s.created_by_id
+            FROM supply_standingorder s JOIN supply_product p ON p.id = s.product_id
+            WHERE s.is_active = %s AND p.is_active = %s AND p.price_state = %s
+            ON CONFLICT DO NOTHING
+            """,
+            [
+                cycle.pk, OrderStatus.PLACED, Channel.WORKER, PaymentMethod.ON_DELIVERY, PaymentState.TO_COLLECT, now,
+                False, True, True, PriceState.APPROVED,
+            ],
+        )
+        standing = cursor.rowcount
+        cursor.execute(
+            """
+            INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
+            SELECT o.id, s.product_id, TRIM(p.name || ' ' || p.size), p.unit, s.quantity, p.price, p.price * s.quantity
+            FROM supply_order o
+            JOIN supply_standingorder s ON s.id = o.standing_order_id
+            JOIN supply_product p ON p.id = s.product_id
+            WHERE o.cycle_id = %s AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)
+            """,
+            [cycle.pk],
+        )
+    needed = (
+        OrderLine.objects.filter(order__cycle=cycle)
+        .filter(Q(order__channel=Channel.BASELINE) | Q(order__standing_order__isnull=False))
+        .values_list("product_id")
+        .annotate(total=Sum("quantity"))
+    )
+    for product_id, quantity in needed:
+        stock, _created = CycleStock.objects.select_for_update().get_or_create(
+            cycle=cycle, product_id=product_id, defaults={"capacity": 0}
+        )
+        stock.reserved += quantity
+        stock.capacity = max(stock.capacity, stock.reserved)
+        stock.save(update_fields=["reserved", "capacity"])
+    cycle.baseline_at = now
+    cycle.save(update_fields=["baseline_at"])
+    return baseline + standing
 
 
 def next_opening(*, now: datetime.datetime | None = None) -> datetime.datetime:
