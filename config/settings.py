@@ -156,6 +156,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "open-due-cycle": {"task": "supply.tasks.cycle_open_due_task", "schedule": 15 * 60},
     "close-due-cycle": {"task": "deliveries.tasks.cycle_close_due_task", "schedule": 60},
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
+    "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
 }
 
 REST_FRAMEWORK = {

@@ -332,6 +332,59 @@ def _route(*, cycle: Cycle, community: Community, packages: list[Package], draft
     return legs
 
 
+@transaction.atomic
+def urgent_package_build(*, order_id: int, now: datetime.datetime | None = None) -> Package | None:
+    """Make an urgent order a same-day package of its own, at once (medicine that cannot wait).
+
+    Guarantees: idempotent (an order already in a package is left alone); a cancelled or
+    non-urgent order gets nothing; the package is delivered today, door to door or at the
+    receiving point as the household's lockdown level says.
+    """
+    now = now or timezone.now()
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("household__building__compound__community__office__district")
+        .filter(pk=order_id, urgent=True, status=OrderStatus.PLACED)
+        .first()
+    )
+    if order is None or PackageOrder.objects.filter(order=order).exists():
+        return None
+    household = order.household
+    building = household.building
+    compound = building.compound
+    community = compound.community
+    items: dict = {}
+    item_count = 0
+    for name, unit, quantity in order.lines.values_list("name", "unit", "quantity"):
+        entry = items.setdefault(name, [0, unit])
+        entry[0] += quantity
+        item_count += quantity
+    package = Package.objects.create(
+        cycle_id=order.cycle_id,
+        household=household,
+        community=community,
+        compound=compound,
+        building=building,
+        code=f"U-{_district_prefix(community.office.district.code)}-{community.pk}-{order.pk}",
+        urgent=True,
+        mode=delivery_mode_for(household.effective_level),
+        delivery_date=timezone.localdate(now),
+        orders_count=1,
+        item_count=item_count,
+        item_summary=item_summary(items),
+        total=order.total,
+        to_collect=order.total if order.payment_state == PaymentState.TO_COLLECT else Decimal("0.00"),
+    )
+    PackageOrder.objects.create(package=package, order=order)
+    return package
+
+
+def urgent_packages_sweep() -> int:
+    """For the beat schedule: build the urgent packages whose message was lost."""
+    pending = Order.objects.filter(urgent=True, status=OrderStatus.PLACED, package_link__isnull=True).values_list("pk", flat=True)
+    return sum(1 for order_id in list(pending[:500]) if urgent_package_build(order_id=order_id))
+
+
 @dataclass(frozen=True)
 class CloseSummary:
     cycle: int

@@ -25,3 +25,16 @@ def cycle_close_due_task() -> int | None:
 def builds_requeue_stale_task() -> int:
     """Beat: queue again builds whose message was lost or whose worker died."""
     return services.builds_requeue_stale(older_than=datetime.timedelta(seconds=90))
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
+def urgent_package_task(order_id: int) -> str | None:
+    """Build a same-day urgent package for one urgent order (idempotent)."""
+    package = services.urgent_package_build(order_id=order_id)
+    return package.code if package else None
+
+
+@shared_task(acks_late=True)
+def urgent_packages_sweep_task() -> int:
+    """Beat: build urgent packages whose message was lost."""
+    return services.urgent_packages_sweep()

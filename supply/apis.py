@@ -265,6 +265,12 @@ class OrderCreateApi(APIView):
             choices=[(m.value, m.label) for m in (PaymentMethod.ONLINE, PaymentMethod.ON_DELIVERY)], required=False,
             help_text=gettext_lazy("Recorded, not processed. Default: on_delivery."),
         )
+        urgent = serializers.BooleanField(
+            required=False, default=False,
+            help_text=gettext_lazy(
+                "Operators and workers: medicine that cannot wait becomes a same-day urgent package at once."
+            ),
+        )
 
         class Meta:
             ref_name = "OrderPlaceInput"
@@ -300,6 +306,7 @@ class OrderCreateApi(APIView):
             payment_method=data.get("payment_method"),
             note=data.get("note") or "",
             idempotency_key=request.headers.get("Idempotency-Key"),
+            urgent=data.get("urgent", False),
         )
         order = selectors.order_get(user=request.user, pk=placed.order.pk)
         return Response(

@@ -86,6 +86,10 @@ class OnBehalfOrderForm(OrderDetailsForm):
     """
 
     PREFIX = "qty_"
+    urgent = forms.BooleanField(
+        label=_("Urgent medicine: deliver today as an urgent package"), required=False,
+        help_text=_("Only for medicine that cannot wait until the cycle's delivery day."),
+    )
     quantity_message = _("Enter a whole number from 1 to %(max)d, or leave it blank.")
 
     def __init__(self, *args, products: list[Product], **kwargs):

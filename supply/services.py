@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from celery import current_app
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -380,11 +381,13 @@ def _clean_lines(lines) -> dict[int, int]:
     return merged
 
 
-def request_fingerprint(*, household_id: int, lines: dict[int, int], note: str, payment_method: str) -> str:
-    body = json.dumps(
-        {"household": household_id, "lines": sorted(lines.items()), "note": note, "payment": payment_method},
-        sort_keys=True,
-    )
+def request_fingerprint(
+    *, household_id: int, lines: dict[int, int], note: str, payment_method: str, urgent: bool = False
+) -> str:
+    body = {"household": household_id, "lines": sorted(lines.items()), "note": note, "payment": payment_method}
+    if urgent:
+        body["urgent"] = True
+    body = json.dumps(body, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -431,6 +434,7 @@ def order_place(
     payment_method: str | None = None,
     note: str = "",
     idempotency_key: str | None = None,
+    urgent: bool = False,
     now: datetime.datetime | None = None,
 ) -> PlacedOrder:
     """Place an order for a household in the open cycle, at the posted prices of this moment.
@@ -441,7 +445,9 @@ def order_place(
     - the household's row is locked for the whole order, so its per-household limits hold;
     - the same ``idempotency_key`` from the same user returns the first order (``created`` is
       False); the same key with a different request is refused;
-    - nothing is accepted after the cutoff, and on any refusal nothing is written.
+    - nothing is accepted after the cutoff, and on any refusal nothing is written;
+    - an ``urgent`` order (medicine only, placed by a hotline operator or a community worker)
+      becomes a same-day urgent package as soon as it commits, without waiting for the cutoff.
     """
     now = now or timezone.now()
     merged = _clean_lines(lines)
@@ -452,6 +458,10 @@ def order_place(
         raise BaogongError(_("The note is too long (at most %(n)d characters).") % {"n": MAX_NOTE}, errors={"note": [_("Too long.")]})
     if channel not in Channel.values:
         raise BaogongError(_("Unknown order channel."))
+    if urgent and channel not in (Channel.HOTLINE, Channel.WORKER):
+        raise BaogongError(
+            _("Only a hotline operator or a community worker can flag an order urgent."), errors={"urgent": [_("Not allowed.")]}
+        )
     method, payment_state = _payment(channel, payment_method)
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
@@ -459,7 +469,9 @@ def order_place(
             raise BaogongError(
                 _("The Idempotency-Key must have 1 to 100 characters."), errors={"idempotency_key": [_("Invalid key.")]}
             )
-    fingerprint = request_fingerprint(household_id=household_id, lines=merged, note=note, payment_method=method)
+    fingerprint = request_fingerprint(
+        household_id=household_id, lines=merged, note=note, payment_method=method, urgent=urgent
+    )
     if idempotency_key:
         existing = Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -483,6 +495,11 @@ def order_place(
 
     products = orderable_products(household=household, product_ids=merged)
     unknown = [pid for pid in merged if pid not in products]
+    if urgent and not unknown and any(products[pid].category != Category.MEDICINE for pid in merged):
+        raise BaogongError(
+            _("The urgent lane is for medicine only; order the other products in a normal order."),
+            errors={"urgent": [_("Medicine only.")]},
+        )
     if unknown:
         raise BaogongError(
             _("Some products cannot be ordered (unknown, not on sale, or not sold in your district)."),
@@ -526,7 +543,7 @@ def order_place(
     try:
         with transaction.atomic():
             order = Order.objects.create(
-                household=household, cycle=cycle, channel=channel, placed_by=placed_by, note=note, total=total,
+                household=household, cycle=cycle, channel=channel, placed_by=placed_by, note=note, total=total, urgent=urgent,
                 payment_method=method, payment_state=payment_state, idempotency_key=idempotency_key or None,
                 request_hash=fingerprint,
             )
@@ -545,6 +562,11 @@ def order_place(
             for pid, quantity in sorted(merged.items())
         ]
     )
+    if urgent:
+        # The deliveries app builds the urgent package (it depends on supply, not the reverse:
+        # the task is looked up by name). A beat sweep catches it too if this message is lost.
+        order_id = order.pk
+        transaction.on_commit(lambda: current_app.tasks["deliveries.tasks.urgent_package_task"].delay(order_id))
     return PlacedOrder(order=order, created=True)
 
 

@@ -521,6 +521,7 @@ def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
             payment_method=form.cleaned_data["payment_method"],
             note=form.cleaned_data["note"],
             idempotency_key=form.cleaned_data["idempotency_key"],
+            urgent=form.cleaned_data["urgent"],
         )
     except BaogongError as exc:
         form.add_error(None, exc.message)

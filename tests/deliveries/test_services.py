@@ -246,3 +246,58 @@ def test_the_order_api_shows_the_package_once_packed(shop, city, close, api_clie
     assert package["code"] == stored.code and package["mode"] == "pickup" and package["status"] == "packed"
     assert package["delivery_date"] == stored.delivery_date.isoformat()
     assert package["pickup_slot"] == str(stored.pickup_slot)
+
+
+@pytest.fixture
+def medicine(shop):
+    from tests.factories import ProductFactory
+
+    return ProductFactory(supplier=shop.supplier, name="硝苯地平缓释片", category="medicine", unit="盒", size="30片", price="25.00")
+
+
+def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(shop, city, medicine, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from supply.models import CycleStock
+
+    CycleStock.objects.get_or_create(cycle=shop.cycle, product=medicine, defaults={"capacity": 10})
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = supply_services.order_place(
+            household_id=city.household_a.pk, lines=[{"product": medicine.pk, "quantity": 1}], placed_by=city.users.operator,
+            channel="hotline", urgent=True,
+        )
+    package = Package.objects.get(order_links__order=placed.order)
+    assert package.urgent and package.delivery_date == timezone.localdate() and package.code.startswith("U-")
+    assert package.mode == "door" and "硝苯地平缓释片" in package.item_summary
+    assert services.urgent_package_build(order_id=placed.order.pk) is None  # idempotent
+
+
+def test_the_urgent_lane_is_for_medicine_from_operators_and_workers(shop, city, medicine):
+    from households.errors import BaogongError
+
+    with pytest.raises(BaogongError):
+        supply_services.order_place(
+            household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=city.users.operator,
+            channel="hotline", urgent=True,
+        )
+    with pytest.raises(BaogongError):
+        supply_services.order_place(
+            household_id=city.household_a.pk, lines=[{"product": medicine.pk, "quantity": 1}], placed_by=city.users.resident,
+            channel="web", urgent=True,
+        )
+    assert not Order.objects.exists()
+
+
+def test_closing_leaves_urgent_orders_in_their_own_package(shop, city, medicine, close, django_capture_on_commit_callbacks):
+    from supply.models import CycleStock
+
+    CycleStock.objects.get_or_create(cycle=shop.cycle, product=medicine, defaults={"capacity": 10})
+    with django_capture_on_commit_callbacks(execute=True):
+        urgent = supply_services.order_place(
+            household_id=city.household_a.pk, lines=[{"product": medicine.pk, "quantity": 1}], placed_by=city.users.worker,
+            channel="worker", urgent=True,
+        ).order
+    normal = order(shop, city.household_a, (shop.masks, 1))
+    close()
+    assert Package.objects.get(urgent=True).order_links.get().order == urgent
+    assert Package.objects.get(urgent=False, household=city.household_a).order_links.get().order == normal
