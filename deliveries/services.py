@@ -26,6 +26,7 @@ from deliveries.models import (
     Hop,
     Package,
     PackageOrder,
+    PackageStatus,
     PickupSlot,
 )
 from households.errors import BaogongError, Conflict
@@ -330,6 +331,53 @@ def _route(*, cycle: Cycle, community: Community, packages: list[Package], draft
         for (compound_id, day), (p, i) in sorted(to_compound.items())
     ]
     return legs
+
+
+@transaction.atomic
+def compound_packages_recompute(*, compound_id: int, now: datetime.datetime | None = None) -> int:
+    """After a lockdown change, the compound's packages still to be delivered follow the new level.
+
+    Each package's mode is derived again from its building's effective level; the compound's
+    pick-up slots of each delivery day are assigned again building by building (never overfull),
+    door packages lose their slot. Packages whose mode or slot changed get ``recomputed_at``, so
+    printed lists made before are known to be out of date. Returns how many packages changed.
+    Idempotent: with nothing changed, nothing is written.
+    """
+    now = now or timezone.now()
+    packages = list(
+        Package.objects.select_for_update()
+        .filter(
+            compound_id=compound_id, urgent=False, delivery_date__gte=timezone.localdate(now),
+            status__in=[PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE,
+                        PackageStatus.AT_COMMUNITY, PackageStatus.AT_COMPOUND],
+        )
+        .select_related("building__compound", "household", "cycle")
+        .order_by("code")
+    )
+    if not packages:
+        return 0
+    before = {p.pk: (p.mode, p.pickup_slot_id) for p in packages}
+    modes = {
+        p.pk: delivery_mode_for(max(p.building.lockdown_level, p.building.compound.lockdown_level)) for p in packages
+    }
+    if all(modes[p.pk] == p.mode and (p.mode == DeliveryMode.DOOR) == (p.pickup_slot_id is None) for p in packages):
+        return 0
+    for package in packages:
+        package.mode = modes[package.pk]
+        package.pickup_slot = None
+    days = {(p.cycle_id, p.delivery_date) for p in packages}
+    PickupSlot.objects.filter(compound_id=compound_id, date__in=[d for _c, d in days]).delete()
+    by_cycle: dict[int, list[Package]] = defaultdict(list)
+    for package in packages:
+        by_cycle[package.cycle_id].append(package)
+    for group in by_cycle.values():
+        _assign_pickup_slots(cycle=group[0].cycle, packages=group)
+    changed = [p for p in packages if before[p.pk] != (p.mode, p.pickup_slot_id)]
+    for package in changed:
+        package.recomputed_at = now
+    Package.objects.bulk_update(packages, ["mode", "pickup_slot"])
+    Package.objects.bulk_update(changed, ["recomputed_at"])
+    return len(changed)
 
 
 @transaction.atomic

@@ -38,3 +38,9 @@ def urgent_package_task(order_id: int) -> str | None:
 def urgent_packages_sweep_task() -> int:
     """Beat: build urgent packages whose message was lost."""
     return services.urgent_packages_sweep()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
+def packages_recompute_task(compound_id: int) -> int:
+    """A compound's or building's lockdown level changed: its undelivered packages follow it."""
+    return services.compound_packages_recompute(compound_id=compound_id)

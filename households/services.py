@@ -2,11 +2,13 @@
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,6 +77,7 @@ def compound_set_lockdown_level(*, compound_id: int, level: int, reason: str, ch
     )
     compound.lockdown_level = level
     compound.save(update_fields=["lockdown_level"])
+    _packages_follow_level(compound.pk)
     return compound
 
 
@@ -94,7 +97,16 @@ def building_set_lockdown_level(*, building_id: int, level: int, reason: str, ch
     )
     building.lockdown_level = level
     building.save(update_fields=["lockdown_level"])
+    _packages_follow_level(building.compound_id)
     return building
+
+
+def _packages_follow_level(compound_id: int) -> None:
+    """Packed packages not yet delivered follow the new level (deliveries recomputes their mode and
+    pick-up slot). The task is looked up by name: households does not depend on deliveries."""
+    from celery import current_app
+
+    transaction.on_commit(lambda: current_app.tasks["deliveries.tasks.packages_recompute_task"].delay(compound_id))
 
 
 @transaction.atomic
@@ -115,6 +127,52 @@ def household_phones_set(*, household: Household, phones: list[str]) -> list[Hou
     return HouseholdPhone.objects.bulk_create(
         HouseholdPhone(household=household, number=number, is_primary=(i == 0)) for i, number in enumerate(normalized)
     )
+
+
+@dataclass(frozen=True)
+class Levelling:
+    """The load (packages or households) each of a community's three delivery days carries."""
+
+    loads: tuple[int, int, int]
+    moved: int
+
+    @property
+    def spread(self) -> float:
+        """(busiest − quietest) ÷ average day: 0 is perfectly even."""
+        average = sum(self.loads) / 3
+        return round((max(self.loads) - min(self.loads)) / average, 3) if average else 0.0
+
+
+@transaction.atomic
+def community_delivery_days_level(*, community_id: int, weights: dict[int, int] | None = None) -> Levelling:
+    """Spread a community's compounds over the cycle's three delivery days so that each day
+    carries a similar load, and say how even it is.
+
+    ``weights`` maps compound id → expected packages (e.g. this cycle's households with orders);
+    by default each compound weighs its number of households. Biggest compounds are placed first,
+    each on the day with the least load so far (longest-processing-time first), which keeps the
+    busiest day within the largest compound of the average. Only compounds whose day changes are
+    written.
+    """
+    compounds = list(Compound.objects.select_for_update().filter(community_id=community_id).order_by("pk"))
+    if weights is None:
+        counts = dict(
+            Household.objects.filter(building__compound__community_id=community_id)
+            .values_list("building__compound_id")
+            .annotate(n=Count("id"))
+        )
+    else:
+        counts = weights
+    loads = [0, 0, 0]
+    changed = []
+    for compound in sorted(compounds, key=lambda c: (-counts.get(c.pk, 0), c.pk)):
+        day = min(range(3), key=lambda d: (loads[d], d))
+        loads[day] += counts.get(compound.pk, 0)
+        if compound.delivery_day != day:
+            compound.delivery_day = day
+            changed.append(compound)
+    Compound.objects.bulk_update(changed, ["delivery_day"])
+    return Levelling(loads=tuple(loads), moved=len(changed))
 
 
 # --- residents: registration and approval -------------------------------------------------------

@@ -301,3 +301,30 @@ def test_closing_leaves_urgent_orders_in_their_own_package(shop, city, medicine,
     close()
     assert Package.objects.get(urgent=True).order_links.get().order == urgent
     assert Package.objects.get(urgent=False, household=city.household_a).order_links.get().order == normal
+
+
+def test_a_late_lockdown_change_moves_packages_to_the_door_and_back(shop, city, close, django_capture_on_commit_callbacks):
+    from households import services as household_services
+
+    place = city.places[city.b.pk]  # stay in compound: pick-up
+    for household in place.households:
+        order(shop, household, (shop.masks, 1))
+    close()
+    packages = Package.objects.filter(compound=place.compound)
+    assert set(packages.values_list("mode", flat=True)) == {"pickup"} and all(p.pickup_slot_id for p in packages)
+    with django_capture_on_commit_callbacks(execute=True):
+        household_services.compound_set_lockdown_level(
+            compound_id=place.compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="新增阳性", changed_by=city.users.office
+        )
+    packages = Package.objects.filter(compound=place.compound)
+    assert set(packages.values_list("mode", flat=True)) == {"door"}
+    assert not packages.filter(pickup_slot__isnull=False).exists() and not packages.filter(recomputed_at__isnull=True).exists()
+    assert not PickupSlot.objects.filter(compound=place.compound).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        household_services.compound_set_lockdown_level(
+            compound_id=place.compound.pk, level=LockdownLevel.STAY_IN_COMPOUND, reason="解除", changed_by=None
+        )
+    slots = PickupSlot.objects.filter(compound=place.compound)
+    assert set(Package.objects.filter(compound=place.compound).values_list("mode", flat=True)) == {"pickup"}
+    assert sum(slots.values_list("assigned", flat=True)) == packages.count()
+    assert services.compound_packages_recompute(compound_id=place.compound.pk) == 0  # nothing more to change

@@ -166,3 +166,22 @@ def test_household_phones_set_replaces_and_validates(city):
     with pytest.raises(BaogongError):
         services.household_phones_set(household=household, phones=["13812340001", "bad"])
     assert household.phones.count() == 2
+
+
+def test_delivery_days_are_levelled_and_the_spread_reported(city):
+    from tests.factories import CompoundFactory
+
+    community = city.a
+    sizes = [40, 35, 30, 20, 15, 10, 5, 5]
+    compounds = [CompoundFactory(community=community, delivery_day=0) for _ in sizes]
+    weights = {compound.pk: size for compound, size in zip(compounds, sizes)}
+    weights[city.places[city.a.pk].compound.pk] = 0
+    result = services.community_delivery_days_level(community_id=community.pk, weights=weights)
+    assert sum(result.loads) == sum(sizes)
+    assert max(result.loads) - min(result.loads) <= max(sizes)
+    assert result.spread < 0.2 and result.moved > 0
+    days = {c.pk: c.delivery_day for c in type(compounds[0]).objects.filter(community=community)}
+    for day in range(3):
+        assert sum(weights[pk] for pk, d in days.items() if d == day) == result.loads[day]
+    again = services.community_delivery_days_level(community_id=community.pk, weights=weights)
+    assert again.moved == 0 and again.loads == result.loads
