@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DeliveriesConfig(AppConfig):
     name = "deliveries"
     verbose_name = _("Deliveries")
+
+    def ready(self) -> None:
+        from deliveries import access  # noqa: F401  (registers deliveries models with households.access)

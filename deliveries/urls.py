@@ -1,2 +1,11 @@
+from django.urls import path
+
+from deliveries import views
+
 app_name = "deliveries"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("cycles/", views.cycle_list, name="cycle_list"),
+    path("cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
+    path("cycles/level-delivery-days/", views.delivery_days_level, name="delivery_days_level"),
+]

@@ -1,0 +1,10 @@
+"""Scope registrations of deliveries models (see households.access)."""
+
+from deliveries.models import CommunityBuild, Consignment, Package, PackageOrder, PickupSlot
+from households.access import register
+
+register(CommunityBuild, community="community")
+register(Package, household="household", community="community")
+register(PackageOrder, household="package__household", community="package__community")
+register(PickupSlot, community="compound__community")
+register(Consignment, community="built_by", supplier="supplier")
