@@ -41,10 +41,10 @@ class PickupSlot(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="pickup_slots", verbose_name=_("cycle"))
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="pickup_slots", verbose_name=_("compound"))
     date = models.DateField(_("date"))
-    starts_at = models.TimeField(_("from"))
-    ends_at = models.TimeField(_("until"))
-    capacity = models.PositiveIntegerField(_("capacity"))
-    assigned = models.PositiveIntegerField(_("assigned"), default=0)
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+    capacity = models.PositiveIntegerField(_("households per slot"))
+    assigned = models.PositiveIntegerField(_("households assigned"), default=0)
 
     class Meta:
         verbose_name = _("pick-up slot")

@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from households.models import District, Household
 
@@ -52,7 +53,7 @@ class Product(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products", verbose_name=_("supplier"))
     name = models.CharField(_("name"), max_length=100)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
-    unit = models.CharField(_("unit"), max_length=10, help_text=_("e.g. 袋, 盒, 斤"))
+    unit = models.CharField(pgettext_lazy("product", "unit"), max_length=10, help_text=_("e.g. 袋, 盒, 斤"))
     size = models.CharField(_("size"), max_length=30, blank=True, help_text=_("e.g. 5kg, 500g×2"))
     description = models.CharField(_("description"), max_length=300, blank=True)
     is_bundle = models.BooleanField(_("standard bundle"), default=False)
@@ -247,7 +248,7 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
     name = models.CharField(_("name"), max_length=140)
-    unit = models.CharField(_("unit"), max_length=10)
+    unit = models.CharField(pgettext_lazy("product", "unit"), max_length=10)
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.DecimalField(_("unit price"), max_digits=8, decimal_places=2)
     line_total = models.DecimalField(_("line total"), max_digits=10, decimal_places=2)
