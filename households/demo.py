@@ -358,6 +358,7 @@ def _household_row(names: _Names, rng: random.Random, unit: str, floor: int, roo
 HOUSEHOLD_COLUMNS = (
     "building_id", "unit", "floor", "room", "contact_name", "members", "population_type", "elderly_alone", "disabled",
     "pregnant", "chronic_medicine", "dialysis", "care_note", "assigned_worker_id", "created_at", "updated_at",
+    "baseline_opt_out",
 )
 _FLAG_COLUMNS = {"elderly_alone": 6, "disabled": 7, "pregnant": 8, "chronic_medicine": 9, "dialysis": 10}
 _NOTE_COLUMN = 11
@@ -700,7 +701,7 @@ def _households_save(
     for address in missing:
         building_id, unit, room = address
         row = household_rows[address]
-        new_rows.append((building_id, unit, row[1], room, *row[3:12], assigned.get(address), now, now))
+        new_rows.append((building_id, unit, row[1], room, *row[3:12], assigned.get(address), now, now, False))
     _insert_rows(Household, HOUSEHOLD_COLUMNS, new_rows)
     created["households"] += len(missing)
     if missing:

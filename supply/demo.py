@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from households.errors import BaogongError
 from households.models import District, Household, User
 from supply import services
-from supply.models import Category, Channel, Cycle, CycleStatus, CycleStock, Order, PaymentMethod, PriceState, Product, Supplier
+from supply.models import BaselineItem, Category, Channel, Cycle, CycleStatus, CycleStock, Order, PaymentMethod, PriceState, Product, Supplier
 
 # --- the plan ------------------------------------------------------------------------------------
 
@@ -225,10 +225,12 @@ def demo_catalog_seed(*, seed: int) -> DemoCatalogResult:
     households = Household.objects.count()
     products, products_created = _products_create_missing(suppliers, households=households, accounts=accounts)
 
+    baseline_items = _baseline_items_create_missing(products, districts=districts.values())
+
     cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
     cycle_created = cycle is None
     if cycle is None:
-        cycle = services.cycle_open()
+        cycle = services.cycle_open()  # places the baseline orders of stay-at-home households
 
     orders_created, skipped = _orders_place(cycle, products, accounts=accounts, seed=seed)
 
@@ -255,6 +257,24 @@ def demo_catalog_seed(*, seed: int) -> DemoCatalogResult:
         scarce=(f"{SCARCE[1]} {SCARCE[2]}", max(scarce[0] - scarce[1], 0), scarce[0]) if scarce else None,
         seconds=time.monotonic() - started,
     )
+
+
+# The districts' baseline package (物资包 for stay-at-home households, every 3 days): vegetables,
+# medicine and epidemic-prevention supplies.
+BASELINE = ((DENNIS, "蔬菜包", "5kg", 1), (DENNIS, "板蓝根颗粒", "10g×20袋", 1), (DENNIS, "医用外科口罩", "50只", 1))
+
+
+def _baseline_items_create_missing(products: dict, *, districts) -> int:
+    """Every district's baseline package, once (a re-run inserts nothing)."""
+    items = [
+        BaselineItem(district_id=district_id, product=products[(supplier, name, size)], quantity=quantity)
+        for district_id in districts
+        for supplier, name, size, quantity in BASELINE
+        if (supplier, name, size) in products
+    ]
+    before = BaselineItem.objects.count()
+    BaselineItem.objects.bulk_create(items, ignore_conflicts=True)
+    return BaselineItem.objects.count() - before
 
 
 def _products_create_missing(

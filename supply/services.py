@@ -223,8 +223,8 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
       one free baseline order with its district's baseline items;
     - every active standing order of a household (regular medicine of a ledger household) becomes
       an order (pay on delivery) with that product.
-    These supplies are guaranteed: their quantities are reserved and a product's capacity is
-    raised if they need more. Guarantees: runs once per cycle (a second call does nothing);
+    These supplies are guaranteed and come on top of what residents can order: a product's
+    capacity and reserved quantity both grow by what they take. Guarantees: runs once per cycle (a second call does nothing);
     unique constraints forbid a second baseline order per household or standing order.
     """
     cycle = Cycle.objects.select_for_update().get(pk=cycle_id)
@@ -295,7 +295,7 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
             cycle=cycle, product_id=product_id, defaults={"capacity": 0}
         )
         stock.reserved += quantity
-        stock.capacity = max(stock.capacity, stock.reserved)
+        stock.capacity += quantity
         stock.save(update_fields=["reserved", "capacity"])
     cycle.baseline_at = now
     cycle.save(update_fields=["baseline_at"])

@@ -44,7 +44,9 @@ def demo_city(db) -> str:
 
 def wipe_demo() -> None:
     """An empty database again: the demo's orders, cycles and catalog first (they protect the city)."""
-    for model in (Order, Cycle, Product):
+    from supply.models import BaselineItem
+
+    for model in (Order, Cycle, BaselineItem, Product):
         model.objects.all().delete()
     User.objects.all().delete()
     for model in (HouseholdPhone, Household, Building, Compound, Community, Office, District, Supplier):

@@ -45,11 +45,10 @@ def test_a_sealed_building_in_a_looser_compound_gets_the_baseline(shop, city, ba
     assert {h.pk for h in place.households} <= got
 
 
-def test_baseline_supply_is_guaranteed_even_beyond_capacity(shop, city, baseline):
-    CycleStock.objects.filter(cycle=shop.cycle, product=shop.cabbage).update(capacity=0)
+def test_baseline_supply_comes_on_top_of_what_residents_can_order(shop, city, baseline):
     services.cycle_baseline_orders(cycle_id=shop.cycle.pk)
     stock = CycleStock.objects.get(cycle=shop.cycle, product=shop.cabbage)
-    assert stock.reserved == 4 and stock.capacity == 4  # two stay-at-home households, 2 each
+    assert stock.reserved == 4 and stock.capacity == 24  # two stay-at-home households, 2 each; 20 left to order
 
 
 def test_standing_orders_become_orders_every_cycle(shop, city, baseline):

@@ -14,6 +14,7 @@ from households.models import District, Household, User
 from supply import selectors, services
 from supply.demo import CATALOG, DEMO_ORDERS, SCARCE, SUPPLIER_DISTRICTS, _capacity, demo_catalog_seed
 from supply.models import (
+    BaselineItem,
     Category,
     Channel,
     Cycle,
@@ -75,7 +76,7 @@ def catalog_by_natural_key() -> dict[str, list]:
                                       "payment_method", "payment_state", "note"),
             key=str,
         ),
-        "lines": sorted(OrderLine.objects.values_list("order__idempotency_key", "name", "quantity", "unit_price", "line_total")),
+        "lines": sorted(OrderLine.objects.values_list("order__idempotency_key", *(f"order__{n}" for n in natural), "name", "quantity", "unit_price", "line_total"), key=str),
     }
 
 
@@ -134,7 +135,14 @@ def test_a_cycle_is_open_with_stock_for_every_product_on_sale(demo):
     assert selectors.open_cycle() == cycle
     assert cycle.cutoff_at > timezone.now()
     stock = dict(CycleStock.objects.filter(cycle=cycle).values_list("product_id", "capacity"))
-    assert stock == dict(Product.objects.filter(is_active=True).values_list("id", "capacity"))
+    # the free baseline packages of stay-at-home households come on top of each product's capacity
+    baseline = dict(
+        OrderLine.objects.filter(order__cycle=cycle, order__channel=Channel.BASELINE)
+        .values_list("product_id").annotate(n=Sum("quantity"))
+    )
+    assert baseline, "stay-at-home households get a baseline package"
+    expected = {pid: capacity + baseline.get(pid, 0) for pid, capacity in Product.objects.filter(is_active=True).values_list("id", "capacity")}
+    assert stock == expected
 
 
 def test_one_price_waits_for_the_task_force_and_caps_watch_medicine_and_protection(demo):
@@ -170,7 +178,7 @@ def test_the_demo_resident_can_order_from_the_catalog(demo):
 
 def test_demo_orders_come_from_the_web_the_hotline_and_a_worker(demo):
     cycle = selectors.open_cycle()
-    orders = Order.objects.filter(cycle=cycle).select_related("placed_by")
+    orders = Order.objects.filter(cycle=cycle).exclude(channel=Channel.BASELINE).select_related("placed_by")
     assert orders.count() == len(DEMO_ORDERS)
     resident = demo["resident"]
     mine = orders.get(household_id=resident.household_id)
@@ -200,7 +208,7 @@ def test_a_second_run_changes_no_row_of_any_supply_table(demo):
 def test_the_same_city_and_seed_give_the_same_catalog_and_orders(db):
     seed()
     first = catalog_by_natural_key()
-    for model in (Order, Cycle, Product):
+    for model in (Order, Cycle, BaselineItem, Product):
         model.objects.all().delete()
     for supplier in Supplier.objects.all():
         supplier.districts.clear()

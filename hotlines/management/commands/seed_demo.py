@@ -75,7 +75,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'demo orders':<12}{catalog.orders:>9}  ({catalog.orders_created} new)")
         if catalog.scarce:
             name, left, capacity = catalog.scarce
-            self.stdout.write(f"  nearly sold out: {name}, {left} of {capacity} left")
+            self.stdout.write(f"  scarcest product: {name}, {left} of {capacity} left")
         for reason in catalog.orders_skipped:
             self.stdout.write(self.style.WARNING(f"  skipped demo order {reason}"))
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))
