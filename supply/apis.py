@@ -64,9 +64,19 @@ class CanOrder(BasePermission):
         return True
 
 
+def _ordering_household_id(user: User, household_id: int | None) -> int:
+    """The id of the household the user orders for: a resident's own (another id is not found), or
+    for a worker or operator the household named, which must be in their scope (404 otherwise)."""
+    if role_of(user) == Role.RESIDENT:
+        return selectors.household_id_for_ordering(user=user, household_id=household_id or user.household_id)
+    if household_id is None:
+        message = _("Choose the household you are ordering for.")
+        raise BaogongError(message, errors={"household": [message]})
+    return selectors.household_id_for_ordering(user=user, household_id=household_id)
+
+
 def _ordering_household(user: User, household_id: int | None) -> Household:
-    """The household the user orders for: a resident's own (another id is not found), or for a
-    worker or operator the household named, which must be in their scope (404 otherwise)."""
+    """The household the user orders for (see :func:`_ordering_household_id`), with its places."""
     if role_of(user) == Role.RESIDENT:
         return selectors.household_for_ordering(user=user, household_id=household_id or user.household_id)
     if household_id is None:
@@ -202,6 +212,22 @@ class OrderOutputSerializer(serializers.Serializer):
         ).data
 
 
+class _PlacedOrderOutputSerializer(OrderOutputSerializer):
+    """An order just placed, rendered from what :func:`supply.services.order_place` returned
+    (no read-back): the same fields as :class:`OrderOutputSerializer`; no package yet."""
+
+    lines = OrderLineOutputSerializer(many=True, source="placed_lines")
+
+    def get_package(self, order) -> None:
+        return None
+
+
+def _placed_order_data(placed: services.PlacedOrder) -> dict:
+    order = placed.order
+    order.placed_lines = placed.lines
+    return _PlacedOrderOutputSerializer(order).data
+
+
 class OrderLineInputSerializer(serializers.Serializer):
     """One line of an order: a product of the catalog and a whole number of its units."""
 
@@ -297,9 +323,9 @@ class OrderCreateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        household = _ordering_household(request.user, data.get("household"))
+        household_id = _ordering_household_id(request.user, data.get("household"))
         placed = services.order_place(
-            household_id=household.pk,
+            household_id=household_id,
             lines=data["lines"],
             placed_by=request.user,
             channel=CHANNEL_OF_ROLE[role_of(request.user)],
@@ -308,10 +334,11 @@ class OrderCreateApi(APIView):
             idempotency_key=request.headers.get("Idempotency-Key"),
             urgent=data.get("urgent", False),
         )
+        if placed.created:
+            return Response(_placed_order_data(placed), status=status.HTTP_201_CREATED)
+        # A replay: the first order as it is now (its package, if packed meanwhile).
         order = selectors.order_get(user=request.user, pk=placed.order.pk)
-        return Response(
-            OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK
-        )
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_200_OK)
 
 
 class OrderListApi(APIView):

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from households.access import restrict
+from households.access import restrict, scope_of
 from households.models import DeliveryMode, Household, User, delivery_mode_for
 from supply.models import Cycle, CycleStatus, CycleStock, Order, OrderLine, PriceChange, PriceState, Product, Supplier
 
@@ -62,6 +62,15 @@ def household_for_ordering(*, user: User, household_id: int) -> Household:
         restrict(Household.objects.select_related("building__compound__community__office__district"), user),
         pk=household_id,
     )
+
+
+def household_id_for_ordering(*, user: User, household_id: int) -> int:
+    """Like :func:`household_for_ordering`, for a caller that needs only the id: a resident's own
+    household costs no query beyond the user's scope; staff need one narrow query."""
+    scope = scope_of(user)
+    if scope.level == "household" and scope.household_id == household_id:
+        return household_id
+    return get_object_or_404(restrict(Household.objects.only("pk"), user), pk=household_id).pk
 
 
 def _orders(user: User) -> QuerySet[Order]:

@@ -348,6 +348,9 @@ def _open_cycle_share_locked(now: datetime.datetime) -> Cycle | None:
 class PlacedOrder:
     order: Order
     created: bool
+    # The lines written, in product order, when ``created`` (so a caller can show the new order
+    # without reading it back); empty for a replay.
+    lines: tuple[OrderLine, ...] = ()
 
 
 def _clean_lines(lines) -> dict[int, int]:
@@ -402,26 +405,92 @@ def _payment(channel: str, method: str | None) -> tuple[str, str]:
     raise BaogongError(_("Choose how to pay."), errors={"payment_method": [_("Choose how to pay.")]})
 
 
+def _key_used_elsewhere() -> BaogongError:
+    return BaogongError(
+        _("This Idempotency-Key was already used for a different order. Use a new key for a new order."),
+        errors={"idempotency_key": [_("Already used for a different order.")]},
+    )
+
+
 def _replay(existing: Order, fingerprint: str) -> PlacedOrder:
     if existing.request_hash != fingerprint:
-        raise BaogongError(
-            _("This Idempotency-Key was already used for a different order. Use a new key for a new order."),
-            errors={"idempotency_key": [_("Already used for a different order.")]},
-        )
+        raise _key_used_elsewhere()
     return PlacedOrder(order=existing, created=False)
 
 
 def orderable_products(*, household: Household, product_ids) -> dict[int, Product]:
     """The products among ``product_ids`` this household may order: on sale, price shown, supplier
     whitelisted and serving the household's district."""
-    district_id = household.building.compound.community.office.district_id
+    return _orderable_products(district_id=household.building.compound.community.office.district_id, product_ids=product_ids)
+
+
+def _orderable_products(*, district_id: int, product_ids) -> dict[int, Product]:
+    # Only the columns an order uses (name and size make the line's name and the messages).
     return {
         product.pk: product
         for product in Product.objects.filter(
             pk__in=list(product_ids), is_active=True, price_state=PriceState.APPROVED,
             supplier__is_whitelisted=True, supplier__districts=district_id,
-        )
+        ).only("id", "name", "size", "unit", "price", "category", "household_limit")
     }
+
+
+# Lock the household's row (not the places above it) and read its district, in one statement.
+_LOCK_HOUSEHOLD_SQL = (
+    "SELECT o.district_id FROM households_household h"
+    " JOIN households_building b ON b.id = h.building_id"
+    " JOIN households_compound c ON c.id = b.compound_id"
+    " JOIN households_community m ON m.id = c.community_id"
+    " JOIN households_office o ON o.id = m.office_id"
+    " WHERE h.id = %s"
+)
+
+
+def _lock_household(household_id: int) -> int | None:
+    """Row-lock the household for the rest of the transaction; its district id, or None if unknown."""
+    sql = _LOCK_HOUSEHOLD_SQL
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE OF h"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [household_id])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _existing_order(placed_by: User | None, idempotency_key: str) -> Order | None:
+    return Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
+
+
+def _insert_order(order: Order) -> bool:
+    """INSERT ``order`` (setting its pk and ``created_at``). With an idempotency key, False and
+    nothing written when the user's order with that key exists (committed meanwhile by a
+    concurrent request; the unique constraint ``order_idempotency_key`` decides, no savepoint)."""
+    fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(order, True), connection) for f in fields]
+    sql = "INSERT INTO %s (%s) VALUES (%s)" % (
+        connection.ops.quote_name(Order._meta.db_table),
+        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    if order.idempotency_key is not None:
+        sql += " ON CONFLICT (placed_by_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+    sql += " RETURNING id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    order.pk = row[0]
+    order._state.adding = False
+    order._state.db = connection.alias
+    return True
+
+
+# The conditional reservation: it changes the row only while capacity is left.
+_RESERVE_SQL = (
+    "UPDATE supply_cyclestock SET reserved = reserved + %s"
+    " WHERE cycle_id = %s AND product_id = %s AND reserved <= capacity - %s"
+)
 
 
 @transaction.atomic
@@ -473,27 +542,22 @@ def order_place(
         household_id=household_id, lines=merged, note=note, payment_method=method, urgent=urgent
     )
     if idempotency_key:
-        existing = Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
+        existing = _existing_order(placed_by, idempotency_key)
         if existing is not None:
             return _replay(existing, fingerprint)
 
-    household = (
-        Household.objects.select_for_update(of=("self",))
-        .select_related("building__compound__community__office")
-        .filter(pk=household_id)
-        .first()
-    )
-    if household is None:
+    district_id = _lock_household(household_id)
+    if district_id is None:
         raise NotFound(_("Unknown household."))
     if idempotency_key:  # a concurrent retry may have committed while we waited for the lock
-        existing = Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
+        existing = _existing_order(placed_by, idempotency_key)
         if existing is not None:
             return _replay(existing, fingerprint)
     cycle = _open_cycle_share_locked(now)
     if cycle is None:
         raise Conflict(_closed_message(now))
 
-    products = orderable_products(household=household, product_ids=merged)
+    products = _orderable_products(district_id=district_id, product_ids=merged)
     unknown = [pid for pid in merged if pid not in products]
     if urgent and not unknown and any(products[pid].category != Category.MEDICINE for pid in merged):
         raise BaogongError(
@@ -510,7 +574,8 @@ def order_place(
     if limited:
         already = dict(
             OrderLine.objects.filter(
-                order__household=household, order__cycle=cycle, order__status=OrderStatus.PLACED, product_id__in=limited
+                order__household_id=household_id, order__cycle=cycle, order__status=OrderStatus.PLACED,
+                product_id__in=limited,
             )
             .values_list("product_id")
             .annotate(total=Sum("quantity"))
@@ -524,12 +589,33 @@ def order_place(
                     errors={"lines": [_("Limit per household reached.")]},
                 )
 
-    for pid in sorted(merged):
-        quantity = merged[pid]
-        reserved = CycleStock.objects.filter(cycle=cycle, product_id=pid, reserved__lte=F("capacity") - quantity).update(
-            reserved=F("reserved") + quantity
-        )
-        if not reserved:
+    # The order row first, the stock rows last: the most contended rows stay locked for the
+    # shortest time. Any refusal below rolls the whole transaction back, this INSERT included.
+    total = sum((products[pid].price * quantity for pid, quantity in merged.items()), Decimal("0.00"))
+    order = Order(
+        household_id=household_id, cycle=cycle, channel=channel, placed_by=placed_by, note=note, total=total,
+        urgent=urgent, payment_method=method, payment_state=payment_state, idempotency_key=idempotency_key or None,
+        request_hash=fingerprint,
+    )
+    try:
+        inserted = _insert_order(order)
+    except IntegrityError:
+        # Another constraint. order_place's own atomic block rolls back to where it began.
+        raise _key_used_elsewhere() from None
+    if not inserted:
+        # The same key was used at the same moment for another household's order (for the same
+        # household the lock above serialised the requests and the look-up found it). Nothing written.
+        existing = _existing_order(placed_by, idempotency_key)
+        if existing is None:
+            raise _key_used_elsewhere()
+        return _replay(existing, fingerprint)
+
+    with connection.cursor() as cursor:
+        for pid in sorted(merged):  # product order: concurrent orders cannot deadlock
+            quantity = merged[pid]
+            cursor.execute(_RESERVE_SQL, [quantity, cycle.pk, pid, quantity])
+            if cursor.rowcount == 1:
+                continue
             available = CycleStock.objects.filter(cycle=cycle, product_id=pid).values_list("capacity", "reserved").first()
             left = max(available[0] - available[1], 0) if available else 0
             message = (
@@ -539,21 +625,7 @@ def order_place(
             )
             raise Conflict(message, errors={"lines": [message]})
 
-    total = sum((products[pid].price * quantity for pid, quantity in merged.items()), Decimal("0.00"))
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                household=household, cycle=cycle, channel=channel, placed_by=placed_by, note=note, total=total, urgent=urgent,
-                payment_method=method, payment_state=payment_state, idempotency_key=idempotency_key or None,
-                request_hash=fingerprint,
-            )
-    except IntegrityError:
-        # The same key was used at the same moment for another household's order.
-        raise BaogongError(
-            _("This Idempotency-Key was already used for a different order. Use a new key for a new order."),
-            errors={"idempotency_key": [_("Already used for a different order.")]},
-        ) from None
-    OrderLine.objects.bulk_create(
+    order_lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order, product_id=pid, name=str(products[pid]), unit=products[pid].unit, quantity=quantity,
@@ -567,7 +639,7 @@ def order_place(
         # the task is looked up by name). A beat sweep catches it too if this message is lost.
         order_id = order.pk
         transaction.on_commit(lambda: current_app.tasks["deliveries.tasks.urgent_package_task"].delay(order_id))
-    return PlacedOrder(order=order, created=True)
+    return PlacedOrder(order=order, created=True, lines=tuple(order_lines))
 
 
 @transaction.atomic

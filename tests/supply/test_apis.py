@@ -202,6 +202,22 @@ def test_the_same_idempotency_key_returns_the_first_order_and_refuses_another_bo
     assert Order.objects.count() == 3
 
 
+def test_placing_an_order_takes_a_pinned_number_of_queries_and_shows_what_a_read_shows(
+    shop, city, django_assert_max_num_queries
+):
+    client = client_for(city.users.resident)
+    body = {"lines": lines((shop.cabbage, 3), (shop.masks, 1)), "note": "放门口"}
+    # scope, [savepoint], key look-up, household lock, key look-up, cycle, products, order,
+    # one reservation per product, lines, [release]: the order is rendered without a read-back.
+    with django_assert_max_num_queries(12):
+        placed = post_order(client, body, key="pinned")
+    assert placed.status_code == 201, placed.content
+    # without a key: no look-ups
+    with django_assert_max_num_queries(10):
+        assert post_order(client, body).status_code == 201
+    assert client.get(f"{ORDERS}{placed.json()['id']}/").json() == placed.json()
+
+
 def test_an_operator_orders_by_phone_for_a_household_of_the_district(shop, city):
     response = post_order(client_for(city.users.operator), {"household": city.household_b.pk, "lines": lines((shop.eggs, 1))})
     assert response.status_code == 201

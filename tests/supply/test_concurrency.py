@@ -94,6 +94,23 @@ def test_the_same_idempotency_key_sent_five_times_in_parallel_creates_one_order(
     assert CycleStock.objects.get(cycle=shop.cycle, product=shop.masks).reserved == 3
 
 
+def test_the_same_key_for_two_households_at_the_same_moment_places_one_order(shop, city):
+    user = city.users.operator
+    households = [city.household_a, city.places[city.a.pk].households[1]]
+    results = race(
+        2,
+        lambda i: services.order_place(
+            household_id=households[i].pk, lines=[{"product": shop.masks.pk, "quantity": 2}], placed_by=user,
+            channel="hotline", idempotency_key="same-moment",
+        ),
+    )
+    assert sum(isinstance(r, services.PlacedOrder) and r.created for r in results) == 1, results
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and "idempotency_key" in refused[0].errors, refused
+    assert Order.objects.count() == 1
+    assert CycleStock.objects.get(cycle=shop.cycle, product=shop.masks).reserved == 2
+
+
 def test_cancel_racing_with_itself_releases_capacity_once(shop, city):
     order = services.order_place(
         household_id=city.household_a.pk, lines=[{"product": shop.cabbage.pk, "quantity": 4}], placed_by=None, channel="web"
