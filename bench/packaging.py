@@ -43,6 +43,7 @@ one JSON line last: ``{"households", "lines", "packages", "seconds_1_worker", "s
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -526,6 +527,9 @@ class Worker:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
+    def remove_log(self) -> None:
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)
+
     def tasks_succeeded(self) -> int:
         return self.log().count(" succeeded in ")
 
@@ -552,11 +556,20 @@ def measure(url: str, redis_url: str, *, cycle: int, mode: str, app: str = "conf
         time.sleep(0.5)  # let the last task's log line land
         tasks = [worker.tasks_succeeded() for worker in workers]
         checkpoints = _checkpoints(url) - checkpoints
+    except BaseException:
+        print("worker logs: " + ", ".join(str(worker.log_path) for worker in workers), file=sys.stderr, flush=True)
+        raise
     finally:
         for worker in workers:
             worker.stop()
-    figures = json.loads(out.strip().splitlines()[-1])
-    check = packaging_check(url, cycle=cycle)
+    try:
+        figures = json.loads(out.strip().splitlines()[-1])
+        check = packaging_check(url, cycle=cycle)
+    except BaseException:
+        print("worker logs: " + ", ".join(str(worker.log_path) for worker in workers), file=sys.stderr, flush=True)
+        raise
+    for worker in workers:
+        worker.remove_log()
     return {"mode": mode, "seconds": figures["seconds"], "wall": wall, "close": figures, "check": check, "tasks": tasks,
             "busy_before": busy, "checkpoints": checkpoints}
 
