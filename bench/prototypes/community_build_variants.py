@@ -30,86 +30,6 @@ from households.models import DeliveryMode, delivery_mode_for
 from supply.models import Product, CycleStatus, OrderStatus, PaymentState
 
 
-def community_build_v1_lock(*, cycle_id, community_id, now=None):
-    now = now or timezone.now()
-    with transaction.atomic():
-        build = (
-            CommunityBuild.objects.select_for_update(of=("self",))
-            .select_related("cycle", "community__office__district")
-            .get(cycle_id=cycle_id, community_id=community_id)
-        )
-        if build.status == BuildStatus.DONE:
-            return build
-        cycle = build.cycle
-        if cycle.status != CycleStatus.CLOSING:
-            raise Conflict(_("This cycle is not closing; its packages cannot be built now."))
-        community = build.community
-        drafts = s._drafts(cycle=cycle, community_id=community_id)
-        packages = s._packages(cycle=cycle, community=community, drafts=drafts)
-        s.Package.objects.bulk_create(packages, batch_size=2000)
-        links = [
-            s.PackageOrder(package=package, order_id=order_id)
-            for package, draft in zip(packages, drafts, strict=True)
-            for order_id in sorted(draft.order_ids)
-        ]
-        s.PackageOrder.objects.bulk_create(links, batch_size=5000)
-        Consignment.objects.bulk_create(s._route(cycle=cycle, community=community, packages=packages, drafts=drafts))
-        build.status = BuildStatus.DONE
-        build.packages = len(packages)
-        build.orders = len(links)
-        build.attempts = F("attempts") + 1
-        build.built_at = now
-        build.save(update_fields=["status", "packages", "orders", "attempts", "built_at"])
-    build.refresh_from_db(fields=["attempts"])
-    return build
-
-
-DRAFTS_SQL = """
-SELECT h.id, h.building_id, b.compound_id, c.code, b.sort_key, b.number, h.unit, h.floor, h.room,
-       GREATEST(b.lockdown_level, c.lockdown_level), c.delivery_day,
-       a.order_ids, a.item_count, a.total, a.to_collect, a.item_summary, a.product_ids, a.quantities
-FROM (
-    SELECT x.household_id, array_agg(DISTINCT x.order_id) AS order_ids, sum(x.quantity) AS item_count,
-           sum(x.line_total) AS total,
-           coalesce(sum(x.line_total) FILTER (WHERE x.payment_state = %(to_collect)s), 0) AS to_collect,
-           string_agg(x.name || ' ×' || x.name_quantity || x.unit, '、' ORDER BY x.order_id, x.line_id)
-               FILTER (WHERE x.first_of_name) AS item_summary,
-           array_agg(x.product_id) AS product_ids, array_agg(x.quantity) AS quantities
-    FROM (
-        SELECT o.household_id, o.id AS order_id, l.id AS line_id, o.payment_state, l.product_id, l.name, l.unit,
-               l.quantity, l.line_total,
-               sum(l.quantity) OVER w AS name_quantity,
-               row_number() OVER (w ORDER BY o.id, l.id) = 1 AS first_of_name
-        FROM supply_order o
-        JOIN supply_orderline l ON l.order_id = o.id
-        WHERE o.cycle_id = %(cycle)s AND o.status = %(placed)s
-          AND o.household_id IN (
-              SELECT h0.id FROM households_household h0
-              JOIN households_building b0 ON b0.id = h0.building_id
-              JOIN households_compound c0 ON c0.id = b0.compound_id
-              WHERE c0.community_id = %(community)s)
-          AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id)
-        WINDOW w AS (PARTITION BY o.household_id, l.name COLLATE "C")
-    ) x
-    GROUP BY x.household_id
-) a
-JOIN households_household h ON h.id = a.household_id
-JOIN households_building b ON b.id = h.building_id
-JOIN households_compound c ON c.id = b.compound_id
-ORDER BY h.id
-"""
-
-INSERT_PACKAGES_SQL = """
-INSERT INTO deliveries_package (cycle_id, community_id, urgent, status, built_at, household_id, compound_id,
-    building_id, code, mode, delivery_date, pickup_slot_id, orders_count, item_count, item_summary, total, to_collect)
-SELECT %(cycle)s, %(community)s, false, %(status)s, %(built_at)s, x.*
-FROM unnest(%(household)s::bigint[], %(compound)s::bigint[], %(building)s::bigint[], %(code)s::text[],
-            %(mode)s::text[], %(date)s::date[], %(slot)s::bigint[], %(orders)s::int[], %(items)s::int[],
-            %(summary)s::text[], %(total)s::numeric[], %(to_collect)s::numeric[]) AS x
-RETURNING id, household_id
-"""
-
-
 def community_build_v2_fast(*, cycle_id, community_id, now=None):
     now = now or timezone.now()
     with transaction.atomic():
@@ -220,4 +140,4 @@ def _slots(cycle, packages):
     return all_slots
 
 
-VARIANTS = {"v1_lock": community_build_v1_lock, "v2_fast": community_build_v2_fast}
+VARIANTS = {"v1_lock": s.community_build, "v2_fast": community_build_v2_fast}  # v1_lock is the applied code
