@@ -80,6 +80,35 @@ def test_closing_builds_one_package_per_household_with_its_orders(shop, city, cl
     assert not PackageOrder.objects.filter(order=cancelled).exists()
 
 
+@pytest.mark.postgres
+def test_postgresql_folds_the_lines_exactly_as_python_does(shop, city, close):
+    """The build drafts packages in SQL on PostgreSQL and in Python elsewhere: same drafts, field by field."""
+    a1, a2 = city.places[city.a.pk].households
+    order(shop, a1, (shop.cabbage, 2), payment_method="online")
+    order(shop, a1, (shop.masks, 1), (shop.cabbage, 1), note="第二单")
+    order(shop, a1, (shop.eggs, 1))
+    order(shop, a1, (shop.eggs, 1), (shop.cabbage, 1))
+    order(shop, a2, (shop.eggs, 1), (shop.masks, 2))
+    cancelled = order(shop, a2, (shop.cabbage, 5))
+    supply_services.order_cancel(order_id=cancelled.pk, by=None)
+    cycle = shop.cycle
+    cycle.status = CycleStatus.CLOSING
+    cycle.save(update_fields=["status"])
+
+    def fields(drafts):
+        return sorted(
+            (d.household_id, d.building_id, d.compound_id, d.sort, d.level, d.delivery_day, list(d.order_ids),
+             d.item_count, d.item_summary, d.total, d.to_collect, d.supplier_items)
+            for d in drafts
+        )
+
+    in_sql = services._drafts_folded_in_sql(cycle=cycle, community_id=city.a.pk)
+    in_python = services._drafts_folded_in_python(cycle=cycle, community_id=city.a.pk)
+    assert len(in_sql) == 2
+    assert fields(in_sql) == fields(in_python)
+    assert [d.item_summary for d in in_sql if d.household_id == a1.pk] == ["大白菜 约2kg ×4颗、医用口罩 50只 ×1盒、鸡蛋 30枚 ×2盒"]
+
+
 def test_orders_are_refused_once_the_cycle_is_closing(shop, city, close):
     close()
     with pytest.raises(Conflict):
@@ -100,21 +129,22 @@ def test_closing_twice_and_building_twice_change_nothing(shop, city, close):
 def test_a_failure_half_way_leaves_the_community_untouched_and_a_rerun_completes_it(shop, city, monkeypatch, close):
     order(shop, city.household_a, (shop.masks, 2))
     order(shop, city.household_b, (shop.cabbage, 1))
-    real = PackageOrder.objects.bulk_create
+    real = Consignment.objects.bulk_create
 
-    def explode(*args, **kwargs):
+    def explode(*args, **kwargs):  # the packages and their order links are written by then
         raise RuntimeError("worker lost half-way")
 
-    monkeypatch.setattr(PackageOrder.objects, "bulk_create", explode)
+    monkeypatch.setattr(Consignment.objects, "bulk_create", explode)
     with pytest.raises(RuntimeError):
         close()
     cycle = shop.cycle
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.CLOSING
     assert not Package.objects.filter(cycle=cycle).exists()  # the packages written before the failure rolled back
+    assert not PackageOrder.objects.exists()
     assert not Consignment.objects.exists() and not PickupSlot.objects.exists()
 
-    monkeypatch.setattr(PackageOrder.objects, "bulk_create", real)
+    monkeypatch.setattr(Consignment.objects, "bulk_create", real)
     for build in CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING):
         services.community_build(cycle_id=cycle.pk, community_id=build.community_id)
         services.cycle_finish_if_built(cycle_id=cycle.pk)
