@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/register/", household_views.register, name="register"),
     path("accounts/register/buildings/", household_views.register_buildings, name="register_buildings"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz/", household_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("households.urls")),
     path("", include("supply.urls")),

@@ -49,6 +49,29 @@ def user_place_name(*, user: User) -> str:
     return ""
 
 
+def service_health() -> dict[str, str]:
+    """Whether the database and the cache/broker answer: {"database": "ok"|"down", "redis": …}."""
+    from django.conf import settings
+    from django.db import DatabaseError, connection
+
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError:
+        checks["database"] = "down"
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+            checks["redis"] = "ok"
+        except redis.RedisError:
+            checks["redis"] = "down"
+    return checks
+
+
 def district_list(*, user: User) -> QuerySet[District]:
     return restrict(District.objects.all(), user)
 

@@ -271,3 +271,11 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found: it does not exist, or it is not yours to see."), "errors": {}}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For container health checks and load balancers: 200 when the database (and Redis, if
+    configured) answer, 503 otherwise. Says nothing about any person."""
+    checks = selectors.service_health()
+    return JsonResponse(checks, status=200 if all(v == "ok" for v in checks.values()) else 503)
