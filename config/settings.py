@@ -157,6 +157,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "close-due-cycle": {"task": "deliveries.tasks.cycle_close_due_task", "schedule": 60},
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
     "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
+    "send-due-sms": {"task": "households.tasks.sms_send_due_task", "schedule": 30},
 }
 
 REST_FRAMEWORK = {
@@ -202,6 +203,14 @@ if env.bool("BEHIND_PROXY", default=False):
 # Fault-injection for the crash tests only: seconds each community build waits inside its
 # transaction, so a test can kill a worker in the middle of one. Always 0 in real use.
 DELIVERIES_BUILD_PAUSE = env.float("DELIVERIES_BUILD_PAUSE", default=0.0)
+
+# Text messages to residents (households/notifications.py): "console" logs them, "http" posts
+# them to a provider's gateway. A failed send is retried SMS_MAX_ATTEMPTS times, then reported.
+SMS_BACKEND = env("SMS_BACKEND")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 
 # The city's 24-hour supply hotline (a district's own number takes precedence on its pages).
 CITY_SUPPLY_HOTLINE = env("CITY_SUPPLY_HOTLINE")

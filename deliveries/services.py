@@ -109,6 +109,9 @@ def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
     ).exists():
         cycle.status = CycleStatus.PACKED
         cycle.save(update_fields=["status"])
+        from deliveries.tasks import cycle_packages_notify_task
+
+        transaction.on_commit(lambda: cycle_packages_notify_task.delay(cycle_id))
     return cycle
 
 
@@ -579,3 +582,31 @@ def cycle_summary(*, cycle_id: int) -> CloseSummary:
         packages=packages.count(),
         households=packages.values("household_id").distinct().count(),
     )
+
+
+def community_packages_notify(*, cycle_id: int, community_id: int) -> int:
+    """Tell each household of a community its package's code, date and mode or pick-up slot.
+
+    Guarantees: at most once per package (households.services.notifications_create ignores
+    repeats), urgent packages included; set-based: one query for the packages, batched inserts.
+    Returns how many packages were told about.
+    """
+    from households.services import Tell, notifications_create
+
+    rows = (
+        Package.objects.filter(cycle_id=cycle_id, community_id=community_id)
+        .values_list(
+            "pk", "household_id", "code", "delivery_date", "mode", "pickup_slot__starts_at", "pickup_slot__ends_at",
+            "compound__receiving_point", "community__receiving_point",
+        )
+        .order_by("pk")
+    )
+    tells = []
+    for pk, household_id, code, date, mode, starts, ends, compound_point, community_point in rows.iterator(chunk_size=5000):
+        params = {"code": code, "date": date.isoformat(), "mode": mode}
+        if mode == DeliveryMode.PICKUP and starts:
+            params |= {"slot": f"{starts:%H:%M}–{ends:%H:%M}", "point": compound_point or community_point}
+        tells.append(Tell(household_id=household_id, key=f"package:{pk}", params=params))
+    with transaction.atomic():
+        notifications_create(kind="package_scheduled", tells=tells)
+    return len(tells)

@@ -44,3 +44,23 @@ def urgent_packages_sweep_task() -> int:
 def packages_recompute_task(compound_id: int) -> int:
     """A compound's or building's lockdown level changed: its undelivered packages follow it."""
     return services.compound_packages_recompute(compound_id=compound_id)
+
+
+# --- notifications to residents --------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def cycle_packages_notify_task(cycle_id: int) -> int:
+    """A cycle was packed: tell every household its package's date and mode, one task per community."""
+    from deliveries.models import Package
+
+    communities = list(Package.objects.filter(cycle_id=cycle_id).values_list("community_id", flat=True).distinct())
+    for community_id in communities:
+        community_packages_notify_task.delay(cycle_id, community_id)
+    return len(communities)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def community_packages_notify_task(cycle_id: int, community_id: int) -> int:
+    """Tell one community's households about their packages (each at most once)."""
+    return services.community_packages_notify(cycle_id=cycle_id, community_id=community_id)

@@ -25,6 +25,7 @@ from households.models import (
     HouseholdImport,
     HouseholdPhone,
     LockdownChange,
+    Notification,
     Office,
     ResidentRegistration,
     Role,
@@ -200,3 +201,4 @@ register(HouseholdPhone, household="household", community="household__building__
 register(LockdownChange, community=("compound__community", "building__compound__community"))
 register(ResidentRegistration, community="building__compound__community")
 register(HouseholdImport, community="community")
+register(Notification, household="household", community="household__building__compound__community")

@@ -13,6 +13,7 @@ from households.models import (
     HouseholdImport,
     HouseholdPhone,
     LockdownChange,
+    Notification,
     Office,
     ResidentRegistration,
     Role,
@@ -237,3 +238,23 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._is_admin(request)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ScopedAdmin):
+    """What residents were told, and every text message that failed (never lost silently)."""
+
+    list_display = ("created_at", "household", "kind", "sms_status", "sms_attempts", "sms_error")
+    list_filter = ("kind", "sms_status")
+    list_select_related = ("household__building__compound",)
+    readonly_fields = ("household", "kind", "key", "params", "created_at", "read_at", "sms_status", "sms_phone",
+                       "sms_attempts", "sms_next_at", "sms_sent_at", "sms_error")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

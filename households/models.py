@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -401,3 +402,62 @@ class HouseholdImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class NotificationKind(models.TextChoices):
+    ORDER_CONFIRMED = "order_confirmed", _("Order confirmed")
+    PACKAGE_SCHEDULED = "package_scheduled", _("Package date")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Not delivered")
+
+
+class SmsStatus(models.TextChoices):
+    NONE = "none", _("No SMS (no phone number)")
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """Something a household is told about its food: shown on the resident pages and sent by SMS.
+
+    ``(household, kind, key)`` is unique, so the same event (an order, a package's date) is told
+    at most once however often the code that tells it runs. The text is drawn from ``params`` in
+    the reader's language; the SMS is sent in Chinese.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("household"))
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    key = models.CharField(_("about"), max_length=60)
+    params = models.JSONField(_("details"), default=dict)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    sms_status = models.CharField(_("SMS"), max_length=10, choices=SmsStatus.choices, default=SmsStatus.NONE)
+    sms_phone = models.CharField(_("SMS to"), max_length=20, blank=True)
+    sms_attempts = models.PositiveSmallIntegerField(_("SMS attempts"), default=0)
+    sms_next_at = models.DateTimeField(_("next SMS attempt"), null=True, blank=True)
+    sms_sent_at = models.DateTimeField(_("SMS sent at"), null=True, blank=True)
+    sms_error = models.CharField(_("SMS error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "kind", "key"], name="notification_told_once"),
+        ]
+        indexes = [
+            models.Index(fields=["sms_next_at"], condition=Q(sms_status="pending"), name="notification_sms_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The message in the active language."""
+        from households.notifications import message_text
+
+        return message_text(self.kind, self.params)

@@ -72,6 +72,15 @@ def service_health() -> dict[str, str]:
     return checks
 
 
+def notification_list(*, user: User) -> QuerySet:
+    """The notifications of the user's own household (residents only; nobody else's)."""
+    from households.models import Notification
+
+    if not user.household_id:
+        return Notification.objects.none()
+    return Notification.objects.filter(household_id=user.household_id).order_by("-created_at", "-id")
+
+
 def district_list(*, user: User) -> QuerySet[District]:
     return restrict(District.objects.all(), user)
 

@@ -1,15 +1,18 @@
 """Writes for places and people. Every service raises :class:`BaogongError` with a message a person can act on."""
 
+import datetime
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count
-from django.utils import timezone
+from django.db.models import Count, F
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households import importing
@@ -23,9 +26,11 @@ from households.models import (
     ImportStatus,
     LockdownChange,
     LockdownLevel,
+    Notification,
     RegistrationStatus,
     ResidentRegistration,
     Role,
+    SmsStatus,
     User,
 )
 from households.phones import phone_normalize
@@ -388,3 +393,118 @@ def household_import_run(*, import_id: int) -> HouseholdImport:
             update_fields=["status", "created_count", "updated_count", "rejected_count", "report", "finished_at"]
         )
         return household_import
+
+
+# --- notifications to residents -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tell:
+    """One thing to tell one household: ``key`` names the event (``order:12``, ``package:7``)."""
+
+    household_id: int
+    key: str
+    params: dict
+
+
+def notifications_create(*, kind: str, tells: list[Tell], now: datetime.datetime | None = None) -> None:
+    """Tell households something, in the app and by SMS, each at most once.
+
+    Guarantees: one notification per (household, kind, key) however often this runs (a unique
+    constraint; repeats are ignored, never an error); a household with a primary phone gets its
+    SMS queued, sent by :func:`sms_send_due` after the commit; set-based: one query for the phones
+    and batched inserts, whatever the number of households.
+    """
+    if not tells:
+        return
+    now = now or timezone.now()
+    phones = dict(
+        HouseholdPhone.objects.filter(household_id__in={t.household_id for t in tells}, is_primary=True).values_list(
+            "household_id", "number"
+        )
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                household_id=t.household_id, kind=kind, key=t.key, params=t.params, created_at=now,
+                sms_phone=phones.get(t.household_id, ""),
+                sms_status=SmsStatus.PENDING if t.household_id in phones else SmsStatus.NONE,
+                sms_next_at=now if t.household_id in phones else None,
+            )
+            for t in tells
+        ],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    if phones:
+        from households.tasks import sms_send_due_task
+
+        transaction.on_commit(lambda: sms_send_due_task.delay())
+
+
+def notifications_mark_read(*, user: User, now: datetime.datetime | None = None) -> int:
+    """Mark the user's household's notifications read; returns how many were unread."""
+    if not user.household_id:
+        return 0
+    return Notification.objects.filter(household_id=user.household_id, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
+
+
+def _sms_retry_delay(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))  # 30 s, 1 min, 2 min … 1 h
+
+
+def sms_send_due(*, limit: int = 200, budget_seconds: float = 0, now: datetime.datetime | None = None) -> dict:
+    """Send the SMS whose time has come, each at most once, in batches of ``limit``, going on with
+    the next batch while ``budget_seconds`` have not passed (one batch when 0).
+
+    Guarantees: a message is claimed (marked "sending") and committed before the gateway is
+    called, with ``SKIP LOCKED`` on PostgreSQL, so two senders running at once never send the
+    same message; a refused message goes back to "pending" with a growing delay, and after
+    ``SMS_MAX_ATTEMPTS`` it is marked "failed" with the gateway's error and logged at ERROR level
+    (staff see failed messages in the admin): never lost silently. A sender that dies after the
+    claim leaves the message "sending" (maybe sent): it is not sent again.
+    """
+    started = time.monotonic()
+    totals = {"sent": 0, "retry": 0, "failed": 0}
+    while True:
+        counts = _sms_send_batch(limit=limit, now=now or timezone.now())
+        for name, value in counts.items():
+            totals[name] += value
+        if sum(counts.values()) < limit or time.monotonic() - started >= budget_seconds:
+            return totals
+
+
+def _sms_send_batch(*, limit: int, now: datetime.datetime) -> dict:
+    from households.notifications import SmsError, logger, message_text, sms_backend
+
+    with transaction.atomic():
+        due = Notification.objects.filter(sms_status=SmsStatus.PENDING, sms_next_at__lte=now).order_by("sms_next_at", "id")
+        claimed = list(due.select_for_update(skip_locked=True)[:limit])
+        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
+            sms_status=SmsStatus.SENDING, sms_attempts=F("sms_attempts") + 1
+        )
+    backend = sms_backend()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    for notification in claimed:
+        attempts = notification.sms_attempts + 1
+        with translation.override("zh-hans"):
+            text = message_text(notification.kind, notification.params)
+        try:
+            backend.send(notification.sms_phone, text)
+        except SmsError as exc:
+            if attempts >= settings.SMS_MAX_ATTEMPTS:
+                status, counts["failed"] = SmsStatus.FAILED, counts["failed"] + 1
+                logger.error("SMS %s to %s failed after %s attempts: %s", notification.pk, notification.sms_phone, attempts, exc)
+            else:
+                status, counts["retry"] = SmsStatus.PENDING, counts["retry"] + 1
+            Notification.objects.filter(pk=notification.pk).update(
+                sms_status=status, sms_error=str(exc)[:300], sms_next_at=now + _sms_retry_delay(attempts)
+            )
+            continue
+        Notification.objects.filter(pk=notification.pk).update(
+            sms_status=SmsStatus.SENT, sms_sent_at=timezone.now(), sms_error=""
+        )
+        counts["sent"] += 1
+    return counts

@@ -8,3 +8,9 @@ def household_import_run_task(import_id: int) -> dict:
     """Run one uploaded household register (idempotent: a finished import is left as it is)."""
     household_import = services.household_import_run(import_id=import_id)
     return {"id": household_import.pk, "status": household_import.status}
+
+
+@shared_task(acks_late=True)
+def sms_send_due_task() -> dict:
+    """Send the text messages that are due (beat every 30 s, and after notifications are made)."""
+    return services.sms_send_due(budget_seconds=25)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("compounds/", views.compound_list, name="compound_list"),
     path("compounds/<int:pk>/", views.compound_detail, name="compound_detail"),
     path("compounds/<int:pk>/level/", views.compound_set_level, name="compound_set_level"),
+    path("notifications/", views.notification_list, name="notification_list"),
     path("registrations/", views.registration_list, name="registration_list"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
 ]

@@ -91,6 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"role": role, "place_name": selectors.user_place_name(user=user)}
     if role == Role.RESIDENT:
         context["household"] = selectors.household_get(user=user, pk=user.household_id) if user.household_id else None
+        context["notifications"] = list(selectors.notification_list(user=user)[:3])
     elif role in STAFF_ROLES:
         context["level_counts"] = selectors.level_counts(user=user)
         context["communities"] = selectors.community_list(user=user)[:200] if role != Role.WORKER else []
@@ -279,3 +280,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     configured) answer, 503 otherwise. Says nothing about any person."""
     checks = selectors.service_health()
     return JsonResponse(checks, status=200 if all(v == "ok" for v in checks.values()) else 503)
+
+
+@role_required(Role.RESIDENT)
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The resident's notifications, newest first; opening the page marks them read."""
+    page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    unread = {n.pk for n in page if n.read_at is None}
+    services.notifications_mark_read(user=request.user)
+    return render(request, "households/notification_list.html", {"page": page, "unread": unread})
