@@ -158,6 +158,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
     "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
     "send-due-sms": {"task": "households.tasks.sms_send_due_task", "schedule": 30},
+    "apply-due-lockdown-changes": {"task": "households.tasks.lockdown_changes_apply_due_task", "schedule": 60},
 }
 
 REST_FRAMEWORK = {

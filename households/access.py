@@ -27,6 +27,7 @@ from households.models import (
     LockdownChange,
     Notification,
     Office,
+    PositiveCaseReport,
     ResidentRegistration,
     Role,
     User,
@@ -202,3 +203,4 @@ register(LockdownChange, community=("compound__community", "building__compound__
 register(ResidentRegistration, community="building__compound__community")
 register(HouseholdImport, community="community")
 register(Notification, household="household", community="household__building__compound__community")
+register(PositiveCaseReport, community="compound__community")

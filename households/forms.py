@@ -75,6 +75,23 @@ class RegistrationForm(forms.Form):
 class LockdownLevelForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Lockdown level"), choices=LockdownLevel.choices, coerce=int)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+    effective_at = forms.DateTimeField(
+        label=_("Takes effect at"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now. A later time schedules the change; it can be cancelled until then."),
+    )
+
+
+class CaseReportForm(forms.Form):
+    building = forms.TypedChoiceField(label=_("Where"), required=False, coerce=int, empty_value=None)
+    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    cases = forms.IntegerField(
+        label=_("Positive cases"), min_value=0, max_value=100000, help_text=_("0 when every test of the day was negative.")
+    )
+
+    def __init__(self, *args, buildings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].choices = [("", _("The whole compound"))] + [(b.pk, b.number) for b in buildings]
 
 
 class HouseholdImportForm(forms.Form):

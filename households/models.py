@@ -176,17 +176,35 @@ class LockdownChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("changed by")
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    # A change may be decided now and take effect later (e.g. unsealing at 00:00 tomorrow): it is
+    # applied by the beat schedule at effective_at, or cancelled before.
+    effective_at = models.DateTimeField(_("takes effect at"), default=timezone.now)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lockdown level change")
         verbose_name_plural = _("lockdown level changes")
-        ordering = ["-changed_at", "-id"]
+        ordering = ["-effective_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(compound__isnull=False, building__isnull=True) | Q(compound__isnull=True, building__isnull=False)),
                 name="lockdown_change_one_place",
             ),
+            models.CheckConstraint(
+                condition=Q(applied_at__isnull=True) | Q(cancelled_at__isnull=True), name="lockdown_change_applied_or_cancelled"
+            ),
         ]
+        indexes = [
+            models.Index(
+                fields=["effective_at"], condition=Q(applied_at__isnull=True, cancelled_at__isnull=True),
+                name="lockdown_change_scheduled",
+            ),
+        ]
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.applied_at is None and self.cancelled_at is None
 
     def __str__(self) -> str:
         return f"{self.compound or self.building}: {self.get_from_level_display()} → {self.get_to_level_display()}"
@@ -461,3 +479,36 @@ class Notification(models.Model):
         from households.notifications import message_text
 
         return message_text(self.kind, self.params)
+
+
+class PositiveCaseReport(models.Model):
+    """A community's daily count of positive cases in a compound, or in one building of it.
+
+    Zero is a report too: "tests done, all negative". A compound or building with 7 consecutive
+    days reported negative may be unsealed (解除封控); a day without a report is not negative.
+    """
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="case_reports", verbose_name=_("compound"))
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="case_reports", verbose_name=_("building")
+    )
+    date = models.DateField(_("date"))
+    cases = models.PositiveIntegerField(_("positive cases"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("positive case report")
+        verbose_name_plural = _("positive case reports")
+        ordering = ["-date", "compound_id", "building_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "date"], condition=Q(building__isnull=True), name="one_compound_report_per_day"
+            ),
+            models.UniqueConstraint(
+                fields=["building", "date"], condition=Q(building__isnull=False), name="one_building_report_per_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "compound"], name="case_report_recent")]

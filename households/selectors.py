@@ -1,11 +1,15 @@
 """Reads of places and households, always narrowed by :mod:`households.access`."""
 
+import datetime
 import re
 import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from households.access import restrict, scope_of
 from households.models import (
@@ -123,6 +127,95 @@ def lockdown_history(*, user: User, compound: Compound) -> QuerySet[LockdownChan
         ),
         user,
     )
+
+
+def case_reports_recent(*, user: User, compound: Compound, days: int = 14) -> QuerySet:
+    """The compound's positive case reports of the last ``days`` days, newest first."""
+    from households.models import PositiveCaseReport
+
+    since = timezone.localdate() - datetime.timedelta(days=days)
+    return restrict(
+        PositiveCaseReport.objects.filter(compound=compound, date__gte=since).select_related("building", "recorded_by"),
+        user,
+    )
+
+
+UNSEAL_AFTER_NEGATIVE_DAYS = 7
+
+
+@dataclass
+class UnsealStatus:
+    """A sealed compound, or a building sealed on its own, and its run of negative days."""
+
+    compound: Compound
+    building: Building | None
+    level: int
+    negative_days: int  # consecutive days reported negative, up to today (or yesterday if today is not in yet)
+    last_report: datetime.date | None
+
+    @property
+    def eligible(self) -> bool:
+        return self.negative_days >= UNSEAL_AFTER_NEGATIVE_DAYS
+
+
+def _negative_run(days: dict, today: datetime.date) -> int:
+    """Consecutive days whose reports all say 0, going back from today; a day with no report ends
+    the run. Today may not be reported yet: then the run is counted from yesterday."""
+    day = today if today in days else today - datetime.timedelta(days=1)
+    run = 0
+    while run < UNSEAL_AFTER_NEGATIVE_DAYS and day in days and not any(days[day]):
+        run += 1
+        day -= datetime.timedelta(days=1)
+    return run
+
+
+def unsealing_list(*, user: User, today: datetime.date | None = None) -> list[UnsealStatus]:
+    """Every sealed compound and every building sealed beyond its compound, in the user's scope,
+    with its run of negative days: eligible to unseal after 7 (解除封控), eligible ones first.
+
+    A compound's day is negative when it has at least one report that day and every report of
+    the compound (whole or any building) says 0; a building's day counts its own reports and the
+    compound-wide ones. Three queries, whatever the number of places.
+    """
+    from households.models import PositiveCaseReport
+
+    today = today or timezone.localdate()
+    compounds = list(
+        restrict(Compound.objects.filter(lockdown_level__gt=LockdownLevel.OPEN), user).select_related("community")
+    )
+    buildings = list(
+        restrict(Building.objects.filter(lockdown_level__gt=F("compound__lockdown_level")), user).select_related(
+            "compound__community"
+        )
+    )
+    compound_ids = {c.pk for c in compounds} | {b.compound_id for b in buildings}
+    by_compound: dict = defaultdict(lambda: defaultdict(list))
+    by_building: dict = defaultdict(lambda: defaultdict(list))
+    compound_wide: dict = defaultdict(lambda: defaultdict(list))
+    reports = PositiveCaseReport.objects.filter(
+        compound_id__in=compound_ids, date__gte=today - datetime.timedelta(days=UNSEAL_AFTER_NEGATIVE_DAYS), date__lte=today
+    ).values_list("compound_id", "building_id", "date", "cases")
+    last: dict = {}
+    for compound_id, building_id, date, cases in reports:
+        by_compound[compound_id][date].append(cases)
+        (by_building[building_id] if building_id else compound_wide[compound_id])[date].append(cases)
+        key = ("b", building_id) if building_id else ("c", compound_id)
+        last[key] = max(last.get(key, date), date)
+        last[("c", compound_id)] = max(last.get(("c", compound_id), date), date)
+    statuses = [
+        UnsealStatus(compound=c, building=None, level=c.lockdown_level, negative_days=_negative_run(by_compound[c.pk], today),
+                     last_report=last.get(("c", c.pk)))
+        for c in compounds
+    ]
+    for b in buildings:
+        days = defaultdict(list, {d: list(v) for d, v in compound_wide[b.compound_id].items()})
+        for d, v in by_building[b.pk].items():
+            days[d].extend(v)
+        statuses.append(UnsealStatus(compound=b.compound, building=b, level=b.lockdown_level,
+                                     negative_days=_negative_run(days, today), last_report=last.get(("b", b.pk))))
+    statuses.sort(key=lambda s: (not s.eligible, -s.negative_days, s.compound.community_id, s.compound.code,
+                                 s.building.sort_key if s.building else -1))
+    return statuses
 
 
 def _household_base(user: User) -> QuerySet[Household]:

@@ -27,6 +27,7 @@ from households.models import (
     LockdownChange,
     LockdownLevel,
     Notification,
+    PositiveCaseReport,
     RegistrationStatus,
     ResidentRegistration,
     Role,
@@ -66,44 +67,130 @@ def _check_reason(reason: str) -> str:
 
 
 @transaction.atomic
-def compound_set_lockdown_level(*, compound_id: int, level: int, reason: str, changed_by: User | None) -> Compound:
-    """Set a compound's lockdown level and keep the change in its history.
+def compound_set_lockdown_level(
+    *, compound_id: int, level: int, reason: str, changed_by: User | None, effective_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> Compound:
+    """Set a compound's lockdown level, now or from ``effective_at``, and keep it in the history.
 
     Guarantees: the row is locked while it changes, so two concurrent changes are recorded in the
-    order they happened; setting the level it already has records nothing.
+    order they happened; setting the level it already has records nothing; a change with a
+    future ``effective_at`` is recorded as scheduled and applied by :func:`lockdown_changes_apply_due`
+    (until then it may be cancelled); when the level changes, the compound's undelivered packages
+    follow it (mode and pick-up slot recomputed after the commit).
     """
     _check_level(level)
     reason = _check_reason(reason)
+    now = now or timezone.now()
     compound = Compound.objects.select_for_update().get(pk=compound_id)
+    if effective_at is not None and effective_at > now:
+        LockdownChange.objects.create(
+            compound=compound, from_level=compound.lockdown_level, to_level=level, reason=reason, changed_by=changed_by,
+            effective_at=effective_at,
+        )
+        return compound
     if compound.lockdown_level == level:
         return compound
-    LockdownChange.objects.create(
-        compound=compound, from_level=compound.lockdown_level, to_level=level, reason=reason, changed_by=changed_by
-    )
-    compound.lockdown_level = level
-    compound.save(update_fields=["lockdown_level"])
-    _packages_follow_level(compound.pk)
+    _level_apply(compound, LockdownChange(compound=compound, to_level=level, reason=reason, changed_by=changed_by), now=now)
     return compound
 
 
 @transaction.atomic
-def building_set_lockdown_level(*, building_id: int, level: int, reason: str, changed_by: User | None) -> Building:
-    """Set a building's own lockdown level (it may be stricter than its compound's) and keep the history.
-
-    Guarantees as for :func:`compound_set_lockdown_level`.
-    """
+def building_set_lockdown_level(
+    *, building_id: int, level: int, reason: str, changed_by: User | None, effective_at: datetime.datetime | None = None,
+    now: datetime.datetime | None = None,
+) -> Building:
+    """Set a building's own lockdown level (it may be stricter than its compound's), now or from
+    ``effective_at``, and keep the history. Guarantees as for :func:`compound_set_lockdown_level`."""
     _check_level(level)
     reason = _check_reason(reason)
+    now = now or timezone.now()
     building = Building.objects.select_for_update().get(pk=building_id)
+    if effective_at is not None and effective_at > now:
+        LockdownChange.objects.create(
+            building=building, from_level=building.lockdown_level, to_level=level, reason=reason, changed_by=changed_by,
+            effective_at=effective_at,
+        )
+        return building
     if building.lockdown_level == level:
         return building
-    LockdownChange.objects.create(
-        building=building, from_level=building.lockdown_level, to_level=level, reason=reason, changed_by=changed_by
-    )
-    building.lockdown_level = level
-    building.save(update_fields=["lockdown_level"])
-    _packages_follow_level(building.compound_id)
+    _level_apply(building, LockdownChange(building=building, to_level=level, reason=reason, changed_by=changed_by), now=now)
     return building
+
+
+def _level_apply(place: Compound | Building, change: LockdownChange, *, now: datetime.datetime) -> None:
+    """Give a locked compound or building the change's level and record it as applied."""
+    change.from_level = place.lockdown_level
+    change.applied_at = now
+    if change.pk is None:
+        change.effective_at = now
+        change.save()
+    else:
+        change.save(update_fields=["from_level", "applied_at"])
+    place.lockdown_level = change.to_level
+    place.save(update_fields=["lockdown_level"])
+    _packages_follow_level(place.pk if isinstance(place, Compound) else place.compound_id)
+
+
+def lockdown_changes_apply_due(*, now: datetime.datetime | None = None) -> int:
+    """For the beat schedule: apply the scheduled level changes whose time has come, oldest first.
+
+    Guarantees: each change is applied once (its row is locked, skipped by a concurrent run, and
+    marked applied in the same transaction as the level); a change to the level the place
+    already has is marked applied and changes nothing. Returns how many were applied.
+    """
+    now = now or timezone.now()
+    applied = 0
+    due = LockdownChange.objects.filter(applied_at__isnull=True, cancelled_at__isnull=True, effective_at__lte=now)
+    for change_id in list(due.order_by("effective_at", "id").values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            change = due.select_for_update(skip_locked=True).filter(pk=change_id).first()
+            if change is None:
+                continue
+            if change.compound_id:
+                place = Compound.objects.select_for_update().get(pk=change.compound_id)
+            else:
+                place = Building.objects.select_for_update().get(pk=change.building_id)
+            _level_apply(place, change, now=now)
+            applied += 1
+    return applied
+
+
+@transaction.atomic
+def lockdown_change_cancel(*, change_id: int, cancelled_by: User | None, now: datetime.datetime | None = None) -> LockdownChange:
+    """Cancel a scheduled level change before it takes effect (an applied change is history: refused)."""
+    change = LockdownChange.objects.select_for_update().get(pk=change_id)
+    if not change.is_scheduled:
+        raise BaogongError(_("This change has already taken effect or was cancelled; it cannot be cancelled now."))
+    change.cancelled_at = now or timezone.now()
+    change.save(update_fields=["cancelled_at"])
+    return change
+
+
+MAX_CASES_PER_REPORT = 100000
+
+
+@transaction.atomic
+def positive_cases_record(
+    *, compound_id: int, date: datetime.date, cases: int, recorded_by: User | None, building_id: int | None = None,
+    today: datetime.date | None = None,
+) -> PositiveCaseReport:
+    """Record a day's positive cases for a compound (or one building of it); zero means all negative.
+
+    Guarantees: one report per place and day (recording the day again corrects it); no report
+    for a future day, none for a building outside the compound, no negative or absurd counts.
+    """
+    today = today or timezone.localdate()
+    if date > today:
+        raise BaogongError(_("A report cannot be for a day that has not come yet."), errors={"date": [_("A day in the future.")]})
+    if not 0 <= cases <= MAX_CASES_PER_REPORT:
+        raise BaogongError(_("Enter the number of positive cases (0 if every test was negative)."), errors={"cases": [_("Out of range.")]})
+    if building_id is not None and not Building.objects.filter(pk=building_id, compound_id=compound_id).exists():
+        raise BaogongError(_("Unknown building."), errors={"building": [_("Unknown building.")]})
+    report, _created = PositiveCaseReport.objects.update_or_create(
+        compound_id=compound_id, building_id=building_id, date=date, defaults={"cases": cases, "recorded_by": recorded_by}
+    )
+    return report
 
 
 def _packages_follow_level(compound_id: int) -> None:

@@ -14,3 +14,9 @@ def household_import_run_task(import_id: int) -> dict:
 def sms_send_due_task() -> dict:
     """Send the text messages that are due (beat every 30 s, and after notifications are made)."""
     return services.sms_send_due(budget_seconds=25)
+
+
+@shared_task(acks_late=True)
+def lockdown_changes_apply_due_task() -> int:
+    """Apply the scheduled lockdown level changes whose time has come (beat, every minute)."""
+    return services.lockdown_changes_apply_due()

@@ -4,15 +4,17 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views import defaults
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from households import selectors, services
 from households.errors import BaogongError
 from households.forms import (
+    CaseReportForm,
     HouseholdImportForm,
     LockdownLevelForm,
     RegistrationForm,
@@ -150,20 +152,26 @@ def compound_list(request: HttpRequest) -> HttpResponse:
 LEVEL_CHANGERS = (Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 
 
+CASE_RECORDERS = (Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+
+
 @role_required(*STAFF_ROLES)
 def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
-    can_change = role_of(request.user) in LEVEL_CHANGERS
-    form = LockdownLevelForm(initial={"level": compound.lockdown_level})
+    role = role_of(request.user)
+    buildings = list(selectors.building_list(user=request.user, compound_id=compound.pk))
     return render(
         request,
         "households/compound_detail.html",
         {
             "compound": compound,
-            "buildings": selectors.building_list(user=request.user, compound_id=compound.pk),
+            "buildings": buildings,
             "history": selectors.lockdown_history(user=request.user, compound=compound)[:50],
-            "form": form,
-            "can_change": can_change,
+            "form": LockdownLevelForm(initial={"level": compound.lockdown_level}),
+            "can_change": role in LEVEL_CHANGERS,
+            "case_form": CaseReportForm(buildings=buildings, initial={"date": timezone.localdate()}),
+            "can_record_cases": role in CASE_RECORDERS,
+            "case_reports": selectors.case_reports_recent(user=request.user, compound=compound),
         },
     )
 
@@ -174,31 +182,84 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
     form = LockdownLevelForm(request.POST)
     building_id = request.POST.get("building", "")
-    if form.is_valid():
-        try:
-            if building_id:
-                building = selectors.building_list(user=request.user, compound_id=compound.pk).filter(pk=building_id).first()
-                if building is None:
-                    raise BaogongError(_("Unknown building."))
-                services.building_set_lockdown_level(
-                    building_id=building.pk, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
-                    changed_by=request.user,
-                )
-            else:
-                before = compound.lockdown_level
-                services.compound_set_lockdown_level(
-                    compound_id=compound.pk, level=form.cleaned_data["level"], reason=form.cleaned_data["reason"],
-                    changed_by=request.user,
-                )
-                if before == form.cleaned_data["level"]:
-                    raise BaogongError(_("The compound already has this lockdown level: nothing was changed."))
-        except BaogongError as exc:
-            messages.error(request, exc.message)
+    if not form.is_valid():
+        messages.error(request, _("Choose a level and say why it changes."))
+        return redirect("households:compound_detail", pk=compound.pk)
+    level, reason, effective_at = (form.cleaned_data[k] for k in ("level", "reason", "effective_at"))
+    scheduled = effective_at is not None and effective_at > timezone.now()
+    try:
+        if building_id:
+            building = selectors.building_list(user=request.user, compound_id=compound.pk).filter(pk=building_id).first()
+            if building is None:
+                raise BaogongError(_("Unknown building."))
+            services.building_set_lockdown_level(
+                building_id=building.pk, level=level, reason=reason, changed_by=request.user, effective_at=effective_at
+            )
+        else:
+            if compound.lockdown_level == level and not scheduled:
+                raise BaogongError(_("The compound already has this lockdown level: nothing was changed."))
+            services.compound_set_lockdown_level(
+                compound_id=compound.pk, level=level, reason=reason, changed_by=request.user, effective_at=effective_at
+            )
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        if scheduled:
+            messages.success(request, _("The change is scheduled for %(when)s; it can be cancelled until then.")
+                             % {"when": timezone.localtime(effective_at).strftime("%Y-%m-%d %H:%M")})
         else:
             messages.success(request, _("The lockdown level was changed and the change was recorded."))
-    else:
-        messages.error(request, _("Choose a level and say why it changes."))
     return redirect("households:compound_detail", pk=compound.pk)
+
+
+@require_POST
+@role_required(*LEVEL_CHANGERS)
+def lockdown_change_cancel(request: HttpRequest, pk: int, change_id: int) -> HttpResponse:
+    compound = selectors.compound_get(user=request.user, pk=pk)
+    change = selectors.lockdown_history(user=request.user, compound=compound).filter(pk=change_id).first()
+    if change is None:
+        raise Http404
+    try:
+        services.lockdown_change_cancel(change_id=change.pk, cancelled_by=request.user)
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The scheduled change was cancelled."))
+    return redirect("households:compound_detail", pk=compound.pk)
+
+
+@require_POST
+@role_required(*CASE_RECORDERS)
+def compound_record_cases(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = selectors.compound_get(user=request.user, pk=pk)
+    buildings = list(selectors.building_list(user=request.user, compound_id=compound.pk))
+    form = CaseReportForm(request.POST, buildings=buildings)
+    if not form.is_valid():
+        messages.error(request, _("Choose the day and enter the number of positive cases (0 if all negative)."))
+        return redirect("households:compound_detail", pk=compound.pk)
+    try:
+        services.positive_cases_record(
+            compound_id=compound.pk, building_id=form.cleaned_data["building"], date=form.cleaned_data["date"],
+            cases=form.cleaned_data["cases"], recorded_by=request.user,
+        )
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The day's report was recorded."))
+    return redirect("households:compound_detail", pk=compound.pk)
+
+
+@role_required(*STAFF_ROLES)
+def unsealing_list(request: HttpRequest) -> HttpResponse:
+    """Sealed places and their runs of negative days: the ones eligible to unseal come first."""
+    statuses = selectors.unsealing_list(user=request.user)
+    eligible = [s for s in statuses if s.eligible]
+    return render(
+        request,
+        "households/unsealing_list.html",
+        {"eligible": eligible, "waiting": [s for s in statuses if not s.eligible][:PRINT_LIMIT],
+         "days": selectors.UNSEAL_AFTER_NEGATIVE_DAYS},
+    )
 
 
 @role_required(Role.WORKER, Role.ADMIN)
