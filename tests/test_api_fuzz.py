@@ -27,6 +27,21 @@ schema = _load_schema()
 ROLES = ("resident", "operator", "worker", "supplier", None)  # None: no credentials at all
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI app closes the database connection after each request (request_finished); inside
+    a test's transaction that would close the test's own connection. Django's test client does
+    the same as this: keep it open while the test runs."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def tokens(shop, city):
     return {role: Token.objects.get_or_create(user=getattr(city.users, role))[0].key for role in ROLES if role}
