@@ -125,7 +125,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -157,6 +157,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "close-due-cycle": {"task": "deliveries.tasks.cycle_close_due_task", "schedule": 60},
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
     "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
+    "refresh-stale-lists": {"task": "deliveries.tasks.stale_lists_refresh_task", "schedule": 120},
+    "escalate-overdue-tickets": {"task": "hotlines.tasks.tickets_escalate_due_task", "schedule": 60},
     "send-due-sms": {"task": "households.tasks.sms_send_due_task", "schedule": 30},
     "apply-due-lockdown-changes": {"task": "households.tasks.lockdown_changes_apply_due_task", "schedule": 60},
 }
@@ -204,6 +206,13 @@ if env.bool("BEHIND_PROXY", default=False):
 # Fault-injection for the crash tests only: seconds each community build waits inside its
 # transaction, so a test can kill a worker in the middle of one. Always 0 in real use.
 DELIVERIES_BUILD_PAUSE = env.float("DELIVERIES_BUILD_PAUSE", default=0.0)
+
+# Printed lists (deliveries/printing): drawn for every community, office and supplier as soon
+# as a cycle is packed when real workers run (REDIS_URL); in the embedded demo (eager tasks)
+# they are drawn when first opened, so closing a cycle does not wait for every PDF.
+DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=bool(REDIS_URL))
+# The address phones reach the site at: label QR codes open SITE_URL/p/<package code>/.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Text messages to residents (households/notifications.py): "console" logs them, "http" posts
 # them to a provider's gateway. A failed send is retried SMS_MAX_ATTEMPTS times, then reported.

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from deliveries import views as delivery_views
 from households import apis as household_apis
 from households import views as household_views
 
@@ -14,6 +15,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("supply.api_urls")),
+    path("", include("hotlines.api_urls")),
 ]
 
 admin.site.site_header = _("Baogong administration")
@@ -33,6 +35,7 @@ urlpatterns = [
     path("", include("supply.urls")),
     path("", include("supply.catalog_urls")),
     path("", include("deliveries.urls")),
+    path("p/<str:code>/", delivery_views.package_scan, name="package_scan"),  # a label's QR code
     path("", include("hotlines.urls")),
     path("api/v1/", include(api_v1)),
 ]

@@ -1,6 +1,6 @@
 """Scope registrations of deliveries models (see households.access)."""
 
-from deliveries.models import CommunityBuild, Consignment, Package, PackageOrder, PickupSlot
+from deliveries.models import CommunityBuild, Consignment, Package, PackageOrder, PickupSlot, PrintDocument
 from households.access import register
 
 register(CommunityBuild, community="community")
@@ -8,3 +8,4 @@ register(Package, household="household", community="community")
 register(PackageOrder, household="package__household", community="package__community")
 register(PickupSlot, community="compound__community")
 register(Consignment, community="built_by", supplier="supplier")
+register(PrintDocument, supplier="supplier", district="district", office="office", community="community")

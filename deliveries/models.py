@@ -152,3 +152,70 @@ class Consignment(models.Model):
         verbose_name = _("consignment")
         verbose_name_plural = _("consignments")
         ordering = ["cycle_id", "delivery_date", "hop", "id"]
+
+
+# --- printed lists (deliveries.printing) -----------------------------------------------------------
+
+
+class ListKind(models.TextChoices):
+    PICK_LIST = "pick", _("Pick list")
+    MANIFEST = "manifest", _("Dispatch manifest")
+    RECEIVING = "receiving", _("Receiving list")
+    DOOR_LIST = "doors", _("Door list")
+    PICKUP_NOTICE = "pickup", _("Pick-up notice")
+    LABELS = "labels", _("Label sheet")
+
+
+def _print_upload_to(instance: "PrintDocument", filename: str) -> str:
+    return f"print/cycle-{instance.cycle_id}/{instance.kind}/{filename}"
+
+
+class PrintDocument(models.Model):
+    """One generated printable list (PDF and XLSX) for one place and delivery day of a cycle.
+
+    A list is generated again only when its data changed (``fingerprint``); the old row then gets
+    ``superseded_at`` and stays as the record of what was printed before. Exactly one row per
+    place, kind and day is current (not superseded), which the database enforces.
+    """
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="print_documents", verbose_name=_("cycle"))
+    kind = models.CharField(_("list"), max_length=10, choices=ListKind.choices)
+    delivery_date = models.DateField(_("delivery date"))
+    # The place the list is for: a supplier within a district (pick list), an office (manifest),
+    # a community (receiving list, door list, labels) or a compound (pick-up notice). The places
+    # above it are filled in too, so households.access can narrow lists like everything else.
+    district = models.ForeignKey("households.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("district"))
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("supplier")
+    )
+    office = models.ForeignKey(Office, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("office"))
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("community")
+    )
+    compound = models.ForeignKey(
+        Compound, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("compound")
+    )
+    place_key = models.CharField(_("place"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    fingerprint = models.CharField(_("data fingerprint"), max_length=64)
+    pdf = models.FileField(_("PDF"), upload_to=_print_upload_to, max_length=255)
+    xlsx = models.FileField(_("spreadsheet"), upload_to=_print_upload_to, max_length=255)
+    generated_at = models.DateTimeField(_("generated at"))
+    confirmed_at = models.DateTimeField(_("last found current at"))
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("printed list")
+        verbose_name_plural = _("printed lists")
+        ordering = ["cycle_id", "delivery_date", "kind", "place_key", "-generated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "kind", "place_key", "delivery_date"], condition=Q(superseded_at__isnull=True),
+                name="one_current_list_per_place_day",
+            ),
+        ]
+        indexes = [models.Index(fields=["cycle", "community", "kind"], name="print_cycle_community")]
+
+    def __str__(self) -> str:
+        return self.title

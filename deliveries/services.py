@@ -109,8 +109,9 @@ def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
     ).exists():
         cycle.status = CycleStatus.PACKED
         cycle.save(update_fields=["status"])
-        from deliveries.tasks import cycle_packages_notify_task
+        from deliveries.tasks import cycle_lists_print_task, cycle_packages_notify_task
 
+        transaction.on_commit(lambda: cycle_lists_print_task.delay(cycle_id))
         transaction.on_commit(lambda: cycle_packages_notify_task.delay(cycle_id))
     return cycle
 

@@ -46,6 +46,52 @@ def packages_recompute_task(compound_id: int) -> int:
     return services.compound_packages_recompute(compound_id=compound_id)
 
 
+# --- printed lists (deliveries.printing) -----------------------------------------------------------
+
+_PRINT_RETRY = {"acks_late": True, "autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True, "max_retries": 5}
+
+
+@shared_task(**_PRINT_RETRY)
+def cycle_lists_print_task(cycle_id: int) -> int:
+    """A cycle was packed: queue the generation of its lists, one task per community, office, supplier."""
+    from deliveries.printing import services as printing
+
+    units = printing.cycle_lists_queue(cycle_id=cycle_id)
+    return 0 if units is None else len(units.communities) + len(units.offices) + len(units.suppliers)
+
+
+@shared_task(**_PRINT_RETRY)
+def community_lists_print_task(cycle_id: int, community_id: int) -> int:
+    """Keep a community's receiving list, door list, labels and pick-up notices current."""
+    from deliveries.printing import services as printing
+
+    return printing.community_lists_generate(cycle_id=cycle_id, community_id=community_id)
+
+
+@shared_task(**_PRINT_RETRY)
+def office_lists_print_task(cycle_id: int, office_id: int) -> int:
+    """Keep an office's dispatch manifests current."""
+    from deliveries.printing import services as printing
+
+    return printing.office_lists_generate(cycle_id=cycle_id, office_id=office_id)
+
+
+@shared_task(**_PRINT_RETRY)
+def supplier_lists_print_task(cycle_id: int, supplier_id: int) -> int:
+    """Keep a supplier's pick lists current."""
+    from deliveries.printing import services as printing
+
+    return printing.supplier_lists_generate(cycle_id=cycle_id, supplier_id=supplier_id)
+
+
+@shared_task(acks_late=True)
+def stale_lists_refresh_task() -> int:
+    """Beat: regenerate the lists of communities whose packages were recomputed after a late change."""
+    from deliveries.printing import services as printing
+
+    return printing.stale_lists_refresh()
+
+
 # --- notifications to residents --------------------------------------------------------------------
 
 

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class HotlinesConfig(AppConfig):
     name = "hotlines"
     verbose_name = _("Hotlines")
+
+    def ready(self) -> None:
+        from hotlines import access  # noqa: F401  (registers hotline models with households.access)

@@ -129,6 +129,15 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _printing_off(settings, tmp_path_factory):
+    """Drawing every list's PDF on each packed cycle would dominate the suite's time: the printing
+    tests turn it on themselves (``settings.DELIVERIES_PRINT_ON_PACK = True``). Kept files go to a
+    temporary MEDIA_ROOT, never into the work tree."""
+    settings.DELIVERIES_PRINT_ON_PACK = False
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

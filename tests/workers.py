@@ -39,6 +39,9 @@ class Worker:
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "PYTHONUNBUFFERED": "1",
+            # the packaging tests do not draw every printed list (tests/deliveries/test_printing.py does)
+            "DELIVERIES_PRINT_ON_PACK": "false",
+            "MEDIA_ROOT": str(self.log_path.parent / "media"),
             **env,
         }
         with self.log_path.open("wb") as log:

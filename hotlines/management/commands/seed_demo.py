@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from hotlines.demo import demo_hotline_seed
 from households.demo import demo_city_seed
 from households.errors import BaogongError
 from supply.demo import demo_catalog_seed
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 result = demo_city_seed(households=households, seed=seed)
                 catalog = demo_catalog_seed(seed=seed)
+                hotline = demo_hotline_seed()
         except BaogongError as exc:
             raise CommandError(exc.message) from None
         if quiet or options["verbosity"] == 0:
@@ -78,6 +80,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  scarcest product: {name}, {left} of {capacity} left")
         for reason in catalog.orders_skipped:
             self.stdout.write(self.style.WARNING(f"  skipped demo order {reason}"))
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo hotline"))
+        self.stdout.write(
+            f"  {hotline.calls} calls, {hotline.tickets} tickets in the worker's queue, {hotline.checkins} check-ins"
+            f"{' (new)' if hotline.created else ' (already there)'}"
+        )
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))
 
 

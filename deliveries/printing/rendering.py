@@ -1,0 +1,238 @@
+"""Turning a list's data into HTML, PDF (WeasyPrint, A4, Noto CJK) and XLSX (openpyxl).
+
+Nothing here reads the database: the data comes from :mod:`.selectors`, so a list renders the
+same way on the screen, on paper and in the spreadsheet, and the same data always gives the same
+text. Rendering needs the active language (the kept files are made in the default language).
+"""
+
+import hashlib
+import io
+import json
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from deliveries.models import ListKind
+
+# WeasyPrint reports each step of each document at INFO: thousands of lines for a city.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+# Bump when a template or the spreadsheet layout changes: every kept file is then out of date.
+RENDER_VERSION = "1"
+
+CARE_MARKS = {
+    "elderly_alone": (gettext_lazy("ELD"), gettext_lazy("elderly living alone")),
+    "disabled": (gettext_lazy("DIS"), gettext_lazy("disabled")),
+    "pregnant": (gettext_lazy("PRG"), gettext_lazy("pregnant")),
+    "chronic_medicine": (gettext_lazy("MED"), gettext_lazy("chronic medicine")),
+    "dialysis": (gettext_lazy("DIA"), gettext_lazy("dialysis")),
+}
+OTHER_CARE_MARK = "※"
+
+
+def site_url() -> str:
+    """Where the QR codes on labels point: the site as residents' and workers' phones reach it."""
+    return settings.SITE_URL.rstrip("/")
+
+
+def package_url(*, code: str, cycle_number: int, base: str | None = None) -> str:
+    """The package's handover page, as a label's QR code opens it (the cycle tells equal codes apart)."""
+    return f"{base or site_url()}{reverse('package_scan', args=[code])}?cycle={cycle_number}"
+
+
+def fingerprint(data: dict) -> str:
+    """A digest of everything printed on the list: equal data, equal fingerprint."""
+    payload = json.dumps(
+        {"data": data, "version": RENDER_VERSION, "language": translation.get_language(), "site": site_url()},
+        sort_keys=True, default=str, ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def care_legend() -> list[tuple[str, str]]:
+    return [(str(mark), str(label)) for mark, label in CARE_MARKS.values()] + [(OTHER_CARE_MARK, _("other care need"))]
+
+
+def _care_marks(package: dict) -> str:
+    marks = [str(CARE_MARKS[flag][0]) for flag in package["care"]]
+    if package["care_note"]:
+        marks.append(OTHER_CARE_MARK)
+    return " ".join(marks)
+
+
+def _place(package: dict, *, with_room: bool) -> str:
+    """3号楼 1单元 301: building, unit (if any) and room, as on the door."""
+    parts = [package["building"]]
+    if package["unit"]:
+        parts.append(_("unit %(unit)s") % {"unit": package["unit"]})
+    if with_room:
+        parts.append(package["room"])
+    return " ".join(parts)
+
+
+def _qr_png(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").png_data_uri(scale=4, border=1)
+
+
+def _qr_svg(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=3, border=1)
+
+
+def context(data: dict, *, paper: bool, fingerprint_value: str = "", worker: str = "", base_url: str | None = None,
+            labels: list[dict] | None = None) -> dict:
+    """What the templates need besides the data: marks, QR codes, the page footer's words."""
+    ctx = {
+        "data": data, "paper": paper, "fingerprint": fingerprint_value[:10], "worker": worker,
+        "body_template": f"deliveries/print/_{data['kind']}.html", "legend": care_legend(),
+        "other_care_mark": OTHER_CARE_MARK,
+    }
+    if data["kind"] == ListKind.DOOR_LIST:
+        ctx["blank_rows"] = range(data["blank_rows"])
+        ctx["sections"] = [
+            {**section, "packages": [
+                {**package, "marks": _care_marks(package), "place": _place(package, with_room=True),
+                 "assigned_worker_text": _("Assigned worker: %(name)s") % {"name": package["assigned_worker"]}
+                 if package["assigned_worker"] else ""}
+                for package in section["packages"]
+            ]}
+            for section in data["sections"]
+        ]
+    if data["kind"] == ListKind.LABELS:
+        shown = data["labels"] if labels is None else labels
+        make = _qr_png if paper else _qr_svg
+        ctx["labels"] = [
+            {**label, "building_unit": _place(label, with_room=False), "qr": make(package_url(code=label["code"], cycle_number=data["cycle"], base=base_url)),
+             "url": package_url(code=label["code"], cycle_number=data["cycle"], base=base_url)}
+            for label in shown
+        ]
+    page = _("Page {page} of {pages}")
+    before, _sep, rest = page.partition("{page}")
+    middle, _sep, after = rest.partition("{pages}")
+    ctx["page_css"] = {
+        "title": css_string(data["title"]), "before": css_string(before), "middle": css_string(middle),
+        "after": css_string(after), "version": css_string(f"v{fingerprint_value[:10]}"),
+    }
+    return ctx
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string, safe inside a <style> element."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace("\n", " ").replace("\r", " ")
+    return f'"{escaped}"'
+
+
+def html_paper(data: dict, *, fingerprint_value: str) -> str:
+    return render_to_string("deliveries/print/paper.html", context(data, paper=True, fingerprint_value=fingerprint_value))
+
+
+def pdf(data: dict, *, fingerprint_value: str) -> bytes:
+    """The list as an A4 PDF with page x of y, Chinese set in Debian's Noto CJK fonts."""
+    from weasyprint import HTML
+
+    return HTML(string=html_paper(data, fingerprint_value=fingerprint_value), base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+# --- spreadsheets ------------------------------------------------------------------------------
+
+
+def _money(value) -> float:
+    return float(Decimal(value or 0).quantize(Decimal("0.01")))
+
+
+def _sheet_title(text: str) -> str:
+    for char in "[]:*?/\\":
+        text = text.replace(char, " ")
+    return text[:31]
+
+
+def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
+    """(sheet title, column headings, rows) of each sheet of the list's spreadsheet."""
+    kind = data["kind"]
+    if kind == ListKind.PICK_LIST:
+        totals = [[p["name"], p["unit"], p["quantity"], ""] for p in data["products"]]
+        crates = [
+            [office["name"], crate["name"], p["name"], p["unit"], p["quantity"], ""]
+            for office in data["offices"] for crate in office["communities"] for p in crate["products"]
+        ]
+        return [
+            (_("Totals"), [_("Product"), _("Unit"), _("Quantity"), _("Picked")], totals),
+            (_("Crates"), [_("Office"), _("Community"), _("Product"), _("Unit"), _("Quantity"), _("Packed")], crates),
+        ]
+    if kind == ListKind.MANIFEST:
+        signatures = [_("Handed over by"), _("Received by"), _("Time")]
+        return [
+            (_("From suppliers"), [_("Supplier"), _("Crates"), _("Packages"), _("Items"), *signatures],
+             [[s["name"], s["crates"], s["packages"], s["items"], "", "", ""] for s in data["suppliers"]]),
+            (_("To communities"), [_("Community"), _("Receiving point"), _("Crates"), _("Packages"), _("Items"), *signatures],
+             [[c["name"], c["receiving_point"], c["crates"], c["packages"], c["items"], "", "", ""] for c in data["communities"]]),
+        ]
+    if kind == ListKind.RECEIVING:
+        return [
+            (_("Compounds"),
+             [_("Compound"), _("Receiving point"), _("To the door"), _("Pick-up"), _("Packages"), _("Items"), _("To collect"),
+              _("Received")],
+             [[c["name"], c["receiving_point"], c["door"], c["pickup"], c["packages"], c["items"], _money(c["to_collect"]), ""]
+              for c in data["compounds"]]),
+            (_("Crates"), [_("Supplier"), _("Items")], [[c["supplier"], c["items"]] for c in data["crates"]]),
+        ]
+    if kind == ListKind.DOOR_LIST:
+        rows = []
+        for section in data["sections"]:
+            for n, p in enumerate(section["packages"], start=1):
+                rows.append([
+                    section["compound"], n, p["building"], p["unit"], p["floor"], p["room"], p["code"], p["contact"], p["phone"],
+                    p["items"], _money(p["to_collect"]), _care_marks(p), p["care_note"],
+                    p["slot"] if p["mode"] == "pickup" else _("To the door"), "",
+                ])
+        return [(_("Door list"), [
+            _("Compound"), "#", _("Building"), _("Unit"), _("Floor"), _("Room"), _("Package"), _("Contact"), _("Phone"),
+            _("Items"), _("To collect"), _("Care"), _("Care note"), _("Delivery"), _("Signature or exception"),
+        ], rows)]
+    if kind == ListKind.PICKUP_NOTICE:
+        return [(_("Pick-up times"), [_("Building"), _("Time slots"), _("Households")],
+                 [[b["building"], " / ".join(b["slots"]), b["households"]] for b in data["buildings"]])]
+    if kind == ListKind.LABELS:
+        return [(_("Labels"), [_("Package"), _("Compound"), _("Building"), _("Unit"), _("Room"), _("Delivery"), _("Link")],
+                 [[label["code"], label["compound"], label["building"], label["unit"], label["room"],
+                   label["slot"] if label["mode"] == "pickup" else _("To the door"),
+                   package_url(code=label["code"], cycle_number=data["cycle"])] for label in data["labels"]])]
+    raise ValueError(kind)
+
+
+def xlsx(data: dict, *, fingerprint_value: str) -> bytes:
+    """The list as a spreadsheet: a title block, then one table per sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    bold = Font(bold=True)
+    for title, headings, rows in _sheets(data):
+        sheet = workbook.create_sheet(_sheet_title(title))
+        sheet.append([data["title"]])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([_("Cycle"), data["cycle"], _("Delivery date"), data["date"].isoformat(), _("Supply hotline"),
+                      data.get("hotline", ""), _("Version"), fingerprint_value[:10]])
+        sheet.append([])
+        sheet.append(headings)
+        for cell in sheet[4]:
+            cell.font = bold
+        for row in rows:
+            sheet.append(row)
+        sheet.freeze_panes = "A5"
+        for index, heading in enumerate(headings, start=1):
+            width = max([len(str(heading))] + [len(str(row[index - 1])) for row in rows[:200]])
+            sheet.column_dimensions[sheet.cell(row=4, column=index).column_letter].width = min(max(width * 1.6, 6), 60)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,233 @@
+"""Generating and keeping the printed lists of a packed cycle.
+
+After a cycle is packed, one task per community, office and supplier generates its lists and
+keeps the files (PDF and XLSX under MEDIA_ROOT) with a :class:`PrintDocument` row each, so that
+printing in the morning is instant. A list is regenerated only when its data changed (a late
+lockdown change, a re-routed package): the data's fingerprint differs from the kept one, a new
+row is written and the old one is marked superseded. Running any of this twice changes nothing.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
+from django.utils import timezone, translation
+
+from deliveries.models import ListKind, Package, PrintDocument
+from deliveries.printing import rendering, selectors
+from deliveries.printing.selectors import COMMUNITY_KINDS, ListKey
+from households.errors import NotFound
+from households.models import Community, Compound, Office
+from supply.models import Cycle
+
+logger = logging.getLogger(__name__)
+
+
+def printing_on_pack_enabled() -> bool:
+    """Lists are generated when a cycle is packed unless settings turn it off (most tests do)."""
+    return settings.DELIVERIES_PRINT_ON_PACK
+
+
+def _places(key: ListKey) -> dict:
+    """The foreign keys of a list's row: its place and the places above it (one query)."""
+    if key.kind == ListKind.PICK_LIST:
+        return {"supplier_id": key.place_id, "district_id": key.district_id}
+    if key.kind == ListKind.MANIFEST:
+        office = Office.objects.values("district_id").get(pk=key.place_id)
+        return {"office_id": key.place_id, "district_id": office["district_id"]}
+    if key.kind == ListKind.PICKUP_NOTICE:
+        compound = Compound.objects.values("community_id", "community__office_id", "community__office__district_id").get(
+            pk=key.place_id
+        )
+        return {
+            "compound_id": key.place_id, "community_id": compound["community_id"], "office_id": compound["community__office_id"],
+            "district_id": compound["community__office__district_id"],
+        }
+    community = Community.objects.values("office_id", "office__district_id").get(pk=key.place_id)
+    return {"community_id": key.place_id, "office_id": community["office_id"], "district_id": community["office__district_id"]}
+
+
+def _file_name(key: ListKey, fingerprint: str, extension: str) -> str:
+    return f"{key.kind}-{key.place_key}-{key.delivery_date.isoformat()}-{fingerprint[:12]}.{extension}"
+
+
+def document_ensure(*, key: ListKey, data: dict | None = None, now: datetime.datetime | None = None) -> PrintDocument:
+    """The current kept files of one list, generated now if there are none or the data changed.
+
+    Guarantees: equal data is never rendered twice (the fingerprint of the data read now is
+    compared with the kept one); when the data changed, the new files are written and in one
+    transaction the old row is marked superseded and the new one inserted, so exactly one row per
+    list is current even when two workers race (the database's unique constraint decides, the
+    loser returns the winner's row). Rendering happens outside the transaction: no lock is held
+    while a PDF is drawn. The files are in the default language. Raises NotFound for a list with
+    nothing on it.
+    """
+    now = now or timezone.now()
+    with translation.override(settings.LANGUAGE_CODE):
+        data = data if data is not None else selectors.list_data(key=key)
+        if not data["rows"]:
+            raise NotFound(_nothing_message())
+        fingerprint = rendering.fingerprint(data)
+        current = selectors.document_current(key=key)
+        if current is not None and current.fingerprint == fingerprint and _files_exist(current):
+            PrintDocument.objects.filter(pk=current.pk).update(confirmed_at=now)
+            return current
+        pdf_bytes = rendering.pdf(data, fingerprint_value=fingerprint)
+        xlsx_bytes = rendering.xlsx(data, fingerprint_value=fingerprint)
+    document = PrintDocument(
+        cycle_id=key.cycle_id, kind=key.kind, delivery_date=key.delivery_date, place_key=key.place_key,
+        title=data["title"][:200], rows=data["rows"], fingerprint=fingerprint, generated_at=now, confirmed_at=now,
+        **_places(key),
+    )
+    document.pdf.save(_file_name(key, fingerprint, "pdf"), ContentFile(pdf_bytes), save=False)
+    document.xlsx.save(_file_name(key, fingerprint, "xlsx"), ContentFile(xlsx_bytes), save=False)
+    try:
+        with transaction.atomic():
+            old = (
+                PrintDocument.objects.select_for_update()
+                .filter(cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date,
+                        superseded_at__isnull=True)
+                .first()
+            )
+            if old is not None and old.fingerprint == fingerprint and _files_exist(old):
+                _delete_files(document)  # another worker kept the same list meanwhile
+                return old
+            if old is not None:
+                old.superseded_at = now
+                old.save(update_fields=["superseded_at"])
+            document.save()
+    except IntegrityError:
+        _delete_files(document)
+        winner = selectors.document_current(key=key)
+        if winner is None:
+            raise
+        return winner
+    return document
+
+
+def _nothing_message() -> str:
+    from django.utils.translation import gettext as _
+
+    return _("There is nothing on this list: no packages for this place and day.")
+
+
+def _files_exist(document: PrintDocument) -> bool:
+    storage = document.pdf.storage
+    return bool(document.pdf.name and document.xlsx.name) and storage.exists(document.pdf.name) and storage.exists(
+        document.xlsx.name
+    )
+
+
+def _delete_files(document: PrintDocument) -> None:
+    for field in (document.pdf, document.xlsx):
+        if field.name:
+            field.storage.delete(field.name)
+
+
+def _supersede_others(*, cycle_id: int, kept: list[int], now: datetime.datetime, **filters) -> int:
+    """Lists of a unit that have nothing on them any more (all their packages moved) are superseded."""
+    return (
+        PrintDocument.objects.filter(cycle_id=cycle_id, superseded_at__isnull=True, **filters)
+        .exclude(pk__in=kept)
+        .update(superseded_at=now)
+    )
+
+
+def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
+    kept = []
+    for key in keys:
+        try:
+            kept.append(document_ensure(key=key, now=now).pk)
+        except NotFound:
+            continue
+    return kept
+
+
+def community_lists_generate(*, cycle_id: int, community_id: int, now: datetime.datetime | None = None) -> int:
+    """Keep every list of one community current: receiving list, door list and labels per day, and a
+    pick-up notice per pick-up compound and day. Lists left with nothing on them are superseded.
+    Returns how many lists are current. Idempotent."""
+    now = now or timezone.now()
+    kept = _ensure_all(selectors.community_keys(cycle_id=cycle_id, community_id=community_id), now)
+    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, community_id=community_id, kind__in=COMMUNITY_KINDS)
+    return len(kept)
+
+
+def office_lists_generate(*, cycle_id: int, office_id: int, now: datetime.datetime | None = None) -> int:
+    """Keep the office's dispatch manifest of each delivery day current. Idempotent."""
+    now = now or timezone.now()
+    kept = _ensure_all(selectors.office_keys(cycle_id=cycle_id, office_id=office_id), now)
+    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, office_id=office_id, kind=ListKind.MANIFEST)
+    return len(kept)
+
+
+def supplier_lists_generate(*, cycle_id: int, supplier_id: int, now: datetime.datetime | None = None) -> int:
+    """Keep the supplier's pick list of each district and delivery day current. Idempotent."""
+    now = now or timezone.now()
+    kept = _ensure_all(selectors.supplier_keys(cycle_id=cycle_id, supplier_id=supplier_id), now)
+    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, supplier_id=supplier_id, kind=ListKind.PICK_LIST)
+    return len(kept)
+
+
+def cycle_lists_queue(*, cycle_id: int, force: bool = False) -> selectors.CycleUnits | None:
+    """Queue the generation of every list of a packed cycle: one task per community, office and
+    supplier. Returns the units queued, or None when the cycle is not packed (or printing on pack
+    is turned off and ``force`` is not given)."""
+    from deliveries import tasks
+
+    if not (force or printing_on_pack_enabled()):
+        return None
+    if not Cycle.objects.filter(pk=cycle_id, status__in=selectors.PRINTABLE_STATUSES).exists():
+        return None
+    units = selectors.cycle_units(cycle_id=cycle_id)
+    for community_id in units.communities:
+        tasks.community_lists_print_task.delay(cycle_id, community_id)
+    for office_id in units.offices:
+        tasks.office_lists_print_task.delay(cycle_id, office_id)
+    for supplier_id in units.suppliers:
+        tasks.supplier_lists_print_task.delay(cycle_id, supplier_id)
+    return units
+
+
+def stale_lists_refresh(*, now: datetime.datetime | None = None) -> int:
+    """For the beat schedule: queue again the communities (and their offices) whose packages were
+    recomputed after their lists were kept (a late lockdown change moved packages between door and
+    pick-up or between slots). Only delivery days still to come. Returns how many were queued."""
+    from deliveries import tasks
+
+    if not printing_on_pack_enabled():
+        return 0
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    recomputed = (
+        Package.objects.filter(
+            cycle__status__in=selectors.PRINTABLE_STATUSES, urgent=False, delivery_date__gte=today, recomputed_at__isnull=False,
+        )
+        .values("cycle_id", "community_id", "community__office_id")
+        .annotate(last=Max("recomputed_at"))
+        .order_by()
+    )
+    kept = {
+        (row["cycle_id"], row["community_id"]): row["oldest"]
+        for row in PrintDocument.objects.filter(superseded_at__isnull=True, community__isnull=False, delivery_date__gte=today)
+        .values("cycle_id", "community_id").annotate(oldest=Min("confirmed_at")).order_by()
+    }
+    queued = 0
+    for row in recomputed:
+        oldest = kept.get((row["cycle_id"], row["community_id"]))
+        if oldest is not None and oldest >= row["last"]:
+            continue
+        tasks.community_lists_print_task.delay(row["cycle_id"], row["community_id"])
+        tasks.office_lists_print_task.delay(row["cycle_id"], row["community__office_id"])
+        queued += 1
+    return queued
+
+
+def document_for_download(*, key: ListKey, data: dict | None = None) -> PrintDocument:
+    """The kept files of a list for a download: current ones at once, regenerated first if the data
+    changed since they were kept (see :func:`document_ensure`)."""
+    return document_ensure(key=key, data=data)
+
