@@ -158,6 +158,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
     "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
     "refresh-stale-lists": {"task": "deliveries.tasks.stale_lists_refresh_task", "schedule": 120},
+    "complete-done-cycles": {"task": "deliveries.tasks.cycles_complete_due_task", "schedule": 10 * 60},
     "escalate-overdue-tickets": {"task": "hotlines.tasks.tickets_escalate_due_task", "schedule": 60},
     "send-due-sms": {"task": "households.tasks.sms_send_due_task", "schedule": 30},
     "apply-due-lockdown-changes": {"task": "households.tasks.lockdown_changes_apply_due_task", "schedule": 60},
@@ -165,7 +166,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication in one hand-written query (see households/auth.py).
+        "households.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -7,6 +7,7 @@ status) with a message a person can act on, and leaves the database unchanged wh
 import datetime
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -418,37 +419,105 @@ def _replay(existing: Order, fingerprint: str) -> PlacedOrder:
     return PlacedOrder(order=existing, created=False)
 
 
+def _decimal(value) -> Decimal:
+    # PostgreSQL hands back a Decimal, SQLite a float or an int.
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _execute(cursor, name: str, sql: str, params) -> None:
+    """Run one hand-written statement of the order path (written with ``%s`` placeholders).
+
+    On PostgreSQL the statement is prepared once per database connection under ``name`` and then
+    run with ``EXECUTE``: the server plans it once instead of on every order (planning the lock
+    and the product read cost PostgreSQL more CPU than running them). A prepared statement lives
+    as long as the connection, whatever happens to the transaction that prepared it.
+    ``name`` must stand for one ``sql`` only.
+    """
+    if connection.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    raw = connection.connection
+    state = getattr(connection, "_supply_prepared", None)
+    if state is None or state[0] is not raw:  # a new connection: nothing prepared on it yet
+        state = (raw, set())
+        connection._supply_prepared = state
+    if name not in state[1]:
+        numbers = iter(range(1, len(params) + 1))
+        cursor.execute(f"PREPARE {name} AS " + re.sub("%s", lambda _match: f"${next(numbers)}", sql))
+        state[1].add(name)
+    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+
+
+# THE rule of what a household may order: on sale, at a price shown to residents (approved), from a
+# whitelisted supplier serving the household's district. Hand-written (the ORM took longer to build
+# this query than the database to run it); the columns are Product's, in its field order.
+_ORDERABLE_COLUMNS = ("id", "name", "category", "unit", "size", "price", "household_limit")
+_ORDERABLE_SQL = (
+    "SELECT p.id, p.name, p.category, p.unit, p.size, p.price, p.household_limit{extra}"
+    " FROM supply_product p JOIN supply_supplier s ON s.id = p.supplier_id"
+    " WHERE p.id {ids} AND p.is_active = %s AND p.price_state = %s AND s.is_whitelisted = %s"
+    " AND EXISTS (SELECT 1 FROM supply_supplier_districts d WHERE d.supplier_id = s.id AND d.district_id = %s)"
+)
+# For order_place, two more columns: the units of each limited product the household already holds
+# in placed orders of the cycle, and the id of the order the user placed with the same key, if any.
+_ALREADY_SQL = (
+    ", CASE WHEN p.household_limit IS NULL THEN 0 ELSE (SELECT COALESCE(SUM(l.quantity), 0)"
+    " FROM supply_orderline l JOIN supply_order o ON o.id = l.order_id"
+    " WHERE l.product_id = p.id AND o.household_id = %s AND o.cycle_id = %s AND o.status = %s) END"
+)
+_SAME_KEY_SQL = ", (SELECT k.id FROM supply_order k WHERE k.placed_by_id {by} AND k.idempotency_key = %s)"
+
+
+def _orderable_rows(*, name: str, district_id: int, product_ids, extra: str = "", extra_params=()) -> list[tuple]:
+    ids = sorted(product_ids)
+    if connection.vendor == "postgresql":  # one array parameter: one prepared statement for any number of products
+        sql = _ORDERABLE_SQL.format(extra=extra, ids="= ANY(%s)")
+        id_params = [ids]
+    else:
+        sql = _ORDERABLE_SQL.format(extra=extra, ids="IN (%s)" % ", ".join(["%s"] * len(ids)))
+        id_params = ids
+    with connection.cursor() as cursor:
+        _execute(cursor, name, sql, [*extra_params, *id_params, True, PriceState.APPROVED, True, district_id])
+        return cursor.fetchall()
+
+
+def _product_of(row: tuple) -> Product:
+    values = list(row[: len(_ORDERABLE_COLUMNS)])
+    values[5] = _decimal(values[5])
+    return Product.from_db(connection.alias, _ORDERABLE_COLUMNS, values)
+
+
 def orderable_products(*, household: Household, product_ids) -> dict[int, Product]:
     """The products among ``product_ids`` this household may order: on sale, price shown, supplier
-    whitelisted and serving the household's district."""
-    return _orderable_products(district_id=household.building.compound.community.office.district_id, product_ids=product_ids)
+    whitelisted and serving the household's district (only the columns an order uses are loaded)."""
+    if not product_ids:
+        return {}
+    district_id = household.building.compound.community.office.district_id
+    rows = _orderable_rows(name="supply_orderable", district_id=district_id, product_ids=product_ids)
+    return {row[0]: _product_of(row) for row in rows}
 
 
-def _orderable_products(*, district_id: int, product_ids) -> dict[int, Product]:
-    # Only the columns an order uses (name and size make the line's name and the messages).
-    return {
-        product.pk: product
-        for product in Product.objects.filter(
-            pk__in=list(product_ids), is_active=True, price_state=PriceState.APPROVED,
-            supplier__is_whitelisted=True, supplier__districts=district_id,
-        ).only("id", "name", "size", "unit", "price", "category", "household_limit")
-    }
-
-
-# Lock the household's row (not the places above it) and read its district, in one statement.
-_LOCK_HOUSEHOLD_SQL = (
-    "SELECT o.district_id FROM households_household h"
+# The household's district, from its row up the place tree.
+_HOUSEHOLD_DISTRICT_SQL = (
+    "SELECT o.district_id{extra} FROM households_household h"
     " JOIN households_building b ON b.id = h.building_id"
     " JOIN households_compound c ON c.id = b.compound_id"
     " JOIN households_community m ON m.id = c.community_id"
-    " JOIN households_office o ON o.id = m.office_id"
+    " JOIN households_office o ON o.id = m.office_id{join}"
     " WHERE h.id = %s"
+)
+# With the open cycle and whether it takes orders at this moment. On PostgreSQL the household's row
+# (not the places above it) is locked for the rest of the transaction, so its limits hold, and the
+# cycle's row is share-locked: closing the cycle (an UPDATE of it) waits for the orders in flight.
+_LOCK_FOR_ORDER_SQL = _HOUSEHOLD_DISTRICT_SQL.format(
+    extra=", y.id, CASE WHEN y.opens_at <= %s AND y.cutoff_at > %s THEN 1 ELSE 0 END",
+    join=" JOIN supply_cycle y ON y.status = %s",
 )
 
 
 def _lock_household(household_id: int) -> int | None:
     """Row-lock the household for the rest of the transaction; its district id, or None if unknown."""
-    sql = _LOCK_HOUSEHOLD_SQL
+    sql = _HOUSEHOLD_DISTRICT_SQL.format(extra="", join="")
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE OF h"
     with connection.cursor() as cursor:
@@ -457,40 +526,113 @@ def _lock_household(household_id: int) -> int | None:
     return None if row is None else row[0]
 
 
+def _lock_for_order(household_id: int, now: datetime.datetime) -> tuple[int, int, bool] | None:
+    """(district id, open cycle id, whether it takes orders now) with the locks described above;
+    None when the household is unknown or no cycle is open."""
+    sql = _LOCK_FOR_ORDER_SQL
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE OF h FOR SHARE OF y"
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        _execute(cursor, "supply_order_lock", sql, [moment, moment, CycleStatus.OPEN, household_id])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1], bool(row[2]))
+
+
 def _existing_order(placed_by: User | None, idempotency_key: str) -> Order | None:
     return Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
 
 
-def _insert_order(order: Order) -> bool:
-    """INSERT ``order`` (setting its pk and ``created_at``). With an idempotency key, False and
+_ORDER_COLUMNS = (
+    "household_id", "cycle_id", "status", "channel", "placed_by_id", "note", "total", "payment_method",
+    "payment_state", "urgent", "idempotency_key", "request_hash", "created_at",
+)
+_LINE_COLUMNS = ("order_id", "product_id", "name", "unit", "quantity", "unit_price", "line_total")
+_INSERT_ORDER_SQL = "INSERT INTO supply_order (%s) VALUES (%s)" % (
+    ", ".join(_ORDER_COLUMNS), ", ".join(["%s"] * len(_ORDER_COLUMNS))
+)
+# With an idempotency key the unique constraint order_idempotency_key decides (no savepoint):
+# nothing is written when the user's order with that key exists.
+_ON_SAME_KEY = " ON CONFLICT (placed_by_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+# PostgreSQL: the order and its lines in one statement (one array per line column, so that one
+# prepared statement serves any number of lines); no line is written when the key was used.
+_INSERT_ORDER_AND_LINES_SQL = (
+    "WITH o AS (" + _INSERT_ORDER_SQL + "{conflict} RETURNING id)"
+    " INSERT INTO supply_orderline (%s) SELECT o.id, w.* FROM o, unnest(%%s::bigint[], %%s::varchar[], %%s::varchar[],"
+    " %%s::integer[], %%s::numeric[], %%s::numeric[]) AS w RETURNING order_id, id" % ", ".join(_LINE_COLUMNS)
+)
+
+
+def _insert_order(order: Order, lines: list[OrderLine]) -> bool:
+    """INSERT ``order`` and its ``lines``, setting their pks. With an idempotency key, False and
     nothing written when the user's order with that key exists (committed meanwhile by a
-    concurrent request; the unique constraint ``order_idempotency_key`` decides, no savepoint)."""
-    fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(order, True), connection) for f in fields]
-    sql = "INSERT INTO %s (%s) VALUES (%s)" % (
-        connection.ops.quote_name(Order._meta.db_table),
-        ", ".join(connection.ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    if order.idempotency_key is not None:
-        sql += " ON CONFLICT (placed_by_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-    sql += " RETURNING id"
+    concurrent request)."""
+    order.created_at = timezone.now()
+    values = [getattr(order, column) for column in _ORDER_COLUMNS]
+    values[_ORDER_COLUMNS.index("created_at")] = connection.ops.adapt_datetimefield_value(order.created_at)
+    conflict = _ON_SAME_KEY if order.idempotency_key is not None else ""
+    name = "supply_order_insert" + ("_key" if conflict else "")
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    order.pk = row[0]
-    order._state.adding = False
-    order._state.db = connection.alias
+        if connection.vendor == "postgresql":
+            columns = [[getattr(line, column) for line in lines] for column in _LINE_COLUMNS[1:]]
+            _execute(cursor, name, _INSERT_ORDER_AND_LINES_SQL.format(conflict=conflict), [*values, *columns])
+            rows = cursor.fetchall()
+            if not rows:
+                return False
+            order.pk, line_ids = rows[0][0], [row[1] for row in rows]
+        else:
+            cursor.execute(_INSERT_ORDER_SQL + conflict + " RETURNING id", values)
+            row = cursor.fetchone()
+            if row is None:
+                return False
+            order.pk = row[0]
+            placeholders = ", ".join(["(%s)" % ", ".join(["%s"] * len(_LINE_COLUMNS))] * len(lines))
+            cursor.execute(
+                "INSERT INTO supply_orderline (%s) VALUES %s RETURNING id" % (", ".join(_LINE_COLUMNS), placeholders),
+                [value for line in lines for value in (order.pk, *(getattr(line, c) for c in _LINE_COLUMNS[1:]))],
+            )
+            line_ids = [row[0] for row in cursor.fetchall()]
+    for instance, pk in ((order, order.pk), *zip(lines, line_ids, strict=True)):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    for line in lines:
+        line.order = order
     return True
 
 
-# The conditional reservation: it changes the row only while capacity is left.
+# The conditional reservation: it changes a stock row only while capacity is left.
 _RESERVE_SQL = (
     "UPDATE supply_cyclestock SET reserved = reserved + %s"
     " WHERE cycle_id = %s AND product_id = %s AND reserved <= capacity - %s"
 )
+# PostgreSQL: every product of the order in one statement. The rows are locked first, in product
+# order (ORDER BY … FOR UPDATE), so that concurrent orders cannot deadlock; the UPDATE then
+# re-checks each row as it is after any concurrent order that committed meanwhile (READ COMMITTED).
+_RESERVE_ALL_SQL = (
+    "UPDATE supply_cyclestock s SET reserved = s.reserved + w.quantity"
+    " FROM unnest(%s::bigint[], %s::integer[]) AS w(product_id, quantity)"
+    " WHERE s.id IN (SELECT k.id FROM supply_cyclestock k WHERE k.cycle_id = %s AND k.product_id = ANY(%s::bigint[])"
+    " ORDER BY k.product_id FOR UPDATE)"
+    " AND s.product_id = w.product_id AND s.reserved <= s.capacity - w.quantity"
+    " RETURNING s.product_id"
+)
+
+
+def _reserve(cycle_id: int, quantities: dict[int, int]) -> int | None:
+    """Reserve every product's quantity in the cycle, or find the first (in product order) whose
+    capacity left is too small: its id, and the caller rolls back what was reserved."""
+    ids = sorted(quantities)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _execute(cursor, "supply_order_reserve_all", _RESERVE_ALL_SQL, [ids, [quantities[pid] for pid in ids], cycle_id, ids])
+            reserved = {row[0] for row in cursor.fetchall()}
+            return next((pid for pid in ids if pid not in reserved), None)
+        for pid in ids:  # SQLite: one writer at a time, one statement per product
+            cursor.execute(_RESERVE_SQL, [quantities[pid], cycle_id, pid, quantities[pid]])
+            if cursor.rowcount != 1:
+                return pid
+    return None
 
 
 @transaction.atomic
@@ -509,14 +651,21 @@ def order_place(
     """Place an order for a household in the open cycle, at the posted prices of this moment.
 
     Guarantees, under any concurrency:
-    - capacity is reserved atomically (conditional ``UPDATE`` of each product's stock row, in
-      product order so concurrent orders cannot deadlock): accepted quantities never exceed it;
+    - capacity is reserved atomically (conditional ``UPDATE`` of each product's stock row, rows
+      locked in product order so concurrent orders cannot deadlock): accepted quantities never
+      exceed it;
     - the household's row is locked for the whole order, so its per-household limits hold;
     - the same ``idempotency_key`` from the same user returns the first order (``created`` is
       False); the same key with a different request is refused;
+    - prices, products and limits are read in this transaction, after the household's lock (no
+      cache): the line's price is the posted price of this moment;
     - nothing is accepted after the cutoff, and on any refusal nothing is written;
     - an ``urgent`` order (medicine only, placed by a hotline operator or a community worker)
       becomes a same-day urgent package as soon as it commits, without waiting for the cutoff.
+
+    The usual order costs a handful of hand-written statements, prepared once per connection on
+    PostgreSQL: lock (household and cycle), read (products, limits, same key), insert the order,
+    insert its lines, reserve (all products in one statement; one per product on SQLite).
     """
     now = now or timezone.now()
     merged = _clean_lines(lines)
@@ -541,23 +690,39 @@ def order_place(
     fingerprint = request_fingerprint(
         household_id=household_id, lines=merged, note=note, payment_method=method, urgent=urgent
     )
-    if idempotency_key:
-        existing = _existing_order(placed_by, idempotency_key)
-        if existing is not None:
-            return _replay(existing, fingerprint)
 
-    district_id = _lock_household(household_id)
-    if district_id is None:
-        raise NotFound(_("Unknown household."))
-    if idempotency_key:  # a concurrent retry may have committed while we waited for the lock
-        existing = _existing_order(placed_by, idempotency_key)
-        if existing is not None:
-            return _replay(existing, fingerprint)
-    cycle = _open_cycle_share_locked(now)
-    if cycle is None:
+    locked = _lock_for_order(household_id, now)
+    if locked is None or not locked[2]:
+        # No order can be placed. Tell why, in the order the checks always had: the household,
+        # then a retry of an order placed before the cutoff (answered with that order), then the cycle.
+        if locked is None and _lock_household(household_id) is None:
+            raise NotFound(_("Unknown household."))
+        if idempotency_key:
+            existing = _existing_order(placed_by, idempotency_key)
+            if existing is not None:
+                return _replay(existing, fingerprint)
         raise Conflict(_closed_message(now))
+    district_id, cycle_id, _taking_orders = locked
 
-    products = _orderable_products(district_id=district_id, product_ids=merged)
+    # Read after the lock: a concurrent order of this household (a retry with the same key
+    # included) has committed by now and is seen here.
+    name, extra, extra_params = "supply_order_read", _ALREADY_SQL, [household_id, cycle_id, OrderStatus.PLACED]
+    if idempotency_key and placed_by is None:
+        name, extra = "supply_order_read_key_nobody", extra + _SAME_KEY_SQL.format(by="IS NULL")
+        extra_params += [idempotency_key]
+    elif idempotency_key:
+        name, extra = "supply_order_read_key", extra + _SAME_KEY_SQL.format(by="= %s")
+        extra_params += [placed_by.pk, idempotency_key]
+    rows = _orderable_rows(name=name, district_id=district_id, product_ids=merged, extra=extra, extra_params=extra_params)
+    if idempotency_key and (not rows or rows[0][-1] is not None):
+        # The key was used before (or nothing is orderable, and the key may be a retry of an
+        # order placed while it was): the first order, if the request is the same.
+        existing = _existing_order(placed_by, idempotency_key)
+        if existing is not None:
+            return _replay(existing, fingerprint)
+    products = {row[0]: _product_of(row) for row in rows}
+    already = {row[0]: row[len(_ORDERABLE_COLUMNS)] for row in rows}
+
     unknown = [pid for pid in merged if pid not in products]
     if urgent and not unknown and any(products[pid].category != Category.MEDICINE for pid in merged):
         raise BaogongError(
@@ -569,36 +734,33 @@ def order_place(
             _("Some products cannot be ordered (unknown, not on sale, or not sold in your district)."),
             errors={"lines": [_("Product %(id)d cannot be ordered.") % {"id": pid} for pid in unknown]},
         )
-
-    limited = {pid: p.household_limit for pid, p in products.items() if p.household_limit}
-    if limited:
-        already = dict(
-            OrderLine.objects.filter(
-                order__household_id=household_id, order__cycle=cycle, order__status=OrderStatus.PLACED,
-                product_id__in=limited,
+    for pid in sorted(merged):
+        limit = products[pid].household_limit
+        if limit and already[pid] + merged[pid] > limit:
+            left = max(limit - already[pid], 0)
+            raise Conflict(
+                _("“%(name)s” is limited to %(limit)d per household in each cycle; you can add %(left)d more.")
+                % {"name": products[pid], "limit": limit, "left": left},
+                errors={"lines": [_("Limit per household reached.")]},
             )
-            .values_list("product_id")
-            .annotate(total=Sum("quantity"))
-        )
-        for pid, limit in limited.items():
-            if already.get(pid, 0) + merged[pid] > limit:
-                left = max(limit - already.get(pid, 0), 0)
-                raise Conflict(
-                    _("“%(name)s” is limited to %(limit)d per household in each cycle; you can add %(left)d more.")
-                    % {"name": products[pid], "limit": limit, "left": left},
-                    errors={"lines": [_("Limit per household reached.")]},
-                )
 
-    # The order row first, the stock rows last: the most contended rows stay locked for the
-    # shortest time. Any refusal below rolls the whole transaction back, this INSERT included.
+    # The order and its lines first, the stock rows last, just before COMMIT: the most contended
+    # rows stay locked for the shortest time. Any refusal below rolls the whole transaction back.
     total = sum((products[pid].price * quantity for pid, quantity in merged.items()), Decimal("0.00"))
     order = Order(
-        household_id=household_id, cycle=cycle, channel=channel, placed_by=placed_by, note=note, total=total,
+        household_id=household_id, cycle_id=cycle_id, channel=channel, placed_by=placed_by, note=note, total=total,
         urgent=urgent, payment_method=method, payment_state=payment_state, idempotency_key=idempotency_key or None,
         request_hash=fingerprint,
     )
+    order_lines = [
+        OrderLine(
+            product_id=pid, name=str(products[pid]), unit=products[pid].unit, quantity=quantity,
+            unit_price=products[pid].price, line_total=products[pid].price * quantity,
+        )
+        for pid, quantity in sorted(merged.items())
+    ]
     try:
-        inserted = _insert_order(order)
+        inserted = _insert_order(order, order_lines)
     except IntegrityError:
         # Another constraint. order_place's own atomic block rolls back to where it began.
         raise _key_used_elsewhere() from None
@@ -610,30 +772,16 @@ def order_place(
             raise _key_used_elsewhere()
         return _replay(existing, fingerprint)
 
-    with connection.cursor() as cursor:
-        for pid in sorted(merged):  # product order: concurrent orders cannot deadlock
-            quantity = merged[pid]
-            cursor.execute(_RESERVE_SQL, [quantity, cycle.pk, pid, quantity])
-            if cursor.rowcount == 1:
-                continue
-            available = CycleStock.objects.filter(cycle=cycle, product_id=pid).values_list("capacity", "reserved").first()
-            left = max(available[0] - available[1], 0) if available else 0
-            message = (
-                _("“%(name)s” is sold out for this cycle.") % {"name": products[pid]}
-                if left == 0
-                else _("Only %(left)d of “%(name)s” are left for this cycle.") % {"left": left, "name": products[pid]}
-            )
-            raise Conflict(message, errors={"lines": [message]})
-
-    order_lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order, product_id=pid, name=str(products[pid]), unit=products[pid].unit, quantity=quantity,
-                unit_price=products[pid].price, line_total=products[pid].price * quantity,
-            )
-            for pid, quantity in sorted(merged.items())
-        ]
-    )
+    short = _reserve(cycle_id, merged)
+    if short is not None:
+        available = CycleStock.objects.filter(cycle_id=cycle_id, product_id=short).values_list("capacity", "reserved").first()
+        left = max(available[0] - available[1], 0) if available else 0
+        message = (
+            _("“%(name)s” is sold out for this cycle.") % {"name": products[short]}
+            if left == 0
+            else _("Only %(left)d of “%(name)s” are left for this cycle.") % {"left": left, "name": products[short]}
+        )
+        raise Conflict(message, errors={"lines": [message]})
     if urgent:
         # The deliveries app builds the urgent package (it depends on supply, not the reverse:
         # the task is looked up by name). A beat sweep catches it too if this message is lost.

@@ -207,13 +207,14 @@ def test_placing_an_order_takes_a_pinned_number_of_queries_and_shows_what_a_read
 ):
     client = client_for(city.users.resident)
     body = {"lines": lines((shop.cabbage, 3), (shop.masks, 1)), "note": "放门口"}
-    # scope, [savepoint], key look-up, household lock, key look-up, cycle, products, order,
-    # one reservation per product, lines, [release]: the order is rendered without a read-back.
-    with django_assert_max_num_queries(12):
+    # [savepoint], lock (household and cycle), read (products, limits, the key), order and lines,
+    # reservation, [release] on PostgreSQL; SQLite writes the lines and each product's reservation
+    # apart. The resident's own household needs no scope query; no read-back of the order.
+    most = 6 if connection.vendor == "postgresql" else 8
+    with django_assert_max_num_queries(most):
         placed = post_order(client, body, key="pinned")
     assert placed.status_code == 201, placed.content
-    # without a key: no look-ups
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(most):
         assert post_order(client, body).status_code == 201
     assert client.get(f"{ORDERS}{placed.json()['id']}/").json() == placed.json()
 

@@ -226,3 +226,31 @@ def test_delivery_expectation_follows_the_lockdown_level(shop, city):
     assert expectation.date == shop.cycle.first_delivery_date + datetime.timedelta(days=household.building.compound.delivery_day)
     other = selectors.household_for_ordering(user=city.users.admin, household_id=city.household_b.pk)
     assert selectors.delivery_expectation(household=other, cycle=shop.cycle).mode == "pickup"
+
+
+def test_the_household_one_orders_for_is_what_the_scope_allows_for_every_role(shop, city):
+    """``household_id_for_ordering`` answers a resident's own household without computing the
+    scope; for everyone it must answer exactly what ``households.access.restrict`` allows."""
+    from django.http import Http404
+
+    from households.access import restrict
+    from households.models import Household
+
+    households = [h for place in city.places.values() for h in place.households]
+    for user in vars(city.users).values():
+        for household in households:
+            allowed = restrict(Household.objects.filter(pk=household.pk), user).exists()
+            try:
+                answer = selectors.household_id_for_ordering(user=user, household_id=household.pk)
+            except Http404:
+                answer = None
+            assert answer == (household.pk if allowed else None), (user.role, household.pk)
+    # a resident's own household: no query at all
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    resident = city.users.resident
+    resident.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.household_id_for_ordering(user=resident, household_id=city.household_a.pk) == city.household_a.pk
+    assert len(queries) == 0
