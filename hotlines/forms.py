@@ -43,6 +43,16 @@ class TicketOpenForm(forms.Form):
     )
     destination = forms.CharField(label=_("Destination (hospital)"), max_length=200, required=False)
     need = forms.ChoiceField(label=_("Treatment"), choices=_blank(TransportNeed.choices, "—"), required=False)
+    product = forms.TypedChoiceField(
+        label=_("Product (a price complaint)"), required=False, coerce=int, empty_value=None,
+        help_text=_("For a complaint about a price: the product, so the task force sees it next to the posted price."),
+    )
+
+    def set_products(self, products) -> "TicketOpenForm":
+        self.fields["product"].choices = [("", "—")] + [
+            (p.pk, f"{p.name} {p.size} · {p.supplier.name} · ¥{p.price}") for p in products
+        ]
+        return self
 
 
 class TicketNoteForm(forms.Form):

@@ -141,6 +141,12 @@ class Ticket(models.Model):
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
     destination = models.CharField(_("destination"), max_length=200, blank=True)
     need = models.CharField(_("treatment"), max_length=10, choices=TransportNeed.choices, blank=True)
+    # A complaint about a price (明码标价) names the product, so the task force sees complaints next
+    # to the product's posted price, its reference cap and its price history.
+    product = models.ForeignKey(
+        "supply.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints",
+        verbose_name=_("product complained about"),
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("opened by")
     )
@@ -173,6 +179,7 @@ class Ticket(models.Model):
                 name="ticket_resolved_has_time",
             ),
             models.CheckConstraint(condition=Q(level__lte=2), name="ticket_level_valid"),
+            models.CheckConstraint(condition=Q(product__isnull=True) | Q(category="complaint"), name="product_only_on_complaints"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -260,3 +260,62 @@ def standing_orders(*, user: User, household_id: int) -> QuerySet[StandingOrder]
 def ledger_household_get(*, user: User, pk: int) -> Household:
     """A ledger household in scope, or 404."""
     return get_object_or_404(household_selectors.household_list(user=user).filter(ledger_q()), pk=pk)
+
+
+def complaint_products(*, user: User, household_id: int | None) -> QuerySet:
+    """The products a price complaint about this household's district may name (none without a household)."""
+    from supply.models import Product
+
+    if household_id is None:
+        return Product.objects.none()
+    district_id = (
+        household_lookup(user=user, search="").filter(pk=household_id)
+        .values_list("building__compound__community__office__district_id", flat=True).first()
+    )
+    if district_id is None:
+        return Product.objects.none()
+    return Product.objects.filter(supplier__districts=district_id, is_active=True).select_related("supplier").order_by(
+        "category", "name", "pk"
+    )
+
+
+@dataclass
+class ProductComplaints:
+    product: object
+    open: int
+    total: int
+    latest_at: datetime.datetime
+
+
+def price_complaints(*, user: User, days: int = 30, now: datetime.datetime | None = None) -> list[ProductComplaints]:
+    """Products named by price complaints of the last ``days`` days, from households in the user's
+    scope, most complained about first, with the product's posted price and reference cap.
+    Two queries whatever the number of complaints."""
+    from supply.models import Product
+
+    since = (now or timezone.now()) - datetime.timedelta(days=days)
+    counts = (
+        restrict(Ticket.objects.filter(product__isnull=False, created_at__gte=since), user)
+        .values("product_id")
+        .annotate(total=Count("pk"), open=Count("pk", filter=Q(status=TicketStatus.OPEN)), latest_at=Max("created_at"))
+        .order_by("-total", "-latest_at")
+    )
+    rows = list(counts[:200])
+    products = Product.objects.select_related("supplier").in_bulk([r["product_id"] for r in rows])
+    return [
+        ProductComplaints(product=products[r["product_id"]], open=r["open"], total=r["total"], latest_at=r["latest_at"])
+        for r in rows
+    ]
+
+
+def unsealing_reports(*, user: User, compound_ids, days: int = 14, now: datetime.datetime | None = None) -> dict[int, dict]:
+    """Per compound: hotline reports (tickets) of the last ``days`` days that it qualifies for
+    unsealing, {"open": n, "total": n} — one query."""
+    since = (now or timezone.now()) - datetime.timedelta(days=days)
+    rows = (
+        restrict(Ticket.objects.filter(category="unsealing", created_at__gte=since,
+                                       household__building__compound_id__in=list(compound_ids)), user)
+        .values("household__building__compound_id")
+        .annotate(total=Count("pk"), open=Count("pk", filter=Q(status=TicketStatus.OPEN)))
+    )
+    return {r["household__building__compound_id"]: {"open": r["open"], "total": r["total"]} for r in rows}

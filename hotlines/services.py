@@ -34,7 +34,7 @@ from hotlines.models import (
     TransportNeed,
 )
 from supply import services as supply_services
-from supply.models import Channel, Order, OrderStatus, StandingOrder
+from supply.models import Channel, Order, OrderStatus, Product, StandingOrder
 
 MAX_SUMMARY = 500
 MAX_NOTE = 300
@@ -139,13 +139,15 @@ def ticket_open(
     appointment_at: datetime.datetime | None = None,
     destination: str = "",
     need: str = "",
+    product_id: int | None = None,
     now: datetime.datetime | None = None,
 ) -> Ticket:
     """Open a ticket routed to the household's community, with its category's priority and deadline.
 
     Guarantees: a medical-transport ticket carries its appointment (not in the past), destination
-    and treatment; any other ticket carries none of them; the opening is the first event of the
-    ticket's trail.
+    and treatment; any other ticket carries none of them; a complaint may name a product sold in
+    the household's district (a price complaint), no other ticket does; the opening is the first
+    event of the ticket's trail.
     """
     now = now or timezone.now()
     category = _choice(category, TicketCategory, field="category", label=_("category"))
@@ -171,13 +173,23 @@ def ticket_open(
     )
     if household is None:
         raise NotFound(_("Unknown household."))
+    if product_id is not None:
+        if category != TicketCategory.COMPLAINT:
+            raise BaogongError(_("Only a complaint can name a product."), errors={"product": [_("Only for complaints.")]})
+        district_id = (
+            Household.objects.filter(pk=household_id)
+            .values_list("building__compound__community__office__district_id", flat=True)
+            .first()
+        )
+        if not Product.objects.filter(pk=product_id, supplier__districts=district_id).exists():
+            raise BaogongError(_("This product is not sold in the caller's district."), errors={"product": [_("Unknown product.")]})
     if call_id is not None and not Call.objects.filter(pk=call_id, household_id=household_id).exists():
         raise BaogongError(_("This call is not about this household."))
     priority, _window = TICKET_RULES[category]
     ticket = Ticket.objects.create(
         household_id=household_id, community_id=household, call_id=call_id, category=category, priority=priority,
         summary=summary, level=TicketLevel.COMMUNITY, due_at=ticket_deadline(category=category, start=now),
-        appointment_at=appointment_at, destination=destination, need=need, opened_by=opened_by,
+        appointment_at=appointment_at, destination=destination, need=need, opened_by=opened_by, product_id=product_id,
     )
     TicketEvent.objects.create(ticket=ticket, kind=TicketEventKind.OPENED, level=ticket.level, by=opened_by, at=now)
     return ticket

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from households import selectors as household_selectors
 from households.errors import BaogongError
 from households.models import Role
-from households.permissions import role_of, role_required
+from households.permissions import STAFF_ROLES, role_of, role_required
 from households.phones import InvalidPhone, phone_normalize
 from hotlines import selectors, services
 from hotlines.forms import (
@@ -130,7 +131,9 @@ def _call_page(request: HttpRequest, call, *, ticket_form=None, finish_form=None
             "search": search,
             "found": found,
             "panel": panel,
-            "ticket_form": ticket_form or TicketOpenForm(),
+            "ticket_form": (ticket_form or TicketOpenForm()).set_products(
+                selectors.complaint_products(user=request.user, household_id=call.household_id)
+            ),
             "finish_form": finish_form,
             "now": timezone.now(),
         },
@@ -168,7 +171,9 @@ def call_household(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.OPERATOR)
 def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
-    form = TicketOpenForm(request.POST)
+    form = TicketOpenForm(request.POST).set_products(
+        selectors.complaint_products(user=request.user, household_id=call.household_id)
+    )
     try:
         if call.household_id is None:
             raise BaogongError(_("First choose the caller's household: the ticket goes to its community."))
@@ -178,7 +183,7 @@ def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
         ticket = services.ticket_open(
             household_id=call.household_id, category=data["category"], summary=data["summary"],
             opened_by=request.user, call_id=call.pk, appointment_at=data["appointment_at"],
-            destination=data["destination"], need=data["need"],
+            destination=data["destination"], need=data["need"], product_id=data["product"],
         )
     except BaogongError as exc:
         for field, errors in exc.errors.items():
@@ -482,3 +487,30 @@ def ledger_assisted_order(request: HttpRequest, household_id: int) -> HttpRespon
         }
         (messages.success if placed.created else messages.info)(request, text)
     return redirect("hotlines:ledger_alerts")
+
+
+PRICE_WATCHERS = (Role.TASKFORCE, Role.OFFICE, Role.OPERATOR, Role.ADMIN)
+
+
+@require_GET
+@role_required(*PRICE_WATCHERS)
+def price_complaints(request: HttpRequest) -> HttpResponse:
+    """Products named by price complaints to the hotline (明码标价), next to their posted price and cap."""
+    return render(request, "hotlines/price_complaints.html", {"rows": selectors.price_complaints(user=request.user), "days": 30})
+
+
+@require_GET
+@role_required(*STAFF_ROLES)
+def unsealing_list(request: HttpRequest) -> HttpResponse:
+    """Sealed places and their runs of negative days, eligible ones first, next to the hotline's
+    reports that a compound qualifies but is still sealed."""
+    statuses = household_selectors.unsealing_list(user=request.user)
+    reports = selectors.unsealing_reports(user=request.user, compound_ids={s.compound.pk for s in statuses})
+    for status in statuses:
+        status.reports = reports.get(status.compound.pk) if status.building is None else None
+    return render(
+        request,
+        "hotlines/unsealing_list.html",
+        {"eligible": [s for s in statuses if s.eligible], "waiting": [s for s in statuses if not s.eligible][:3000],
+         "days": household_selectors.UNSEAL_AFTER_NEGATIVE_DAYS},
+    )

@@ -14,7 +14,6 @@ urlpatterns = [
     path("compounds/<int:pk>/level/", views.compound_set_level, name="compound_set_level"),
     path("compounds/<int:pk>/level/<int:change_id>/cancel/", views.lockdown_change_cancel, name="lockdown_change_cancel"),
     path("compounds/<int:pk>/cases/", views.compound_record_cases, name="compound_record_cases"),
-    path("compounds/unsealing/", views.unsealing_list, name="unsealing_list"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("registrations/", views.registration_list, name="registration_list"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),

@@ -249,19 +249,6 @@ def compound_record_cases(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("households:compound_detail", pk=compound.pk)
 
 
-@role_required(*STAFF_ROLES)
-def unsealing_list(request: HttpRequest) -> HttpResponse:
-    """Sealed places and their runs of negative days: the ones eligible to unseal come first."""
-    statuses = selectors.unsealing_list(user=request.user)
-    eligible = [s for s in statuses if s.eligible]
-    return render(
-        request,
-        "households/unsealing_list.html",
-        {"eligible": eligible, "waiting": [s for s in statuses if not s.eligible][:PRINT_LIMIT],
-         "days": selectors.UNSEAL_AFTER_NEGATIVE_DAYS},
-    )
-
-
 @role_required(Role.WORKER, Role.ADMIN)
 def registration_list(request: HttpRequest) -> HttpResponse:
     registrations = list(selectors.registration_pending_list(user=request.user)[:200])
