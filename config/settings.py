@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # a page beyond its rate → RATELIMIT_VIEW (429)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,7 +174,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "households.api_errors.exception_handler",
+    # households/throttling.py: sign-in per address, orders per account (429 beyond)
+    "DEFAULT_THROTTLE_RATES": {
+        "sign_in": env("SIGN_IN_RATE", default="20/m"),
+        "orders": env("ORDER_RATE", default="60/m"),
+    },
 }
+# The same rates for the pages (django-ratelimit).
+SIGN_IN_RATE = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["sign_in"]
+ORDER_RATE = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["orders"]
+RATELIMIT_VIEW = "households.views.too_many_requests"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baogong API",
     "DESCRIPTION": "保供: lockdown supply ordering and door-to-door delivery.",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from households import selectors as household_selectors
+from households import services as household_services
 from households.errors import BaogongError
 from households.models import Role
 from households.permissions import STAFF_ROLES, role_of, role_required
@@ -42,7 +43,8 @@ PRINT_LIMIT = 2000
 TICKET_ROLES = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
 RESOLVER_ROLES = (Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 CALL_LOG_ROLES = (Role.OPERATOR, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
-LEDGER_ROLES = (Role.WORKER, Role.OFFICE, Role.ADMIN)
+# Care flags are seen by the household's community and the hotline only (not offices, not task forces).
+LEDGER_ROLES = (Role.WORKER, Role.ADMIN)
 LEDGER_WRITERS = (Role.WORKER, Role.ADMIN)
 
 # What a ticket's category means for the call it came from, to suggest the call's wrap-up.
@@ -109,6 +111,8 @@ def _call_page(request: HttpRequest, call, *, ticket_form=None, finish_form=None
     matches = list(selectors.caller_households(user=request.user, phone=call.caller_number)[:SEARCH_LIMIT])
     found = list(selectors.household_lookup(user=request.user, search=search)[:SEARCH_LIMIT]) if search else []
     panel = selectors.household_panel(user=request.user, household_id=call.household_id) if call.household_id else None
+    if panel and request.method == "GET":
+        household_services.household_view_record(user=request.user, household_id=call.household_id, where="hotline_call")
     if finish_form is None:
         suggested = ""
         if panel and any(o.placed_by_id == request.user.pk and o.created_at >= call.started_at for o in panel.orders):
@@ -387,7 +391,9 @@ def _ledger_household_page(request, household, *, checkin_form=None, cadence_for
 @require_GET
 @role_required(*LEDGER_ROLES)
 def ledger_household(request: HttpRequest, household_id: int) -> HttpResponse:
-    return _ledger_household_page(request, selectors.ledger_household_get(user=request.user, pk=household_id))
+    household = selectors.ledger_household_get(user=request.user, pk=household_id)
+    household_services.household_view_record(user=request.user, household_id=household.pk, where="ledger_household")
+    return _ledger_household_page(request, household)
 
 
 def _form_error(form, exc: BaogongError) -> None:

@@ -24,6 +24,7 @@ from households.models import (
     Household,
     HouseholdImport,
     HouseholdPhone,
+    HouseholdViewLog,
     LockdownChange,
     Notification,
     Office,
@@ -204,3 +205,16 @@ register(ResidentRegistration, community="building__compound__community")
 register(HouseholdImport, community="community")
 register(Notification, household="household", community="household__building__compound__community")
 register(PositiveCaseReport, community="compound__community")
+register(HouseholdViewLog, household="household", community="household__building__compound__community")
+
+
+CARE_VIEWERS = ("worker", "operator", "admin")
+
+
+def sees_care(user: User | None) -> bool:
+    """Care flags (elderly living alone, disabled, pregnant…) are for the household's community
+    and the hotline: community workers, hotline operators and admins see them (rows still in their
+    scope); offices, task forces and suppliers do not."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or user.role in CARE_VIEWERS

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from households import access, services
 from households.access import restrict, scope_q
 from households.models import (
     Building,
@@ -12,6 +13,7 @@ from households.models import (
     Household,
     HouseholdImport,
     HouseholdPhone,
+    HouseholdViewLog,
     LockdownChange,
     Notification,
     Office,
@@ -184,6 +186,22 @@ class HouseholdAdmin(ScopedAdmin):
     inlines = [HouseholdPhoneInline]
     edit_roles = (Role.WORKER,)
     view_roles = (Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
+    CARE_FIELDS = ("elderly_alone", "disabled", "pregnant", "chronic_medicine", "dialysis", "care_note")
+
+    def get_exclude(self, request, obj=None):
+        """Care flags are for the household's community and the hotline (households.access.sees_care)."""
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return excluded if access.sees_care(request.user) else excluded + self.CARE_FIELDS
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return filters if access.sees_care(request.user) else tuple(f for f in filters if f not in self.CARE_FIELDS)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", None) == 200 and str(object_id).isdigit():
+            services.household_view_record(user=request.user, household_id=int(object_id), where="admin")
+        return response
 
 
 @admin.register(ResidentRegistration)
@@ -257,4 +275,24 @@ class NotificationAdmin(ScopedAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(HouseholdViewLog)
+class HouseholdViewLogAdmin(ScopedAdmin):
+    """Who opened which household's details (audit log): read by admins, written by the pages."""
+
+    view_roles = ()
+    list_display = ("viewed_at", "household", "viewed_by", "role", "where")
+    list_filter = ("role", "where")
+    list_select_related = ("household__building__compound", "viewed_by")
+    date_hierarchy = "viewed_at"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

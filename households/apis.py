@@ -7,12 +7,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from households.throttling import SignInThrottle
+
 
 class AuthTokenApi(APIView):
     """Exchange a username (or a resident's phone number) and password for an API token."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [SignInThrottle]
 
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(label=_("Username or phone number"), max_length=150)

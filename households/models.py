@@ -512,3 +512,24 @@ class PositiveCaseReport(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["date", "compound"], name="case_report_recent")]
+
+
+class HouseholdViewLog(models.Model):
+    """A staff member opened a household's details (name, phones, care needs): who, when, where.
+
+    Written for every such page view, never edited; admins read it in the admin.
+    """
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+", verbose_name=_("household"))
+    viewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("viewed by")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    where = models.CharField(_("page"), max_length=60)
+    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("household view")
+        verbose_name_plural = _("household views (audit log)")
+        ordering = ["-viewed_at", "-id"]
+        indexes = [models.Index(fields=["household", "viewed_at"], name="household_view_log")]

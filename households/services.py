@@ -23,6 +23,7 @@ from households.models import (
     Household,
     HouseholdImport,
     HouseholdPhone,
+    HouseholdViewLog,
     ImportStatus,
     LockdownChange,
     LockdownLevel,
@@ -595,3 +596,13 @@ def _sms_send_batch(*, limit: int, now: datetime.datetime) -> dict:
         )
         counts["sent"] += 1
     return counts
+
+
+def household_view_record(*, user: User, household_id: int, where: str) -> None:
+    """Keep in the audit log that a staff member opened a household's details (one row, never
+    edited). Residents looking at their own household are not logged."""
+    if not user.is_authenticated or (user.role == Role.RESIDENT and not user.is_superuser):
+        return
+    HouseholdViewLog.objects.create(
+        household_id=household_id, viewed_by=user, role=Role.ADMIN if user.is_superuser else user.role, where=where[:60]
+    )

@@ -2,7 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.conf import settings
 from django.contrib.auth.views import LoginView
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views import defaults
@@ -11,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from households import selectors, services
+from households import access, selectors, services
 from households.errors import BaogongError
 from households.forms import (
     CaseReportForm,
@@ -39,7 +42,11 @@ def _form_errors(form, exc: BaogongError) -> None:
         form.add_error(None, exc.message)
 
 
+@method_decorator(ratelimit(key="ip", rate=settings.SIGN_IN_RATE, method="POST"), name="post")
+@method_decorator(ratelimit(key="post:username", rate=settings.SIGN_IN_RATE, method="POST"), name="post")
 class SignInView(LoginView):
+    """Sign in by username or phone; attempts are limited per address and per account name."""
+
     template_name = "households/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
@@ -117,7 +124,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     households = selectors.household_list(
         user=request.user,
         search=request.GET.get("q", ""),
-        care_only=request.GET.get("care") == "1",
+        care_only=request.GET.get("care") == "1" and access.sees_care(request.user),
         level=_int_param(request, "level"),
         compound_id=compound_id,
         community_id=community_id,
@@ -140,6 +147,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 @role_required(*STAFF_ROLES)
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
+    services.household_view_record(user=request.user, household_id=household.pk, where="household_detail")
     return render(request, "households/household_detail.html", {"household": household})
 
 
@@ -313,6 +321,14 @@ def household_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "households/import_detail.html",
         {"import": household_import, "rejected": rejected, "pending": household_import.status == ImportStatus.PENDING},
     )
+
+
+def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """429 for pages beyond their rate (django-ratelimit): say so, and when to try again."""
+    message = _("Too many attempts in a short time. Wait a minute, then try again.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "errors": {}}, status=429)
+    return render(request, "429.html", {"message": message}, status=429)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

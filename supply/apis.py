@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from households.errors import BaogongError
 from households.models import Household, Role, User
 from households.permissions import role_of
+from households.throttling import OrderPlaceThrottle
 from supply import selectors, services
 from supply.models import Category, Channel, PaymentMethod
 
@@ -300,6 +301,7 @@ class OrderCreateApi(APIView):
     """
 
     permission_classes = [IsAuthenticated, CanOrder]
+    throttle_classes = [OrderPlaceThrottle]
     parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):

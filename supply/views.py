@@ -8,6 +8,7 @@ a form: pages price from the catalog, and ``services.order_place`` fixes the pos
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +18,9 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from households import services as household_services
 from households.errors import BaogongError, Conflict
 from households.models import Household, Role
 from households.permissions import role_of, role_required
@@ -312,6 +315,7 @@ def basket(request: HttpRequest) -> HttpResponse:
     return _basket_page(request, household, _ordering(), Basket(request.session), form)
 
 
+@ratelimit(key="user", rate=settings.ORDER_RATE, method="POST")
 @require_POST
 @role_required(Role.RESIDENT)
 def basket_confirm(request: HttpRequest) -> HttpResponse:
@@ -484,6 +488,8 @@ def _read_back(request, household, ordering, form, status=200) -> HttpResponse:
 def order_new(request: HttpRequest, household_id: int) -> HttpResponse:
     """GET: the household, its orders of the cycle, the catalog. POST: the read-back page."""
     household = selectors.household_for_ordering(user=request.user, household_id=household_id)
+    if request.method == "GET":
+        household_services.household_view_record(user=request.user, household_id=household.pk, where="order_on_behalf")
     ordering = _ordering()
     form = _on_behalf_form(request, household, ordering, request.POST if request.method == "POST" else None)
     if request.method == "POST":
@@ -495,6 +501,7 @@ def order_new(request: HttpRequest, household_id: int) -> HttpResponse:
     return _on_behalf_entry(request, household, ordering, form)
 
 
+@ratelimit(key="user", rate=settings.ORDER_RATE, method="POST")
 @require_POST
 @role_required(*ON_BEHALF_ROLES)
 def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:

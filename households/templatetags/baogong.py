@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
+from households import access
 from households.models import LockdownLevel
 from households.phones import phone_display, phone_masked
 
@@ -25,3 +26,9 @@ def phone(value: str) -> str:
 @register.filter
 def masked(value: str) -> str:
     return phone_masked(value)
+
+
+@register.filter
+def sees_care(user) -> bool:
+    """``{% if user|sees_care %}``: may this user see households' care flags (households.access)."""
+    return access.sees_care(user)
