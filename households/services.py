@@ -36,6 +36,7 @@ from households.models import (
     User,
 )
 from households.phones import phone_normalize
+from households.queue import enqueue, enqueue_by_name
 from households.selectors import households_with_phone
 
 _NUMBER = re.compile(r"\d+")
@@ -197,9 +198,7 @@ def positive_cases_record(
 def _packages_follow_level(compound_id: int) -> None:
     """Packed packages not yet delivered follow the new level (deliveries recomputes their mode and
     pick-up slot). The task is looked up by name: households does not depend on deliveries."""
-    from celery import current_app
-
-    transaction.on_commit(lambda: current_app.tasks["deliveries.tasks.packages_recompute_task"].delay(compound_id))
+    transaction.on_commit(lambda: enqueue_by_name("deliveries.tasks.packages_recompute_task", compound_id))
 
 
 @transaction.atomic
@@ -444,7 +443,7 @@ def household_import_create(
         household_import = HouseholdImport.objects.create(
             community_id=community_id, uploaded_by=uploaded_by, filename=filename[:200], content=content, dry_run=dry_run
         )
-        transaction.on_commit(lambda: household_import_run_task.delay(household_import.pk))
+        transaction.on_commit(lambda: enqueue(household_import_run_task, household_import.pk))
     return household_import
 
 
@@ -527,7 +526,7 @@ def notifications_create(*, kind: str, tells: list[Tell], now: datetime.datetime
     if phones:
         from households.tasks import sms_send_due_task
 
-        transaction.on_commit(lambda: sms_send_due_task.delay())
+        transaction.on_commit(lambda: enqueue(sms_send_due_task))
 
 
 def notifications_mark_read(*, user: User, now: datetime.datetime | None = None) -> int:

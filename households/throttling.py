@@ -6,16 +6,32 @@ API: DRF throttles with the rates in ``settings.REST_FRAMEWORK["DEFAULT_THROTTLE
 deployment, so every web process counts together.
 """
 
+import logging
+
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+logger = logging.getLogger("baogong.throttling")
 
-class SignInThrottle(AnonRateThrottle):
+
+class _FailOpen:
+    """When the cache (Redis) cannot be reached, let the request through rather than refuse
+    every sign-in and order of the city: a throttle protects the service, it must not stop it."""
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # the cache backend's connection errors (redis.ConnectionError, OSError…)
+            logger.warning("throttle cache unreachable, request let through: %s", exc)
+            return True
+
+
+class SignInThrottle(_FailOpen, AnonRateThrottle):
     """Token sign-in attempts per client address."""
 
     scope = "sign_in"
 
 
-class OrderPlaceThrottle(UserRateThrottle):
+class OrderPlaceThrottle(_FailOpen, UserRateThrottle):
     """Orders placed per account (reading orders is not limited)."""
 
     scope = "orders"

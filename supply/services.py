@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from celery import current_app
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from households.errors import BaogongError, Conflict, NotFound
 from households.models import Household, User
+from households.queue import enqueue_by_name
 from supply.models import (
     Category,
     Channel,
@@ -786,7 +786,7 @@ def order_place(
         # The deliveries app builds the urgent package (it depends on supply, not the reverse:
         # the task is looked up by name). A beat sweep catches it too if this message is lost.
         order_id = order.pk
-        transaction.on_commit(lambda: current_app.tasks["deliveries.tasks.urgent_package_task"].delay(order_id))
+        transaction.on_commit(lambda: enqueue_by_name("deliveries.tasks.urgent_package_task", order_id))
     return PlacedOrder(order=order, created=True, lines=tuple(order_lines))
 
 

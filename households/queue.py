@@ -1,0 +1,39 @@
+"""Sending work to the Celery workers without making a request fail when the broker is down.
+
+Every task here acts on database state that is already committed (an order, a build row, a
+notification), and the beat schedule sweeps that state for work whose message never arrived
+(``urgent_packages_sweep``, ``builds_requeue_stale``, ``sms_send_due``, ``lockdown_changes_apply_due``).
+So when Redis cannot be reached, the message is dropped with a warning instead of turning a saved
+order into an error page, and the work happens when Redis is back.
+"""
+
+import logging
+
+from celery import current_app
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger("baogong.queue")
+
+try:  # the broker's client errors (Redis), when the redis package is there
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover
+    RedisError = BrokerError
+
+
+def enqueue(task, *args) -> bool:
+    """Queue ``task(*args)``; False (and a warning) if the broker is unreachable. With eager tasks
+    (no Redis: the embedded demo) the task runs at once and its errors propagate as usual."""
+    if current_app.conf.task_always_eager:
+        task.apply_async(args=args)
+        return True
+    try:
+        task.apply_async(args=args, retry=False)
+    except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+        logger.warning("broker unreachable, %s%s not queued (the beat's sweep will do it): %s", task.name, args, exc)
+        return False
+    return True
+
+
+def enqueue_by_name(name: str, *args) -> bool:
+    """:func:`enqueue` for a task of an app this one must not import (looked up by name)."""
+    return enqueue(current_app.tasks[name], *args)
