@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from deliveries.models import PrintDocument
+from deliveries.models import HandoverEvent, PrintDocument
 from deliveries.printing import selectors as printing
 from households.admin import ScopedAdmin
 from households.models import Role
@@ -41,3 +41,25 @@ class PrintDocumentAdmin(ScopedAdmin):
         url = reverse("deliveries:print_list", args=printing.key_of(obj).url_args())
         return format_html('<a href="{}">{}</a> · <a href="{}?format=pdf">PDF</a> · <a href="{}?format=xlsx">XLSX</a>',
                            url, _("page"), url, url)
+
+
+@admin.register(HandoverEvent)
+class HandoverEventAdmin(ScopedAdmin):
+    """The chain of custody, to look at: events are written by the handover services only, never changed."""
+
+    view_roles = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
+    list_display = ("at", "kind", "outcome", "package", "consignment", "delivery_date", "requeued_to", "by", "place", "location")
+    list_filter = ("kind", "outcome", "delivery_date")
+    search_fields = ("package__code", "note", "location")
+    date_hierarchy = "at"
+    list_select_related = ("package", "consignment", "by")
+    readonly_fields = [field.name for field in HandoverEvent._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

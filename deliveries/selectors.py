@@ -1,13 +1,26 @@
 """Reads of packages and their builds, narrowed by :mod:`households.access`."""
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
-from deliveries.models import BuildStatus, CommunityBuild, Package
+from deliveries.models import (
+    OPEN_STATUSES,
+    BuildStatus,
+    CommunityBuild,
+    Consignment,
+    ExceptionReason,
+    HandoverEvent,
+    HandoverKind,
+    Hop,
+    Package,
+    PackageStatus,
+)
 from households.access import restrict
-from households.models import User
-from supply.models import Cycle, Order, OrderStatus
+from households.models import Role, User
+from households.permissions import role_of
+from supply.models import Cycle, Order, OrderLine, OrderStatus
 
 
 @dataclass(frozen=True)
@@ -53,3 +66,197 @@ def package_counts_by_compound(*, cycle: Cycle, community_id: int) -> dict[int, 
 
 def item_totals(*, user: User, cycle: Cycle) -> int:
     return restrict(Package.objects.filter(cycle=cycle), user).aggregate(n=Sum("item_count"))["n"] or 0
+
+
+# --- handovers: rounds, receipts, history, reconciliation ------------------------------------------
+
+
+def consignments_to_receive(*, user: User, day: datetime.date, hops: tuple[str, ...]) -> QuerySet[Consignment]:
+    """The consignments of one delivery day the user may confirm (``hops`` by role), with their
+    receipt, if any, prefetched (two queries whatever the number of rows)."""
+    receipts = HandoverEvent.objects.filter(kind=HandoverKind.RECEIVED).select_related("by")
+    return (
+        restrict(Consignment.objects.filter(delivery_date=day, hop__in=hops), user)
+        .select_related("cycle", "supplier", "office", "community", "compound", "built_by")
+        .prefetch_related(Prefetch("events", queryset=receipts, to_attr="receipts"))
+        .order_by("hop", "office__name", "built_by__name", "compound__name", "supplier__name", "id")
+    )
+
+
+def _on_day(day: datetime.date) -> Q:
+    """Packages due on ``day``, or not delivered on ``day`` (re-queued since: they stay on that day's round)."""
+    missed = HandoverEvent.objects.filter(package_id=OuterRef("pk"), kind=HandoverKind.EXCEPTION, delivery_date=day)
+    return Q(delivery_date=day) | Q(Exists(missed))
+
+
+def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
+    """The compounds with packages on a delivery day, in scope, with counts by status (one query)."""
+    rows = (
+        restrict(Package.objects.filter(_on_day(day)), user)
+        .values("cycle_id", "cycle__number", "community_id", "community__name", "compound_id", "compound__name", "compound__code")
+        .annotate(
+            total=Count("id"),
+            delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
+            out=Count("id", filter=Q(status=PackageStatus.AT_COMPOUND, delivery_date=day)),
+            missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
+        )
+        .order_by()
+    )
+    from deliveries.printing.selectors import natural_key
+
+    return sorted(rows, key=lambda r: (r["community__name"], natural_key(r["compound__code"]), r["compound_id"], r["cycle_id"]))
+
+
+def round_packages(*, user: User, day: datetime.date, compound_id: int) -> list[Package]:
+    """One compound's packages of a delivery day for the worker at the doors, in address order,
+    each with its exception of that day and its delivery time, if any (one query)."""
+    from deliveries.printing.selectors import natural_key
+
+    events = HandoverEvent.objects.filter(package_id=OuterRef("pk"))
+    packages = list(
+        restrict(Package.objects.filter(_on_day(day), compound_id=compound_id), user)
+        .select_related("household__building__compound", "building", "cycle")
+        .annotate(
+            missed_reason=Subquery(events.filter(kind=HandoverKind.EXCEPTION, delivery_date=day).values("outcome")[:1]),
+            delivered_at=Subquery(events.filter(kind=HandoverKind.DELIVERED).values("at")[:1]),
+        )
+    )
+    for p in packages:
+        p.missed_label = ExceptionReason(p.missed_reason).label if p.missed_reason else ""
+    packages.sort(key=lambda p: (
+        p.building.sort_key, natural_key(p.building.number), natural_key(p.household.unit), p.household.floor,
+        natural_key(p.household.room), p.code,
+    ))
+    return packages
+
+
+def package_history(*, packages: list[Package]) -> dict[int, list[dict]]:
+    """What happened to each package, oldest first: its own events and the receipts of the
+    consignments it travelled in (two queries for any number of packages).
+
+    The route legs of a package are those of its first delivery day (re-queued packages stay at
+    their community): supplier → office legs of the suppliers it holds goods of, its community's
+    office → community leg and its compound's leg.
+    """
+    if not packages:
+        return {}
+    own = list(
+        HandoverEvent.objects.filter(package__in=[p.pk for p in packages]).select_related("by").order_by("at", "id")
+    )
+    first_day: dict[int, datetime.date] = {p.pk: p.delivery_date for p in packages}
+    for event in own:
+        if event.kind == HandoverKind.EXCEPTION:
+            first_day[event.package_id] = min(first_day[event.package_id], event.delivery_date)
+    legs = Q(pk__in=[])
+    for p in packages:
+        day = first_day[p.pk]
+        suppliers = OrderLine.objects.filter(order__package_link__package_id=p.pk).values("product__supplier_id")
+        legs |= Q(cycle_id=p.cycle_id, delivery_date=day) & (
+            Q(hop=Hop.SUPPLIER_OFFICE, built_by_id=p.community_id, supplier_id__in=suppliers)
+            | Q(hop=Hop.OFFICE_COMMUNITY, community_id=p.community_id)
+            | Q(hop=Hop.COMMUNITY_COMPOUND, compound_id=p.compound_id)
+        )
+    receipts = list(
+        HandoverEvent.objects.filter(kind=HandoverKind.RECEIVED, consignment__in=Consignment.objects.filter(legs))
+        .select_related("by", "consignment")
+        .order_by("at", "id")
+    )
+    history: dict[int, list[dict]] = {p.pk: [] for p in packages}
+    for p in packages:
+        day = first_day[p.pk]
+        for event in receipts:
+            c = event.consignment
+            if c.cycle_id != p.cycle_id or c.delivery_date != day:
+                continue
+            if (c.hop == Hop.SUPPLIER_OFFICE and c.built_by_id == p.community_id) or (
+                c.hop == Hop.OFFICE_COMMUNITY and c.community_id == p.community_id
+            ) or (c.hop == Hop.COMMUNITY_COMPOUND and c.compound_id == p.compound_id):
+                history[p.pk].append(_event_row(event))
+    for event in own:
+        history[event.package_id].append(_event_row(event))
+    for rows in history.values():
+        rows.sort(key=lambda r: (r["at"], r["order"]))
+    return history
+
+
+def _event_row(event: HandoverEvent) -> dict:
+    from django.utils.translation import gettext as _
+
+    if event.kind == HandoverKind.RECEIVED:
+        what = {
+            Hop.SUPPLIER_OFFICE: _("Arrived at the office"),
+            Hop.OFFICE_COMMUNITY: _("Arrived at the community"),
+            Hop.COMMUNITY_COMPOUND: _("Arrived at the compound"),
+        }[event.consignment.hop]
+        order = 0
+    else:
+        what = event.get_kind_display()
+        order = 1
+    return {
+        "at": event.at, "order": order, "kind": event.kind, "what": what,
+        "reason": event.get_outcome_display() if event.outcome else "", "requeued_to": event.requeued_to,
+        "by": event.by.display_name if event.by_id else "", "place": event.place, "location": event.location,
+        "note": event.note, "delivery_date": event.delivery_date,
+    }
+
+
+def resident_packages(*, user: User, cycle_id: int | None = None, limit: int = 3) -> list[Package]:
+    """The household's latest packages (or those of one cycle), each with ``history`` (three queries)."""
+    if role_of(user) != Role.RESIDENT or not user.household_id:
+        return []
+    packages = restrict(Package.objects.filter(household_id=user.household_id), user).select_related("cycle", "pickup_slot")
+    if cycle_id is not None:
+        packages = packages.filter(cycle_id=cycle_id)
+    packages = list(packages.order_by("-cycle__number", "-urgent", "-id")[:limit])
+    history = package_history(packages=packages)
+    for package in packages:
+        package.history = history[package.pk]
+    return packages
+
+
+def package_get_for_staff(*, user: User, code: str, cycle: str | None = None) -> Package | None:
+    """The scan page's package with its ``history`` (see printing.selectors.package_for_scan)."""
+    from deliveries.printing import selectors as printing
+
+    package = printing.package_for_scan(user=user, code=code, cycle=cycle)
+    if package is not None:
+        package.history = package_history(packages=[package])[package.pk]
+    return package
+
+
+@dataclass(frozen=True)
+class OpenRow:
+    community_id: int
+    community: str
+    total: int
+    delivered: int
+    refused: int
+    open: int
+
+
+def reconciliation(*, user: User, cycle: Cycle) -> list[OpenRow]:
+    """Per community in scope: packages of the cycle, delivered, with a final outcome, still open (one query)."""
+    rows = (
+        restrict(Package.objects.filter(cycle=cycle), user)
+        .values("community_id", "community__name")
+        .annotate(
+            total=Count("id"), delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
+            refused=Count("id", filter=Q(status=PackageStatus.EXCEPTION)),
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        )
+        .order_by("-open", "community__name")
+    )
+    return [
+        OpenRow(community_id=r["community_id"], community=r["community__name"], total=r["total"], delivered=r["delivered"],
+                refused=r["refused"], open=r["open"])
+        for r in rows
+    ]
+
+
+def open_packages(*, user: User, cycle: Cycle, community_id: int) -> QuerySet[Package]:
+    """The packages of a community still open in a cycle (drill-down of the reconciliation)."""
+    return (
+        restrict(Package.objects.filter(cycle=cycle, community_id=community_id, status__in=OPEN_STATUSES), user)
+        .select_related("household__building__compound")
+        .order_by("delivery_date", "code")
+    )

@@ -110,3 +110,22 @@ def cycle_packages_notify_task(cycle_id: int) -> int:
 def community_packages_notify_task(cycle_id: int, community_id: int) -> int:
     """Tell one community's households about their packages (each at most once)."""
     return services.community_packages_notify(cycle_id=cycle_id, community_id=community_id)
+
+
+# --- handovers (deliveries.handovers) ---------------------------------------------------------------
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=5)
+def cycle_complete_task(cycle_id: int) -> str:
+    """A community has nothing open any more: mark the cycle complete if no package is open anywhere."""
+    from deliveries import handovers
+
+    return handovers.cycle_complete_if_done(cycle_id=cycle_id).status
+
+
+@shared_task(acks_late=True)
+def cycles_complete_due_task() -> int:
+    """Beat: complete the packed cycles whose packages all have their outcome."""
+    from deliveries import handovers
+
+    return handovers.cycles_complete_due()

@@ -10,4 +10,15 @@ urlpatterns = [
     path("cycles/level-delivery-days/", views.delivery_days_level, name="delivery_days_level"),
     path("print/", views.print_index, name="print_index"),
     path("print/<int:cycle_id>/<slug:kind>/<str:place>/<str:date>/", views.print_list, name="print_list"),
+    # handovers
+    path("rounds/", views.round_page, name="round"),
+    path("rounds/start/", views.round_start, name="round_start"),
+    path("packages/find/", views.package_find, name="package_find"),
+    path("packages/<int:pk>/delivered/", views.package_delivered, name="package_delivered"),
+    path("packages/<int:pk>/not-delivered/", views.package_missed, name="package_missed"),
+    path("receiving/", views.receiving_page, name="receiving"),
+    path("receiving/<int:pk>/", views.consignment_receive, name="consignment_receive"),
+    path("cycles/<int:pk>/open/", views.reconciliation_page, name="reconciliation"),
+    path("cycles/<int:pk>/complete/", views.cycle_complete, name="cycle_complete"),
+    path("my/packages/", views.my_packages, name="my_packages"),
 ]

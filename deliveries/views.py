@@ -1,18 +1,25 @@
-"""Pages for the cycle's packaging: progress, closing, levelling delivery days."""
+"""Pages for the cycle's packaging (progress, closing, levelling delivery days), the printed lists,
+and the handovers: rounds at the doors, consignments received, where a package is, what is still open."""
+
+import datetime
+import re
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from deliveries import selectors, services
+from deliveries import handovers, selectors, services
+from deliveries.models import ExceptionReason
 from households import selectors as household_selectors
 from households import services as household_services
-from households.errors import BaogongError
+from households.errors import BaogongError, NotFound
 from households.models import Role
-from households.permissions import role_required
+from households.permissions import role_of, role_required
 
 CYCLE_VIEWERS = (Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
 CLOSERS = (Role.TASKFORCE, Role.ADMIN)
@@ -143,18 +150,234 @@ def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date:
 
 
 def package_scan(request: HttpRequest, code: str) -> HttpResponse:
-    """What a label's QR code opens: the package's summary for staff in scope (the handover actions
-    come here later). Anyone else gets 404, whether the package exists or not."""
+    """What a label's QR code opens: the package's summary and history for staff in scope, with the
+    door buttons for those who deliver. Anyone else gets 404, whether the package exists or not."""
     from django.contrib.auth.views import redirect_to_login
-
-    from deliveries.printing import selectors as printing
-    from households.permissions import role_of
 
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if role_of(request.user) not in SCANNERS:
         raise Http404(_("There is no such package, or it is not yours to see."))
-    package = printing.package_for_scan(user=request.user, code=code, cycle=request.GET.get("cycle"))
+    package = selectors.package_get_for_staff(user=request.user, code=code, cycle=request.GET.get("cycle"))
     if package is None:
         raise Http404(_("There is no such package, or it is not yours to see."))
-    return render(request, "deliveries/package_scan.html", {"package": package})
+    return render(request, "deliveries/package_scan.html", {
+        "package": package, "can_mark": role_of(request.user) in handovers.DOOR_ROLES, "reasons": ExceptionReason.choices,
+        "here": request.get_full_path(),
+    })
+
+
+# --- handovers (deliveries.handovers) --------------------------------------------------------------
+
+
+RECEIVER_ROLES = tuple({role for roles in handovers.RECEIVERS.values() for role in roles})
+RECONCILERS = (Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
+COMPLETERS = (Role.TASKFORCE, Role.ADMIN)
+OPEN_PER_PAGE = 100
+_CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+def _day(request: HttpRequest, source) -> datetime.date:
+    """The delivery day asked for (``date=YYYY-MM-DD``), today when none or a malformed one is given."""
+    raw = source.get("date", "")
+    if raw:
+        try:
+            return datetime.date.fromisoformat(raw)
+        except ValueError:
+            messages.error(request, _("“%(value)s” is not a date: showing today.") % {"value": raw[:20]})
+    return timezone.localdate()
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _int(value) -> int | None:
+    value = str(value or "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+@role_required(*handovers.DOOR_ROLES)
+def round_page(request: HttpRequest) -> HttpResponse:
+    """The worker's round on the phone: the day's compounds, then one compound's doors with one-tap buttons."""
+    day = _day(request, request.GET)
+    compounds = selectors.round_compounds(user=request.user, day=day)
+    wanted = _int(request.GET.get("compound"))
+    chosen = next((c for c in compounds if c["compound_id"] == wanted), compounds[0] if compounds else None)
+    if wanted is not None and (chosen is None or chosen["compound_id"] != wanted):
+        raise Http404(_("There are no packages for this compound on this day."))
+    packages = selectors.round_packages(user=request.user, day=day, compound_id=chosen["compound_id"]) if chosen else []
+    door_lists = []
+    if role_of(request.user) in ("worker", "taskforce", "admin"):
+        seen = set()
+        for c in compounds:
+            if (c["cycle_id"], c["community_id"]) not in seen:
+                seen.add((c["cycle_id"], c["community_id"]))
+                url = reverse("deliveries:print_list", args=[c["cycle_id"], "doors", str(c["community_id"]), day.isoformat()])
+                door_lists.append({"community": c["community__name"], "cycle": c["cycle__number"], "url": url})
+    return render(request, "deliveries/handovers/round.html", {
+        "day": day, "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),
+        "today": timezone.localdate(), "compounds": compounds, "chosen": chosen, "packages": packages,
+        "reasons": ExceptionReason.choices, "door_lists": door_lists, "here": request.get_full_path(),
+    })
+
+
+@require_POST
+@role_required(*handovers.DOOR_ROLES)
+def round_start(request: HttpRequest) -> HttpResponse:
+    day = _day(request, request.POST)
+    compound_id = _int(request.POST.get("compound"))
+    try:
+        if compound_id is None:
+            raise NotFound(_("There are no packages for this compound on this day."))
+        count = handovers.round_start(by=request.user, compound_id=compound_id, delivery_date=day,
+                                      location=request.POST.get("location", ""))
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Round started: %(n)d packages are out for delivery; the households are told.") % {"n": count})
+    return _back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
+
+
+@require_POST
+@role_required(*handovers.DOOR_ROLES)
+def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
+    """One tap at the door: delivered (idempotent: a second tap changes nothing)."""
+    try:
+        event = handovers.package_deliver(package_id=pk, by=request.user, location=request.POST.get("location", ""),
+                                          note=request.POST.get("note", ""))
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Package %(code)s: delivered.") % {"code": event.package.code})
+    return _back(request, reverse("deliveries:round"))
+
+
+@require_POST
+@role_required(*handovers.DOOR_ROLES)
+def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
+    """Not delivered, with the reason: re-queued to the next day (or refused, its final outcome)."""
+    raw_day = request.POST.get("day", "")
+    try:
+        day = datetime.date.fromisoformat(raw_day) if raw_day else None
+    except ValueError:
+        day = None
+        messages.error(request, _("“%(value)s” is not a date.") % {"value": raw_day[:20]})
+        return _back(request, reverse("deliveries:round"))
+    try:
+        event = handovers.package_exception(
+            package_id=pk, by=request.user, reason=request.POST.get("reason", ""), for_date=day,
+            location=request.POST.get("location", ""), note=request.POST.get("note", ""),
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        if event.requeued_to:
+            messages.warning(request, _("Package %(code)s: not delivered (%(reason)s); it goes again on %(date)s.") % {
+                "code": event.package.code, "reason": event.get_outcome_display(), "date": event.requeued_to.isoformat()})
+        else:
+            messages.warning(request, _("Package %(code)s: not delivered (%(reason)s).") % {
+                "code": event.package.code, "reason": event.get_outcome_display()})
+    return _back(request, reverse("deliveries:round"))
+
+
+def package_find(request: HttpRequest) -> HttpResponse:
+    """The search box: a package code typed in opens the package's page (the same as scanning its label)."""
+    from django.contrib.auth.views import redirect_to_login
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if role_of(request.user) not in SCANNERS:
+        raise Http404(_("There is no such package, or it is not yours to see."))
+    code = request.GET.get("code", "").strip().upper()
+    if not _CODE.match(code):
+        messages.error(request, _("Enter a package code as printed on its label, e.g. ZY-12-34-001."))
+        return redirect(reverse("deliveries:round") if role_of(request.user) in handovers.DOOR_ROLES else "home")
+    return redirect("package_scan", code=code)
+
+
+@role_required(*RECEIVER_ROLES)
+def receiving_page(request: HttpRequest) -> HttpResponse:
+    """The consignments of a day the user's place receives, with a form to confirm each."""
+    day = _day(request, request.GET)
+    role = role_of(request.user)
+    hops = tuple(hop for hop, roles in handovers.RECEIVERS.items() if role in roles)
+    consignments = list(selectors.consignments_to_receive(user=request.user, day=day, hops=hops))
+    return render(request, "deliveries/handovers/receiving.html", {
+        "day": day, "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),
+        "consignments": consignments, "here": request.get_full_path(),
+    })
+
+
+@require_POST
+@role_required(*RECEIVER_ROLES)
+def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        event = handovers.consignment_receive(
+            consignment_id=pk, by=request.user, packages_received=request.POST.get("packages_received", ""),
+            items_received=request.POST.get("items_received", ""), note=request.POST.get("note", ""),
+            location=request.POST.get("location", ""),
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Received: %(packages)d packages, %(items)d items.") % {
+            "packages": event.packages_received, "items": event.items_received})
+    return _back(request, reverse("deliveries:receiving"))
+
+
+@role_required(*RECONCILERS)
+def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """What is still open in a cycle, by community, and (``?community=``) that community's open packages."""
+    from django.core.paginator import Paginator
+
+    cycle = get_object_or_404(selectors.cycle_list(user=request.user), pk=pk)
+    rows = selectors.reconciliation(user=request.user, cycle=cycle)
+    community_id = _int(request.GET.get("community"))
+    drill = next((r for r in rows if r.community_id == community_id), None)
+    if request.GET.get("community") and drill is None:
+        raise Http404(_("There is no such community in this cycle, or it is not yours to see."))
+    page = None
+    if drill is not None:
+        page = Paginator(selectors.open_packages(user=request.user, cycle=cycle, community_id=drill.community_id),
+                         OPEN_PER_PAGE).get_page(request.GET.get("page"))
+    totals = {key: sum(getattr(r, key) for r in rows) for key in ("total", "delivered", "refused", "open")}
+    return render(request, "deliveries/handovers/reconciliation.html", {
+        "cycle": cycle, "rows": rows, "totals": totals, "drill": drill, "page": page,
+        "can_complete": role_of(request.user) in COMPLETERS,
+    })
+
+
+@require_POST
+@role_required(*COMPLETERS)
+def cycle_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = get_object_or_404(selectors.cycle_list(user=request.user), pk=pk)
+    cycle = handovers.cycle_complete_if_done(cycle_id=cycle.pk)
+    if cycle.status == "complete":
+        messages.success(request, _("Cycle %(n)s is complete: every package is delivered or has its outcome.") % {"n": cycle.number})
+    else:
+        messages.error(request, _("Cycle %(n)s is not complete: packages are still open (listed below).") % {"n": cycle.number})
+    return redirect("deliveries:reconciliation", pk=cycle.pk)
+
+
+@role_required(Role.RESIDENT)
+def my_packages(request: HttpRequest) -> HttpResponse:
+    """Where is my package: the household's latest packages with their status and history.
+
+    Loaded into the home and order pages by htmx (``?cycle=`` narrows it to one cycle's), or a page of its own.
+    """
+    cycle_id = _int(request.GET.get("cycle"))
+    packages = selectors.resident_packages(user=request.user, cycle_id=cycle_id)
+    template = "deliveries/handovers/_my_packages.html" if request.htmx else "deliveries/handovers/my_packages.html"
+    return render(request, template, {"packages": packages})

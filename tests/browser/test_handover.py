@@ -1,0 +1,108 @@
+"""A community worker opens today's round, downloads the door list PDF, opens (scans) a label URL
+and marks the package delivered, marks another one not delivered, and the resident's page shows
+the new status."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from deliveries import services as delivery_services
+from deliveries.models import ExceptionReason, HandoverEvent, HandoverKind, Package, PackageStatus
+from households.models import LockdownLevel, Role
+from supply import services
+from supply.models import Cycle, CycleStatus
+from tests.browser.test_sign_in import sign_in
+from tests.factories import (
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    HouseholdFactory,
+    HouseholdPhoneFactory,
+    SupplierFactory,
+    UserFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def delivery_day(live_server):
+    """A stay-at-home compound with two households whose packages are due today."""
+    community = CommunityFactory(name="平安街社区")
+    compound = CompoundFactory(community=community, name="正商城", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0)
+    building = BuildingFactory(compound=compound, number="1号楼")
+    home = HouseholdFactory(building=building, room="301", floor=3, contact_name="张伟")
+    neighbour = HouseholdFactory(building=building, room="1201", floor=12, contact_name="李娜")
+    for household in (home, neighbour):
+        HouseholdPhoneFactory(household=household)
+    resident = UserFactory(username="resident", role=Role.RESIDENT, household=home)
+    UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
+    supplier = SupplierFactory(name="交接测试保供超市")
+    supplier.districts.add(community.office.district_id)
+    rice = services.product_create(supplier_id=supplier.pk, by=None, name="交接测试大米", category="grain_oil", unit="袋",
+                                   size="5kg", price="39.90", capacity=50)
+    cycle = services.cycle_open()
+    # Today is this cycle's first delivery day (the compound delivers on day 0 of the cycle).
+    Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
+    for household in (home, neighbour):
+        services.order_place(household_id=household.pk, lines=[{"product": rice.pk, "quantity": 1}], placed_by=None,
+                             channel="web", payment_method="on_delivery")
+    delivery_services.cycle_close(cycle_id=cycle.pk)  # the build runs in-process and commits
+    assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED
+    packages = {p.household_id: p for p in Package.objects.filter(cycle=cycle)}
+    assert {p.delivery_date for p in packages.values()} == {timezone.localdate()}
+    return live_server, resident, packages[home.pk], packages[neighbour.pk]
+
+
+def test_worker_delivers_and_records_an_exception_and_the_resident_sees_it(delivery_day, page):
+    server, resident, own, other = delivery_day
+    sign_in(page, server.url, "worker")
+
+    # 1. Today's round: both doors, in address order.
+    page.get_by_role("link", name=gettext("Today's round")).first.click()
+    page.wait_for_url(f"{server.url}/rounds/")
+    rows = page.locator("table.round-list tbody tr")
+    assert rows.count() == 2
+    assert [rows.nth(i).get_attribute("data-code") for i in range(2)] == [own.code, other.code], "room 301 before 1201"
+
+    # 2. The door list as a PDF, to print.
+    with page.expect_download() as download_info:
+        page.locator("#door-lists a.door-list-pdf").first.click()
+    download = download_info.value
+    with open(download.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    # 3. The label's QR code opens the package's page: mark it delivered there.
+    page.goto(f"{server.url}/p/{own.code}/")
+    assert own.code in page.locator("h1").inner_text()
+    door = page.locator("#door")
+    door.get_by_label(gettext("Where (optional)")).first.fill("1号楼301门口")
+    door.get_by_role("button", name=gettext("Delivered"), exact=True).click()
+    page.locator(".messages").wait_for()
+    assert str(PackageStatus.DELIVERED.label) in page.locator("#history").inner_text()
+    assert "1号楼301门口" in page.locator("#history").inner_text()
+
+    # 4. Back on the round: the neighbour is not at home.
+    page.goto(f"{server.url}/rounds/")
+    row = page.locator(f"tr[data-code='{other.code}']")
+    row.locator("summary").click()
+    row.get_by_role("button", name=str(ExceptionReason.NOT_HOME.label)).click()
+    page.locator(".messages").wait_for()
+    assert str(ExceptionReason.NOT_HOME.label) in page.locator(f"tr[data-code='{other.code}']").inner_text()
+    other.refresh_from_db()
+    assert other.status == PackageStatus.AT_COMMUNITY and other.delivery_date > timezone.localdate()
+    assert HandoverEvent.objects.filter(package=own, kind=HandoverKind.DELIVERED).count() == 1
+
+    # 5. The resident's home page shows the package delivered, with its history.
+    page.context.clear_cookies()
+    sign_in(page, server.url, "resident")
+    where = page.locator("#where-is-my-package")
+    where.locator(".package-status").wait_for()
+    assert where.locator(".package-status").inner_text() == str(PackageStatus.DELIVERED.label)
+    assert own.code in where.inner_text() and other.code not in where.inner_text()
+    page.get_by_role("link", name=gettext("My orders")).first.click()
+    page.locator("a[href*='/orders/']").filter(has_text=re.compile(r"\d")).first.click()
+    page.locator("#where-is-my-package .package-status").wait_for()
+    assert page.locator("#where-is-my-package .package-status").inner_text() == str(PackageStatus.DELIVERED.label)
