@@ -16,6 +16,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("supply.api_urls")),
     path("", include("hotlines.api_urls")),
+    path("", include("households.dashboard_api_urls")),
 ]
 
 admin.site.site_header = _("Baogong administration")
@@ -37,6 +38,7 @@ urlpatterns = [
     path("", include("deliveries.urls")),
     path("p/<str:code>/", delivery_views.package_scan, name="package_scan"),  # a label's QR code
     path("", include("hotlines.urls")),
+    path("", include("households.dashboard_urls")),
     path("api/v1/", include(api_v1)),
 ]
 

@@ -8,3 +8,6 @@ class DeliveriesConfig(AppConfig):
 
     def ready(self) -> None:
         from deliveries import access  # noqa: F401  (registers deliveries models with households.access)
+        from deliveries import dashboard  # (its figures for households.dashboard)
+
+        dashboard.register()

@@ -37,6 +37,7 @@ from households.access import restrict
 from households.errors import BaogongError, Conflict, NotFound
 from households.models import Role, User
 from households.permissions import role_of
+from households.queue import enqueue
 from supply.models import Cycle, CycleStatus, OrderLine
 
 # Who confirms which hop: the office receives from suppliers; the community receives from the
@@ -252,7 +253,7 @@ def _cycle_may_be_complete(package: Package) -> None:
     from deliveries.tasks import cycle_complete_task
 
     cycle_id = package.cycle_id
-    transaction.on_commit(lambda: cycle_complete_task.delay(cycle_id))
+    transaction.on_commit(lambda: enqueue(cycle_complete_task, cycle_id))
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from deliveries.models import (
 )
 from households.errors import BaogongError, Conflict
 from households.models import Community, DeliveryMode, Household, delivery_mode_for
+from households.queue import enqueue
 from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus, PaymentState, Product
 
 # Pick-up at the receiving point (错时领取): half-hour slots from 08:00, so many packages each.
@@ -69,7 +70,7 @@ def cycle_close(*, cycle_id: int | None = None, now: datetime.datetime | None = 
         CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).update(queued_at=now)
         cycle_pk = cycle.pk
         transaction.on_commit(
-            lambda: [community_build_task.delay(cycle_pk, community_id) for community_id in pending]
+            lambda: [enqueue(community_build_task, cycle_pk, community_id) for community_id in pending]
         )
         if not pending:
             transaction.on_commit(lambda: cycle_finish_if_built(cycle_id=cycle_pk))
@@ -111,8 +112,8 @@ def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
         cycle.save(update_fields=["status"])
         from deliveries.tasks import cycle_lists_print_task, cycle_packages_notify_task
 
-        transaction.on_commit(lambda: cycle_lists_print_task.delay(cycle_id))
-        transaction.on_commit(lambda: cycle_packages_notify_task.delay(cycle_id))
+        transaction.on_commit(lambda: enqueue(cycle_lists_print_task, cycle_id))
+        transaction.on_commit(lambda: enqueue(cycle_packages_notify_task, cycle_id))
     return cycle
 
 

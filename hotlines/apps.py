@@ -8,3 +8,6 @@ class HotlinesConfig(AppConfig):
 
     def ready(self) -> None:
         from hotlines import access  # noqa: F401  (registers hotline models with households.access)
+        from hotlines import dashboard  # (its figures for households.dashboard)
+
+        dashboard.register()

@@ -8,3 +8,6 @@ class SupplyConfig(AppConfig):
 
     def ready(self) -> None:
         from supply import access  # noqa: F401  (registers supply models with households.access)
+        from supply import dashboard  # (its figures for households.dashboard)
+
+        dashboard.register()
