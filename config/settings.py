@@ -162,6 +162,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "complete-done-cycles": {"task": "deliveries.tasks.cycles_complete_due_task", "schedule": 10 * 60},
     "escalate-overdue-tickets": {"task": "hotlines.tasks.tickets_escalate_due_task", "schedule": 60},
     "send-due-sms": {"task": "households.tasks.sms_send_due_task", "schedule": 30},
+    "notify-confirmed-orders": {"task": "supply.tasks.orders_confirmed_notify_task", "schedule": 30},
     "apply-due-lockdown-changes": {"task": "households.tasks.lockdown_changes_apply_due_task", "schedule": 60},
 }
 
@@ -221,9 +222,11 @@ if env.bool("BEHIND_PROXY", default=False):
 DELIVERIES_BUILD_PAUSE = env.float("DELIVERIES_BUILD_PAUSE", default=0.0)
 
 # Printed lists (deliveries/printing): drawn for every community, office and supplier as soon
-# as a cycle is packed when real workers run (REDIS_URL); in the embedded demo (eager tasks)
-# they are drawn when first opened, so closing a cycle does not wait for every PDF.
-DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=bool(REDIS_URL))
+# as a cycle is packed, and kept.
+DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=True)
+# Without Redis (eager tasks), long work nobody waits for runs in a thread of the web process
+# (households/queue.py), so closing a cycle in the demo does not wait for every PDF.
+EAGER_TASKS_IN_THREADS = env.bool("EAGER_TASKS_IN_THREADS", default=True)
 # The address phones reach the site at: label QR codes open SITE_URL/p/<package code>/.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

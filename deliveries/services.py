@@ -112,7 +112,7 @@ def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
         cycle.save(update_fields=["status"])
         from deliveries.tasks import cycle_lists_print_task, cycle_packages_notify_task
 
-        transaction.on_commit(lambda: enqueue(cycle_lists_print_task, cycle_id))
+        transaction.on_commit(lambda: enqueue(cycle_lists_print_task, cycle_id, background=True))
         transaction.on_commit(lambda: enqueue(cycle_packages_notify_task, cycle_id))
     return cycle
 

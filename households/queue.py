@@ -8,8 +8,11 @@ order into an error page, and the work happens when Redis is back.
 """
 
 import logging
+import threading
 
 from celery import current_app
+from django.conf import settings
+from django.db import connections
 from kombu.exceptions import OperationalError as BrokerError
 
 logger = logging.getLogger("baogong.queue")
@@ -20,11 +23,18 @@ except ImportError:  # pragma: no cover
     RedisError = BrokerError
 
 
-def enqueue(task, *args) -> bool:
-    """Queue ``task(*args)``; False (and a warning) if the broker is unreachable. With eager tasks
-    (no Redis: the embedded demo) the task runs at once and its errors propagate as usual."""
+def enqueue(task, *args, background: bool = False) -> bool:
+    """Queue ``task(*args)``; False (and a warning) if the broker is unreachable.
+
+    With eager tasks (no Redis: the embedded demo) the task runs at once and its errors propagate
+    as usual; a ``background`` task (long work nobody waits for, like drawing every printed list)
+    runs in a thread of this process instead, so the page that caused it answers at once.
+    """
     if current_app.conf.task_always_eager:
-        task.apply_async(args=args)
+        if background and settings.EAGER_TASKS_IN_THREADS:
+            threading.Thread(target=_run_in_thread, args=(task, args), name=f"eager-{task.name}").start()
+        else:
+            task.apply_async(args=args)
         return True
     try:
         task.apply_async(args=args, retry=False)
@@ -37,3 +47,12 @@ def enqueue(task, *args) -> bool:
 def enqueue_by_name(name: str, *args) -> bool:
     """:func:`enqueue` for a task of an app this one must not import (looked up by name)."""
     return enqueue(current_app.tasks[name], *args)
+
+
+def _run_in_thread(task, args) -> None:
+    try:
+        task.apply(args=args)
+    except Exception:  # logged, like a worker would; the state it acts on stays for a re-run
+        logger.exception("background task %s%s failed", task.name, args)
+    finally:
+        connections.close_all()

@@ -224,7 +224,11 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["cycle", "household"], name="order_cycle_household")]
+        indexes = [
+            models.Index(fields=["cycle", "household"], name="order_cycle_household"),
+            # the beat's "order confirmed" notices look at the orders of the last hour
+            models.Index(fields=["created_at"], name="order_recent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["placed_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),

@@ -135,6 +135,7 @@ def _printing_off(settings, tmp_path_factory):
     tests turn it on themselves (``settings.DELIVERIES_PRINT_ON_PACK = True``). Kept files go to a
     temporary MEDIA_ROOT, never into the work tree."""
     settings.DELIVERIES_PRINT_ON_PACK = False
+    settings.EAGER_TASKS_IN_THREADS = False  # a test sees the work of its tasks when they return
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
 

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from deliveries.models import Consignment, Hop, ListKind, Package, PrintDocument
@@ -112,9 +112,26 @@ def printable_cycles(*, user: User) -> QuerySet[Cycle]:
 
 
 def document_list(*, user: User, cycle: Cycle) -> QuerySet[PrintDocument]:
-    """The current (not superseded) kept lists of a cycle that ``user`` may see."""
+    """The current (not superseded) kept lists of a cycle that ``user`` may see, each annotated with
+
+    - ``replaced_at``: when an earlier version of it was superseded (paper printed before is out
+      of date and must be printed again), or None;
+    - ``out_of_date``: a package on it changed after it was drawn (a late lockdown change moved it
+      to the door or to another slot) and the new version is not drawn yet.
+    """
     kinds = kinds_for(user=user)
-    documents = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True, kind__in=kinds)
+    same_list = PrintDocument.objects.filter(
+        cycle=OuterRef("cycle"), kind=OuterRef("kind"), place_key=OuterRef("place_key"),
+        delivery_date=OuterRef("delivery_date"), superseded_at__isnull=False,
+    )
+    changed = Package.objects.filter(
+        cycle=OuterRef("cycle"), community=OuterRef("community"), delivery_date=OuterRef("delivery_date"),
+        recomputed_at__gt=OuterRef("generated_at"),
+    )
+    documents = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True, kind__in=kinds).annotate(
+        replaced_at=Subquery(same_list.order_by("-superseded_at").values("superseded_at")[:1]),
+        out_of_date=Exists(changed),
+    )
     return restrict(documents, user).order_by("delivery_date", "kind", "title", "id")
 
 

@@ -447,3 +447,26 @@ def test_the_admin_shows_workers_their_own_lists(packed, city, client):
     assert shown and {d.community_id for d in shown} == {city.a.pk}
     other = PrintDocument.objects.filter(community=city.b).first()
     assert client.get(reverse("admin:deliveries_printdocument_change", args=[other.pk])).status_code == 302
+
+
+def test_the_workers_list_is_marked_out_of_date_after_a_late_change_then_changed(packed, city, client):
+    printing.community_lists_generate(cycle_id=packed.pk, community_id=city.a.pk)
+    client.force_login(city.users.worker)
+
+    def door_list_state():
+        listed = client.get(reverse("deliveries:print_index")).context["page"].object_list
+        door = next(d for d, _url in listed if d.kind == ListKind.DOOR_LIST)
+        return door.out_of_date, door.replaced_at
+
+    assert door_list_state() == (False, None)
+    compound = city.places[city.a.pk].compound
+    compound.lockdown_level = LockdownLevel.STAY_IN_COMPOUND
+    compound.save()
+    services.compound_packages_recompute(compound_id=compound.pk)
+    assert door_list_state() == (True, None)
+    page = client.get(reverse("deliveries:print_index")).content.decode()
+    assert 'data-state="out-of-date"' in page
+    printing.community_lists_generate(cycle_id=packed.pk, community_id=city.a.pk)
+    out_of_date, replaced_at = door_list_state()
+    assert not out_of_date and replaced_at is not None
+    assert 'data-state="replaced"' in client.get(reverse("deliveries:print_index")).content.decode()

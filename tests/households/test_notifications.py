@@ -197,3 +197,20 @@ def test_residents_see_their_own_notifications_only_and_opening_marks_them_read(
     assert Notification.objects.get(household=city.household_b).read_at is None
     client.force_login(city.users.worker)
     assert client.get("/notifications/").status_code == 403
+
+
+def test_new_orders_are_confirmed_once_by_the_beat_and_baseline_orders_are_not(shop, city, recording, django_capture_on_commit_callbacks):
+    from supply.models import Order
+
+    placed = supply_services.order_place(household_id=city.household_a.pk, placed_by=None, channel="web",
+                                         lines=[{"product": shop.masks.pk, "quantity": 2}, {"product": shop.cabbage.pk, "quantity": 1}]).order
+    baseline = Order.objects.filter(channel="baseline")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert supply_services.orders_confirmed_notify() == 1
+        assert supply_services.orders_confirmed_notify() == 0  # the beat ran again: nothing twice
+    notice = Notification.objects.get(kind="order_confirmed")
+    assert notice.household_id == city.household_a.pk and notice.key == f"order:{placed.pk}"
+    assert notice.params == {"order": placed.pk, "items": 3, "total": f"{placed.total:.2f}"}
+    assert f"订单 {placed.pk} 已确认：共 3 件" in notice.text
+    assert not Notification.objects.filter(key__in=[f"order:{pk}" for pk in baseline.values_list("pk", flat=True)]).exists()
+    assert len(recording) == 1
