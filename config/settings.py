@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "households.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "households.middleware.DatabaseUnavailableMiddleware",  # database restarting → 503, not 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -8,7 +8,7 @@ Registered by ``HotlinesConfig.ready()``.
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy
 
-from households.dashboard import Column, DashboardQuery, Provider, ProviderResult, group_rows, place_paths, register_provider
+from households.dashboard import Column, DashboardQuery, Provider, ProviderResult, place_paths, register_provider
 from hotlines import selectors
 from hotlines.models import Ticket, TicketLevel, TicketStatus
 
@@ -24,19 +24,17 @@ def _merge(into: dict, more: dict) -> None:
 def _hotlines(query: DashboardQuery) -> ProviderResult:
     """Tickets are live figures (open now, overdue now); the ledger's are about the cycle the
     alert list is about (the one open for orders, else the latest), whatever cycle is shown."""
-    ticket_key = query.child_key(TICKET_PATHS)
     tickets = query.by_child(Ticket.objects.filter(status=TicketStatus.OPEN), TICKET_PATHS).annotate(
         tickets_open=Count("id"),
         tickets_overdue=Count("id", filter=Q(due_at__lte=query.now)),
         tickets_escalated=Count("id", filter=Q(level__gt=TicketLevel.COMMUNITY)),
     )
-    by_child = group_rows(tickets, ticket_key)
-    key = query.child_key(HOUSEHOLD_PATHS)
+    by_child = query.group(tickets, TICKET_PATHS)
     cycle, alerts = selectors.ledger_alerts(user=query.user, now=query.now)
     alerts = alerts.prefetch_related(None)
     ledger = selectors.ledger_households(user=query.user, cycle=cycle).prefetch_related(None)
-    _merge(by_child, group_rows(query.by_child(ledger, HOUSEHOLD_PATHS).annotate(ledger_households=Count("id")), key))
-    _merge(by_child, group_rows(query.by_child(alerts, HOUSEHOLD_PATHS).annotate(ledger_no_contact=Count("id")), key))
+    _merge(by_child, query.group(query.by_child(ledger, HOUSEHOLD_PATHS).annotate(ledger_households=Count("id")), HOUSEHOLD_PATHS))
+    _merge(by_child, query.group(query.by_child(alerts, HOUSEHOLD_PATHS).annotate(ledger_no_contact=Count("id")), HOUSEHOLD_PATHS))
     return ProviderResult(by_child=by_child)
 
 

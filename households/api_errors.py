@@ -1,12 +1,17 @@
 """One JSON shape for every API error: ``{"detail": "…", "errors": {"field": ["…"]}}``, in the user's language."""
 
-from django.utils.translation import gettext as _
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from households.errors import BaogongError
+
+logger = logging.getLogger("baogong.errors")
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -26,7 +31,16 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {"non_field_errors": [str(v) for v in (detail if isinstance(detail, list) else [detail])]}
 
 
+def database_unavailable_message() -> str:
+    return _("The service is briefly unavailable (its database is restarting). Nothing was saved from this request; try again in a moment.")
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away mid-request (restart, failover): a clean 503, never a 500. A
+        # transaction cut off here was rolled back; a retry with the same Idempotency-Key is safe.
+        logger.warning("database unavailable during %s: %s", context.get("request") and context["request"].path, exc)
+        return Response({"detail": database_unavailable_message(), "errors": {}}, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, BaogongError):
         return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, Http404):

@@ -16,7 +16,6 @@ from households.dashboard import (
     Provider,
     ProviderResult,
     Table,
-    group_rows,
     place_paths,
     register_period,
     register_provider,
@@ -77,12 +76,11 @@ def _supply(query: DashboardQuery) -> ProviderResult:
     cycle = query.cycle
     if cycle is None:
         return ProviderResult(tables={"sold_out": []})
-    key = query.child_key(ORDER_PATHS)
     rows = query.by_child(Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED), ORDER_PATHS).annotate(
         orders=Count("id"),
         **{name: Count("id", filter=Q(channel=channel)) for channel, name in CHANNEL_KEYS.items()},
     )
-    by_child = group_rows(rows, key)
+    by_child = query.group(rows, ORDER_PATHS)
     # Sold out: every unit of the cycle's capacity is held by placed orders. Capacity is city-wide;
     # a place sees the products of the suppliers serving its district.
     stock = CycleStock.objects.filter(cycle=cycle, reserved__gte=F("capacity"))

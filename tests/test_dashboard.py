@@ -279,3 +279,60 @@ def test_no_cycle_yet(city):
     board = dash.dashboard(user=city.users.admin)
     assert board.period.obj is None
     assert board.totals.values["households"] == 6 and board.totals.values["orders"] == 0
+
+
+# --- the whole city's units ordered are the units reserved ------------------------------------------
+
+
+def _units_per_supplier(cycle, district_id=None) -> Counter:
+    units: Counter = Counter()
+    lines = OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED).select_related(
+        "product", "order__household__building__compound__community__office"
+    )
+    for line in lines:
+        if district_id is None or line.order.household.building.compound.community.office.district_id == district_id:
+            units[line.product.supplier_id] += line.quantity
+    return units
+
+
+def test_reserved_equals_placed_lines_and_city_units_ordered(city, shop, busy):
+    """The city dashboard reads the units ordered from CycleStock.reserved: prove, through every
+    service that writes lines or reserved units (order_place, order_cancel, the baseline and
+    standing orders of cycle_open), that reserved is the sum of the placed lines' quantities, and
+    that the city's figure equals the lines summed here and the districts' figures added up."""
+    from supply.models import BaselineItem, StandingOrder
+
+    d1 = city.districts[0]
+    BaselineItem.objects.create(district=d1, product=shop.eggs, quantity=2)
+    ledger_household = city.places[city.a.pk].households[0]
+    StandingOrder.objects.create(household=ledger_household, product=shop.masks, quantity=3)
+    second = supply_services.cycle_open()  # places the baseline and standing orders
+    assert Order.objects.filter(cycle=second, channel="baseline").exists()
+    assert Order.objects.filter(cycle=second, standing_order__isnull=False).exists()
+    _order(city.household_b, (shop.cabbage, 2), (shop.eggs, 1))
+    kept = _order(city.household_c, (shop.masks, 1))
+    cancelled = _order(busy.extra[0], (shop.cabbage, 3))
+    supply_services.order_cancel(order_id=cancelled.pk, by=None)
+    assert kept.pk
+    for cycle in (busy.cycle, second):
+        lines = Counter()
+        for product_id, quantity in OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED).values_list(
+            "product_id", "quantity"
+        ):
+            lines[product_id] += quantity
+        stock = {s.product_id: s.reserved for s in CycleStock.objects.filter(cycle=cycle)}
+        assert set(lines) <= set(stock)
+        assert {pid: n for pid, n in stock.items() if n} == dict(lines)
+
+        board = dash.dashboard(user=city.users.admin, cycle=str(cycle.number), now=busy.now)
+        city_units = {row["supplier_id"]: row["units_ordered"] for row in board.table_rows["suppliers"]}
+        expected = _units_per_supplier(cycle)
+        assert sum(expected.values()) > 0
+        assert {k: v for k, v in city_units.items() if v} == dict(expected)
+        by_district: Counter = Counter()
+        for district in city.districts:
+            part = dash.dashboard(user=city.users.admin, place=f"district:{district.pk}", cycle=str(cycle.number), now=busy.now)
+            mine = {row["supplier_id"]: row["units_ordered"] for row in part.table_rows["suppliers"]}
+            assert {k: v for k, v in mine.items() if v} == dict(_units_per_supplier(cycle, district.pk))
+            by_district.update(mine)
+        assert {k: v for k, v in by_district.items() if v} == dict(expected)

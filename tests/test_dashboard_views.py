@@ -151,7 +151,7 @@ def _count(client, url, params=None) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("role,expected", [("admin", 17), ("taskforce", 19), ("office", 20), ("worker", 20)])
+@pytest.mark.parametrize("role,expected", [("admin", 17), ("taskforce", 20), ("office", 20), ("worker", 20)])
 def test_page_query_count_is_pinned_and_does_not_grow(city, shop, client, django_assert_num_queries, role, expected):
     user = getattr(city.users, role)
     _order(city.household_a, (shop.eggs, 1))
