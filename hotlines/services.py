@@ -305,46 +305,6 @@ def checkin_cadence_set(*, household_id: int, every_days, by: User) -> CheckInCa
     return cadence
 
 
-# Standing orders are supply rows; supply has no service for them yet, so the ledger keeps them here.
-@transaction.atomic
-def standing_order_save(*, household_id: int, product_id: int, quantity, note: str = "", by: User) -> StandingOrder:
-    """Add (or change the quantity of) a regular need of a ledger household, ordered at every cycle opening.
-
-    Guarantees: only a product the household can order (on sale, price shown, sold in its district);
-    one standing order per household and product; quantity 1 to 99.
-    """
-    try:
-        quantity = int(quantity)
-    except (TypeError, ValueError):
-        quantity = 0
-    if not 1 <= quantity <= supply_services.MAX_QUANTITY:
-        message = _("Enter a quantity from 1 to %(n)d.") % {"n": supply_services.MAX_QUANTITY}
-        raise BaogongError(message, errors={"quantity": [message]})
-    note = _text(note, field="note", max_length=200, required=False, label=_("The note"))
-    household = Household.objects.select_related("building__compound__community__office").filter(pk=household_id).first()
-    if household is None:
-        raise NotFound(_("Unknown household."))
-    if product_id not in supply_services.orderable_products(household=household, product_ids=[product_id]):
-        message = _("This product cannot be ordered for this household (not on sale, or not sold in its district).")
-        raise BaogongError(message, errors={"product": [message]})
-    standing, _created = StandingOrder.objects.update_or_create(
-        household_id=household_id, product_id=product_id,
-        defaults={"quantity": quantity, "note": note, "is_active": True, "created_by": by},
-    )
-    return standing
-
-
-@transaction.atomic
-def standing_order_stop(*, standing_order_id: int, by: User) -> StandingOrder:
-    """Stop a standing order from the next cycle on (orders already placed stay)."""
-    standing = StandingOrder.objects.select_for_update().filter(pk=standing_order_id).first()
-    if standing is None:
-        raise NotFound(_("Unknown standing order."))
-    standing.is_active = False
-    standing.save(update_fields=["is_active"])
-    return standing
-
-
 def usual_order_lines(*, household_id: int) -> list[dict]:
     """What the household usually orders: the lines of its newest placed order that a person
     chose (web, hotline or worker; not the automatic baseline or standing orders), else its

@@ -21,6 +21,7 @@ from households.errors import BaogongError
 from households.models import Role
 from households.permissions import STAFF_ROLES, role_of, role_required
 from households.phones import InvalidPhone, phone_normalize
+from hotlines import offline as offline_archive
 from hotlines import selectors, services
 from hotlines.forms import (
     CadenceForm,
@@ -35,6 +36,7 @@ from hotlines.forms import (
 )
 from hotlines.models import CallCategory, CallOutcome, TicketCategory, TicketStatus
 from supply import selectors as supply_selectors
+from supply import services as supply_services
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 20
@@ -451,7 +453,7 @@ def ledger_standing_add(request: HttpRequest, household_id: int) -> HttpResponse
         if not form.is_valid():
             raise BaogongError(first_error(form))
         data = form.cleaned_data
-        services.standing_order_save(
+        supply_services.standing_order_save(
             household_id=household.pk, product_id=data["product"], quantity=data["quantity"], note=data["note"],
             by=request.user,
         )
@@ -471,7 +473,7 @@ def ledger_standing_stop(request: HttpRequest, household_id: int, pk: int) -> Ht
     if standing is None:
         messages.error(request, _("Unknown standing order."))
     else:
-        services.standing_order_stop(standing_order_id=standing.pk, by=request.user)
+        supply_services.standing_order_stop(standing_order_id=standing.pk, by=request.user)
         messages.success(request, _("The standing order is stopped from the next cycle on."))
     return redirect("hotlines:ledger_household", household_id=household.pk)
 
@@ -520,3 +522,31 @@ def unsealing_list(request: HttpRequest) -> HttpResponse:
         {"eligible": [s for s in statuses if s.eligible], "waiting": [s for s in statuses if not s.eligible][:3000],
          "days": household_selectors.UNSEAL_AFTER_NEGATIVE_DAYS},
     )
+
+
+OFFLINE_ROLES = (Role.WORKER, Role.ADMIN)
+
+
+@require_GET
+@role_required(*OFFLINE_ROLES)
+def offline(request: HttpRequest) -> HttpResponse:
+    """The offline fallback: download the next three days' lists and the ledger as one archive."""
+    communities = household_selectors.community_list(user=request.user).order_by("name")[:500]
+    return render(request, "hotlines/offline.html", {"communities": communities, "days": offline_archive.OFFLINE_DAYS})
+
+
+@require_GET
+@role_required(*OFFLINE_ROLES)
+def offline_download(request: HttpRequest) -> HttpResponse:
+    from django.http import Http404
+
+    community_id = request.user.community_id or _int_param(request, "community")
+    if community_id is None:
+        raise Http404(_("Choose a community."))
+    try:
+        archive = offline_archive.community_offline_archive(user=request.user, community_id=community_id)
+    except BaogongError as exc:
+        raise Http404(exc.message) from None
+    response = HttpResponse(archive.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
+    return response

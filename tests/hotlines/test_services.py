@@ -237,16 +237,16 @@ def test_cadence_is_1_to_30_days(city, days):
 def test_standing_orders_only_for_orderable_products_and_once_per_product(shop, city):
     other_supplier_product = ProductFactory(name="不在本区销售")  # its supplier serves no district
     with pytest.raises(BaogongError):
-        services.standing_order_save(household_id=city.household_a.pk, product_id=other_supplier_product.pk, quantity=1,
+        supply_services.standing_order_save(household_id=city.household_a.pk, product_id=other_supplier_product.pk, quantity=1,
                                      by=city.users.worker)
     with pytest.raises(BaogongError):
-        services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=0,
+        supply_services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=0,
                                      by=city.users.worker)
-    services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=1, by=city.users.worker)
-    standing = services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=2,
+    supply_services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=1, by=city.users.worker)
+    standing = supply_services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=2,
                                             note="每周期", by=city.users.worker)
     assert StandingOrder.objects.get().quantity == 2
-    services.standing_order_stop(standing_order_id=standing.pk, by=city.users.worker)
+    supply_services.standing_order_stop(standing_order_id=standing.pk, by=city.users.worker)
     assert not StandingOrder.objects.get().is_active
 
 
@@ -268,6 +268,6 @@ def test_the_assisted_order_repeats_the_households_last_chosen_order(shop, city)
 
 
 def test_the_assisted_order_falls_back_to_the_standing_orders(shop, city):
-    services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=3, by=city.users.worker)
+    supply_services.standing_order_save(household_id=city.household_a.pk, product_id=shop.masks.pk, quantity=3, by=city.users.worker)
     placed = services.assisted_order_place(household_id=city.household_a.pk, by=city.users.worker, idempotency_key="s")
     assert list(placed.order.lines.values_list("product_id", "quantity")) == [(shop.masks.pk, 3)]

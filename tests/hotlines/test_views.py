@@ -268,7 +268,7 @@ def test_assisted_order_in_one_step_from_the_alert_list(shop, city, client):
                                           placed_by=city.users.worker, channel=Channel.WORKER)
     supply_services.order_cancel(order_id=earlier.order.pk, by=city.users.worker)
     # A cancelled order is not a usual order; a standing order is.
-    services.standing_order_save(household_id=household.pk, product_id=shop.cabbage.pk, quantity=1, by=city.users.worker)
+    supply_services.standing_order_save(household_id=household.pk, product_id=shop.cabbage.pk, quantity=1, by=city.users.worker)
     client.force_login(city.users.worker)
     page = html(client.get(ALERTS, {"mine": "0"}))
     key = re.search(rf'ledger/{household.pk}/order/".*?name="idempotency_key" value="([0-9a-f]+)"', page, re.S).group(1)

@@ -1,0 +1,105 @@
+"""The offline fallback: everything a community needs for the next three delivery days, in one
+archive, so the work goes on if the system cannot be reached (a network cut, a server down).
+
+Lives in hotlines, the top of the dependency chain, because it gathers the printed lists of
+deliveries and the care ledger of hotlines.
+"""
+
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from deliveries.models import Package
+from deliveries.printing import selectors as printing_selectors
+from deliveries.printing import services as printing_services
+from households import selectors as household_selectors
+from households.errors import NotFound
+from households.models import User
+from households.phones import phone_display
+from hotlines import selectors
+
+OFFLINE_DAYS = 3
+
+
+@dataclass(frozen=True)
+class OfflineArchive:
+    filename: str
+    content: bytes
+    lists: int
+    ledger_households: int
+
+
+def _ledger_workbook(households) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Care ledger")[:31]
+    sheet.append([_("Address"), _("Contact name"), _("Phone numbers"), _("Members"), _("Care"), _("Assigned worker"),
+                  _("Check in every (days)"), _("Last check-in")])
+    for h in households:
+        sheet.append([
+            h.address, h.contact_name, "、".join(phone_display(p.number) for p in h.phones.all()), h.members,
+            "、".join(str(label) for label in h.care_labels),
+            h.assigned_worker.display_name if h.assigned_worker else "",
+            h.cadence_days,
+            timezone.localtime(h.last_checkin_at).strftime("%Y-%m-%d %H:%M") if h.last_checkin_at else "",
+        ])
+    for column, width in zip("ABCDEFGH", (30, 12, 30, 8, 24, 12, 10, 18), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def community_offline_archive(*, user: User, community_id: int, today: datetime.date | None = None) -> OfflineArchive:
+    """One ZIP for one community: the printed lists (PDF and spreadsheet) of every cycle for the
+    next three delivery days, the care ledger as a spreadsheet with full phone numbers (for
+    calling), and an index with the hotline number.
+
+    Guarantees: only a community the user may see (else NotFound); the lists are the current
+    kept ones, drawn first if missing or out of date (printing_services.document_ensure), so the
+    archive is what a printer would give now; nothing is written but the lists' own files.
+    """
+    community = household_selectors.community_list(user=user).filter(pk=community_id).first()
+    if community is None:
+        raise NotFound(_("There is no such community, or it is not yours to see."))
+    today = today or timezone.localdate()
+    days = [today + datetime.timedelta(days=n) for n in range(OFFLINE_DAYS)]
+    cycles = set(
+        Package.objects.filter(community_id=community.pk, delivery_date__in=days, urgent=False)
+        .order_by().values_list("cycle_id", flat=True).distinct()
+    )
+    keys = [
+        key
+        for cycle_id in sorted(cycles)
+        for key in printing_selectors.community_keys(cycle_id=cycle_id, community_id=community.pk)
+        if key.delivery_date in days
+    ]
+    households = list(selectors.ledger_households(user=user).filter(building__compound__community_id=community.pk))
+    with translation.override("zh-hans"):
+        index = [
+            _("%(community)s: lists for %(first)s to %(last)s and the care ledger, made at %(made)s.")
+            % {"community": community.name, "first": days[0].isoformat(), "last": days[-1].isoformat(),
+               "made": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+            _("Supply hotline: %(hotline)s") % {"hotline": community.office.district.hotline or ""},
+            "",
+        ]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for key in keys:
+                document = printing_services.document_ensure(key=key)
+                folder = f"{key.delivery_date.isoformat()}/{document.get_kind_display()}"
+                for field, extension in ((document.pdf, "pdf"), (document.xlsx, "xlsx")):
+                    with field.open("rb") as handle:
+                        archive.writestr(f"{folder}/{document.title}.{extension}", handle.read())
+                index.append(f"{key.delivery_date.isoformat()}  {document.get_kind_display()}  {document.title}  "
+                             f"({document.rows})")
+            archive.writestr(f"{_('Care ledger')}.xlsx", _ledger_workbook(households))
+            index.append(_("Care ledger: %(n)s households") % {"n": len(households)})
+            archive.writestr("index.txt", "\n".join(index) + "\n")
+    filename = f"baogong-offline-{community.pk}-{today.isoformat()}.zip"
+    return OfflineArchive(filename=filename, content=buffer.getvalue(), lists=len(keys), ledger_households=len(households))

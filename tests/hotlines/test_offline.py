@@ -1,0 +1,60 @@
+"""The offline fallback: a community's next three days of lists and its ledger in one archive."""
+
+import datetime
+import io
+import zipfile
+
+import pytest
+from django.utils import timezone
+from django.utils.translation import gettext
+from openpyxl import load_workbook
+
+from deliveries import services as delivery_services
+from supply import services as supply_services
+from supply.models import Cycle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def packed_today(shop, city, django_capture_on_commit_callbacks):
+    for household in city.places[city.a.pk].households + city.places[city.b.pk].households:
+        supply_services.order_place(household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
+                                    placed_by=None, channel="web")
+    Cycle.objects.filter(pk=shop.cycle.pk).update(first_delivery_date=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_services.cycle_close(cycle_id=shop.cycle.pk)
+    return shop.cycle
+
+
+def test_the_worker_downloads_the_next_days_lists_and_the_ledger_in_one_archive(packed_today, city, client):
+    client.force_login(city.users.worker)
+    assert client.get("/offline/").status_code == 200
+    response = client.get("/offline/download/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert len(names) == len(set(names)), "each list once"
+    ledger_name = gettext("Care ledger") + ".xlsx"
+    assert "index.txt" in names and ledger_name in names
+    pdfs = [n for n in names if n.endswith(".pdf")]
+    assert pdfs and all(archive.read(n).startswith(b"%PDF") for n in pdfs)
+    assert any("入户配送单" in n for n in pdfs)  # the door list
+    days = {n.split("/")[0] for n in pdfs}
+    today = timezone.localdate()
+    assert days <= {(today + datetime.timedelta(days=d)).isoformat() for d in range(3)}
+    ledger = load_workbook(io.BytesIO(archive.read(ledger_name))).active
+    rows = list(ledger.iter_rows(min_row=2, values_only=True))
+    elderly = city.places[city.a.pk].households[0]
+    assert [r[0] for r in rows] == [elderly.address]  # community A's ledger only: the elderly household
+    assert "独居老人" in rows[0][4]
+    assert "0371-67635762" in archive.read("index.txt").decode()
+
+
+def test_another_community_is_not_in_reach(packed_today, city, client):
+    client.force_login(city.users.worker_b)
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/offline/download/").content))
+    ledger = load_workbook(io.BytesIO(archive.read(gettext("Care ledger") + ".xlsx"))).active
+    assert [r[0] for r in ledger.iter_rows(min_row=2, values_only=True)] == [city.household_b.address]  # B's own only
+    client.force_login(city.users.office)
+    assert client.get("/offline/download/?community=%d" % city.a.pk).status_code == 403
