@@ -508,6 +508,15 @@ def compound_packages_recompute(*, compound_id: int, now: datetime.datetime | No
         package.recomputed_at = now
     Package.objects.bulk_update(packages, ["mode", "pickup_slot"])
     Package.objects.bulk_update(changed, ["recomputed_at"])
+    if settings.DELIVERIES_PRINT_ON_PACK:
+        # The community's printed lists are drawn again at once (the beat's stale_lists_refresh
+        # would find them too, a little later; drawing twice changes nothing).
+        from deliveries.tasks import community_lists_print_task
+
+        for cycle_id, community_id in {(p.cycle_id, p.community_id) for p in changed}:
+            transaction.on_commit(
+                lambda c=cycle_id, m=community_id: enqueue(community_lists_print_task, c, m, background=True)
+            )
     return len(changed)
 
 
@@ -582,7 +591,7 @@ def cycle_summary(*, cycle_id: int) -> CloseSummary:
         status=cycle.status,
         orders=Order.objects.filter(cycle=cycle, status=OrderStatus.PLACED).count(),
         packages=packages.count(),
-        households=packages.values("household_id").distinct().count(),
+        households=packages.order_by().values("household_id").distinct().count(),
     )
 
 

@@ -100,7 +100,8 @@ def cycle_packages_notify_task(cycle_id: int) -> int:
     """A cycle was packed: tell every household its package's date and mode, one task per community."""
     from deliveries.models import Package
 
-    communities = list(Package.objects.filter(cycle_id=cycle_id).values_list("community_id", flat=True).distinct())
+    # order_by(): the model's default ordering would make DISTINCT run over (community, cycle, code)
+    communities = sorted(set(Package.objects.filter(cycle_id=cycle_id).order_by().values_list("community_id", flat=True).distinct()))
     for community_id in communities:
         community_packages_notify_task.delay(cycle_id, community_id)
     return len(communities)

@@ -57,7 +57,7 @@ def _ledger_workbook(households) -> bytes:
 
 def community_offline_archive(*, user: User, community_id: int, today: datetime.date | None = None) -> OfflineArchive:
     """One ZIP for one community: the printed lists (PDF and spreadsheet) of every cycle for the
-    next three delivery days, the care ledger as a spreadsheet with full phone numbers (for
+    next three days with deliveries, the care ledger as a spreadsheet with full phone numbers (for
     calling), and an index with the hotline number.
 
     Guarantees: only a community the user may see (else NotFound); the lists are the current
@@ -68,7 +68,11 @@ def community_offline_archive(*, user: User, community_id: int, today: datetime.
     if community is None:
         raise NotFound(_("There is no such community, or it is not yours to see."))
     today = today or timezone.localdate()
-    days = [today + datetime.timedelta(days=n) for n in range(OFFLINE_DAYS)]
+    # the next three days on which the community has packages to deliver (today included)
+    days = sorted(set(
+        Package.objects.filter(community_id=community.pk, delivery_date__gte=today, urgent=False)
+        .order_by().values_list("delivery_date", flat=True).distinct()
+    ))[:OFFLINE_DAYS]
     cycles = set(
         Package.objects.filter(community_id=community.pk, delivery_date__in=days, urgent=False)
         .order_by().values_list("cycle_id", flat=True).distinct()
@@ -82,9 +86,13 @@ def community_offline_archive(*, user: User, community_id: int, today: datetime.
     households = list(selectors.ledger_households(user=user).filter(building__compound__community_id=community.pk))
     with translation.override("zh-hans"):
         index = [
-            _("%(community)s: lists for %(first)s to %(last)s and the care ledger, made at %(made)s.")
-            % {"community": community.name, "first": days[0].isoformat(), "last": days[-1].isoformat(),
-               "made": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+            (_("%(community)s: lists of the delivery days %(days)s and the care ledger, made at %(made)s.")
+             % {"community": community.name, "days": "、".join(day.isoformat() for day in days),
+                "made": timezone.localtime().strftime("%Y-%m-%d %H:%M")})
+            if days else
+            (_("%(community)s: no packages to deliver from %(today)s on; the care ledger, made at %(made)s.")
+             % {"community": community.name, "today": today.isoformat(),
+                "made": timezone.localtime().strftime("%Y-%m-%d %H:%M")}),
             _("Supply hotline: %(hotline)s") % {"hotline": community.office.district.hotline or ""},
             "",
         ]

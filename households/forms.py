@@ -84,7 +84,7 @@ class LockdownLevelForm(forms.Form):
 
 class CaseReportForm(forms.Form):
     building = forms.TypedChoiceField(label=_("Where"), required=False, coerce=int, empty_value=None)
-    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     cases = forms.IntegerField(
         label=_("Positive cases"), min_value=0, max_value=100000, help_text=_("0 when every test of the day was negative.")
     )

@@ -9,6 +9,7 @@ order into an error page, and the work happens when Redis is back.
 
 import logging
 import threading
+import time
 
 from celery import current_app
 from django.conf import settings
@@ -44,14 +45,30 @@ def enqueue(task, *args, background: bool = False) -> bool:
     return True
 
 
-def enqueue_by_name(name: str, *args) -> bool:
+def enqueue_by_name(name: str, *args, background: bool = False) -> bool:
     """:func:`enqueue` for a task of an app this one must not import (looked up by name)."""
-    return enqueue(current_app.tasks[name], *args)
+    if name not in current_app.tasks:
+        # The apps' tasks modules are found lazily; a web process may not have loaded them yet.
+        current_app.loader.import_default_modules()
+    return enqueue(current_app.tasks[name], *args, background=background)
 
 
-def _run_in_thread(task, args) -> None:
+def _run_in_thread(task, args, attempts: int = 4) -> None:
+    """Run a background task; on a busy database (SQLite's "database is locked" while a request
+    writes) try again a few times, as a worker's retry would."""
+    from django.db import OperationalError
+
     try:
-        task.apply(args=args)
+        for attempt in range(1, attempts + 1):
+            try:
+                task.apply(args=args, throw=True)
+                return
+            except OperationalError as exc:
+                if attempt == attempts:
+                    raise
+                logger.warning("background task %s%s: %s; trying again", task.name, args, exc)
+                connections.close_all()
+                time.sleep(2 * attempt)
     except Exception:  # logged, like a worker would; the state it acts on stays for a re-run
         logger.exception("background task %s%s failed", task.name, args)
     finally:

@@ -58,3 +58,13 @@ def test_another_community_is_not_in_reach(packed_today, city, client):
     assert [r[0] for r in ledger.iter_rows(min_row=2, values_only=True)] == [city.household_b.address]  # B's own only
     client.force_login(city.users.office)
     assert client.get("/offline/download/?community=%d" % city.a.pk).status_code == 403
+
+
+def test_the_archive_holds_the_next_days_that_have_deliveries_even_if_they_start_later(packed_today, city):
+    from hotlines.offline import community_offline_archive
+
+    early = community_offline_archive(user=city.users.worker, community_id=city.a.pk,
+                                      today=timezone.localdate() - datetime.timedelta(days=5))
+    assert early.lists > 0
+    names = zipfile.ZipFile(io.BytesIO(early.content)).namelist()
+    assert any(n.endswith(".pdf") for n in names)
