@@ -107,6 +107,14 @@ def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
     return sorted(rows, key=lambda r: (r["community__name"], natural_key(r["compound__code"]), r["compound_id"], r["cycle_id"]))
 
 
+def next_round_day(*, user: User, after: datetime.date) -> datetime.date | None:
+    """The next day after ``after`` on which packages in the user's scope are due (one query)."""
+    return (
+        restrict(Package.objects.filter(delivery_date__gt=after, status__in=OPEN_STATUSES), user)
+        .order_by("delivery_date").values_list("delivery_date", flat=True).first()
+    )
+
+
 def round_packages(*, user: User, day: datetime.date, compound_id: int) -> list[Package]:
     """One compound's packages of a delivery day for the worker at the doors, in address order,
     each with its exception of that day and its delivery time, if any (one query)."""

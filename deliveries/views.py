@@ -222,6 +222,7 @@ def round_page(request: HttpRequest) -> HttpResponse:
         "day": day, "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),
         "today": timezone.localdate(), "compounds": compounds, "chosen": chosen, "packages": packages,
         "reasons": ExceptionReason.choices, "door_lists": door_lists, "here": request.get_full_path(),
+        "next_day": None if compounds else selectors.next_round_day(user=request.user, after=day),
     })
 
 

@@ -201,3 +201,16 @@ def test_reconciliation_lists_what_is_open_and_completes_the_cycle(packed, city,
     assert city.b.name in html and city.a.name not in html
     assert client.get(url, {"community": city.a.pk}).status_code == 404
     assert client.post(reverse("deliveries:cycle_complete", args=[packed.cycle.pk])).status_code == 403
+
+
+def test_an_empty_round_points_to_the_next_delivery_day(packed, city, client):
+    import datetime as dt
+
+    from deliveries.models import Package
+
+    client.force_login(city.users.worker)
+    first = Package.objects.order_by("delivery_date").values_list("delivery_date", flat=True).first()
+    before = first - dt.timedelta(days=3)
+    page = client.get(f"/rounds/?date={before.isoformat()}")
+    assert page.context["next_day"] == first
+    assert f"?date={first.isoformat()}" in page.content.decode()
