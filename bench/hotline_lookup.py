@@ -25,34 +25,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+from scratch import recreate_database as _recreate  # bench/scratch.py
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MS = 100.0
 SAMPLES = 20  # different households looked up per kind of search
 
 
-def _admin(url: str):
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
-
-
-def _recreate(url: str, *, drop_only: bool = False) -> None:
-    from psycopg2 import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    connection = _admin(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if not drop_only:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
 
 
 def _manage(url: str, *args: str) -> float:

@@ -50,10 +50,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg2
-from psycopg2 import sql
+
+from scratch import recreate_database as _recreate  # bench/scratch.py
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -64,22 +65,6 @@ LOG = Path("/tmp/order_rush_gunicorn.log")
 # --- databases ------------------------------------------------------------------------------------
 
 
-def _admin(url: str):
-    connection = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
-
-
-def _recreate(url: str, *, drop_only: bool = False) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    connection = _admin(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if not drop_only:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
 
 
 def _manage(url: str, *args: str) -> None:

@@ -51,11 +51,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
+from scratch import recreate_database as _recreate  # bench/scratch.py
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_SECONDS = 60
@@ -198,18 +199,6 @@ def _connect(url: str, *, autocommit: bool = False):
     connection.autocommit = autocommit
     return connection
 
-
-def _recreate(url: str, *, drop_only: bool = False) -> None:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    connection = _connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if not drop_only:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
 
 
 def _one(url: str, query: str, params: dict | None = None):

@@ -16,10 +16,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 from psycopg2 import sql
+from scratch import recreate_database as _recreate  # bench/scratch.py
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = {
@@ -35,24 +35,6 @@ TABLES = {
 }
 
 
-def _admin_connection(url: str):
-    """A connection to the server's maintenance database, in autocommit (CREATE DATABASE needs it)."""
-    parts = urlsplit(url)
-    connection = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
-
-
-def _recreate(url: str, *, drop_only: bool = False) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    connection = _admin_connection(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if not drop_only:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    finally:
-        connection.close()
 
 
 def _manage(url: str, *args: str) -> float:
