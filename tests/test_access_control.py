@@ -22,6 +22,7 @@ PUBLIC = {
     "register_buildings": "the registration form's building list (no personal data)",
     "set_language": "language switch",
     "healthz": "health check for containers (no personal data)",
+    "favicon": "the site's icon (a redirect to a static file)",
     "api-token": "token sign-in",
     "api-schema": "the OpenAPI schema",
     "api-docs": "the API's browsable docs",

@@ -285,3 +285,8 @@ def test_registration_list_shows_who_is_registered_at_the_address(city, client):
     client.force_login(city.users.worker)
     html = client.get(reverse("households:registration_list")).content.decode()
     assert household.contact_name in html and "冒名" in html
+
+
+def test_the_favicon_is_found(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/img/favicon.svg"
