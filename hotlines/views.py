@@ -20,7 +20,7 @@ from households import services as household_services
 from households.errors import BaogongError
 from households.models import Role
 from households.permissions import STAFF_ROLES, role_of, role_required
-from households.phones import InvalidPhone, phone_normalize
+from households.phones import phone_normalize
 from hotlines import offline as offline_archive
 from hotlines import selectors, services
 from hotlines.forms import (
@@ -504,7 +504,11 @@ PRICE_WATCHERS = (Role.TASKFORCE, Role.OFFICE, Role.OPERATOR, Role.ADMIN)
 @role_required(*PRICE_WATCHERS)
 def price_complaints(request: HttpRequest) -> HttpResponse:
     """Products named by price complaints to the hotline (明码标价), next to their posted price and cap."""
-    return render(request, "hotlines/price_complaints.html", {"rows": selectors.price_complaints(user=request.user), "days": 30})
+    return render(request, "hotlines/price_complaints.html", {
+        "rows": selectors.price_complaints(user=request.user), "days": 30,
+        # the product's page (price history, cap) is the task force's
+        "can_open_product": role_of(request.user) in (Role.TASKFORCE, Role.ADMIN),
+    })
 
 
 @require_GET

@@ -6,7 +6,6 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from households import dashboard as dash
 from households.models import LockdownLevel

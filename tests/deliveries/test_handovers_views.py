@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from deliveries import handovers
-from deliveries.models import Consignment, ExceptionReason, HandoverEvent, HandoverKind, Hop, Package, PackageStatus
+from deliveries.models import Consignment, ExceptionReason, HandoverEvent, Hop, Package, PackageStatus
 from supply.models import CycleStatus
 from tests.deliveries.test_handovers import order, packed  # noqa: F401  (the fixture)
 from tests.factories import HouseholdFactory, HouseholdPhoneFactory
