@@ -79,8 +79,10 @@ ACCOUNTS_SNIPPET = r"""
 import json, os, secrets
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from rest_framework.authtoken.models import Token
-from households.models import Household, Role, User
+import datetime
+from django.utils import timezone
+from households.identity import api_token_digest
+from households.models import ApiToken, Household, Role, User
 from supply.demo import SCARCE
 from supply.models import CycleStock, PriceState, Product
 from supply.selectors import open_cycle
@@ -100,7 +102,13 @@ with transaction.atomic():
          for i, pk in enumerate(households)],
         batch_size=2000,
     )
-    tokens = Token.objects.bulk_create([Token(user=u, key=secrets.token_hex(20)) for u in users], batch_size=2000)
+    keys = [secrets.token_hex(20) for _ in users]
+    expires = timezone.now() + datetime.timedelta(days=1)
+    ApiToken.objects.bulk_create(
+        [ApiToken(user=u, digest=api_token_digest(k), prefix=k[:8], fingerprint=u.get_session_auth_hash(), expires_at=expires)
+         for u, k in zip(users, keys)],
+        batch_size=2000,
+    )
 cycle = open_cycle()
 stock = dict(CycleStock.objects.filter(cycle=cycle).values_list("product_id", "capacity"))
 orderable = Product.objects.filter(
@@ -109,7 +117,7 @@ orderable = Product.objects.filter(
 scarce = orderable.get(supplier__name=SCARCE[0], name=SCARCE[1], size=SCARCE[2])
 mix = [(p.pk, stock[p.pk]) for p in orderable.filter(household_limit__isnull=True).exclude(pk=scarce.pk).order_by("pk")]
 print(json.dumps({
-    "accounts": [[u.username, t.key, u.household_id] for u, t in zip(users, tokens)],
+    "accounts": [[u.username, k, u.household_id] for u, k in zip(users, keys)],
     "cycle": cycle.pk,
     "mix": mix,
     "scarce": [scarce.pk, stock[scarce.pk]],

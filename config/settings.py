@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",  # a page beyond its rate → RATELIMIT_VIEW (429)
 ]
@@ -110,6 +111,7 @@ LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -185,8 +187,29 @@ REST_FRAMEWORK = {
 # The same rates for the pages (django-ratelimit).
 SIGN_IN_RATE = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["sign_in"]
 ORDER_RATE = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["orders"]
+REGISTER_RATE = env("REGISTER_RATE", default="10/h")  # registration forms sent per client address
 RATELIMIT_VIEW = "households.views.too_many_requests"
 RATELIMIT_FAIL_OPEN = True  # Redis down: let sign-ins and orders through rather than refuse them all
+# Who the client is (households/guard.py): X-Forwarded-For is believed only for this many proxies
+# of our own in front of the web processes (0: the connection's own address, whatever the header says).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+RATELIMIT_IP_META_KEY = "households.guard.client_ip"
+# Wrong passwords and codes (households/guard.py): free failures per account (or phone number) and
+# per client address, then a lock that doubles with each failure, from GUARD_BACKOFF_SECONDS up to
+# GUARD_BACKOFF_MAX_SECONDS. Counts are forgotten GUARD_WINDOW_SECONDS after the last failure.
+GUARD_FREE_FAILURES_PER_ACCOUNT = env.int("GUARD_FREE_FAILURES_PER_ACCOUNT", default=5)
+GUARD_FREE_FAILURES_PER_ADDRESS = env.int("GUARD_FREE_FAILURES_PER_ADDRESS", default=30)
+GUARD_BACKOFF_SECONDS = env.int("GUARD_BACKOFF_SECONDS", default=30)
+GUARD_BACKOFF_MAX_SECONDS = env.int("GUARD_BACKOFF_MAX_SECONDS", default=3600)
+GUARD_WINDOW_SECONDS = env.int("GUARD_WINDOW_SECONDS", default=24 * 3600)
+# One-time text-message codes (households/identity.py).
+PHONE_CODE_LIFETIME_SECONDS = env.int("PHONE_CODE_LIFETIME_SECONDS", default=5 * 60)
+PHONE_CODE_MAX_TRIES = env.int("PHONE_CODE_MAX_TRIES", default=5)
+PHONE_CODE_RESEND_SECONDS = env.int("PHONE_CODE_RESEND_SECONDS", default=60)
+PHONE_CODE_DAILY_PER_PHONE = env.int("PHONE_CODE_DAILY_PER_PHONE", default=10)
+PHONE_CODE_DAILY_PER_ADDRESS = env.int("PHONE_CODE_DAILY_PER_ADDRESS", default=100)
+# API tokens expire this many days after they are issued.
+API_TOKEN_LIFETIME_DAYS = env.int("API_TOKEN_LIFETIME_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Baogong API",
     "DESCRIPTION": "保供: lockdown supply ordering and door-to-door delivery.",
@@ -214,6 +237,23 @@ SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000 if HTTPS_ONLY els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline
+# (static/js/baogong.js holds every handler); no frames, no plugins, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # style attributes in templates and the inline styles of the admin and Swagger UI
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if env.bool("BEHIND_PROXY", default=False):
     # the proxy in front (nginx, a load balancer) terminates TLS and says so in this header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -238,6 +278,10 @@ SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
 SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# The demo has no phones: with the console backend, a one-time code is also shown on the page that
+# asks for it when DEBUG is on (or SHOW_SMS_CODES=true, as `make run` sets). Never with a real
+# gateway; `check --deploy` refuses it (households/checks.py).
+SHOW_SMS_CODES = env.bool("SHOW_SMS_CODES", default=DEBUG) and SMS_BACKEND == "console"
 
 # The city's 24-hour supply hotline (a district's own number takes precedence on its pages).
 CITY_SUPPLY_HOTLINE = env("CITY_SUPPLY_HOTLINE")

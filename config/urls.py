@@ -5,16 +5,20 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 from django.utils.translation import gettext_lazy as _
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from deliveries import views as delivery_views
+from households import account_views
 from households import apis as household_apis
 from households import views as household_views
 
 api_v1 = [
     path("auth/token/", household_apis.AuthTokenApi.as_view(), name="api-token"),
+    path("auth/code/", household_apis.AuthCodeApi.as_view(), name="api-code"),
+    path("auth/tokens/", household_apis.ApiTokenListApi.as_view(), name="api-token-list"),
+    path("auth/tokens/<int:pk>/", household_apis.ApiTokenRevokeApi.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("supply.api_urls")),
     path("", include("hotlines.api_urls")),
     path("", include("households.dashboard_api_urls")),
@@ -26,9 +30,17 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", household_views.home, name="home"),
-    path("accounts/login/", household_views.SignInView.as_view(), name="login"),
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
+    path("accounts/login/code/", account_views.login_code, name="login_code"),
+    path("accounts/login/code/verify/", account_views.login_code_verify, name="login_code_verify"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
-    path("accounts/register/", household_views.register, name="register"),
+    path("accounts/register/", account_views.register, name="register"),
+    path("accounts/register/verify/", account_views.register_verify, name="register_verify"),
+    path("accounts/password/reset/", account_views.password_reset, name="password_reset"),
+    path("accounts/password/reset/verify/", account_views.password_reset_verify, name="password_reset_verify"),
+    path("accounts/password/change/", account_views.password_change, name="password_change"),
+    path("accounts/security/", account_views.account_security, name="account_security"),
+    path("accounts/security/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
     path("accounts/register/buildings/", household_views.register_buildings, name="register_buildings"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", household_views.healthz, name="healthz"),

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class HouseholdsConfig(AppConfig):
     name = "households"
     verbose_name = _("Places and households")
+
+    def ready(self) -> None:
+        from households import checks  # noqa: F401  (registers the deploy checks)

@@ -854,3 +854,23 @@ def _accounts() -> list[DemoAccount]:
             scope = str(user.community or user.office or user.district or user.supplier or ("全市" if user.role == Role.TASKFORCE else "—"))
         accounts.append(DemoAccount(username=username, role=user.role, scope=scope))
     return accounts
+
+
+def demo_registration_example() -> tuple[str, str] | None:
+    """A household of the demo resident's community that has no account yet: its phone number and
+    address, printed by ``seed_demo`` for trying the registration (the code is shown by the demo)."""
+    resident = User.objects.filter(username="resident").select_related("household__building__compound").first()
+    if resident is None or resident.household is None:
+        return None
+    household = (
+        Household.objects.filter(
+            residents__isnull=True, phones__is_primary=True,
+            building__compound__community_id=resident.household.building.compound.community_id,
+        )
+        .select_related("building__compound")
+        .order_by("pk")
+        .first()
+    )
+    if household is None:
+        return None
+    return phone_display(household.phones.get(is_primary=True).number), household.address

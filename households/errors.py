@@ -22,3 +22,15 @@ class Conflict(BaogongError):
 
 class NotFound(BaogongError):
     status_code = 404
+
+
+class WrongAnswer(BaogongError):
+    """A wrong password or one-time code: counted by the guard against guessing (households/guard.py)."""
+
+    status_code = 400
+
+
+class TooManyAttempts(BaogongError):
+    """Locked out for a while after too many wrong answers."""
+
+    status_code = 429

@@ -6,6 +6,7 @@ and in SQL (``Greatest``).
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.utils.crypto import salted_hmac
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -336,6 +337,19 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return str(self)
 
+    def _get_session_auth_hash(self, secret=None):
+        """Django checks this against every session on every request (and so do API tokens):
+        besides the password it covers the role, the place and the household, so a changed
+        password, role or place, a deactivated or re-linked account ends every session and token."""
+        state = "|".join(
+            str(v)
+            for v in (
+                self.password, self.role, self.is_superuser, self.is_active, self.household_id,
+                self.community_id, self.office_id, self.district_id, self.supplier_id,
+            )
+        )
+        return salted_hmac("baogong.User.session_auth_hash", state, secret=secret, algorithm="sha256").hexdigest()
+
 
 class RegistrationStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
@@ -343,10 +357,17 @@ class RegistrationStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class ResidentRegistration(models.Model):
-    """A resident's request for an account at an address the community register does not link yet.
+class RegistrationReason(models.TextChoices):
+    NOT_ON_REGISTER = "new", _("Phone number not on the register")
+    ADDRESS_DIFFERS = "address", _("Phone number on the register at another address")
 
-    The password is kept only as a hash; the account is created when a community worker approves.
+
+class ResidentRegistration(models.Model):
+    """A resident's request for an account that the community must approve: the (proven) phone
+    number is not on the register, or it is on the register at another address than the one typed.
+
+    The password is kept only as a hash (unusable when none was chosen); the account is created
+    when a community worker approves.
     """
 
     phone = models.CharField(_("phone number"), max_length=20, db_index=True)
@@ -356,6 +377,14 @@ class ResidentRegistration(models.Model):
     unit = models.CharField(_("unit"), max_length=10, blank=True)
     floor = models.SmallIntegerField(_("floor"))
     room = models.CharField(_("room"), max_length=10)
+    reason = models.CharField(
+        _("why it needs approval"), max_length=10, choices=RegistrationReason.choices, default=RegistrationReason.NOT_ON_REGISTER
+    )
+    registered_household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("household with this phone number on the register"),
+    )
+    phone_verified_at = models.DateTimeField(_("phone number proven at"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.PENDING
     )
@@ -533,3 +562,71 @@ class HouseholdViewLog(models.Model):
         verbose_name_plural = _("household views (audit log)")
         ordering = ["-viewed_at", "-id"]
         indexes = [models.Index(fields=["household", "viewed_at"], name="household_view_log")]
+
+
+class CodePurpose(models.TextChoices):
+    REGISTER = "register", _("registration")
+    SIGN_IN = "sign_in", _("sign-in")
+    RESET = "reset", _("password reset")
+
+
+class PhoneCode(models.Model):
+    """One request for a one-time text-message code.
+
+    A row is written for every request, whether a code was sent or not (a number without an
+    account, say, gets no sign-in code): the limits and the answers are then the same for every
+    number, and a row without a digest can never be used. The code itself is never stored: only
+    an HMAC of it under the site's secret.
+    """
+
+    phone = models.CharField(_("phone number"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=CodePurpose.choices)
+    digest = models.CharField(max_length=64, blank=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("text-message code")
+        verbose_name_plural = _("text-message codes")
+        indexes = [
+            models.Index(fields=["phone", "purpose", "-created_at"], name="phonecode_latest"),
+            models.Index(fields=["phone", "created_at"], name="phonecode_per_phone_day"),
+            models.Index(fields=["client_ip", "created_at"], name="phonecode_per_address_day"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="phonecode_expires_after_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """An API token (``Authorization: Token …``). Only the SHA-256 of its key is kept.
+
+    A token works until it expires or its owner revokes it (signing out with it, or on the
+    security page), and only while the account's fingerprint (``User.get_session_auth_hash``) is
+    the one it was issued under: a password, role or place change revokes every token at once.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("starts with"), max_length=8)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("account")
+    )
+    fingerprint = models.CharField(max_length=64)
+    name = models.CharField(_("device"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

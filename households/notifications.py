@@ -78,3 +78,13 @@ BACKENDS = {"console": ConsoleSmsBackend, "http": HttpSmsBackend}
 def sms_backend():
     name = settings.SMS_BACKEND
     return (BACKENDS.get(name) or import_string(name))()
+
+
+def sms_send_now(to: str, text: str) -> bool:
+    """Send one message at once (a one-time code cannot wait for the beat); False if not accepted."""
+    try:
+        sms_backend().send(to, text)
+    except SmsError as exc:
+        logger.error("SMS to %s not accepted: %s", to, exc)
+        return False
+    return True

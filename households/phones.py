@@ -4,6 +4,8 @@ Stored form is E.164 (``+8613812341234``, ``+863716718038``) so that one number 
 ("138 1234 1234", "+86 138-1234-1234", "0371-67180381") is found by the same look-up.
 """
 
+import unicodedata
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
@@ -19,6 +21,8 @@ def phone_normalize(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
         raise InvalidPhone(_("Enter a phone number."))
+    if len(text) > 40 or any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+        raise InvalidPhone(_("“%(phone)s” is not a phone number.") % {"phone": text[:40].encode("unicode_escape").decode()})
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

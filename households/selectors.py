@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from households.access import restrict, scope_of
 from households.models import (
+    ApiToken,
     Building,
     Community,
     Compound,
@@ -314,18 +315,11 @@ def level_counts(*, user: User) -> dict[int, int]:
 
 def registration_pending_list(*, user: User) -> QuerySet[ResidentRegistration]:
     return restrict(
-        ResidentRegistration.objects.filter(status=RegistrationStatus.PENDING).select_related("building__compound"),
+        ResidentRegistration.objects.filter(status=RegistrationStatus.PENDING).select_related(
+            "building__compound", "registered_household__building__compound"
+        ),
         user,
     ).order_by("created_at", "id")
-
-
-def registration_latest_for_phone(*, phone: str) -> ResidentRegistration | None:
-    """The newest registration for a phone number (any form), to explain a failed sign-in."""
-    try:
-        number = phone_normalize(phone)
-    except InvalidPhone:
-        return None
-    return ResidentRegistration.objects.filter(phone=number).order_by("-created_at", "-id").first()
 
 
 def households_at_addresses(*, registrations) -> dict[tuple[int, str, str], Household]:
@@ -358,3 +352,11 @@ def building_choices(*, user: User, community_id: int | None = None) -> QuerySet
     if community_id is not None:
         qs = qs.filter(compound__community_id=community_id)
     return qs.order_by("compound__code", "sort_key", "number")
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own API tokens that still work, newest first (only their prefixes: keys are
+    never stored). Expired ones and those revoked by a change of password, role or place are left out."""
+    return ApiToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), fingerprint=user.get_session_auth_hash()
+    ).order_by("-created_at", "-id")

@@ -3,14 +3,10 @@
 import datetime
 import re
 import time
-import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -29,15 +25,12 @@ from households.models import (
     LockdownLevel,
     Notification,
     PositiveCaseReport,
-    RegistrationStatus,
-    ResidentRegistration,
     Role,
     SmsStatus,
     User,
 )
 from households.phones import phone_normalize
 from households.queue import enqueue, enqueue_by_name
-from households.selectors import households_with_phone
 
 _NUMBER = re.compile(r"\d+")
 
@@ -50,7 +43,7 @@ def building_sort_key(number: str) -> int:
 
 def floor_from_room(room: str) -> int | None:
     """The floor a room number implies: 1201 → 12, 301 → 3, 52 → None."""
-    digits = "".join(ch for ch in room if ch.isdigit())
+    digits = "".join(ch for ch in room if ch in "0123456789")  # "❶".isdigit() is True, int("❶") fails
     if len(digits) >= 3:
         return int(digits[:-2])
     return None
@@ -265,165 +258,6 @@ def community_delivery_days_level(*, community_id: int, weights: dict[int, int] 
             changed.append(compound)
     Compound.objects.bulk_update(changed, ["delivery_day"])
     return Levelling(loads=tuple(loads), moved=len(changed))
-
-
-# --- residents: registration and approval -------------------------------------------------------
-
-
-def _check_password(password: str, *, phone: str) -> None:
-    try:
-        validate_password(password, user=User(username=phone, phone=phone))
-    except ValidationError as exc:
-        raise BaogongError(" ".join(exc.messages), errors={"password": list(exc.messages)}) from None
-
-
-def _resident_create(*, phone: str, password_hash: str, contact_name: str, household: Household) -> User:
-    try:
-        with transaction.atomic():
-            user = User.objects.create(
-                username=phone,
-                phone=phone,
-                password=password_hash,
-                role=Role.RESIDENT,
-                household=household,
-                first_name=contact_name[:150],
-            )
-    except IntegrityError:
-        raise BaogongError(
-            _("An account with this phone number already exists. Sign in, or call your community to reset the password."),
-            errors={"phone": [_("Already registered.")]},
-        ) from None
-    return user
-
-
-@transaction.atomic
-def resident_register(
-    *,
-    phone: str,
-    password: str,
-    contact_name: str = "",
-    building_id: int | None = None,
-    unit: str = "",
-    room: str = "",
-) -> User | ResidentRegistration:
-    """Register a resident.
-
-    If the phone number is on exactly one household of a community's register (or on several and
-    the address given picks one), the account is created and linked at once and returned.
-    Otherwise an address is required and a :class:`ResidentRegistration` waits for a community
-    worker's approval; no account exists until then.
-    """
-    phone = phone_normalize(phone)
-    unit, room = unicodedata.normalize("NFKC", unit), unicodedata.normalize("NFKC", room)
-    if User.objects.filter(phone=phone).exists():
-        raise BaogongError(
-            _("An account with this phone number already exists. Sign in, or call your community to reset the password."),
-            errors={"phone": [_("Already registered.")]},
-        )
-    _check_password(password, phone=phone)
-    password_hash = make_password(password)
-    unit, room = unit.strip(), room.strip()
-    matches = list(households_with_phone(phone=phone))
-    if building_id is not None and matches:
-        at_address = [h for h in matches if h.building_id == building_id and h.unit == unit and h.room == room]
-        if at_address:
-            matches = at_address
-    if len(matches) == 1:
-        household = matches[0]
-        return _resident_create(
-            phone=phone, password_hash=password_hash, contact_name=contact_name or household.contact_name, household=household
-        )
-    if len(matches) > 1:
-        raise BaogongError(
-            _("This phone number is registered for several households. Enter your address to say which one is yours."),
-            errors={"room": [_("Enter your building, unit and room.")]},
-        )
-    missing = {}
-    if building_id is None:
-        missing["building"] = [_("Choose your building.")]
-    if not room:
-        missing["room"] = [_("Enter your room number.")]
-    if not contact_name.strip():
-        missing["contact_name"] = [_("Enter your name.")]
-    if missing:
-        raise BaogongError(
-            _("This phone number is not on your community's register. Enter your address; your community will check and approve it."),
-            errors=missing,
-        )
-    building = Building.objects.select_related("compound").filter(pk=building_id).first()
-    if building is None:
-        raise BaogongError(_("Unknown building."), errors={"building": [_("Unknown building.")]})
-    if ResidentRegistration.objects.filter(phone=phone, status=RegistrationStatus.PENDING).exists():
-        raise BaogongError(
-            _("A registration with this phone number is already waiting for approval by your community."),
-            errors={"phone": [_("Already waiting for approval.")]},
-        )
-    floor = floor_from_room(room) or 1
-    return ResidentRegistration.objects.create(
-        phone=phone,
-        password_hash=password_hash,
-        contact_name=contact_name.strip(),
-        building=building,
-        unit=unit,
-        floor=floor,
-        room=room,
-    )
-
-
-@transaction.atomic
-def registration_approve(*, registration_id: int, decided_by: User) -> User:
-    """Approve a pending registration: link the account to the household at that address.
-
-    Guarantees: a household at the address is reused (its phone list gains the number) or
-    created; the account exists exactly once; a decided registration cannot be decided again.
-    """
-    registration = ResidentRegistration.objects.select_for_update().get(pk=registration_id)
-    if registration.status != RegistrationStatus.PENDING:
-        raise BaogongError(_("This registration has already been decided."))
-    household, created = Household.objects.get_or_create(
-        building_id=registration.building_id,
-        unit=registration.unit,
-        room=registration.room,
-        defaults={"floor": registration.floor, "contact_name": registration.contact_name},
-    )
-    HouseholdPhone.objects.get_or_create(
-        household=household, number=registration.phone, defaults={"is_primary": created}
-    )
-    user = _resident_create(
-        phone=registration.phone,
-        password_hash=registration.password_hash,
-        contact_name=registration.contact_name,
-        household=household,
-    )
-    registration.status = RegistrationStatus.APPROVED
-    registration.decided_by = decided_by
-    registration.decided_at = timezone.now()
-    registration.user = user
-    registration.save(update_fields=["status", "decided_by", "decided_at", "user"])
-    return user
-
-
-@transaction.atomic
-def registration_reject(*, registration_id: int, decided_by: User, note: str) -> ResidentRegistration:
-    """Reject a pending registration with a reason the resident sees at sign-in; no account is created.
-
-    A decided registration stays as it is.
-    """
-    note = (note or "").strip()
-    if not note:
-        raise BaogongError(
-            _("Say why the registration is rejected: the resident will see the reason."),
-            errors={"note": [_("This field is required.")]},
-        )
-    registration = ResidentRegistration.objects.select_for_update().get(pk=registration_id)
-    if registration.status != RegistrationStatus.PENDING:
-        raise BaogongError(_("This registration has already been decided."))
-    registration.status = RegistrationStatus.REJECTED
-    registration.decided_by = decided_by
-    registration.decided_at = timezone.now()
-    registration.decision_note = note[:200]
-    registration.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    return registration
 
 
 # --- household import ----------------------------------------------------------------------------

@@ -16,6 +16,18 @@ def sms_send_due_task() -> dict:
     return services.sms_send_due(budget_seconds=25)
 
 
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def sms_code_send_task(self, phone: str, text: str) -> bool:
+    """Send one text message carrying a one-time code; retried a few times within its lifetime."""
+    from households.notifications import sms_send_now
+
+    if not sms_send_now(phone, text):
+        if self.request.is_eager:  # in-process (the demo): the resident can ask for a new code
+            return False
+        raise self.retry(countdown=10 * (self.request.retries + 1))
+    return True
+
+
 @shared_task(acks_late=True)
 def lockdown_changes_apply_due_task() -> int:
     """Apply the scheduled lockdown level changes whose time has come (beat, every minute)."""

@@ -1,11 +1,6 @@
 """Pages for places and people. Views check the role, call a selector or a service, render."""
 
 from django.contrib import messages
-from django.contrib.auth import login
-from django.conf import settings
-from django.contrib.auth.views import LoginView
-from django.utils.decorators import method_decorator
-from django_ratelimit.decorators import ratelimit
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views import defaults
@@ -14,23 +9,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from households import access, selectors, services
+from households import access, identity, selectors, services
 from households.errors import BaogongError
 from households.forms import (
     CaseReportForm,
     HouseholdImportForm,
     LockdownLevelForm,
-    RegistrationForm,
-    SignInForm,
 )
-from households.models import Building, ImportStatus, Role, User
+from households.models import Building, ImportStatus, Role
 from households.permissions import STAFF_ROLES, role_of, role_required
 from households.phones import phone_display
 
 PAGE_SIZE = 50
 
 
-def _form_errors(form, exc: BaogongError) -> None:
+def form_errors(form, exc: BaogongError) -> None:
     """Put a service's message on the form once: on its field when it names one, else on top."""
     fields = [field for field in exc.errors if field in form.fields]
     if fields:
@@ -42,42 +35,6 @@ def _form_errors(form, exc: BaogongError) -> None:
         form.add_error(None, exc.message)
 
 
-@method_decorator(ratelimit(key="ip", rate=settings.SIGN_IN_RATE, method="POST"), name="post")
-@method_decorator(ratelimit(key="post:username", rate=settings.SIGN_IN_RATE, method="POST"), name="post")
-class SignInView(LoginView):
-    """Sign in by username or phone; attempts are limited per address and per account name."""
-
-    template_name = "households/sign_in.html"
-    authentication_form = SignInForm
-    redirect_authenticated_user = True
-
-
-def register(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = RegistrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = services.resident_register(
-                phone=data["phone"],
-                password=data["password"],
-                contact_name=data["contact_name"],
-                building_id=data["building"].pk if data["building"] else None,
-                unit=data["unit"],
-                room=data["room"],
-            )
-        except BaogongError as exc:
-            _form_errors(form, exc)
-        else:
-            if isinstance(result, User):
-                login(request, result, backend="households.auth.PhoneNumberBackend")
-                messages.success(request, _("Welcome! Your account is linked to your household."))
-                return redirect("home")
-            return render(request, "households/register_pending.html", {"registration": result})
-    return render(request, "households/register.html", {"form": form})
-
-
 @require_GET
 def register_buildings(request: HttpRequest) -> HttpResponse:
     """The building options of one community, for the registration form (htmx)."""
@@ -86,7 +43,7 @@ def register_buildings(request: HttpRequest) -> HttpResponse:
         Building.objects.filter(compound__community_id=community_id).select_related("compound").order_by(
             "compound__code", "sort_key", "number"
         )
-        if community_id.isdigit()
+        if community_id.isascii() and community_id.isdigit() and len(community_id) < 12
         else Building.objects.none()
     )
     return render(request, "households/partials/building_options.html", {"buildings": buildings})
@@ -275,10 +232,10 @@ def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseBadRequest(_("Choose approve or reject."))
     try:
         if decision == "approve":
-            services.registration_approve(registration_id=registration.pk, decided_by=request.user)
+            identity.registration_approve(registration_id=registration.pk, decided_by=request.user)
             messages.success(request, _("Approved: %(phone)s can now sign in.") % {"phone": phone_display(registration.phone)})
         else:
-            services.registration_reject(
+            identity.registration_reject(
                 registration_id=registration.pk, decided_by=request.user, note=request.POST.get("note", "")
             )
             messages.success(request, _("The registration was rejected; the resident sees your reason at sign-in."))

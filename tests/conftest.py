@@ -140,6 +140,17 @@ def _printing_off(settings, tmp_path_factory):
 
 
 @pytest.fixture
+def sms_outbox(settings):
+    """Text messages are kept in ``tests.sms.SENT`` instead of logged (the real sending path otherwise)."""
+    from tests import sms
+
+    sms.SENT.clear()
+    settings.SMS_BACKEND = "tests.sms.Outbox"
+    yield sms.SENT
+    sms.SENT.clear()
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

@@ -7,7 +7,7 @@ Bounded: a fixed number of examples per operation and role, in-process through t
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from households.identity import api_token_issue
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -44,7 +44,7 @@ def _keep_the_test_connection():
 
 @pytest.fixture
 def tokens(shop, city):
-    return {role: Token.objects.get_or_create(user=getattr(city.users, role))[0].key for role in ROLES if role}
+    return {role: api_token_issue(user=getattr(city.users, role))[1] for role in ROLES if role}
 
 
 @pytest.mark.django_db

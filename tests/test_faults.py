@@ -10,34 +10,27 @@ worker, a few dozen orders, under a minute.
 """
 
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
-from rest_framework.authtoken.models import Token
+from households.identity import api_token_issue
 
 from deliveries import services as delivery_services
 from deliveries.models import Package, PackageOrder
 from deliveries.tasks import urgent_packages_sweep_task
 from supply import services as supply_services
 from supply.models import Cycle, CycleStatus, Order, OrderStatus
-from tests.workers import Worker, wait_for
+from tests.workers import Worker, answers, free_port, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrivateRedis:
     """A redis-server of this test's own, that it may stop and start again on the same port."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
 
@@ -49,9 +42,9 @@ class PrivateRedis:
         )
         import redis
 
-        wait_for(lambda: self._answers(redis), seconds=20, what="private redis-server up")
+        wait_for(lambda: self.answers(redis), seconds=20, what="private redis-server up")
 
-    def _answers(self, redis) -> bool:
+    def answers(self, redis) -> bool:
         try:
             return redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
         except redis.RedisError:
@@ -92,8 +85,8 @@ def broker(settings):
 def test_orders_are_accepted_while_redis_is_down_and_the_work_happens_when_it_is_back(broker, shop, city, api_client):
     medicine = supply_services.product_create(supplier_id=shop.supplier.pk, by=None, name="硝苯地平缓释片", category="medicine",
                                               unit="盒", size="30片", price="12.50", capacity=50)
-    resident = Token.objects.create(user=city.users.resident).key
-    operator = Token.objects.create(user=city.users.operator).key
+    resident = api_token_issue(user=city.users.resident)[1]
+    operator = api_token_issue(user=city.users.operator)[1]
 
     def order(token, key, **body):
         api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -152,7 +145,7 @@ class PrivatePostgres:
         self.root = tempfile.mkdtemp(prefix="baogong-pg-", dir="/tmp")
         os.chmod(self.root, 0o755)
         self.data = f"{self.root}/data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/baogong"
         self.as_root = os.geteuid() == 0
 
@@ -232,7 +225,7 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
 
     database = PrivatePostgres()
     database.start()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(DATABASE_URL=database.url, DEBUG="false", DJANGO_SETTINGS_MODULE="config.settings", ORDER_RATE="100000/m",
                SIGN_IN_RATE="1000/m", PYTHONUNBUFFERED="1")
@@ -258,7 +251,7 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
             except urllib.error.HTTPError as error:
                 return error.code, json.loads(error.read() or b"null")
 
-        wait_for(lambda: _answers(base + "/healthz/"), seconds=60, what="gunicorn up")
+        wait_for(lambda: answers(base + "/healthz/"), seconds=60, what="gunicorn up")
         status, body = call("POST", "/api/v1/auth/token/", {"username": "resident", "password": "demo12345"})
         assert status == 200, body
         auth = {"Authorization": f"Token {body['token']}"}
@@ -316,11 +309,3 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
     assert 201 in after, f"no order succeeded after the restart: {after[:20]}"
 
 
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

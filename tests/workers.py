@@ -87,3 +87,23 @@ def wait_for(condition, *, seconds: float, what: str, worker: Worker | None = No
             assert worker.alive(), f"the worker exited while waiting for {what}:\n{worker.log()}"
         assert time.monotonic() < deadline, f"{what}: not after {seconds} s" + (f"\n{worker.log()}" if worker else "")
         time.sleep(0.2)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (for a private server of a test)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """True when ``url`` answers 200 (a server that is up)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -36,12 +36,26 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+def open_page(browser, **options):
+    """A page in a new context that records every Content-Security-Policy violation and every
+    uncaught script error: the pages run under the real CSP, and nothing of theirs may be blocked."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    page.script_problems = []
+    page.on("console", lambda message: (
+        page.script_problems.append(message.text)
+        if message.type == "error" and "Content Security Policy" in message.text else None
+    ))
+    page.on("pageerror", lambda error: page.script_problems.append(str(error)))
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = open_page(browser)
     try:
         yield page
+        assert not page.script_problems, f"blocked or failing scripts: {page.script_problems}"
     finally:
         context.close()

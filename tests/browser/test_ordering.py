@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from households.models import User
 from supply import services
 from supply.models import Order, OrderStatus
+from tests.browser.conftest import open_page
 from tests.browser.test_sign_in import sign_in
 from tests.factories import SupplierFactory
 
@@ -19,13 +20,10 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    context, page = open_page(browser, viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     try:
         yield page
+        assert not page.script_problems, f"blocked or failing scripts: {page.script_problems}"
     finally:
         context.close()
 

@@ -30,6 +30,11 @@ def sign_in(page, base_url: str, username: str, password: str = "demo12345") -> 
     page.wait_for_load_state("domcontentloaded")
 
 
+def sign_out(page, base_url: str) -> None:
+    page.get_by_role("button", name=gettext("Sign out")).click()
+    page.wait_for_url(f"{base_url}/accounts/login/")
+
+
 def has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
@@ -64,3 +69,68 @@ def test_resident_signs_in_with_phone_number(demo_city, page):
 
     body = assert_chinese_home(page)
     assert resident.household.building.compound.community.name in body
+
+
+def test_a_new_resident_registers_with_the_code_signs_in_by_code_and_resets_the_password(demo_city, page, settings):
+    """The whole identity journey on the demo: the console backend's code is shown on the page."""
+    from households.models import Household
+
+    settings.SHOW_SMS_CODES = True
+    base = demo_city.url
+    household = (
+        Household.objects.filter(residents__isnull=True, phones__isnull=False)
+        .select_related("building__compound__community").order_by("pk").first()
+    )
+    phone = household.phones.order_by("-is_primary").first().number
+    building = household.building
+
+    def code_on_page() -> str:
+        text = page.locator("#demo-code strong").inner_text()
+        assert len(text) == 6 and text.isdigit(), text
+        return text
+
+    # register: who and where, then the code
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_role("link", name=gettext("Register as a resident")).click()
+    page.fill("#id_phone", phone.removeprefix("+86"))
+    page.fill("#id_contact_name", household.contact_name or "王芳")
+    page.select_option("#id_community", str(building.compound.community_id))
+    page.wait_for_selector(f"#id_building option[value='{building.pk}']", state="attached")  # htmx filled the buildings
+    page.select_option("#id_building", str(building.pk))
+    page.fill("#id_unit", household.unit)
+    page.fill("#id_room", household.room)
+    page.get_by_role("button", name=gettext("Send me a code")).click()
+    page.wait_for_url(f"{base}/accounts/register/verify/")
+    page.fill("#id_code", code_on_page())
+    page.get_by_role("button", name=gettext("Continue")).click()
+    page.wait_for_url(f"{base}/")
+    body = assert_chinese_home(page)
+    assert household.building.compound.community.name in body
+    user = User.objects.get(phone=phone)
+    assert user.household_id == household.pk and not user.has_usable_password()
+
+    # sign out, then in again by code
+    sign_out(page, base)
+    page.get_by_role("link", name=gettext("Residents: sign in with a text-message code")).click()
+    page.fill("#id_phone", phone.removeprefix("+86"))
+    page.get_by_role("button", name=gettext("Send me a code")).click()
+    page.wait_for_url(f"{base}/accounts/login/code/verify/")
+    page.fill("#id_code", code_on_page())
+    page.get_by_role("button", name=gettext("Continue")).click()
+    page.wait_for_url(f"{base}/")
+    assert_chinese_home(page)
+
+    # forgot the password: a new one by code, then sign in with it
+    sign_out(page, base)
+    page.get_by_role("link", name=gettext("Forgot your password?")).click()
+    page.fill("#id_phone", phone.removeprefix("+86"))
+    page.get_by_role("button", name=gettext("Send me a code")).click()
+    page.wait_for_url(f"{base}/accounts/password/reset/verify/")
+    page.fill("#id_code", code_on_page())
+    page.fill("#id_new_password", "Xin-Mima-2022")
+    page.fill("#id_new_password_again", "Xin-Mima-2022")
+    page.get_by_role("button", name=gettext("Continue")).click()
+    page.wait_for_url(f"{base}/")
+    sign_out(page, base)
+    sign_in(page, base, phone.removeprefix("+86"), "Xin-Mima-2022")
+    assert_chinese_home(page)

@@ -1,7 +1,7 @@
 """``POST /api/v1/hotline/calls/``: a telephone system logs a call and gets the caller's households."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from households.identity import api_token_issue
 from rest_framework.test import APIClient
 
 from hotlines.models import Call
@@ -14,8 +14,7 @@ URL = "/api/v1/hotline/calls/"
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)[1]}")
     return client
 
 

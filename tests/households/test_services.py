@@ -1,16 +1,11 @@
 import pytest
-from django.contrib.auth import authenticate
 
 from households import services
 from households.errors import BaogongError
 from households.models import (
     Household,
-    HouseholdPhone,
     LockdownChange,
     LockdownLevel,
-    RegistrationStatus,
-    ResidentRegistration,
-    User,
 )
 from households.phones import InvalidPhone, phone_masked, phone_normalize
 
@@ -86,75 +81,6 @@ def test_level_change_needs_a_reason_and_a_known_level(city):
     with pytest.raises(BaogongError):
         services.compound_set_lockdown_level(compound_id=compound.pk, level=7, reason="x", changed_by=None)
     assert not LockdownChange.objects.exists()
-
-
-def test_register_with_a_phone_on_the_register_links_the_household(city):
-    household = city.household_b
-    phone = household.phones.get().number
-    user = services.resident_register(phone=phone[3:], password="Baozhang-2022")
-    assert isinstance(user, User)
-    assert user.household == household and user.role == "resident" and user.phone == phone
-    assert authenticate(username=phone[3:], password="Baozhang-2022") == user
-
-
-def test_register_twice_with_the_same_phone_is_refused(city):
-    phone = city.household_b.phones.get().number
-    services.resident_register(phone=phone, password="Baozhang-2022")
-    with pytest.raises(BaogongError) as exc:
-        services.resident_register(phone=phone, password="Baozhang-2022")
-    assert "phone" in exc.value.errors
-
-
-def test_register_with_an_unknown_phone_waits_for_approval(city):
-    building = city.places[city.a.pk].building
-    with pytest.raises(BaogongError) as exc:
-        services.resident_register(phone="13700001111", password="Baozhang-2022")
-    assert set(exc.value.errors) >= {"building", "room"}
-    registration = services.resident_register(
-        phone="13700001111", password="Baozhang-2022", contact_name="李秀英", building_id=building.pk, unit="2", room="502"
-    )
-    assert isinstance(registration, ResidentRegistration)
-    assert not User.objects.filter(phone="+8613700001111").exists()
-    assert authenticate(username="13700001111", password="Baozhang-2022") is None
-
-    user = services.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
-    household = user.household
-    assert (household.building, household.unit, household.room, household.floor) == (building, "2", "502", 5)
-    assert HouseholdPhone.objects.filter(household=household, number="+8613700001111").exists()
-    assert authenticate(username="13700001111", password="Baozhang-2022") == user
-    with pytest.raises(BaogongError):
-        services.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
-
-
-def test_approval_reuses_the_household_at_the_address(city):
-    household = city.household_a
-    registration = services.resident_register(
-        phone="13700002222", password="Baozhang-2022", contact_name="王芳",
-        building_id=household.building_id, unit=household.unit, room=household.room,
-    )
-    user = services.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
-    assert user.household == household
-    assert household.phones.count() == 2
-
-
-def test_rejection_creates_no_account(city):
-    registration = services.resident_register(
-        phone="13700003333", password="Baozhang-2022", contact_name="赵磊",
-        building_id=city.places[city.a.pk].building.pk, room="101",
-    )
-    services.registration_reject(registration_id=registration.pk, decided_by=city.users.worker, note="查无此人")
-    registration.refresh_from_db()
-    assert registration.status == RegistrationStatus.REJECTED and registration.decision_note == "查无此人"
-    assert not User.objects.filter(phone="+8613700003333").exists()
-
-
-def test_weak_password_is_refused_with_nothing_saved(city):
-    with pytest.raises(BaogongError) as exc:
-        services.resident_register(
-            phone="13700004444", password="123", contact_name="赵磊", building_id=city.places[city.a.pk].building.pk, room="101"
-        )
-    assert "password" in exc.value.errors
-    assert not ResidentRegistration.objects.exists()
 
 
 def test_household_phones_set_replaces_and_validates(city):

@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from households.identity import api_token_issue
+from households.models import ApiToken
 from rest_framework.test import APIClient
 
 from supply import services
@@ -27,9 +28,8 @@ ORDERS = "/api/v1/orders/"
 
 @pytest.fixture
 def resident_client(city):
-    token = Token.objects.create(user=city.users.resident)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=city.users.resident)[1]}")
     return client
 
 
@@ -108,9 +108,11 @@ def test_a_cutoff_moved_forward_closes_ordering_at_the_next_order(shop, city, re
 def test_the_account_is_read_again_for_every_request(shop, city, resident_client):
     resident = city.users.resident
     assert order(resident_client, (shop.masks, 1)).json()["household"] == city.household_a.pk
-    # re-linked to another household: the next order is for that one
+    # re-linked to another household: the old token ends at once; a new sign-in orders for the new one
     resident.household = city.places[city.a.pk].households[1]
     resident.save(update_fields=["household"])
+    assert order(resident_client, (shop.masks, 1)).status_code == 401
+    resident_client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=resident)[1]}")
     assert order(resident_client, (shop.masks, 1)).json()["household"] == resident.household_id
     # deactivated: refused at once, in the user's language, nothing written
     resident.is_active = False
@@ -121,7 +123,7 @@ def test_the_account_is_read_again_for_every_request(shop, city, resident_client
     resident.is_active = True
     resident.save(update_fields=["is_active"])
     # the token deleted (signed out): refused at once
-    Token.objects.filter(user=resident).delete()
+    ApiToken.objects.filter(user=resident).delete()
     refused = order(resident_client, (shop.masks, 1))
     assert refused.status_code == 401 and refused.json()["detail"] == "认证令牌无效。"
     assert Order.objects.count() == count
@@ -132,7 +134,7 @@ def test_an_unknown_token_is_refused_and_a_valid_one_authenticates_the_whole_acc
     client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
     assert client.get(ORDERS).status_code == 401
     operator = UserFactory(role="operator", district=city.districts[0], is_staff=True)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=operator).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=operator)[1]}")
     placed = client.post(ORDERS, {"household": city.household_b.pk, "lines": [{"product": shop.eggs.pk, "quantity": 1}]}, format="json")
     assert placed.status_code == 201 and placed.json()["channel"] == "hotline"
     assert Order.objects.get().placed_by == operator

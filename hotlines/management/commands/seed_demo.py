@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hotlines.demo import demo_hotline_seed
-from households.demo import demo_city_seed
+from households.demo import demo_city_seed, demo_registration_example
 from households.errors import BaogongError
 from supply.demo import demo_catalog_seed
 from supply.models import Category
@@ -54,6 +54,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  and {len(workers)} community workers ({workers[0]} … {workers[-1]}), password {result.accounts[0].password}"
         )
+        example = demo_registration_example()
+        if example:
+            self.stdout.write(
+                f"  to try registering: phone {example[0]}, address {example[1]} (no account yet); "
+                "the text-message code is shown on the page and in the server log"
+            )
         self.stdout.write(self.style.MIGRATE_HEADING("Demo city"))
         for label, total in result.totals.items():
             self.stdout.write(f"  {label:<12}{total:>9}  ({result.created[label]} new)")
