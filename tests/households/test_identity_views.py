@@ -229,3 +229,10 @@ def test_api_sign_in_by_code(city, api_client, settings, sms_outbox, django_capt
     assert wrong.status_code == 400 and wrong.json()["errors"]["code"]
     right = api_client.post("/api/v1/auth/token/", {"phone": "13900000001", "code": code}, format="json")
     assert right.status_code == 200 and ApiToken.objects.filter(user=city.users.resident).count() == 1
+
+
+def test_registration_is_rate_limited_per_address(city, client, settings):
+    statuses = [
+        client.post(reverse("register"), _register_form(city.household_b, f"1371111{n:04d}")).status_code for n in range(11)
+    ]
+    assert statuses[:10] == [302] * 10 and statuses[10] == 429  # REGISTER_RATE: 10 an hour
