@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "households.middleware.DatabaseUnavailableMiddleware",  # database restarting → 503, not 500
+    "households.middleware.RequestEdgesMiddleware",  # control characters, oversized bodies, bad parameters → 4xx
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -176,6 +177,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, refusing too-deep nesting and control characters (households/parsers.py)
+    "DEFAULT_PARSER_CLASSES": ["households.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "households.api_errors.exception_handler",
     # households/throttling.py: sign-in per address, orders per account (429 beyond)

@@ -102,7 +102,7 @@ def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
         )
         .order_by()
     )
-    from deliveries.printing.selectors import natural_key
+    from households.edges import natural_key
 
     return sorted(rows, key=lambda r: (r["community__name"], natural_key(r["compound__code"]), r["compound_id"], r["cycle_id"]))
 
@@ -118,7 +118,7 @@ def next_round_day(*, user: User, after: datetime.date) -> datetime.date | None:
 def round_packages(*, user: User, day: datetime.date, compound_id: int) -> list[Package]:
     """One compound's packages of a delivery day for the worker at the doors, in address order,
     each with its exception of that day and its delivery time, if any (one query)."""
-    from deliveries.printing.selectors import natural_key
+    from households.edges import natural_key
 
     events = HandoverEvent.objects.filter(package_id=OuterRef("pk"))
     packages = list(
@@ -222,7 +222,7 @@ def resident_packages(*, user: User, cycle_id: int | None = None, limit: int = 3
     return packages
 
 
-def package_get_for_staff(*, user: User, code: str, cycle: str | None = None) -> Package | None:
+def package_get_for_staff(*, user: User, code: str, cycle: int | None = None) -> Package | None:
     """The scan page's package with its ``history`` (see printing.selectors.package_for_scan)."""
     from deliveries.printing import selectors as printing
 

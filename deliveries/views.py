@@ -17,6 +17,7 @@ from deliveries import handovers, selectors, services
 from deliveries.models import ExceptionReason
 from households import selectors as household_selectors
 from households import services as household_services
+from households.edges import date_param, id_param, int_param
 from households.errors import BaogongError, NotFound
 from households.models import Role
 from households.permissions import role_of, role_required
@@ -85,9 +86,9 @@ def print_index(request: HttpRequest) -> HttpResponse:
 
     cycles = list(printing.printable_cycles(user=request.user)[:6])
     cycle = cycles[0] if cycles else None
-    wanted = request.GET.get("cycle", "")
-    if wanted:
-        cycle = next((c for c in cycles if str(c.pk) == wanted), None)
+    wanted = id_param(request.GET, "cycle")
+    if wanted is not None:
+        cycle = next((c for c in cycles if c.pk == wanted), None)
         if cycle is None:
             raise Http404(_("There is no such cycle with printed lists."))
     page = None
@@ -158,7 +159,7 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if role_of(request.user) not in SCANNERS:
         raise Http404(_("There is no such package, or it is not yours to see."))
-    package = selectors.package_get_for_staff(user=request.user, code=code, cycle=request.GET.get("cycle"))
+    package = selectors.package_get_for_staff(user=request.user, code=code, cycle=int_param(request.GET, "cycle", maximum=10**9))
     if package is None:
         raise Http404(_("There is no such package, or it is not yours to see."))
     return render(request, "deliveries/package_scan.html", {
@@ -195,17 +196,12 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(fallback)
 
 
-def _int(value) -> int | None:
-    value = str(value or "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
 @role_required(*handovers.DOOR_ROLES)
 def round_page(request: HttpRequest) -> HttpResponse:
     """The worker's round on the phone: the day's compounds, then one compound's doors with one-tap buttons."""
     day = _day(request, request.GET)
     compounds = selectors.round_compounds(user=request.user, day=day)
-    wanted = _int(request.GET.get("compound"))
+    wanted = id_param(request.GET, "compound")
     chosen = next((c for c in compounds if c["compound_id"] == wanted), compounds[0] if compounds else None)
     if wanted is not None and (chosen is None or chosen["compound_id"] != wanted):
         raise Http404(_("There are no packages for this compound on this day."))
@@ -230,7 +226,7 @@ def round_page(request: HttpRequest) -> HttpResponse:
 @role_required(*handovers.DOOR_ROLES)
 def round_start(request: HttpRequest) -> HttpResponse:
     day = _day(request, request.POST)
-    compound_id = _int(request.POST.get("compound"))
+    compound_id = id_param(request.POST, "compound")
     try:
         if compound_id is None:
             raise NotFound(_("There are no packages for this compound on this day."))
@@ -265,13 +261,7 @@ def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*handovers.DOOR_ROLES)
 def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
     """Not delivered, with the reason: re-queued to the next day (or refused, its final outcome)."""
-    raw_day = request.POST.get("day", "")
-    try:
-        day = datetime.date.fromisoformat(raw_day) if raw_day else None
-    except ValueError:
-        day = None
-        messages.error(request, _("“%(value)s” is not a date.") % {"value": raw_day[:20]})
-        return _back(request, reverse("deliveries:round"))
+    day = date_param(request.POST, "day")
     try:
         event = handovers.package_exception(
             package_id=pk, by=request.user, reason=request.POST.get("reason", ""), for_date=day,
@@ -345,9 +335,9 @@ def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
 
     cycle = get_object_or_404(selectors.cycle_list(user=request.user), pk=pk)
     rows = selectors.reconciliation(user=request.user, cycle=cycle)
-    community_id = _int(request.GET.get("community"))
+    community_id = id_param(request.GET, "community")
     drill = next((r for r in rows if r.community_id == community_id), None)
-    if request.GET.get("community") and drill is None:
+    if community_id is not None and drill is None:
         raise Http404(_("There is no such community in this cycle, or it is not yours to see."))
     page = None
     if drill is not None:
@@ -378,7 +368,7 @@ def my_packages(request: HttpRequest) -> HttpResponse:
 
     Loaded into the home and order pages by htmx (``?cycle=`` narrows it to one cycle's), or a page of its own.
     """
-    cycle_id = _int(request.GET.get("cycle"))
+    cycle_id = id_param(request.GET, "cycle")
     packages = selectors.resident_packages(user=request.user, cycle_id=cycle_id)
     template = "deliveries/handovers/_my_packages.html" if request.htmx else "deliveries/handovers/my_packages.html"
     return render(request, template, {"packages": packages})

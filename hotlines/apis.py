@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,7 +42,6 @@ class CallCreateApi(APIView):
     """Log an incoming call to the operator's district hotline and return the caller's households."""
 
     permission_classes = [IsAuthenticated, IsOperator]
-    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         phone = serializers.CharField(label=_("Caller number"), max_length=40)

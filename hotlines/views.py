@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from households import selectors as household_selectors
 from households import services as household_services
+from households.edges import id_param, text_param
 from households.errors import BaogongError
 from households.models import Role
 from households.permissions import STAFF_ROLES, role_of, role_required
@@ -57,11 +58,6 @@ CALL_CATEGORY_OF_TICKET = {
     TicketCategory.COMPLAINT: CallCategory.COMPLAINT,
     TicketCategory.OTHER: CallCategory.OTHER,
 }
-
-
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "") or request.POST.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 # --- the operator console ---------------------------------------------------------------------
@@ -109,7 +105,7 @@ def call_start(request: HttpRequest) -> HttpResponse:
 
 
 def _call_page(request: HttpRequest, call, *, ticket_form=None, finish_form=None, status: int = 200) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:60]
+    search = text_param(request.GET, "q", max_length=100)[:60]
     matches = list(selectors.caller_households(user=request.user, phone=call.caller_number)[:SEARCH_LIMIT])
     found = list(selectors.household_lookup(user=request.user, search=search)[:SEARCH_LIMIT]) if search else []
     panel = selectors.household_panel(user=request.user, household_id=call.household_id) if call.household_id else None
@@ -159,7 +155,7 @@ def call(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.OPERATOR)
 def call_household(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
-    household_id = _int_param(request, "household")
+    household_id = id_param(request.POST, "household")
     try:
         if household_id is not None:
             household_id = selectors.household_lookup(user=request.user, search="").filter(pk=household_id).values_list(
@@ -544,7 +540,7 @@ def offline(request: HttpRequest) -> HttpResponse:
 def offline_download(request: HttpRequest) -> HttpResponse:
     from django.http import Http404
 
-    community_id = request.user.community_id or _int_param(request, "community")
+    community_id = request.user.community_id or id_param(request.GET, "community")
     if community_id is None:
         raise Http404(_("Choose a community."))
     try:

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -41,6 +42,8 @@ def exception_handler(exc, context):
         # transaction cut off here was rolled back; a retry with the same Idempotency-Key is safe.
         logger.warning("database unavailable during %s: %s", context.get("request") and context["request"].path, exc)
         return Response({"detail": database_unavailable_message(), "errors": {}}, status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": _("What was sent is too large. Nothing was changed."), "errors": {}}, status=413)
     if isinstance(exc, BaogongError):
         return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, Http404):

@@ -45,3 +45,72 @@ class DatabaseUnavailableMiddleware:
                 response = JsonResponse({"detail": message, "errors": {}}, status=503)
         response["Retry-After"] = "5"
         return response
+
+
+def error_response(request: HttpRequest, *, status: int, message: str, errors: dict | None = None):
+    """An error answer in the user's language: JSON under /api/, the error page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "errors": errors or {}}, status=status)
+    template = {429: "429.html"}.get(status, "400.html")
+    try:
+        return render(request, template, {"message": message}, status=status)
+    except Exception:  # the page itself may fail (no database): say it plainly
+        return JsonResponse({"detail": message, "errors": errors or {}}, status=status)
+
+
+def _bad_field(data, *, allow_newlines: bool) -> str | None:
+    """The name of the first field (of a QueryDict) whose name or value holds a control character."""
+    from households.edges import has_control_characters
+
+    for key, values in data.lists():
+        if has_control_characters(key) or any(
+            isinstance(v, str) and has_control_characters(v, allow_newlines=allow_newlines) for v in values
+        ):
+            return key if not has_control_characters(key) else "?"
+    return None
+
+
+class RequestEdgesMiddleware:
+    """Refuses before any view runs what no page can use, and turns the edge errors of views
+    into clean answers:
+
+    - a query string or form holding NUL or another control character → 400 (forms may hold
+      line breaks and tabs; query strings may not);
+    - a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (or with too many fields) → 413 / 400;
+    - :class:`households.edges.BadParameter` raised by a view → 400 with its message.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+        from django.utils.translation import gettext as _
+
+        try:
+            bad = _bad_field(request.GET, allow_newlines=False)
+            # Forms of the pages; the API parses its own bodies (households/parsers.py).
+            if bad is None and request.method == "POST" and not request.path.startswith("/api/") and request.content_type in (
+                "application/x-www-form-urlencoded", "multipart/form-data"
+            ):
+                bad = _bad_field(request.POST, allow_newlines=True)
+        except RequestDataTooBig:
+            return error_response(request, status=413, message=_("What was sent is too large. Nothing was changed."))
+        except (TooManyFieldsSent, UnicodeDecodeError):
+            return error_response(request, status=400, message=_("What was sent cannot be read. Nothing was changed."))
+        if bad is not None:
+            message = _("What was sent holds characters that cannot be typed (such as NUL). Nothing was changed.")
+            return error_response(request, status=400, message=message, errors={bad: [message]})
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from django.core.exceptions import RequestDataTooBig
+        from django.utils.translation import gettext as _
+
+        from households.edges import BadParameter
+
+        if isinstance(exception, BadParameter):
+            return error_response(request, status=400, message=exception.message, errors=exception.errors)
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(request, status=413, message=_("What was sent is too large. Nothing was changed."))
+        return None

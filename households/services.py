@@ -32,7 +32,7 @@ from households.models import (
 from households.phones import phone_normalize
 from households.queue import enqueue, enqueue_by_name
 
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"[0-9]+")
 
 
 def building_sort_key(number: str) -> int:

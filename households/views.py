@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from households import access, identity, selectors, services
+from households.edges import id_param, int_param, text_param
 from households.errors import BaogongError
 from households.forms import (
     CaseReportForm,
     HouseholdImportForm,
     LockdownLevelForm,
 )
-from households.models import Building, ImportStatus, Role
+from households.models import Building, ImportStatus, LockdownLevel, Role
 from households.permissions import STAFF_ROLES, role_of, role_required
 from households.phones import phone_display
 
@@ -38,12 +39,12 @@ def form_errors(form, exc: BaogongError) -> None:
 @require_GET
 def register_buildings(request: HttpRequest) -> HttpResponse:
     """The building options of one community, for the registration form (htmx)."""
-    community_id = request.GET.get("community", "")
+    community_id = id_param(request.GET, "community")
     buildings = (
         Building.objects.filter(compound__community_id=community_id).select_related("compound").order_by(
             "compound__code", "sort_key", "number"
         )
-        if community_id.isascii() and community_id.isdigit() and len(community_id) < 12
+        if community_id is not None
         else Building.objects.none()
     )
     return render(request, "households/partials/building_options.html", {"buildings": buildings})
@@ -70,19 +71,14 @@ def home(request: HttpRequest) -> HttpResponse:
 PRINT_LIMIT = 3000
 
 
-def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
 @role_required(*STAFF_ROLES)
 def household_list(request: HttpRequest) -> HttpResponse:
-    compound_id, community_id = _int_param(request, "compound"), _int_param(request, "community")
+    compound_id, community_id = id_param(request.GET, "compound"), id_param(request.GET, "community")
     households = selectors.household_list(
         user=request.user,
-        search=request.GET.get("q", ""),
+        search=text_param(request.GET, "q"),
         care_only=request.GET.get("care") == "1" and access.sees_care(request.user),
-        level=_int_param(request, "level"),
+        level=int_param(request.GET, "level", maximum=max(LockdownLevel.values)),
         compound_id=compound_id,
         community_id=community_id,
     )
@@ -146,7 +142,7 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
     form = LockdownLevelForm(request.POST)
-    building_id = request.POST.get("building", "")
+    building_id = id_param(request.POST, "building")
     if not form.is_valid():
         messages.error(request, _("Choose a level and say why it changes."))
         return redirect("households:compound_detail", pk=compound.pk)

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -302,7 +301,6 @@ class OrderCreateApi(APIView):
 
     permission_classes = [IsAuthenticated, CanOrder]
     throttle_classes = [OrderPlaceThrottle]
-    parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
         lines = serializers.ListField(child=OrderLineField(), min_length=1, max_length=services.MAX_LINES)

@@ -38,7 +38,7 @@ class Basket:
         for key, quantity in raw.items():
             if len(items) >= MAX_LINES:
                 break
-            if not str(key).isdigit() or isinstance(quantity, bool) or not isinstance(quantity, int):
+            if not (str(key).isascii() and str(key).isdigit()) or isinstance(quantity, bool) or not isinstance(quantity, int):
                 continue
             if int(key) > 0 and 1 <= quantity <= MAX_QUANTITY:
                 items[int(key)] = quantity

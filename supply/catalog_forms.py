@@ -22,7 +22,7 @@ MONEY_ERRORS = {
 
 
 # Digits with at most two decimals; full-width digits (a Chinese keyboard) and a ¥ sign are accepted.
-_MONEY = re.compile(r"^-?\d+(\.\d*)?$")
+_MONEY = re.compile(r"^-?[0-9]+(\.[0-9]*)?$")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 
 

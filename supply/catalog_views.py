@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from households.edges import id_param, text_param
 from households.errors import BaogongError
 from households.models import Role
 from households.permissions import role_of, role_required
@@ -78,7 +79,7 @@ def catalog_home(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     products = selectors.catalog_products(
         user=request.user, cycle=cycle, supplier_id=request.user.supplier_id,
-        category=category if category in Category.values else "", search=request.GET.get("q", ""),
+        category=category if category in Category.values else "", search=text_param(request.GET, "q"),
     )
     return render(
         request,
@@ -234,13 +235,12 @@ def price_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def product_overview(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     state = request.GET.get("state", "")
-    supplier = request.GET.get("supplier", "")
     products = selectors.catalog_products(
         user=request.user,
         category=category if category in Category.values else "",
         price_state=state if state in PriceState.values else "",
-        supplier_id=int(supplier) if supplier.isdigit() else None,
-        search=request.GET.get("q", ""),
+        supplier_id=id_param(request.GET, "supplier"),
+        search=text_param(request.GET, "q"),
     )
     return render(
         request,

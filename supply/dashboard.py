@@ -42,7 +42,7 @@ def cycle_period(param: str | None) -> Period:
     number = None
     if param not in (None, ""):
         text = param.strip()
-        if not text.isdigit() or len(text) > 9 or int(text) < 1:
+        if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
             message = _("Choose a cycle by its number.")
             raise BaogongError(message, errors={"cycle": [message]})
         number = int(text)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from households import services as household_services
+from households.edges import id_param, text_param
 from households.errors import BaogongError, Conflict
 from households.models import Household, Role
 from households.permissions import role_of, role_required
@@ -159,7 +160,7 @@ def shop(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     if category not in Category.values:
         category = ""
-    search = request.GET.get("q", "").strip()[:50]
+    search = text_param(request.GET, "q")[:50]
     basket = Basket(request.session)
     ordered = _ordered(request, household, ordering)
     items = [
@@ -251,9 +252,9 @@ def basket_update(request: HttpRequest) -> HttpResponse:
         return _no_household(request)
     basket = Basket(request.session)
     if "remove" in request.POST:
-        product_id = request.POST.get("product", "")
-        if product_id.isdigit():
-            basket.remove(int(product_id))
+        product_id = id_param(request.POST, "product")
+        if product_id is not None:
+            basket.remove(product_id)
             messages.success(request, _("Removed from the basket."))
         return redirect("supply:basket")
     ordering = _ordering()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from deliveries.models import Consignment, Hop, ListKind, Package, PrintDocument
 from households.access import restrict, scope_of
+from households.edges import natural_key
 from households.models import Community, Compound, DeliveryMode, District, HouseholdPhone, Office, Role, User
 from households.permissions import role_of
 from supply.models import Cycle, CycleStatus, OrderLine, OrderStatus, Supplier
@@ -40,8 +41,7 @@ PRINTABLE_STATUSES = (CycleStatus.PACKED, CycleStatus.COMPLETE)
 # Blank rows at the end of each compound of a door list, for a door that is not on it.
 BLANK_ROWS = 4
 
-_PLACE = re.compile(r"^(\d{1,12})(?:-(\d{1,12}))?$")
-_DIGITS = re.compile(r"(\d+)")
+_PLACE = re.compile(r"^([0-9]{1,12})(?:-([0-9]{1,12}))?$")
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,6 @@ class ListKey:
 
     def url_args(self) -> list:
         return [self.cycle_id, self.kind, self.place_key, self.delivery_date.isoformat()]
-
-
-def natural_key(text: str | None) -> tuple:
-    """Sort key in which numbers compare as numbers: room 301 before 1201, 2号楼 before 10号楼."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text or "") if part)
 
 
 # --- who sees what -----------------------------------------------------------------------------
@@ -513,14 +508,12 @@ def key_of(document: PrintDocument) -> ListKey:
     )
 
 
-def package_for_scan(*, user: User, code: str, cycle: str | None = None) -> Package | None:
+def package_for_scan(*, user: User, code: str, cycle: int | None = None) -> Package | None:
     """The package a label points at, if ``user`` may see it: the given cycle's (by number), else the
     latest cycle's package with that code (codes repeat from cycle to cycle). Two queries."""
     packages = restrict(Package.objects.filter(code=code), user)
-    if cycle:
-        if not cycle.isdigit() or len(cycle) > 9:
-            return None
-        packages = packages.filter(cycle__number=int(cycle))
+    if cycle is not None:
+        packages = packages.filter(cycle__number=cycle)
     package = (
         packages.select_related("cycle", "household__building__compound__community", "pickup_slot")
         .order_by("-cycle__number", "-id")

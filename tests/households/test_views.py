@@ -137,7 +137,7 @@ def test_wrong_password_gives_a_clear_message(city, client):
 def test_register_buildings_partial(city, client):
     response = client.get(reverse("register_buildings"), {"community": city.a.pk})
     assert city.places[city.a.pk].building.number in response.content.decode()
-    assert client.get(reverse("register_buildings"), {"community": "x"}).status_code == 200
+    assert client.get(reverse("register_buildings"), {"community": "x"}).status_code == 400
 
 
 def test_import_page_round_trip(city, client):

@@ -1,0 +1,150 @@
+"""The edges of the system: what comes in from a request, and what goes out into a spreadsheet.
+
+Request values: every integer, id, date and free text read from a query string or a form goes
+through :func:`int_param`, :func:`date_param` or :func:`text_param` (or a Django form). Anything
+that is not exactly what is expected raises :class:`BadParameter`, which the middleware answers
+with 400 and a message in the user's language (JSON under ``/api/``). Integers are ASCII digits
+only ("²", "❶" and "١" are digits to ``str.isdigit`` but not numbers here); text never holds NUL
+or another control character (:class:`RefuseControlCharactersMiddleware` refuses those in every
+query string and form before any view runs).
+
+Spreadsheets: every cell the system writes from text goes through :func:`xlsx_append` or
+:func:`csv_cells`, so text a person typed is never a live formula.
+
+Addresses: :func:`natural_key` is the one sort key of buildings, units and rooms on every list;
+total over any Unicode text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+
+from django.utils.translation import gettext as _
+
+from households.errors import BaogongError
+
+MAX_INT_DIGITS = 12
+_ASCII_INT = re.compile(r"-?[0-9]{1,%d}" % MAX_INT_DIGITS)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class BadParameter(BaogongError):
+    """A request value that is not what the page or the API expects: 400."""
+
+    status_code = 400
+
+
+def has_control_characters(text: str, *, allow_newlines: bool = False) -> bool:
+    """NUL and the other control characters (C0, DEL, C1), and unassigned or surrogate code points."""
+    for ch in text:
+        if allow_newlines and ch in "\r\n\t":
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            return True
+    return False
+
+
+def int_param(source, name: str, *, minimum: int | None = 0, maximum: int | None = None) -> int | None:
+    """An integer from a query string or form (``source`` is ``request.GET`` or ``request.POST``):
+    ``None`` when absent or empty; :class:`BadParameter` for anything but ASCII digits in range."""
+    raw = source.get(name, "")
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not _ASCII_INT.fullmatch(raw):
+        raise BadParameter(
+            _("“%(name)s” must be a whole number written with the digits 0–9.") % {"name": name},
+            errors={name: [_("Enter a whole number.")]},
+        )
+    value = int(raw)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise BadParameter(
+            _("“%(name)s” is out of range.") % {"name": name}, errors={name: [_("Out of range.")]}
+        )
+    return value
+
+
+def id_param(source, name: str) -> int | None:
+    """A database id (a positive integer that fits the column), or ``None``."""
+    return int_param(source, name, minimum=1, maximum=2**63 - 1)
+
+
+def date_param(source, name: str) -> datetime.date | None:
+    """A calendar date written ``YYYY-MM-DD``, or ``None`` when absent or empty."""
+    raw = source.get(name, "")
+    if not raw:
+        return None
+    try:
+        if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter(
+            _("“%(name)s” must be a date written like 2022-04-25.") % {"name": name},
+            errors={name: [_("Enter a date like 2022-04-25.")]},
+        ) from None
+
+
+def text_param(source, name: str, *, max_length: int = 200) -> str:
+    """Free text (a search box): stripped; :class:`BadParameter` when too long or holding control characters."""
+    raw = source.get(name, "") or ""
+    if not isinstance(raw, str) or len(raw) > max_length or has_control_characters(raw):
+        raise BadParameter(
+            _("“%(name)s” is too long or holds characters that cannot be typed.") % {"name": name},
+            errors={name: [_("Enter plain text.")]},
+        )
+    return raw.strip()
+
+
+def choice_param(source, name: str, choices, *, default=None):
+    """One of ``choices`` (strings), ``default`` when absent or empty."""
+    raw = source.get(name, "")
+    if raw in (None, ""):
+        return default
+    if raw not in choices:
+        raise BadParameter(_("“%(name)s” has a value that is not one of the choices.") % {"name": name},
+                           errors={name: [_("Choose one of the choices.")]})
+    return raw
+
+
+# --- spreadsheets ---------------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell a spreadsheet program will not run: text starting like a formula gets a leading
+    apostrophe (OWASP's advice for CSV injection); numbers and other values are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_cells(values) -> list:
+    return [csv_cell(v) for v in values]
+
+
+def xlsx_append(sheet, values) -> None:
+    """Append a row to an openpyxl sheet with every text cell stored as text: openpyxl would store
+    a string starting with "=" as a live formula, which is never what a person typed."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+# --- addresses --------------------------------------------------------------------------------------------
+
+_ASCII_DIGITS = re.compile(r"([0-9]+)")
+
+
+def natural_key(text: str | None) -> tuple:
+    """Sort key of a building, unit or room: runs of ASCII digits by their number (2 before 10),
+    everything else by its text (NFKC), so any Unicode text sorts, and the same way every time."""
+    normal = unicodedata.normalize("NFKC", text or "")
+    return tuple(
+        (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+        for part in _ASCII_DIGITS.split(normal)
+        if part
+    )
