@@ -313,3 +313,27 @@ class HandoverEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PrintFailure(models.Model):
+    """A list that could not be drawn, with the reason: shown on the printed-lists page until a
+    later attempt draws it (then the row is deleted). One failing list never stops the others."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+", verbose_name=_("cycle"))
+    kind = models.CharField(_("list"), max_length=10, choices=ListKind.choices)
+    delivery_date = models.DateField(_("delivery date"))
+    place_key = models.CharField(_("place"), max_length=40)
+    district = models.ForeignKey("households.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("district"))
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    office = models.ForeignKey(Office, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey(Compound, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    error = models.CharField(_("reason"), max_length=300)
+    failed_at = models.DateTimeField(_("failed at"))
+
+    class Meta:
+        verbose_name = _("list that could not be drawn")
+        verbose_name_plural = _("lists that could not be drawn")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "kind", "place_key", "delivery_date"], name="one_failure_per_list"),
+        ]

@@ -100,7 +100,8 @@ def print_index(request: HttpRequest) -> HttpResponse:
         ]
     return render(
         request, "deliveries/print/index.html",
-        {"cycles": cycles, "cycle": cycle, "page": page, "query": request.GET},
+        {"cycles": cycles, "cycle": cycle, "page": page, "query": request.GET,
+         "failures": list(printing.failure_list(user=request.user, cycle=cycle)[:50]) if cycle else []},
     )
 
 

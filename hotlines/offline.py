@@ -18,6 +18,7 @@ from deliveries.models import Package
 from deliveries.printing import selectors as printing_selectors
 from deliveries.printing import services as printing_services
 from households import selectors as household_selectors
+from households.edges import xlsx_append
 from households.errors import NotFound
 from households.models import User
 from households.phones import phone_display
@@ -38,10 +39,10 @@ def _ledger_workbook(households) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Care ledger")[:31]
-    sheet.append([_("Address"), _("Contact name"), _("Phone numbers"), _("Members"), _("Care"), _("Assigned worker"),
+    xlsx_append(sheet, [_("Address"), _("Contact name"), _("Phone numbers"), _("Members"), _("Care"), _("Assigned worker"),
                   _("Check in every (days)"), _("Last check-in")])
     for h in households:
-        sheet.append([
+        xlsx_append(sheet, [
             h.address, h.contact_name, "、".join(phone_display(p.number) for p in h.phones.all()), h.members,
             "、".join(str(label) for label in h.care_labels),
             h.assigned_worker.display_name if h.assigned_worker else "",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households import dashboard as dash
+from households.edges import csv_cells
 from households.errors import BaogongError, NotFound
 from households.permissions import role_required
 
@@ -45,12 +46,8 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response.write("\ufeff")
     writer = csv.writer(response)
-    writer.writerow([_("Level"), _("ID"), _("Name"), *[str(c.label) for c in board.columns]])
+    writer.writerow(csv_cells([_("Level"), _("ID"), _("Name"), *[str(c.label) for c in board.columns]]))
     for row in board.rows:
-        writer.writerow([row.place.level_name, row.place.id, _safe(row.place.name), *[row.values[c.key] for c in board.columns]])
+        writer.writerow(csv_cells([row.place.level_name, row.place.id, row.place.name, *[row.values[c.key] for c in board.columns]]))
     return response
 
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading quote (CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

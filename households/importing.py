@@ -8,18 +8,26 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from households.edges import FORMULA_STARTS, has_control_characters
 from households.errors import BaogongError
 from households.models import Building, Household, HouseholdPhone, PopulationType, Role, User
 from households.phones import InvalidPhone, phone_normalize
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
+# An .xlsx is a zip: what it unpacks to is bounded before a single row is read (a 141 KB
+# "decompression bomb" can hold a million rows). 20,000 rows of a dozen columns take about 10 MB.
+MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
+MAX_COLUMNS = 40
+# Columns whose text is free (a formula there is refused); phones and numbers are parsed strictly.
+FREE_TEXT = ("compound", "building", "unit", "room", "contact_name", "population_type", "care", "care_note", "assigned_worker")
 
 # column → accepted header spellings (compared without spaces, case-insensitively)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -93,7 +101,7 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
     if not data:
         raise BaogongError(_("The file has a header but no households."))
     if len(data) > MAX_ROWS:
-        raise BaogongError(_("The file has more than %(n)d rows; split it into smaller files.") % {"n": MAX_ROWS})
+        raise _too_many_rows()
     rows = []
     for values in data:
         row = {column: "" for column in COLUMNS}
@@ -104,14 +112,48 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
     return rows
 
 
+def check_file(filename: str, content: bytes) -> None:
+    """Refuse, before anything is read, a file that is too large or unpacks to too much (fast:
+    only the zip's directory is looked at)."""
+    if len(content) > MAX_FILE_BYTES:
+        raise BaogongError(_("The file is too large (at most %(mb)d MB).") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
+    if not filename.lower().endswith(".xlsx"):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a workbook at all: reading it says so, as a refused import with the reason
+    if unpacked > MAX_UNCOMPRESSED_BYTES:
+        raise BaogongError(
+            _("The workbook unpacks to more than %(mb)d MB: it holds far more than %(n)d rows. Split it into smaller files.")
+            % {"mb": MAX_UNCOMPRESSED_BYTES // (1024 * 1024), "n": MAX_ROWS}
+        )
+
+
+def _too_many_rows() -> BaogongError:
+    return BaogongError(_("The file has more than %(n)d rows; split it into smaller files.") % {"n": MAX_ROWS})
+
+
 def _read_xlsx(content: bytes) -> list[list]:
+    check_file("file.xlsx", content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types for a damaged or foreign file
         raise BaogongError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
     try:
         sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        table = []
+        # Streamed, and stopped as soon as there are more rows than a file may hold.
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            table.append(list(row))
+            if len(table) > MAX_ROWS + 1:
+                raise _too_many_rows()
+        return table
+    except BaogongError:
+        raise
+    except Exception:
+        raise BaogongError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
     finally:
         workbook.close()
 
@@ -128,7 +170,12 @@ def _read_csv(content: bytes) -> list[list]:
     if "\x00" in text:
         raise BaogongError(_("The file could not be read as a CSV file."))
     try:
-        return list(csv.reader(io.StringIO(text)))
+        table = []
+        for row in csv.reader(io.StringIO(text)):
+            table.append(row[:MAX_COLUMNS])
+            if len(table) > MAX_ROWS + 1:
+                raise _too_many_rows()
+        return table
     except csv.Error:
         raise BaogongError(_("The file could not be read as a CSV file.")) from None
 
@@ -187,6 +234,11 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
     seen: dict[tuple, int] = {}
     for number, row in enumerate(rows, start=2):
         errors: list[str] = []
+        for column in FREE_TEXT:
+            # a spreadsheet formula is never an address or a name (and dangerous when exported again)
+            if row[column].startswith(FORMULA_STARTS) or has_control_characters(row[column]):
+                errors.append(_("The column “%(column)s” holds “%(value)s”, which looks like a formula.")
+                              % {"column": COLUMNS[column][0], "value": row[column][:40]})
         unit_label = _("unit %(unit)s") % {"unit": row["unit"].removesuffix("单元")} if row["unit"] else ""
         address = " ".join(v for v in (row["compound"], row["building"], unit_label, row["room"]) if v)
         building_id = buildings.get((_fold(row["compound"]), _fold(row["building"])))
@@ -212,9 +264,6 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
             errors.append(_("The contact name is missing."))
         elif len(contact_name) > 50:
             errors.append(_("The contact name is too long."))
-        elif contact_name[0] in "=+-@":
-            # a spreadsheet formula, never a name (and dangerous when the list is exported again)
-            errors.append(_("The contact name “%(name)s” looks like a formula.") % {"name": contact_name})
         phones = _parse_phones(row["phones"], errors)
         members = _parse_members(row["members"], errors)
         population_type = _parse_population(row["population_type"], errors)

@@ -1,6 +1,7 @@
 """Writes for places and people. Every service raises :class:`BaogongError` with a message a person can act on."""
 
 import datetime
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from households.models import (
 )
 from households.phones import phone_normalize
 from households.queue import enqueue, enqueue_by_name
+
+logger = logging.getLogger("baogong.households")
 
 _NUMBER = re.compile(r"[0-9]+")
 
@@ -269,15 +272,13 @@ def household_import_create(
     """Store an uploaded register and queue it; the import runs after this transaction commits."""
     from households.tasks import household_import_run_task
 
-    if len(content) > importing.MAX_FILE_BYTES:
-        raise BaogongError(
-            _("The file is too large (at most %(mb)d MB).") % {"mb": importing.MAX_FILE_BYTES // (1024 * 1024)}
-        )
+    importing.check_file(filename, content)
     with transaction.atomic():
         household_import = HouseholdImport.objects.create(
             community_id=community_id, uploaded_by=uploaded_by, filename=filename[:200], content=content, dry_run=dry_run
         )
-        transaction.on_commit(lambda: enqueue(household_import_run_task, household_import.pk))
+        # never inside the upload request: a worker with Redis, a thread of the web process without
+        transaction.on_commit(lambda: enqueue(household_import_run_task, household_import.pk, background=True))
     return household_import
 
 
@@ -296,9 +297,12 @@ def household_import_run(*, import_id: int) -> HouseholdImport:
         try:
             rows = importing.read_rows(household_import.filename, bytes(household_import.content))
             plan = importing.plan_import(community_id=household_import.community_id, rows=rows)
-        except BaogongError as exc:
+        except Exception as exc:  # whatever it was, the import ends as refused with its reason, never "pending"
+            if not isinstance(exc, BaogongError):
+                logger.exception("household import %s could not be read", import_id)
             household_import.status = ImportStatus.FAILED
-            household_import.error = exc.message[:500]
+            household_import.error = (exc.message if isinstance(exc, BaogongError) else
+                                      _("The file could not be read: %(error)s") % {"error": exc.__class__.__name__})[:500]
             household_import.finished_at = timezone.now()
             household_import.save(update_fields=["status", "error", "finished_at"])
             return household_import

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from deliveries.models import ListKind
+from households.edges import xlsx_append
 
 # WeasyPrint reports each step of each document at INFO: thousands of lines for a city.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -219,16 +220,16 @@ def xlsx(data: dict, *, fingerprint_value: str) -> bytes:
     bold = Font(bold=True)
     for title, headings, rows in _sheets(data):
         sheet = workbook.create_sheet(_sheet_title(title))
-        sheet.append([data["title"]])
+        xlsx_append(sheet, [data["title"]])
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([_("Cycle"), data["cycle"], _("Delivery date"), data["date"].isoformat(), _("Supply hotline"),
-                      data.get("hotline", ""), _("Version"), fingerprint_value[:10]])
+        xlsx_append(sheet, [_("Cycle"), data["cycle"], _("Delivery date"), data["date"].isoformat(), _("Supply hotline"),
+                            data.get("hotline", ""), _("Version"), fingerprint_value[:10]])
         sheet.append([])
-        sheet.append(headings)
+        xlsx_append(sheet, headings)
         for cell in sheet[4]:
             cell.font = bold
         for row in rows:
-            sheet.append(row)
+            xlsx_append(sheet, row)
         sheet.freeze_panes = "A5"
         for index, heading in enumerate(headings, start=1):
             width = max([len(str(heading))] + [len(str(row[index - 1])) for row in rows[:200]])

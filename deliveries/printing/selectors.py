@@ -130,6 +130,15 @@ def document_list(*, user: User, cycle: Cycle) -> QuerySet[PrintDocument]:
     return restrict(documents, user).order_by("delivery_date", "kind", "title", "id")
 
 
+def failure_list(*, user: User, cycle: Cycle) -> QuerySet:
+    """The lists of a cycle that ``user`` may see and that could not be drawn, with the reason."""
+    from deliveries.models import PrintFailure
+
+    return restrict(PrintFailure.objects.filter(cycle=cycle, kind__in=kinds_for(user=user)), user).order_by(
+        "delivery_date", "kind", "place_key"
+    )
+
+
 def document_current(*, key: ListKey) -> PrintDocument | None:
     return (
         PrintDocument.objects.filter(

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone, translation
 
-from deliveries.models import ListKind, Package, PrintDocument
+from deliveries.models import ListKind, Package, PrintDocument, PrintFailure
 from deliveries.printing import rendering, selectors
 from deliveries.printing.selectors import COMMUNITY_KINDS, ListKey
 from households.errors import NotFound
@@ -137,12 +137,21 @@ def _supersede_others(*, cycle_id: int, kept: list[int], now: datetime.datetime,
 
 
 def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
+    """Draw each list; one that fails is recorded with its reason (and logged) and the others go on."""
     kept = []
     for key in keys:
+        failure = dict(cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date)
         try:
             kept.append(document_ensure(key=key, now=now).pk)
         except NotFound:
             continue
+        except Exception as exc:  # noqa: BLE001 - whatever broke this list must not stop the others
+            logger.exception("list %s could not be drawn", key)
+            PrintFailure.objects.update_or_create(
+                **failure, defaults={"error": f"{exc.__class__.__name__}: {exc}"[:300], "failed_at": now, **_places(key)},
+            )
+            continue
+        PrintFailure.objects.filter(**failure).delete()
     return kept
 
 

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.urls import reverse
 from openpyxl import Workbook
 
 from households import services
@@ -169,3 +170,83 @@ def test_running_an_import_twice_changes_nothing_more(city):
     again = run(city, csv_for(city, f"{compound},{building},1,1001,王芳,13812340011,2,,,"))
     assert (again.created_count, again.updated_count) == (0, 1)
     assert Household.objects.filter(room="1001").count() == 1
+
+
+def _xlsx_bomb(rows: int) -> bytes:
+    """A workbook of ``rows`` one-cell rows, zipped hard: small on disk, huge once unpacked."""
+    import zipfile
+
+    sheet = '<row><c t="inlineStr"><is><t>x</t></is></c></row>' * rows
+    files = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        "</Types>",
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>",
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>",
+        "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{sheet}</sheetData></worksheet>",
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+def test_a_million_row_bomb_is_refused_at_upload_in_seconds(city, client):
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bomb = _xlsx_bomb(1_000_000)
+    assert len(bomb) < 1024 * 1024  # small on disk
+    client.force_login(city.users.worker)
+    started = time.monotonic()
+    response = client.post(reverse("households:import"), {
+        "community": city.a.pk, "file": SimpleUploadedFile("register.xlsx", bomb),
+    })
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200 and elapsed < 5, elapsed
+    assert "拆分" in response.content.decode() or "行" in response.content.decode()
+    assert not HouseholdImport.objects.exists()
+
+
+def test_rows_beyond_the_limit_stop_the_reading(city, monkeypatch):
+    from households import importing
+
+    monkeypatch.setattr(importing, "MAX_ROWS", 50)
+    result = run(city, _xlsx_bomb(5000), filename="register.xlsx")
+    assert result.status == ImportStatus.FAILED and "50" in result.error
+
+
+@pytest.mark.parametrize("column", range(10))
+def test_a_formula_in_any_free_text_column_is_refused(city, column):
+    compound, building = address(city)
+    cells = [compound, building, "1", "705", "王芳", "13812340031", "2", "", "", ""]
+    if column in (5, 6):  # the phone and member columns are parsed strictly instead
+        return
+    cells[column] = "=HYPERLINK(\"http://x\")" if column != 8 else "@SUM(1)"
+    result = run(city, csv_for(city, ",".join(f'"{c}"' if "," in c else c for c in cells)))
+    assert result.created_count == 0 and result.rejected_count == 1, (column, result.report)
+
+
+def test_an_unexpected_error_ends_the_import_as_failed_never_pending(city, monkeypatch):
+    from households import importing
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importing, "plan_import", broken)
+    compound, building = address(city)
+    result = run(city, csv_for(city, f"{compound},{building},1,706,王芳,13812340032,2,,,"))
+    assert result.status == ImportStatus.FAILED and "RuntimeError" in result.error
