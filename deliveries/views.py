@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +16,7 @@ from deliveries import handovers, selectors, services
 from deliveries.models import ExceptionReason
 from households import selectors as household_selectors
 from households import services as household_services
-from households.edges import date_param, id_param, int_param
+from households.edges import date_param, id_param, int_param, redirect_back
 from households.errors import BaogongError, NotFound
 from households.models import Role
 from households.permissions import role_of, role_required
@@ -190,13 +189,6 @@ def _day(request: HttpRequest, source) -> datetime.date:
     return timezone.localdate()
 
 
-def _back(request: HttpRequest, fallback: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @role_required(*handovers.DOOR_ROLES)
 def round_page(request: HttpRequest) -> HttpResponse:
     """The worker's round on the phone: the day's compounds, then one compound's doors with one-tap buttons."""
@@ -239,7 +231,7 @@ def round_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Round started: %(n)d packages are out for delivery; the households are told.") % {"n": count})
-    return _back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
+    return redirect_back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
 
 
 @require_POST
@@ -255,7 +247,7 @@ def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Package %(code)s: delivered.") % {"code": event.package.code})
-    return _back(request, reverse("deliveries:round"))
+    return redirect_back(request, reverse("deliveries:round"))
 
 
 @require_POST
@@ -279,7 +271,7 @@ def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.warning(request, _("Package %(code)s: not delivered (%(reason)s).") % {
                 "code": event.package.code, "reason": event.get_outcome_display()})
-    return _back(request, reverse("deliveries:round"))
+    return redirect_back(request, reverse("deliveries:round"))
 
 
 def package_find(request: HttpRequest) -> HttpResponse:
@@ -326,7 +318,7 @@ def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Received: %(packages)d packages, %(items)d items.") % {
             "packages": event.packages_received, "items": event.items_received})
-    return _back(request, reverse("deliveries:receiving"))
+    return redirect_back(request, reverse("deliveries:receiving"))
 
 
 @role_required(*RECONCILERS)

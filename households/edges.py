@@ -148,3 +148,28 @@ def natural_key(text: str | None) -> tuple:
         for part in _ASCII_DIGITS.split(normal)
         if part
     )
+
+
+# --- where to go back to -------------------------------------------------------------------------------
+
+
+def safe_next(request, fallback: str) -> str:
+    """The ``next`` path a form posted (back to the list it was on, with its filters), if it is a
+    path on this site; ``fallback`` otherwise (another site, a view name, junk)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "") or ""
+    if (
+        target.startswith("/") and not target.startswith("//") and not has_control_characters(target)
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    ):
+        return target
+    return fallback
+
+
+def redirect_back(request, fallback: str):
+    """Redirect to :func:`safe_next`; ``fallback`` may be a URL name (``"catalog:price_queue"``) or a path."""
+    from django.http import HttpResponseRedirect
+    from django.shortcuts import resolve_url
+
+    return HttpResponseRedirect(safe_next(request, resolve_url(fallback)))

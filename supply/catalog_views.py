@@ -10,11 +10,10 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from households.edges import id_param, text_param
+from households.edges import id_param, redirect_back, text_param
 from households.errors import BaogongError
 from households.models import Role
 from households.permissions import role_of, role_required
@@ -53,14 +52,6 @@ def _form_errors(form, exc: BaogongError) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    """Back to the list page the form was on (its filters and page), never to another site."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(default)
 
 
 def _page(request: HttpRequest, queryset):
@@ -215,7 +206,7 @@ def price_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = PriceDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose approve or refuse."))
-        return _back(request, "catalog:price_queue")
+        return redirect_back(request, "catalog:price_queue")
     approve = form.cleaned_data["decision"] == "approve"
     try:
         services.price_change_decide(price_change_id=change.pk, approve=approve, by=request.user)
@@ -228,7 +219,7 @@ def price_decide(request: HttpRequest, pk: int) -> HttpResponse:
             else _("Refused: “%(name)s” stays hidden from residents until the supplier posts a price within the cap.")
         )
         messages.success(request, template % {"name": change.product, "price": change.new_price})
-    return _back(request, "catalog:price_queue")
+    return redirect_back(request, "catalog:price_queue")
 
 
 @role_required(*PRICE_WATCHERS)
@@ -265,7 +256,7 @@ def product_cap(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request, _("“%(name)s”: %(error)s Nothing was changed.") % {"name": product, "error": form.errors["reference_cap"][0]}
         )
-        return _back(request, "catalog:products")
+        return redirect_back(request, "catalog:products")
     try:
         product = services.product_reference_cap_set(product_id=product.pk, cap=form.cleaned_data["reference_cap"], by=request.user)
     except BaogongError as exc:
@@ -283,7 +274,7 @@ def product_cap(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("“%(name)s”: cap set to ¥%(cap)s.") % {"name": product, "cap": product.reference_cap}
             )
-    return _back(request, "catalog:products")
+    return redirect_back(request, "catalog:products")
 
 
 @role_required(*TASK_FORCE)
@@ -302,7 +293,7 @@ def supplier_whitelist(request: HttpRequest, pk: int) -> HttpResponse:
     form = WhitelistForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose whether the supplier is on the whitelist."))
-        return _back(request, "catalog:suppliers")
+        return redirect_back(request, "catalog:suppliers")
     try:
         supplier = services.supplier_whitelist(supplier_id=supplier.pk, whitelisted=form.cleaned_data["whitelisted"], by=request.user)
     except BaogongError as exc:
@@ -317,4 +308,4 @@ def supplier_whitelist(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"name": supplier.name},
         )
-    return _back(request, "catalog:suppliers")
+    return redirect_back(request, "catalog:suppliers")

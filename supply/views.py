@@ -12,16 +12,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from households import services as household_services
-from households.edges import id_param, text_param
+from households.edges import id_param, redirect_back, text_param
 from households.errors import BaogongError, Conflict
 from households.models import Household, Role
 from households.permissions import role_of, role_required
@@ -101,13 +99,6 @@ def _own_household(request: HttpRequest) -> Household | None:
 
 def _no_household(request: HttpRequest) -> HttpResponse:
     return render(request, "supply/no_household.html", status=403)
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 def _ordered(request: HttpRequest, household: Household, ordering: Ordering) -> dict[int, int]:
@@ -213,7 +204,7 @@ def _basket_response(
             },
         )
     (messages.success if ok else messages.error)(request, text)
-    return redirect(_safe_next(request, reverse("supply:shop")))
+    return redirect_back(request, "supply:shop")
 
 
 @require_POST
@@ -435,7 +426,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.pk})
-    return redirect(_safe_next(request, reverse("supply:order_list")))
+    return redirect_back(request, "supply:order_list")
 
 
 # --- orders on a household's behalf -----------------------------------------------------------------

@@ -32,3 +32,15 @@ def masked(value: str) -> str:
 def sees_care(user) -> bool:
     """``{% if user|sees_care %}``: may this user see households' care flags (households.access)."""
     return access.sees_care(user)
+
+
+@register.simple_tag
+def query_except(query, *names) -> str:
+    """The query string of ``query`` (request.GET) without ``names``, ending in "&" when not empty,
+    for links that change one parameter. Not ``query.items`` in a template: a parameter named
+    "items" would shadow it."""
+    kept = query.copy()
+    for name in names:
+        kept.pop(name, None)
+    encoded = kept.urlencode()
+    return f"{encoded}&" if encoded else ""
