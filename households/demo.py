@@ -38,7 +38,7 @@ from households.models import (
 )
 from households.pinyin import pinyin_initials
 from households.phones import phone_display, phone_normalize
-from households.services import building_sort_key
+from households.edges import building_sort_key
 from supply.models import Supplier
 
 DEMO_PASSWORD = "demo12345"

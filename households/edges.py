@@ -139,6 +139,13 @@ def xlsx_append(sheet, values) -> None:
 _ASCII_DIGITS = re.compile(r"([0-9]+)")
 
 
+def building_sort_key(number: str) -> int:
+    """The first number in a building's name (12 for 12号楼, after NFKC: １２号楼 too), so 2号楼
+    comes before 12号楼; 0 for a name without one. Capped to fit the column."""
+    match = _ASCII_DIGITS.search(unicodedata.normalize("NFKC", number or ""))
+    return min(int(match.group()), 2**31 - 1) if match else 0
+
+
 def natural_key(text: str | None) -> tuple:
     """Sort key of a building, unit or room: runs of ASCII digits by their number (2 before 10),
     everything else by its text (NFKC), so any Unicode text sorts, and the same way every time."""

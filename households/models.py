@@ -133,6 +133,8 @@ class Building(models.Model):
     lockdown_level = models.PositiveSmallIntegerField(
         _("building lockdown level"), choices=LockdownLevel.choices, default=LockdownLevel.OPEN
     )
+    # Derived from the number on every save (households.edges.building_sort_key): a building added
+    # later through the admin sorts by its number like the others. Bulk writes set it themselves.
     sort_key = models.PositiveIntegerField(_("sort key"), default=0, editable=False)
 
     class Meta:
@@ -146,6 +148,14 @@ class Building(models.Model):
 
     def __str__(self) -> str:
         return f"{self.compound.name} {self.number}"
+
+    def save(self, *args, **kwargs):
+        from households.edges import building_sort_key
+
+        self.sort_key = building_sort_key(self.number)
+        if kwargs.get("update_fields") is not None and "number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_key"}
+        super().save(*args, **kwargs)
 
     @property
     def effective_level(self) -> int:

@@ -38,12 +38,6 @@ logger = logging.getLogger("baogong.households")
 _NUMBER = re.compile(r"[0-9]+")
 
 
-def building_sort_key(number: str) -> int:
-    """The first number in a building's name (12 for 12号楼), so 2号楼 comes before 12号楼."""
-    match = _NUMBER.search(number or "")
-    return int(match.group()) if match else 0
-
-
 def floor_from_room(room: str) -> int | None:
     """The floor a room number implies: 1201 → 12, 301 → 3, 52 → None."""
     digits = "".join(ch for ch in room if ch in "0123456789")  # "❶".isdigit() is True, int("❶") fails

@@ -64,9 +64,9 @@ def street(city, shop):
     a = city.places[city.a.pk]
     first, second = a.households  # rooms 301 (floor 3, elderly living alone) and 1201 (floor 12)
     first.phones.update(number="+8613812341234")
-    later_building = BuildingFactory(compound=a.compound, number="10号楼", sort_key=20)
+    later_building = BuildingFactory(compound=a.compound, number="10号楼")
     early_building = a.building
-    early_building.sort_key = 2  # buildings go by their sort key: this one before 10号楼
+    early_building.number = "2号楼"  # buildings go by the number in their name: 2号楼 before 10号楼
     early_building.save()
     # Created in the "wrong" order on purpose, so that creation order cannot pass for address order.
     h10 = HouseholdFactory(building=later_building, unit="1", floor=1, room="101", contact_name="赵六")

@@ -25,7 +25,8 @@ from households.models import (
     User,
 )
 from households.phones import phone_normalize
-from households.services import building_sort_key, floor_from_room
+from households.edges import building_sort_key
+from households.services import floor_from_room
 from supply.models import Cycle, Order, Product, Supplier
 
 HOUSEHOLDS = 300

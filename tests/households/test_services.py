@@ -1,6 +1,7 @@
 import pytest
 
 from households import services
+from households.edges import building_sort_key
 from households.errors import BaogongError
 from households.models import (
     Household,
@@ -38,8 +39,8 @@ def test_phone_masked_hides_the_middle_digits():
 
 
 def test_building_sort_key_and_floor_from_room():
-    assert services.building_sort_key("12号楼") == 12
-    assert services.building_sort_key("2号楼") < services.building_sort_key("12号楼")
+    assert building_sort_key("12号楼") == 12 and building_sort_key("１２号楼") == 12 and building_sort_key("❶号楼") == 0
+    assert building_sort_key("2号楼") < building_sort_key("12号楼")
     assert services.floor_from_room("1201") == 12
     assert services.floor_from_room("301") == 3
     assert services.floor_from_room("52") is None
@@ -111,3 +112,17 @@ def test_delivery_days_are_levelled_and_the_spread_reported(city):
         assert sum(weights[pk] for pk, d in days.items() if d == day) == result.loads[day]
     again = services.community_delivery_days_level(community_id=community.pk, weights=weights)
     assert again.moved == 0 and again.loads == result.loads
+
+
+def test_a_building_added_later_sorts_by_its_number(city):
+    """10号楼 added through the admin (or any save) after 1号楼 must not print before it."""
+    from households.models import Building
+
+    compound = city.places[city.a.pk].compound
+    first = city.places[city.a.pk].building
+    first.number = "1号楼"
+    first.save()
+    later = Building(compound=compound, number="10号楼")  # no sort key given, as the admin saves it
+    later.save()
+    assert list(Building.objects.filter(compound=compound).values_list("number", flat=True)) == ["1号楼", "10号楼"]
+    assert later.sort_key == 10 and Building.objects.get(pk=first.pk).sort_key == 1
