@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from deliveries.models import ListKind
 from households.edges import xlsx_append
@@ -166,8 +166,8 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
             for office in data["offices"] for crate in office["communities"] for p in crate["products"]
         ]
         return [
-            (_("Totals"), [_("Product"), _("Unit"), _("Quantity"), _("Picked")], totals),
-            (_("Crates"), [_("Office"), _("Community"), _("Product"), _("Unit"), _("Quantity"), _("Packed")], crates),
+            (_("Totals"), [_("Product"), pgettext("product", "Unit"), _("Quantity"), _("Picked")], totals),
+            (_("Crates"), [_("Office"), _("Community"), _("Product"), pgettext("product", "Unit"), _("Quantity"), _("Packed")], crates),
         ]
     if kind == ListKind.MANIFEST:
         signatures = [_("Handed over by"), _("Received by"), _("Time")]

@@ -280,6 +280,10 @@ def test_pick_list_has_products_and_counts_and_nothing_about_residents(packed, c
     client.force_login(city.users.supplier)
     html = client.get(list_url(key)).content.decode()
     assert "医用口罩" in html
+    assert "<th>单位</th>" in html and "<th>单元</th>" not in html  # a product's unit, not a building's
+    sheet = load_workbook(io.BytesIO(rendering.xlsx(data, fingerprint_value="x"))).worksheets[0]
+    headings = [c.value for c in sheet[4]]
+    assert "单位" in headings and "单元" not in headings
     for household in Package.objects.filter(cycle=packed).select_related("household"):
         assert household.household.contact_name not in html
 
