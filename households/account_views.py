@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -72,10 +73,10 @@ def _flow(request: HttpRequest, purpose: str) -> dict | None:
 
 
 STARTS = {CodePurpose.REGISTER: "register", CodePurpose.SIGN_IN: "login_code", CodePurpose.RESET: "password_reset"}
-TITLES = {
-    CodePurpose.REGISTER: _("Register as a resident"),
-    CodePurpose.SIGN_IN: _("Sign in with a text-message code"),
-    CodePurpose.RESET: _("Set a new password"),
+TITLES = {  # lazy: translated in each request's language, not the one active at import
+    CodePurpose.REGISTER: gettext_lazy("Register as a resident"),
+    CodePurpose.SIGN_IN: gettext_lazy("Sign in with a text-message code"),
+    CodePurpose.RESET: gettext_lazy("Set a new password"),
 }
 
 

@@ -1,7 +1,7 @@
 """The edges of the system: what comes in from a request, and what goes out into a spreadsheet.
 
 Request values: every integer, id, date and free text read from a query string or a form goes
-through :func:`int_param`, :func:`date_param` or :func:`text_param` (or a Django form). Anything
+through :func:`int_param`, :func:`id_param`, :func:`date_param` or :func:`text_param` (or a Django form). Anything
 that is not exactly what is expected raises :class:`BadParameter`, which the middleware answers
 with 400 and a message in the user's language (JSON under ``/api/``). Integers are ASCII digits
 only ("²", "❶" and "١" are digits to ``str.isdigit`` but not numbers here); text never holds NUL
@@ -95,17 +95,6 @@ def text_param(source, name: str, *, max_length: int = 200) -> str:
             errors={name: [_("Enter plain text.")]},
         )
     return raw.strip()
-
-
-def choice_param(source, name: str, choices, *, default=None):
-    """One of ``choices`` (strings), ``default`` when absent or empty."""
-    raw = source.get(name, "")
-    if raw in (None, ""):
-        return default
-    if raw not in choices:
-        raise BadParameter(_("“%(name)s” has a value that is not one of the choices.") % {"name": name},
-                           errors={name: [_("Choose one of the choices.")]})
-    return raw
 
 
 # --- spreadsheets ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households.errors import BaogongError, WrongAnswer
 from households.models import (
@@ -107,7 +108,7 @@ def phone_code_send(*, phone: str, purpose: str, client_ip: str | None, now: dat
             wait = settings.PHONE_CODE_RESEND_SECONDS - (now - latest.created_at).total_seconds()
             if wait > 0:
                 raise BaogongError(
-                    _("A code was sent less than a minute ago. You can ask for a new one in %(n)d seconds.") % {"n": int(wait) + 1},
+                    _("A code was sent a moment ago. You can ask for a new one in %(n)d seconds.") % {"n": int(wait) + 1},
                     errors={"phone": [_("Wait before asking again.")]},
                     status_code=429,
                 )
@@ -149,6 +150,13 @@ def _code_deliver(phone: str, text: str) -> None:
         sms_send_now(phone, text)
 
 
+_WRONG_OR_EXPIRED = gettext_lazy("The code is wrong or has expired. Ask for a new code.")
+
+
+def _wrong_code(problem) -> WrongAnswer:
+    return WrongAnswer(str(problem), errors={"code": [str(problem)]})
+
+
 def phone_code_verify(*, phone: str, purpose: str, code: str, now: datetime.datetime | None = None) -> str:
     """Check a code against the newest one asked for this number and purpose; returns the number (E.164).
 
@@ -168,7 +176,7 @@ def phone_code_verify(*, phone: str, purpose: str, code: str, now: datetime.date
         )
         problem = None
         if row is None or row.used_at is not None or row.expires_at <= now:
-            problem = _("The code is wrong or has expired. Ask for a new code.")
+            problem = _WRONG_OR_EXPIRED
         elif row.attempts >= settings.PHONE_CODE_MAX_TRIES:
             problem = _("This code was entered wrongly too many times. Ask for a new code.")
         elif not (row.digest and len(code) == 6 and code.isascii() and code.isdigit()
@@ -181,9 +189,9 @@ def phone_code_verify(*, phone: str, purpose: str, code: str, now: datetime.date
                 else _("This code was entered wrongly too many times. Ask for a new code.")
             )
         elif not PhoneCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now):
-            problem = _("The code is wrong or has expired. Ask for a new code.")
+            problem = _WRONG_OR_EXPIRED
     if problem:
-        raise WrongAnswer(problem, errors={"code": [problem]})
+        raise _wrong_code(problem)
     return phone
 
 
@@ -298,8 +306,7 @@ def resident_sign_in_by_code(*, phone: str, code: str) -> User:
     phone = phone_code_verify(phone=phone, purpose=CodePurpose.SIGN_IN, code=code)
     user = User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).first()
     if user is None:  # the account went away after the code was sent
-        message = _("The code is wrong or has expired. Ask for a new code.")
-        raise WrongAnswer(message, errors={"code": [message]})
+        raise _wrong_code(_WRONG_OR_EXPIRED)
     return user
 
 
@@ -317,8 +324,7 @@ def resident_password_reset(*, phone: str, code: str, password: str) -> User:
     with transaction.atomic():
         user = User.objects.select_for_update().filter(phone=number, role=Role.RESIDENT, is_active=True).first()
         if user is None:
-            message = _("The code is wrong or has expired. Ask for a new code.")
-            raise WrongAnswer(message, errors={"code": [message]})
+            raise _wrong_code(_WRONG_OR_EXPIRED)
         user.set_password(password)
         user.save(update_fields=["password"])
         ApiToken.objects.filter(user=user).delete()
@@ -395,7 +401,8 @@ def registration_reject(*, registration_id: int, decided_by: User, note: str) ->
 # --- API tokens -----------------------------------------------------------------------------------------
 
 
-def _token_digest(key: str) -> str:
+def api_token_digest(key: str) -> str:
+    """How a key is kept, and how a presented key is looked up."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -409,7 +416,7 @@ def api_token_issue(*, user: User, name: str = "", now: datetime.datetime | None
     now = now or timezone.now()
     key = secrets.token_hex(20)
     token = ApiToken.objects.create(
-        digest=_token_digest(key),
+        digest=api_token_digest(key),
         prefix=key[:8],
         user=user,
         fingerprint=user.get_session_auth_hash(),
@@ -424,10 +431,6 @@ def api_token_revoke(*, user: User, token_id: int) -> bool:
     """Revoke one of ``user``'s own tokens; False when there is no such token of theirs."""
     return ApiToken.objects.filter(user=user, pk=token_id).delete()[0] > 0
 
-
-def api_token_digest(key: str) -> str:
-    """How a presented key is looked up."""
-    return _token_digest(key)
 
 
 def account_key(text: str) -> str:

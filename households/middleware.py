@@ -35,14 +35,7 @@ class DatabaseUnavailableMiddleware:
         from households.api_errors import database_unavailable_message, logger
 
         logger.warning("database unavailable during %s: %s", request.path, exception)
-        message = database_unavailable_message()
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": message, "errors": {}}, status=503)
-        else:
-            try:
-                response = render(request, "503.html", {"message": message}, status=503)
-            except Exception:  # the page itself may need the database (the signed-in user)
-                response = JsonResponse({"detail": message, "errors": {}}, status=503)
+        response = error_response(request, status=503, message=database_unavailable_message())
         response["Retry-After"] = "5"
         return response
 
@@ -51,10 +44,10 @@ def error_response(request: HttpRequest, *, status: int, message: str, errors: d
     """An error answer in the user's language: JSON under /api/, the error page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "errors": errors or {}}, status=status)
-    template = {429: "429.html"}.get(status, "400.html")
+    template = {429: "429.html", 503: "503.html"}.get(status, "400.html")
     try:
         return render(request, template, {"message": message}, status=status)
-    except Exception:  # the page itself may fail (no database): say it plainly
+    except Exception:  # the page itself may need the database (the signed-in user): say it plainly
         return JsonResponse({"detail": message, "errors": errors or {}}, status=status)
 
 

@@ -278,10 +278,9 @@ def household_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
     """429 for pages beyond their rate (django-ratelimit): say so, and when to try again."""
-    message = _("Too many attempts in a short time. Wait a minute, then try again.")
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "errors": {}}, status=429)
-    return render(request, "429.html", {"message": message}, status=429)
+    from households.middleware import error_response
+
+    return error_response(request, status=429, message=_("Too many attempts in a short time. Wait a minute, then try again."))
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

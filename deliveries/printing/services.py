@@ -136,11 +136,20 @@ def _supersede_others(*, cycle_id: int, kept: list[int], now: datetime.datetime,
     )
 
 
+def _list_id(key: ListKey) -> tuple:
+    return (key.cycle_id, key.kind, key.place_key, key.delivery_date)
+
+
 def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
-    """Draw each list; one that fails is recorded with its reason (and logged) and the others go on."""
-    kept = []
+    """Draw each list; one that fails is recorded with its reason (and logged) and the others go on.
+    A list drawn now clears its earlier failure (one query to find them, one to clear them)."""
+    cycles = {key.cycle_id for key in keys}
+    failed_before = {
+        (f.cycle_id, f.kind, f.place_key, f.delivery_date): f.pk
+        for f in PrintFailure.objects.filter(cycle_id__in=cycles).only("cycle_id", "kind", "place_key", "delivery_date")
+    } if cycles else {}
+    kept, cleared = [], []
     for key in keys:
-        failure = dict(cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date)
         try:
             kept.append(document_ensure(key=key, now=now).pk)
         except NotFound:
@@ -148,10 +157,14 @@ def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
         except Exception as exc:  # noqa: BLE001 - whatever broke this list must not stop the others
             logger.exception("list %s could not be drawn", key)
             PrintFailure.objects.update_or_create(
-                **failure, defaults={"error": f"{exc.__class__.__name__}: {exc}"[:300], "failed_at": now, **_places(key)},
+                cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date,
+                defaults={"error": f"{exc.__class__.__name__}: {exc}"[:300], "failed_at": now, **_places(key)},
             )
             continue
-        PrintFailure.objects.filter(**failure).delete()
+        if _list_id(key) in failed_before:
+            cleared.append(failed_before[_list_id(key)])
+    if cleared:
+        PrintFailure.objects.filter(pk__in=cleared).delete()
     return kept
 
 
