@@ -236,3 +236,10 @@ def test_registration_is_rate_limited_per_address(city, client, settings):
         client.post(reverse("register"), _register_form(city.household_b, f"1371111{n:04d}")).status_code for n in range(11)
     ]
     assert statuses[:10] == [302] * 10 and statuses[10] == 429  # REGISTER_RATE: 10 an hour
+
+
+def test_code_pages_speak_the_readers_language(city, client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "<h1>Sign in with a text-message code</h1>" in client.get(reverse("login_code")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "<h1>用短信验证码登录</h1>" in client.get(reverse("login_code")).content.decode()
