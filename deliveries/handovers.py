@@ -5,6 +5,16 @@ arrived, a note when they differ from the list); confirming moves that hop's pac
 UPDATE. At the door the worker marks each package delivered or not delivered (not at home,
 refused, damaged, item missing). Every step is a :class:`HandoverEvent` row: who, when, where.
 
+The custody rules live here and nowhere else (:func:`custody_check_door`, :func:`upstream_open`):
+- a hop is confirmed only after the hop before it (the office receives from the supplier before
+  the community can receive from the office, the community before its compounds);
+- a door outcome only for a package that reached its community, on or after its first delivery
+  day; staff may override either rule only by stating why, and the reason is kept on the event;
+- counts flow downstream: each hop expects what the previous hop actually received, and a
+  shortfall noted upstream is carried, not asked about again;
+- a door outcome can be undone by the person who recorded it within ``UNDO_MINUTES``; the undo is
+  an event of its own and restores exactly the state before.
+
 Every service here:
 - acts only on what the acting user may see (``households.access``): anything else is "not found";
 - is idempotent: repeating a step (a double tap, a retried request) returns the first event and
@@ -14,10 +24,12 @@ Every service here:
 """
 
 import datetime
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -64,6 +76,12 @@ _AFTER = {
     Hop.COMMUNITY_COMPOUND: PackageStatus.AT_COMPOUND,
 }
 TEXT_LIMIT = 200
+# How long a mistaken door outcome can be undone by the person who recorded it.
+UNDO_MINUTES = 15
+# Where a package must be before anyone may record what happened at its door.
+AT_THE_COMMUNITY = (PackageStatus.AT_COMMUNITY, PackageStatus.AT_COMPOUND)
+# The hop before each hop (the supplier's leg has none).
+_PREVIOUS = {Hop.OFFICE_COMMUNITY: Hop.SUPPLIER_OFFICE, Hop.COMMUNITY_COMPOUND: Hop.OFFICE_COMMUNITY}
 
 
 def _not_found_package() -> NotFound:
@@ -99,6 +117,94 @@ def _count(value, *, field: str) -> int:
 # --- consignments at each hop ----------------------------------------------------------------------
 
 
+def _upstream(consignment: Consignment) -> QuerySet[Consignment]:
+    """The legs of the hop before this one that carried its goods (same cycle, day and lane)."""
+    previous = _PREVIOUS.get(consignment.hop)
+    if previous is None:
+        return Consignment.objects.none()
+    legs = Consignment.objects.filter(
+        cycle_id=consignment.cycle_id, hop=previous, delivery_date=consignment.delivery_date,
+        supplement=consignment.supplement,
+    )
+    if previous == Hop.SUPPLIER_OFFICE:
+        return legs.filter(built_by_id=consignment.community_id)
+    return legs.filter(community_id=consignment.community_id)
+
+
+def upstream_open(consignment: Consignment) -> list[Consignment]:
+    """The legs of the previous hop not yet received: while any is open, this one cannot be."""
+    return list(_upstream(consignment).filter(received_at__isnull=True).select_related("supplier", "office"))
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a hop should receive: the list's counts less what went missing upstream, with the
+    upstream notes that explain the difference."""
+
+    packages: int
+    items: int
+    carried: tuple[str, ...] = ()
+
+
+def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected]:
+    """For each consignment, what it should hold given what the hops before it received (two
+    queries for any number of consignments).
+
+    The office → community leg expects its list less the supplier legs' shortfall (items summed,
+    packages the largest shortfall of any supplier, since one package can hold goods of several).
+    A compound leg expects its list less the community's shortfall when it is the community's only
+    compound leg of that day; otherwise the shortfall cannot be placed and is carried as a note.
+    """
+    keys = {(c.cycle_id, c.community_id, c.delivery_date, c.supplement) for c in consignments if c.hop in _PREVIOUS}
+    if not keys:
+        return {c.pk: Expected(c.package_count, c.item_count) for c in consignments}
+    q = Q(pk__in=[])
+    for cycle_id, community_id, day, supplement in keys:
+        q |= Q(cycle_id=cycle_id, delivery_date=day, supplement=supplement) & (
+            Q(hop=Hop.SUPPLIER_OFFICE, built_by_id=community_id)
+            | Q(hop__in=[Hop.OFFICE_COMMUNITY, Hop.COMMUNITY_COMPOUND], community_id=community_id)
+        )
+    legs = list(
+        Consignment.objects.filter(q).annotate(
+            got_packages=Subquery(HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED)
+                                  .values("packages_received")[:1]),
+            got_items=Subquery(HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED)
+                               .values("items_received")[:1]),
+            got_note=Subquery(HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED)
+                              .values("note")[:1]),
+        )
+    )
+    by_key: dict[tuple, list[Consignment]] = defaultdict(list)
+    for leg in legs:
+        community = leg.built_by_id if leg.hop == Hop.SUPPLIER_OFFICE else leg.community_id
+        by_key[(leg.cycle_id, community, leg.delivery_date, leg.supplement, leg.hop)].append(leg)
+
+    def short(rows: list[Consignment], *, packages_summed: bool) -> tuple[int, int, tuple[str, ...]]:
+        got = [r for r in rows if r.got_items is not None]
+        lost_packages = [max(r.package_count - r.got_packages, 0) for r in got]
+        lost_items = sum(max(r.item_count - r.got_items, 0) for r in got)
+        notes = tuple(r.got_note for r in got if r.got_note and (r.got_packages, r.got_items) != (r.package_count, r.item_count))
+        return (sum(lost_packages) if packages_summed else max(lost_packages, default=0)), lost_items, notes
+
+    expected: dict[int, Expected] = {}
+    for c in consignments:
+        previous = _PREVIOUS.get(c.hop)
+        if previous is None:
+            expected[c.pk] = Expected(c.package_count, c.item_count)
+            continue
+        lost_packages, lost_items, notes = short(
+            by_key[(c.cycle_id, c.community_id, c.delivery_date, c.supplement, previous)], packages_summed=False,
+        )
+        if previous == Hop.OFFICE_COMMUNITY:
+            siblings = by_key[(c.cycle_id, c.community_id, c.delivery_date, c.supplement, Hop.COMMUNITY_COMPOUND)]
+            if len(siblings) > 1:
+                lost_packages = lost_items = 0  # cannot be placed on one compound: carried as a note
+        expected[c.pk] = Expected(
+            max(c.package_count - lost_packages, 0), max(c.item_count - lost_items, 0), notes,
+        )
+    return expected
+
+
 @transaction.atomic
 def consignment_receive(
     *, consignment_id: int, by: User, packages_received, items_received, note: str = "", location: str = "",
@@ -107,11 +213,14 @@ def consignment_receive(
     """The receiving person confirms a consignment: how many packages and items arrived.
 
     Guarantees: only a receiver of that hop (the office for supplier legs, the community for the
-    office and compound legs) within their scope, else "not found"; counts that differ from the
-    list need a note saying what is missing or extra (bad input changes nothing); confirmed once
-    (a second confirmation returns the first event, whatever its counts); the hop's packages move
-    on in one UPDATE (a package reaches the office when every supplier leg it holds goods from is
-    received); at the compound, residents are told their package is on its way (each once).
+    office and compound legs) within their scope, else "not found"; never before every leg of the
+    hop before it is received (conflict, nothing written); counts that differ from what is
+    expected (the list less the shortfall recorded upstream) need a note saying what is missing or
+    extra, while a shortfall already noted upstream is carried into this receipt's note (bad input
+    changes nothing); confirmed once (a second confirmation returns the first event, whatever its
+    counts); the hop's packages move on in one UPDATE (a package reaches the office when every
+    supplier leg it holds goods from is received); at the compound, residents are told their
+    package is on its way (each once).
     """
     now = now or timezone.now()
     consignment = (
@@ -124,15 +233,25 @@ def consignment_receive(
     existing = HandoverEvent.objects.filter(consignment=consignment, kind=HandoverKind.RECEIVED).first()
     if existing is not None:
         return existing
+    waiting = upstream_open(consignment)
+    if waiting:
+        raise Conflict(
+            _("Not yet: %(from)s has not confirmed what it received for this day. Its receipt comes first.")
+            % {"from": "、".join(sorted({_leg_receiver(leg) for leg in waiting}))}
+        )
     packages = _count(packages_received, field="packages_received")
     items = _count(items_received, field="items_received")
     note = _clean_text(note, field="note", limit=2000)
     location = _clean_text(location, field="location")
-    if (packages, items) != (consignment.package_count, consignment.item_count) and not note:
+    expected = consignments_expected([consignment])[consignment.pk]
+    if (packages, items) != (expected.packages, expected.items) and not note:
         message = _(
-            "The list says %(packages)d packages and %(items)d items: note what is missing or extra."
-        ) % {"packages": consignment.package_count, "items": consignment.item_count}
+            "%(packages)d packages and %(items)d items are expected: note what is missing or extra."
+        ) % {"packages": expected.packages, "items": expected.items}
         raise BaogongError(message, errors={"note": [message]})
+    if expected.carried:
+        carried = _("Carried from the hop before: %(notes)s") % {"notes": " / ".join(expected.carried)}
+        note = f"{note}\n{carried}".strip()[:2000]
     event = HandoverEvent.objects.create(
         consignment=consignment, kind=HandoverKind.RECEIVED, delivery_date=consignment.delivery_date,
         packages_received=packages, items_received=items, by=by, at=now, place=_place_of(by), location=location,
@@ -149,15 +268,26 @@ def consignment_receive(
     return event
 
 
+def _leg_receiver(leg: Consignment) -> str:
+    """Who receives a leg, as people name them: the office for supplier legs, else the community."""
+    if leg.hop == Hop.SUPPLIER_OFFICE:
+        return leg.office.name
+    return str(leg.community or leg.office)
+
+
 def _compound_day(cycle_id: int, compound_id: int, day: datetime.date) -> QuerySet[Package]:
-    return Package.objects.filter(cycle_id=cycle_id, compound_id=compound_id, delivery_date=day, urgent=False)
+    return Package.objects.filter(cycle_id=cycle_id, compound_id=compound_id, delivery_date=day)
 
 
 def _move_on(consignment: Consignment) -> int:
     """Move the packages that crossed this hop to the next place (one UPDATE); returns how many."""
     hop = consignment.hop
+    # Supplier and office legs carry packages by the day they were dispatched; a compound's leg
+    # carries those due there that day (re-queued ones included, already at the community).
+    day = {"delivery_date": consignment.delivery_date} if hop == Hop.COMMUNITY_COMPOUND else {
+        "dispatch_date": consignment.delivery_date}
     packages = Package.objects.filter(
-        cycle_id=consignment.cycle_id, delivery_date=consignment.delivery_date, urgent=False, status__in=_BEFORE[hop],
+        cycle_id=consignment.cycle_id, urgent=consignment.supplement, status__in=_BEFORE[hop], **day,
     )
     if hop == Hop.SUPPLIER_OFFICE:
         # A package holds goods of several suppliers: it is at the office once all of them arrived.
@@ -166,7 +296,8 @@ def _move_on(consignment: Consignment) -> int:
         )
         open_leg = Consignment.objects.filter(
             cycle_id=OuterRef("cycle_id"), hop=Hop.SUPPLIER_OFFICE, built_by_id=OuterRef("community_id"),
-            delivery_date=OuterRef("delivery_date"), received_at__isnull=True, supplier_id__in=suppliers_of_package,
+            delivery_date=OuterRef("dispatch_date"), supplement=consignment.supplement, received_at__isnull=True,
+            supplier_id__in=suppliers_of_package,
         )
         packages = packages.filter(community_id=consignment.built_by_id).exclude(Exists(open_leg))
     elif hop == Hop.OFFICE_COMMUNITY:
@@ -207,9 +338,10 @@ def round_start(
     """The worker sets off through a compound with the day's packages.
 
     Guarantees: only door roles within scope; the compound's consignment of the day, if not yet
-    confirmed, is confirmed with the counts on the list; every open package of the compound and
-    day (re-queued ones included) is at the compound and "out for delivery", and its household is
-    told once that day. Running it again changes nothing. Returns how many packages are out.
+    confirmed, is confirmed with the counts expected (so only after the community received the
+    day's goods from the office: otherwise a conflict and nothing changes); only packages that
+    are at the community go out: each is then at the compound and "out for delivery", and its
+    household is told once that day. Running it again changes nothing. Returns how many packages are out.
     """
     now = now or timezone.now()
     if role_of(by) not in DOOR_ROLES:
@@ -218,19 +350,22 @@ def round_start(
     location = _clean_text(location, field="location")
     if not packages.exists():
         raise NotFound(_("There are no packages for this compound on this day."))
-    pending = restrict(
+    pending = list(restrict(
         Consignment.objects.filter(
             hop=Hop.COMMUNITY_COMPOUND, compound_id=compound_id, delivery_date=delivery_date, received_at__isnull=True,
         ),
         by,
-    ).values_list("pk", "package_count", "item_count")
+    ))
     if role_of(by) in RECEIVERS[Hop.COMMUNITY_COMPOUND]:
-        for pk, package_count, item_count in list(pending):
+        expected = consignments_expected(pending)
+        for consignment in pending:
             consignment_receive(
-                consignment_id=pk, by=by, packages_received=package_count, items_received=item_count,
-                location=location, now=now,
+                consignment_id=consignment.pk, by=by, packages_received=expected[consignment.pk].packages,
+                items_received=expected[consignment.pk].items, location=location, now=now,
             )
-    packages.filter(status__in=_BEFORE[Hop.COMMUNITY_COMPOUND]).update(status=PackageStatus.AT_COMPOUND)
+    packages.filter(status=PackageStatus.AT_COMMUNITY).update(status=PackageStatus.AT_COMPOUND)
+    if not packages.filter(status=PackageStatus.AT_COMPOUND).exists():
+        raise Conflict(_("None of this day's packages has reached the community yet: confirm the receipt first."))
     return _out_for_delivery(packages, by=by, now=now, place=_place_of(by), location=location)
 
 
@@ -246,6 +381,27 @@ def _package_for(by: User, package_id: int) -> Package:
     return package
 
 
+def custody_check_door(package: Package, *, now: datetime.datetime, override: str = "") -> str:
+    """The rule for every door outcome: the package reached its community (or its compound) and
+    its first delivery day has come. Returns the override reason to record (empty when the rule
+    holds); raises a conflict when it does not and no reason was stated."""
+    override = _clean_text(override, field="override")
+    problem = None
+    if package.status not in AT_THE_COMMUNITY:
+        problem = _(
+            "Package %(code)s has not reached the community yet (%(status)s): confirm the receipt of the "
+            "day's goods first."
+        ) % {"code": package.code, "status": package.get_status_display()}
+    elif package.dispatch_date > timezone.localdate(now):
+        problem = _("Package %(code)s is due on %(date)s, not today.") % {
+            "code": package.code, "date": package.dispatch_date.isoformat()}
+    if problem is None:
+        return ""
+    if not override:
+        raise Conflict(problem + " " + _("To record it anyway, state why (kept with the record)."))
+    return override
+
+
 def _cycle_may_be_complete(package: Package) -> None:
     """After a final outcome: once nothing of this community is open, see whether the cycle is done."""
     if Package.objects.filter(cycle_id=package.cycle_id, community_id=package.community_id, status__in=OPEN_STATUSES).exists():
@@ -258,26 +414,30 @@ def _cycle_may_be_complete(package: Package) -> None:
 
 @transaction.atomic
 def package_deliver(
-    *, package_id: int, by: User, location: str = "", note: str = "", now: datetime.datetime | None = None,
+    *, package_id: int, by: User, location: str = "", note: str = "", override: str = "",
+    now: datetime.datetime | None = None,
 ) -> HandoverEvent:
     """The package reached its household (at the door, or collected at the receiving point).
 
-    Guarantees: only door roles within scope (another community's package is "not found");
-    delivered once: a second call returns the first event; a refused package cannot be marked
-    delivered; the household is told once, with the time.
+    Guarantees: only door roles within scope (another community's package is "not found"); only
+    under the custody rule of :func:`custody_check_door` (or with a stated override, recorded);
+    delivered once per attempt: a second call returns the first event; a refused package cannot
+    be marked delivered; the household is told once, with the time.
     """
     now = now or timezone.now()
     package = _package_for(by, package_id)
-    existing = HandoverEvent.objects.filter(package=package, kind=HandoverKind.DELIVERED).first()
+    existing = HandoverEvent.objects.filter(package=package, kind=HandoverKind.DELIVERED, attempt=package.attempt).first()
     if existing is not None:
         return existing
     if package.status == PackageStatus.EXCEPTION:
         raise Conflict(_("Package %(code)s was refused at the door; it cannot be marked delivered.") % {"code": package.code})
+    override = custody_check_door(package, now=now, override=override)
     location = _clean_text(location, field="location")
     note = _clean_text(note, field="note", limit=2000)
     event = HandoverEvent.objects.create(
         package=package, kind=HandoverKind.DELIVERED, delivery_date=package.delivery_date, by=by, at=now,
-        place=_place_of(by), location=location, note=note,
+        place=_place_of(by), location=location, note=note, override=override, status_before=package.status,
+        attempt=package.attempt,
     )
     package.status = PackageStatus.DELIVERED
     package.save(update_fields=["status"])
@@ -296,16 +456,17 @@ def package_deliver(
 @transaction.atomic
 def package_exception(
     *, package_id: int, by: User, reason: str, for_date: datetime.date | None = None, location: str = "",
-    note: str = "", now: datetime.datetime | None = None,
+    note: str = "", override: str = "", now: datetime.datetime | None = None,
 ) -> HandoverEvent:
     """The package could not be delivered on its day (``for_date``, the day the worker's list showed).
 
-    Guarantees: only door roles within scope; one exception per package and day: a repeat for the
-    same day returns the first event; a package delivered (or refused) is not changed. Refused is
-    the package's final outcome (status "not delivered"); any other reason re-queues it: its
-    delivery day moves to the next day (after today), it goes back to the community (status "at
-    the community", pick-up slot released), it is counted again in the next day's compound
-    consignment, and the household is told the reason and the new day (once).
+    Guarantees: only door roles within scope; only under the custody rule of
+    :func:`custody_check_door` (or with a stated override, recorded); one exception per package,
+    day and attempt: a repeat for the same day returns the first event; a package delivered (or
+    refused) is not changed. Refused is the package's final outcome (status "not delivered"); any
+    other reason re-queues it: its delivery day moves to the next day (after today), it goes back
+    to the community (status "at the community", pick-up slot released), it is counted again in
+    the next day's compound consignment, and the household is told the reason and the new day (once).
     """
     now = now or timezone.now()
     if reason not in ExceptionReason.values:
@@ -313,7 +474,9 @@ def package_exception(
         raise BaogongError(message, errors={"reason": [message]})
     package = _package_for(by, package_id)
     day = for_date or package.delivery_date
-    existing = HandoverEvent.objects.filter(package=package, kind=HandoverKind.EXCEPTION, delivery_date=day).first()
+    existing = HandoverEvent.objects.filter(
+        package=package, kind=HandoverKind.EXCEPTION, delivery_date=day, attempt=package.attempt,
+    ).first()
     if existing is not None:
         return existing
     if package.status == PackageStatus.DELIVERED:
@@ -325,6 +488,7 @@ def package_exception(
             _("Package %(code)s is now due on %(date)s: reload the list.")
             % {"code": package.code, "date": package.delivery_date.isoformat()}
         )
+    override = custody_check_door(package, now=now, override=override)
     location = _clean_text(location, field="location")
     note = _clean_text(note, field="note", limit=2000)
     final = reason in FINAL_REASONS
@@ -333,10 +497,13 @@ def package_exception(
         with transaction.atomic():
             event = HandoverEvent.objects.create(
                 package=package, kind=HandoverKind.EXCEPTION, outcome=reason, delivery_date=day, requeued_to=requeued_to,
-                by=by, at=now, place=_place_of(by), location=location, note=note,
+                by=by, at=now, place=_place_of(by), location=location, note=note, override=override,
+                status_before=package.status, attempt=package.attempt,
             )
     except IntegrityError:  # a concurrent tap for the same day won the race
-        return HandoverEvent.objects.get(package=package, kind=HandoverKind.EXCEPTION, delivery_date=day)
+        return HandoverEvent.objects.get(
+            package=package, kind=HandoverKind.EXCEPTION, delivery_date=day, attempt=package.attempt,
+        )
     if final:
         package.status = PackageStatus.EXCEPTION
         package.save(update_fields=["status"])
@@ -349,7 +516,7 @@ def package_exception(
     package.pickup_slot = None
     package.recomputed_at = now  # its day's printed lists are out of date
     package.save(update_fields=["delivery_date", "status", "pickup_slot", "recomputed_at"])
-    _count_again(package)
+    _count_again(package, day=requeued_to, change=1)
     from households.services import Tell, notifications_create
 
     with translation.override(settings.LANGUAGE_CODE):  # params are kept as text: in the residents' language
@@ -363,17 +530,62 @@ def package_exception(
     return event
 
 
-def _count_again(package: Package) -> None:
-    """Add a re-queued package to its compound's consignment of the new day (made if missing)."""
-    legs = Consignment.objects.filter(
-        cycle_id=package.cycle_id, hop=Hop.COMMUNITY_COMPOUND, compound_id=package.compound_id,
-        delivery_date=package.delivery_date, built_by_id=package.community_id,
+@transaction.atomic
+def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.datetime | None = None) -> HandoverEvent:
+    """Undo a door outcome recorded by mistake ("delivered" or "not delivered").
+
+    Guarantees: only the person who recorded it, within ``UNDO_MINUTES``, and only the package's
+    latest outcome (else a conflict and nothing changes); the undo is an event of its own naming
+    the one it undoes (the history keeps both); the package gets back exactly the status, day
+    and consignment count it had before, and a new attempt, so it can be delivered or missed
+    again; a cycle already marked complete is packed again. Undoing twice returns the first undo.
+    """
+    now = now or timezone.now()
+    event = (
+        HandoverEvent.objects.filter(pk=event_id, kind__in=[HandoverKind.DELIVERED, HandoverKind.EXCEPTION])
+        .select_related("undone_by").first()
     )
-    if not legs.update(package_count=F("package_count") + 1, item_count=F("item_count") + package.item_count):
+    if event is None or event.by_id != by.pk:
+        raise NotFound(_("There is no such record, or it is not yours to undo."))
+    package = _package_for(by, event.package_id)
+    undone = HandoverEvent.objects.filter(undoes=event).first()
+    if undone is not None:
+        return undone
+    if event.attempt != package.attempt or now - event.at > datetime.timedelta(minutes=UNDO_MINUTES):
+        raise Conflict(
+            _("This record can no longer be undone (only the latest, within %(minutes)d minutes): "
+              "ask the community to correct it.") % {"minutes": UNDO_MINUTES}
+        )
+    note = _clean_text(note, field="note", limit=2000)
+    undo = HandoverEvent.objects.create(
+        package=package, kind=HandoverKind.UNDONE, undoes=event, delivery_date=event.delivery_date, by=by, at=now,
+        place=_place_of(by), note=note, attempt=event.attempt,
+    )
+    if event.requeued_to is not None:
+        _count_again(package, day=event.requeued_to, change=-1)
+        package.delivery_date = event.delivery_date
+    package.status = event.status_before or PackageStatus.AT_COMPOUND
+    package.attempt += 1
+    package.recomputed_at = now
+    package.save(update_fields=["status", "delivery_date", "attempt", "recomputed_at"])
+    Cycle.objects.filter(pk=package.cycle_id, status=CycleStatus.COMPLETE).update(status=CycleStatus.PACKED)
+    return undo
+
+
+def _count_again(package: Package, *, day: datetime.date, change: int) -> None:
+    """Count a re-queued package in (``change=1``) or out of (``-1``) its compound's consignment
+    of ``day``, made if missing."""
+    legs = Consignment.objects.filter(
+        cycle_id=package.cycle_id, hop=Hop.COMMUNITY_COMPOUND, compound_id=package.compound_id, delivery_date=day,
+        built_by_id=package.community_id, supplement=package.urgent,
+    )
+    if legs.update(package_count=F("package_count") + change, item_count=F("item_count") + change * package.item_count):
+        return
+    if change > 0:
         Consignment.objects.create(
             cycle_id=package.cycle_id, hop=Hop.COMMUNITY_COMPOUND, compound_id=package.compound_id,
             community_id=package.community_id, built_by_id=package.community_id, office_id=package.community.office_id,
-            delivery_date=package.delivery_date, package_count=1, item_count=package.item_count,
+            delivery_date=day, package_count=1, item_count=package.item_count, supplement=package.urgent,
         )
 
 

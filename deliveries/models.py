@@ -81,6 +81,10 @@ class Package(models.Model):
     urgent = models.BooleanField(_("urgent"), default=False)
     mode = models.CharField(_("delivery mode"), max_length=10, choices=DeliveryMode.choices)
     delivery_date = models.DateField(_("delivery date"))
+    # The day the goods travel from the supplier through the office to the community: set when
+    # the package is built and never changed. A package re-queued at the door moves to another
+    # delivery day at the community; the supplier's and the office's paper keep it on this day.
+    dispatch_date = models.DateField(_("dispatch date"))
     pickup_slot = models.ForeignKey(
         PickupSlot, null=True, blank=True, on_delete=models.SET_NULL, related_name="packages", verbose_name=_("pick-up slot")
     )
@@ -92,6 +96,8 @@ class Package(models.Model):
     to_collect = models.DecimalField(_("to collect on delivery"), max_digits=10, decimal_places=2)
     built_at = models.DateTimeField(_("packed at"), auto_now_add=True)
     recomputed_at = models.DateTimeField(_("recomputed at"), null=True, blank=True)
+    # Raised by each undone door outcome, so the same package may be delivered (or missed) again.
+    attempt = models.PositiveSmallIntegerField(_("door attempt"), default=0)
 
     class Meta:
         verbose_name = _("package")
@@ -147,6 +153,9 @@ class Consignment(models.Model):
     package_count = models.PositiveIntegerField(_("packages"))
     item_count = models.PositiveIntegerField(_("items"))
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    # Urgent-lane packages (urgent medicine, baseline packages of households sealed after the
+    # close) travel in supplement consignments of their own; the ones built at the close never change.
+    supplement = models.BooleanField(_("supplement"), default=False)
 
     class Meta:
         verbose_name = _("consignment")
@@ -159,6 +168,7 @@ class Consignment(models.Model):
 
 class ListKind(models.TextChoices):
     PICK_LIST = "pick", _("Pick list")
+    SUPPLEMENT = "supplement", _("Supplement pick list")
     MANIFEST = "manifest", _("Dispatch manifest")
     RECEIVING = "receiving", _("Receiving list")
     DOOR_LIST = "doors", _("Door list")
@@ -229,6 +239,7 @@ class HandoverKind(models.TextChoices):
     OUT_FOR_DELIVERY = "out", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
     EXCEPTION = "exception", _("Not delivered")
+    UNDONE = "undone", _("Undone (recorded by mistake)")
 
 
 class ExceptionReason(models.TextChoices):
@@ -276,6 +287,15 @@ class HandoverEvent(models.Model):
     place = models.CharField(_("where (the person's place)"), max_length=200, blank=True)
     location = models.CharField(_("location note"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # A door outcome recorded although the custody rules would refuse it (the package not yet at
+    # the community, or its day still ahead): the reason the staff member gave.
+    override = models.CharField(_("override reason"), max_length=200, blank=True)
+    # Door outcomes: the package's status and attempt before it, so an undo restores exactly that.
+    status_before = models.CharField(_("status before"), max_length=12, blank=True)
+    attempt = models.PositiveSmallIntegerField(_("door attempt"), default=0)
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by", verbose_name=_("undoes")
+    )
 
     class Meta:
         verbose_name = _("handover event")
@@ -283,7 +303,7 @@ class HandoverEvent(models.Model):
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(package__isnull=False, consignment__isnull=True, kind__in=["out", "delivered", "exception"])
+                condition=(Q(package__isnull=False, consignment__isnull=True, kind__in=["out", "delivered", "exception", "undone"])
                            | Q(package__isnull=True, consignment__isnull=False, kind="received")),
                 name="handover_of_package_or_consignment",
             ),
@@ -301,9 +321,16 @@ class HandoverEvent(models.Model):
                 name="handover_requeue_later",
             ),
             models.UniqueConstraint(fields=["consignment"], condition=Q(kind="received"), name="one_receipt_per_consignment"),
-            models.UniqueConstraint(fields=["package"], condition=Q(kind="delivered"), name="one_delivery_per_package"),
+            models.CheckConstraint(
+                condition=Q(kind="undone", undoes__isnull=False) | (~Q(kind="undone") & Q(undoes__isnull=True)),
+                name="handover_undo_names_its_event",
+            ),
             models.UniqueConstraint(
-                fields=["package", "delivery_date"], condition=Q(kind="exception"), name="one_exception_per_package_day"
+                fields=["package", "attempt"], condition=Q(kind="delivered"), name="one_delivery_per_package_attempt"
+            ),
+            models.UniqueConstraint(
+                fields=["package", "delivery_date", "attempt"], condition=Q(kind="exception"),
+                name="one_exception_per_package_day_attempt",
             ),
             models.UniqueConstraint(
                 fields=["package", "delivery_date"], condition=Q(kind="out"), name="one_out_per_package_day"

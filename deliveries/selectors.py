@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from deliveries.models import (
     OPEN_STATUSES,
@@ -71,12 +72,13 @@ def item_totals(*, user: User, cycle: Cycle) -> int:
 # --- handovers: rounds, receipts, history, reconciliation ------------------------------------------
 
 
-def consignments_to_receive(*, user: User, day: datetime.date, hops: tuple[str, ...]) -> QuerySet[Consignment]:
-    """The consignments of one delivery day the user may confirm (``hops`` by role), with their
-    receipt, if any, prefetched (two queries whatever the number of rows)."""
+def consignments_to_receive(*, user: User, day: datetime.date | None, hops: tuple[str, ...]) -> QuerySet[Consignment]:
+    """The consignments of one delivery day (any day for ``None``) the user may confirm (``hops``
+    by role), with their receipt, if any, prefetched (two queries whatever the number of rows)."""
     receipts = HandoverEvent.objects.filter(kind=HandoverKind.RECEIVED).select_related("by")
+    on_day = {} if day is None else {"delivery_date": day}
     return (
-        restrict(Consignment.objects.filter(delivery_date=day, hop__in=hops), user)
+        restrict(Consignment.objects.filter(hop__in=hops, **on_day), user)
         .select_related("cycle", "supplier", "office", "community", "compound", "built_by")
         .prefetch_related(Prefetch("events", queryset=receipts, to_attr="receipts"))
         .order_by("hop", "office__name", "built_by__name", "compound__name", "supplier__name", "id")
@@ -98,6 +100,9 @@ def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
             total=Count("id"),
             delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
             out=Count("id", filter=Q(status=PackageStatus.AT_COMPOUND, delivery_date=day)),
+            waiting=Count("id", filter=Q(status=PackageStatus.AT_COMMUNITY, delivery_date=day)),
+            not_arrived=Count("id", filter=Q(status__in=[PackageStatus.PACKED, PackageStatus.DISPATCHED,
+                                                         PackageStatus.AT_OFFICE], delivery_date=day)),
             missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
         )
         .order_by()
@@ -115,15 +120,47 @@ def next_round_day(*, user: User, after: datetime.date) -> datetime.date | None:
     )
 
 
-def round_packages(*, user: User, day: datetime.date, compound_id: int) -> list[Package]:
-    """One compound's packages of a delivery day for the worker at the doors, in address order,
-    each with its exception of that day and its delivery time, if any (one query)."""
-    from households.edges import natural_key
+def door_outcomes_mark(packages: list[Package], *, user: User, now: datetime.datetime) -> None:
+    """Give each package what its door buttons need (one query for any number of packages):
+    ``arrived`` (the custody rule allows a door outcome today), and ``undo_event`` (the id of its
+    latest outcome when ``user`` recorded it and may still undo it, else ``None``)."""
+    from deliveries.handovers import AT_THE_COMMUNITY, UNDO_MINUTES
 
-    events = HandoverEvent.objects.filter(package_id=OuterRef("pk"))
+    latest: dict[int, tuple] = {}
+    rows = (
+        HandoverEvent.objects.filter(
+            package__in=[p.pk for p in packages], kind__in=[HandoverKind.DELIVERED, HandoverKind.EXCEPTION],
+            undone_by__isnull=True, at__gte=now - datetime.timedelta(minutes=UNDO_MINUTES),
+        )
+        .values_list("package_id", "pk", "by_id", "attempt")
+        .order_by("package_id", "at", "pk")
+    )
+    for package_id, pk, by_id, attempt in rows:
+        latest[package_id] = (pk, by_id, attempt)
+    today = timezone.localdate(now)
+    for p in packages:
+        pk, by_id, attempt = latest.get(p.pk, (None, None, None))
+        p.undo_event = pk if by_id == user.pk and attempt == p.attempt else None
+        p.arrived = p.status in AT_THE_COMMUNITY and p.dispatch_date <= today
+
+
+def round_packages(
+    *, user: User, day: datetime.date, compound_id: int, package_id: int | None = None,
+    now: datetime.datetime | None = None,
+) -> list[Package]:
+    """One compound's packages of a delivery day for the worker at the doors (or just one of them,
+    ``package_id``), in address order, each with its exception of that day, its delivery time,
+    its phone numbers and what its door buttons need (three queries)."""
+    from households.edges import natural_key
+    from households.models import HouseholdPhone
+
+    events = HandoverEvent.objects.filter(package_id=OuterRef("pk"), attempt=OuterRef("attempt"))
+    packages = restrict(Package.objects.filter(_on_day(day), compound_id=compound_id), user)
+    if package_id is not None:
+        packages = packages.filter(pk=package_id)
     packages = list(
-        restrict(Package.objects.filter(_on_day(day), compound_id=compound_id), user)
-        .select_related("household__building__compound", "building", "cycle")
+        packages.select_related("household__building__compound", "building", "cycle", "pickup_slot")
+        .prefetch_related(Prefetch("household__phones", queryset=HouseholdPhone.objects.order_by("-is_primary", "id")))
         .annotate(
             missed_reason=Subquery(events.filter(kind=HandoverKind.EXCEPTION, delivery_date=day).values("outcome")[:1]),
             delivered_at=Subquery(events.filter(kind=HandoverKind.DELIVERED).values("at")[:1]),
@@ -131,6 +168,8 @@ def round_packages(*, user: User, day: datetime.date, compound_id: int) -> list[
     )
     for p in packages:
         p.missed_label = ExceptionReason(p.missed_reason).label if p.missed_reason else ""
+        p.phone_numbers = [phone.number for phone in p.household.phones.all()]
+    door_outcomes_mark(packages, user=user, now=now or timezone.now())
     packages.sort(key=lambda p: (
         p.building.sort_key, natural_key(p.building.number), natural_key(p.household.unit), p.household.floor,
         natural_key(p.household.room), p.code,

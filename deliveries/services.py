@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,10 +30,12 @@ from deliveries.models import (
     PickupSlot,
 )
 from households.errors import BaogongError, Conflict
-from households.models import Community, DeliveryMode, Household, delivery_mode_for
+from households.models import Community, Compound, DeliveryMode, Household, delivery_mode_for
 from households.queue import enqueue
 from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus, PaymentState, Product
 
+# A cycle delivers on three days from its first delivery date.
+CYCLE_DELIVERY_DAYS = 3
 # Pick-up at the receiving point (错时领取): half-hour slots from 08:00, so many packages each.
 SLOT_MINUTES = 30
 SLOT_CAPACITY = 40
@@ -337,12 +339,15 @@ def _plan(*, cycle: Cycle, community: Community, drafts: list[_Draft]) -> None:
 
 # The packages and their order links in two statements, from arrays (no per-row model work).
 _INSERT_PACKAGES_SQL = """
-INSERT INTO deliveries_package (cycle_id, community_id, urgent, status, built_at, household_id, compound_id,
-    building_id, code, mode, delivery_date, pickup_slot_id, orders_count, item_count, item_summary, total, to_collect)
-SELECT %(cycle)s, %(community)s, false, %(status)s, %(built_at)s, x.*
+INSERT INTO deliveries_package (cycle_id, community_id, urgent, status, built_at, attempt, household_id, compound_id,
+    building_id, code, mode, delivery_date, dispatch_date, pickup_slot_id, orders_count, item_count, item_summary, total,
+    to_collect)
+SELECT %(cycle)s, %(community)s, false, %(status)s, %(built_at)s, 0, x.household, x.compound, x.building, x.code,
+       x.mode, x.date, x.date, x.slot, x.orders, x.items, x.summary, x.total, x.to_collect
 FROM unnest(%(household)s::bigint[], %(compound)s::bigint[], %(building)s::bigint[], %(code)s::text[],
             %(mode)s::text[], %(date)s::date[], %(slot)s::bigint[], %(orders)s::int[], %(items)s::int[],
-            %(summary)s::text[], %(total)s::numeric[], %(to_collect)s::numeric[]) AS x
+            %(summary)s::text[], %(total)s::numeric[], %(to_collect)s::numeric[])
+     AS x(household, compound, building, code, mode, date, slot, orders, items, summary, total, to_collect)
 RETURNING id, household_id
 """
 _INSERT_LINKS_SQL = (
@@ -357,7 +362,7 @@ def _write_packages(*, cycle: Cycle, community: Community, drafts: list[_Draft],
             Package(
                 cycle=cycle, household_id=d.household_id, community=community, compound_id=d.compound_id,
                 building_id=d.building_id, code=d.code, mode=d.mode, delivery_date=d.delivery_date,
-                pickup_slot=d.pickup_slot, orders_count=len(d.order_ids), item_count=d.item_count,
+                dispatch_date=d.delivery_date, pickup_slot=d.pickup_slot, orders_count=len(d.order_ids), item_count=d.item_count,
                 item_summary=d.item_summary, total=d.total, to_collect=d.to_collect,
             )
             for d in drafts
@@ -526,45 +531,145 @@ def urgent_package_build(*, order_id: int, now: datetime.datetime | None = None)
 
     Guarantees: idempotent (an order already in a package is left alone); a cancelled or
     non-urgent order gets nothing; the package is delivered today, door to door or at the
-    receiving point as the household's lockdown level says.
+    receiving point as the household's lockdown level says, and travels in today's supplement
+    consignments (counted at every hop like any package, never on the close's frozen lists).
     """
     now = now or timezone.now()
     order = (
         Order.objects.select_for_update(of=("self",))
-        .select_related("household__building__compound__community__office__district")
         .filter(pk=order_id, urgent=True, status=OrderStatus.PLACED)
         .first()
     )
     if order is None or PackageOrder.objects.filter(order=order).exists():
         return None
-    household = order.household
-    building = household.building
-    compound = building.compound
-    community = compound.community
-    items: dict = {}
-    item_count = 0
-    for name, unit, quantity in order.lines.values_list("name", "unit", "quantity"):
-        entry = items.setdefault(name, [0, unit])
-        entry[0] += quantity
-        item_count += quantity
-    package = Package.objects.create(
-        cycle_id=order.cycle_id,
-        household=household,
-        community=community,
-        compound=compound,
-        building=building,
-        code=f"U-{_district_prefix(community.office.district.code)}-{community.pk}-{order.pk}",
-        urgent=True,
-        mode=delivery_mode_for(household.effective_level),
-        delivery_date=timezone.localdate(now),
-        orders_count=1,
-        item_count=item_count,
-        item_summary=item_summary(items),
-        total=order.total,
-        to_collect=order.total if order.payment_state == PaymentState.TO_COLLECT else Decimal("0.00"),
+    built = supplement_packages_build(
+        order_ids=[order.pk], day=timezone.localdate(now), code=lambda o, prefix: f"U-{prefix}-{o.pk}",
     )
-    PackageOrder.objects.create(package=package, order=order)
-    return package
+    return built[0] if built else None
+
+
+def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code) -> list[Package]:
+    """One urgent-lane package per order, due on ``day``, with its supplement route legs.
+
+    For orders that came after their community's build (urgent medicine; baseline orders of
+    households sealed after the close). ``code(order, district_prefix)`` names each package. The
+    legs are supplement consignments: counts are added to the day's open supplement leg of each
+    hop (made if missing, or if the open one was already received), so the frozen lists of the
+    close never change and every hop still counts what it carries. Call inside a transaction.
+    """
+    orders = list(
+        Order.objects.filter(pk__in=order_ids, status=OrderStatus.PLACED, package_link__isnull=True)
+        .select_related("household__building__compound__community__office__district")
+        .order_by("pk")
+    )
+    lines = defaultdict(list)
+    for order_id, supplier_id, name, unit, quantity in OrderLine.objects.filter(order__in=orders).values_list(
+        "order_id", "product__supplier_id", "name", "unit", "quantity"
+    ).order_by("order_id", "id"):
+        lines[order_id].append((supplier_id, name, unit, quantity))
+    packages = []
+    legs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for order in orders:
+        household = order.household
+        building = household.building
+        compound = building.compound
+        community = compound.community
+        items: dict = {}
+        item_count = 0
+        supplier_items: dict[int, int] = defaultdict(int)
+        for supplier_id, name, unit, quantity in lines[order.pk]:
+            entry = items.setdefault(name, [0, unit])
+            entry[0] += quantity
+            item_count += quantity
+            supplier_items[supplier_id] += quantity
+        if not item_count:
+            continue
+        package = Package.objects.create(
+            cycle_id=order.cycle_id, household=household, community=community, compound=compound, building=building,
+            code=code(order, f"{_district_prefix(community.office.district.code)}-{community.pk}"), urgent=True,
+            mode=delivery_mode_for(household.effective_level), delivery_date=day, dispatch_date=day, orders_count=1,
+            item_count=item_count, item_summary=item_summary(items), total=order.total,
+            to_collect=order.total if order.payment_state == PaymentState.TO_COLLECT else Decimal("0.00"),
+        )
+        PackageOrder.objects.create(package=package, order=order)
+        packages.append(package)
+        common = (order.cycle_id, community.office_id, community.pk)
+        for supplier_id, quantity in supplier_items.items():
+            counts = legs[(Hop.SUPPLIER_OFFICE, *common, supplier_id, None)]
+            counts[0] += 1
+            counts[1] += quantity
+        for key in ((Hop.OFFICE_COMMUNITY, *common, None, None), (Hop.COMMUNITY_COMPOUND, *common, None, compound.pk)):
+            legs[key][0] += 1
+            legs[key][1] += item_count
+    for (hop, cycle_id, office_id, community_id, supplier_id, compound_id), (count, items) in legs.items():
+        where = {
+            "cycle_id": cycle_id, "hop": hop, "delivery_date": day, "supplement": True, "built_by_id": community_id,
+            "supplier_id": supplier_id, "compound_id": compound_id, "received_at__isnull": True,
+        }
+        if not Consignment.objects.filter(**where).update(
+            package_count=F("package_count") + count, item_count=F("item_count") + items,
+        ):
+            Consignment.objects.create(
+                cycle_id=cycle_id, hop=hop, delivery_date=day, supplement=True, built_by_id=community_id,
+                office_id=office_id, community_id=None if hop == Hop.SUPPLIER_OFFICE else community_id,
+                supplier_id=supplier_id, compound_id=compound_id, package_count=count, item_count=items,
+            )
+    return packages
+
+
+def _current_delivery_cycles(today: datetime.date) -> list[Cycle]:
+    """The cycles whose households are still being fed: the open one (ordering) and the packed or
+    closing ones whose delivery days are not over."""
+    return list(
+        Cycle.objects.filter(
+            Q(status=CycleStatus.OPEN)
+            | Q(status__in=[CycleStatus.CLOSING, CycleStatus.PACKED],
+                first_delivery_date__gte=today - datetime.timedelta(days=CYCLE_DELIVERY_DAYS - 1))
+        ).order_by("number")
+    )
+
+
+def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = None) -> int:
+    """After a compound (or one of its buildings) went to stay-at-home: every household there that
+    must be fed this cycle gets its free baseline package.
+
+    Guarantees: in the open cycle, each gets its baseline order (packed at the close like any
+    order); in a cycle already closed whose deliveries are not over, each gets its baseline order
+    as an urgent-lane package due on its compound's delivery day, or tomorrow if that has passed
+    (routed in supplement consignments, on the supplier's supplement list and the community's
+    paper, whose lists are drawn again). A community whose build is still running gets the orders
+    in that build instead. Idempotent: a household with a baseline order in the cycle gets
+    nothing more. Returns how many households were given an order.
+    """
+    from supply.services import baseline_orders_place
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    compound = Compound.objects.select_related("community").get(pk=compound_id)
+    placed = 0
+    for cycle in _current_delivery_cycles(today):
+        with transaction.atomic():
+            build = CommunityBuild.objects.select_for_update().filter(
+                cycle=cycle, community_id=compound.community_id).first()
+            order_ids = baseline_orders_place(cycle_id=cycle.pk, compound_id=compound_id, now=now)
+            placed += len(order_ids)
+            if not order_ids or cycle.status == CycleStatus.OPEN or (build and build.status == BuildStatus.PENDING):
+                continue
+            day = max(today + datetime.timedelta(days=1),
+                      cycle.first_delivery_date + datetime.timedelta(days=compound.delivery_day))
+            built = supplement_packages_build(
+                order_ids=order_ids, day=day, code=lambda o, prefix: f"B-{prefix}-{o.pk}",
+            )
+            if built and settings.DELIVERIES_PRINT_ON_PACK:
+                from deliveries.tasks import community_lists_print_task, supplier_lists_print_task
+
+                suppliers = set(OrderLine.objects.filter(order_id__in=order_ids).values_list("product__supplier_id", flat=True))
+                cycle_pk, community_pk = cycle.pk, compound.community_id
+                transaction.on_commit(lambda: enqueue(community_lists_print_task, cycle_pk, community_pk, background=True))
+                for supplier_id in suppliers:
+                    transaction.on_commit(
+                        lambda s=supplier_id: enqueue(supplier_lists_print_task, cycle_pk, s, background=True))
+    return placed
 
 
 def urgent_packages_sweep() -> int:

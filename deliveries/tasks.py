@@ -42,8 +42,11 @@ def urgent_packages_sweep_task() -> int:
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
 def packages_recompute_task(compound_id: int) -> int:
-    """A compound's or building's lockdown level changed: its undelivered packages follow it."""
-    return services.compound_packages_recompute(compound_id=compound_id)
+    """A compound's or building's lockdown level changed: its undelivered packages follow it, and
+    households now at home that must be fed this cycle get their baseline package."""
+    changed = services.compound_packages_recompute(compound_id=compound_id)
+    services.sealed_households_feed(compound_id=compound_id)
+    return changed
 
 
 # --- printed lists (deliveries.printing) -----------------------------------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("packages/find/", views.package_find, name="package_find"),
     path("packages/<int:pk>/delivered/", views.package_delivered, name="package_delivered"),
     path("packages/<int:pk>/not-delivered/", views.package_missed, name="package_missed"),
+    path("handovers/<int:pk>/undo/", views.handover_undo, name="handover_undo"),
     path("receiving/", views.receiving_page, name="receiving"),
     path("receiving/<int:pk>/", views.consignment_receive, name="consignment_receive"),
     path("cycles/<int:pk>/open/", views.reconciliation_page, name="reconciliation"),

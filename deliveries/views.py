@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from deliveries import handovers, selectors, services
-from deliveries.models import ExceptionReason
+from deliveries.models import ExceptionReason, HandoverEvent, Package
 from households import selectors as household_selectors
 from households import services as household_services
 from households.edges import date_param, id_param, int_param, redirect_back
@@ -162,6 +162,7 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
     package = selectors.package_get_for_staff(user=request.user, code=code, cycle=int_param(request.GET, "cycle", maximum=10**9))
     if package is None:
         raise Http404(_("There is no such package, or it is not yours to see."))
+    selectors.door_outcomes_mark([package], user=request.user, now=timezone.now())
     return render(request, "deliveries/package_scan.html", {
         "package": package, "can_mark": role_of(request.user) in handovers.DOOR_ROLES, "reasons": ExceptionReason.choices,
         "here": request.get_full_path(),
@@ -234,20 +235,45 @@ def round_start(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
 
 
-@require_POST
-@role_required(*handovers.DOOR_ROLES)
-def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
-    """One tap at the door: delivered (idempotent: a second tap changes nothing)."""
+def _door_answer(request: HttpRequest, package_id: int, *, message: str, level: str) -> HttpResponse:
+    """After a door button: on the round (htmx, ``row`` = the round's day) the package's row alone,
+    with the message in it, so the page stays where it was; otherwise the message and back."""
+    day = date_param(request.POST, "row") if request.htmx else None
+    if day is not None:
+        package = Package.objects.filter(pk=package_id).values("compound_id").first()
+        rows = selectors.round_packages(user=request.user, day=day, compound_id=package["compound_id"],
+                                        package_id=package_id) if package else []
+        if rows:
+            return render(request, "deliveries/handovers/_round_row.html", {
+                "package": rows[0], "day": day, "reasons": ExceptionReason.choices, "message": message,
+                "message_level": level, "here": reverse("deliveries:round") + f"?date={day.isoformat()}&compound={rows[0].compound_id}",
+            })
+    getattr(messages, level)(request, message)
+    return redirect_back(request, reverse("deliveries:round"))
+
+
+def _door_step(request: HttpRequest, package_id: int, step) -> HttpResponse:
+    """Run one door step (``step()`` returns the success message and its level) and answer."""
     try:
-        event = handovers.package_deliver(package_id=pk, by=request.user, location=request.POST.get("location", ""),
-                                          note=request.POST.get("note", ""))
+        message, level = step()
     except NotFound as exc:
         raise Http404(exc.message) from None
     except BaogongError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Package %(code)s: delivered.") % {"code": event.package.code})
-    return redirect_back(request, reverse("deliveries:round"))
+        message, level = exc.message, "error"
+    return _door_answer(request, package_id, message=message, level=level)
+
+
+@require_POST
+@role_required(*handovers.DOOR_ROLES)
+def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
+    """One tap at the door: delivered (idempotent: a second tap changes nothing). Refused for a
+    package not yet at its community or before its day, unless the reason is stated (``override``)."""
+    def step():
+        event = handovers.package_deliver(package_id=pk, by=request.user, location=request.POST.get("location", ""),
+                                          note=request.POST.get("note", ""), override=request.POST.get("override", ""))
+        return _("Package %(code)s: delivered.") % {"code": event.package.code}, "success"
+
+    return _door_step(request, pk, step)
 
 
 @require_POST
@@ -255,23 +281,37 @@ def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
 def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
     """Not delivered, with the reason: re-queued to the next day (or refused, its final outcome)."""
     day = date_param(request.POST, "day")
-    try:
+
+    def step():
         event = handovers.package_exception(
             package_id=pk, by=request.user, reason=request.POST.get("reason", ""), for_date=day,
             location=request.POST.get("location", ""), note=request.POST.get("note", ""),
+            override=request.POST.get("override", ""),
         )
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    except BaogongError as exc:
-        messages.error(request, exc.message)
-    else:
         if event.requeued_to:
-            messages.warning(request, _("Package %(code)s: not delivered (%(reason)s); it goes again on %(date)s.") % {
-                "code": event.package.code, "reason": event.get_outcome_display(), "date": event.requeued_to.isoformat()})
-        else:
-            messages.warning(request, _("Package %(code)s: not delivered (%(reason)s).") % {
-                "code": event.package.code, "reason": event.get_outcome_display()})
-    return redirect_back(request, reverse("deliveries:round"))
+            return _("Package %(code)s: not delivered (%(reason)s); it goes again on %(date)s.") % {
+                "code": event.package.code, "reason": event.get_outcome_display(),
+                "date": event.requeued_to.isoformat()}, "warning"
+        return _("Package %(code)s: not delivered (%(reason)s).") % {
+            "code": event.package.code, "reason": event.get_outcome_display()}, "warning"
+
+    return _door_step(request, pk, step)
+
+
+@require_POST
+@role_required(*handovers.DOOR_ROLES)
+def handover_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo one's own door record made by mistake, within the undo window."""
+    event = HandoverEvent.objects.filter(pk=pk).values("package_id").first()
+    if event is None or event["package_id"] is None:
+        raise Http404(_("There is no such record, or it is not yours to undo."))
+
+    def step():
+        undo = handovers.handover_undo(event_id=pk, by=request.user, note=request.POST.get("note", ""))
+        return _("Package %(code)s: the record is undone; the package is back where it was.") % {
+            "code": undo.package.code}, "success"
+
+    return _door_step(request, event["package_id"], step)
 
 
 def package_find(request: HttpRequest) -> HttpResponse:
@@ -289,22 +329,33 @@ def package_find(request: HttpRequest) -> HttpResponse:
     return redirect("package_scan", code=code)
 
 
-@role_required(*RECEIVER_ROLES)
-def receiving_page(request: HttpRequest) -> HttpResponse:
-    """The consignments of a day the user's place receives, with a form to confirm each."""
-    day = _day(request, request.GET)
+def _receiving(request: HttpRequest, day: datetime.date, *, typed: dict | None = None, status: int = 200) -> HttpResponse:
+    """The receiving page of a day; ``typed`` keeps what was entered in one consignment's form
+    (``{"pk": …, "packages_received": …, …}``) when it was refused."""
     role = role_of(request.user)
     hops = tuple(hop for hop, roles in handovers.RECEIVERS.items() if role in roles)
     consignments = list(selectors.consignments_to_receive(user=request.user, day=day, hops=hops))
+    expected = handovers.consignments_expected([c for c in consignments if not c.receipts])
+    for c in consignments:
+        c.expected = expected.get(c.pk)
+        c.typed = typed if typed and typed.get("pk") == c.pk else None
     return render(request, "deliveries/handovers/receiving.html", {
         "day": day, "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),
-        "consignments": consignments, "here": request.get_full_path(),
-    })
+        "consignments": consignments, "here": reverse("deliveries:receiving") + f"?date={day.isoformat()}",
+    }, status=status)
+
+
+@role_required(*RECEIVER_ROLES)
+def receiving_page(request: HttpRequest) -> HttpResponse:
+    """The consignments of a day the user's place receives, each form pre-filled with what is
+    expected (the list less what went missing upstream)."""
+    return _receiving(request, _day(request, request.GET))
 
 
 @require_POST
 @role_required(*RECEIVER_ROLES)
 def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm one consignment; a refused one shows the page again with what was typed and why (400)."""
     try:
         event = handovers.consignment_receive(
             consignment_id=pk, by=request.user, packages_received=request.POST.get("packages_received", ""),
@@ -315,9 +366,13 @@ def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(exc.message) from None
     except BaogongError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Received: %(packages)d packages, %(items)d items.") % {
-            "packages": event.packages_received, "items": event.items_received})
+        consignment = selectors.consignments_to_receive(
+            user=request.user, day=None, hops=tuple(handovers.RECEIVERS)).filter(pk=pk).first()
+        typed = {key: request.POST.get(key, "")[:2000] for key in ("packages_received", "items_received", "note", "location")}
+        day = consignment.delivery_date if consignment else timezone.localdate()
+        return _receiving(request, day, typed={"pk": pk, **typed}, status=exc.status_code)
+    messages.success(request, _("Received: %(packages)d packages, %(items)d items.") % {
+        "packages": event.packages_received, "items": event.items_received})
     return redirect_back(request, reverse("deliveries:receiving"))
 
 

@@ -146,12 +146,19 @@ class Cycle(models.Model):
 
 
 class CycleStock(models.Model):
-    """A product's capacity in one cycle and how much of it placed orders hold (django-oscar's stock record)."""
+    """A product's stock in one cycle and how much of it placed orders hold (django-oscar's stock record).
+
+    ``capacity`` is everything the supplier provides this cycle: what residents can buy (the
+    product's capacity per cycle) plus ``baseline``, the quantity held for the free baseline and
+    standing orders, which come on top and are counted once. ``reserved`` is what placed orders
+    hold, guaranteed ones included; ``available`` is what residents can still order.
+    """
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="stock", verbose_name=_("cycle"))
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock", verbose_name=_("product"))
     capacity = models.PositiveIntegerField(_("capacity"))
     reserved = models.PositiveIntegerField(_("reserved"), default=0)
+    baseline = models.PositiveIntegerField(_("held for baseline and standing orders"), default=0)
 
     class Meta:
         verbose_name = _("cycle stock")
@@ -159,11 +166,17 @@ class CycleStock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "product"], name="one_stock_per_cycle_product"),
             models.CheckConstraint(condition=Q(reserved__lte=F("capacity")), name="stock_never_oversold"),
+            models.CheckConstraint(condition=Q(baseline__lte=F("capacity")), name="stock_baseline_within_capacity"),
         ]
 
     @property
     def available(self) -> int:
         return max(self.capacity - self.reserved, 0)
+
+    @property
+    def for_sale(self) -> int:
+        """What residents can buy this cycle (the product's capacity): the one number people see."""
+        return self.capacity - self.baseline
 
 
 class Channel(models.TextChoices):

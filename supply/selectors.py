@@ -166,9 +166,10 @@ def catalog_products(
     price_state: str = "",
     search: str = "",
 ) -> QuerySet[Product]:
-    """Products the user may see (supplier staff: their own), with ``stock_capacity``,
-    ``stock_reserved`` and ``stock_available`` in ``cycle`` annotated (None without a stock row).
-    One query whatever the number of products."""
+    """Products the user may see (supplier staff: their own), with ``stock_capacity`` (what
+    residents can buy), ``stock_reserved`` (what residents' orders hold), ``stock_available``
+    and ``stock_baseline`` (held on top for the free baseline and standing orders) in ``cycle``
+    annotated (None without a stock row). One query whatever the number of products."""
     qs = restrict(Product.objects.select_related("supplier"), user)
     if supplier_id is not None:
         qs = qs.filter(supplier_id=supplier_id)
@@ -182,8 +183,9 @@ def catalog_products(
     if cycle is not None:
         stock = CycleStock.objects.filter(cycle=cycle, product=OuterRef("pk"))
         qs = qs.annotate(
-            stock_capacity=Subquery(stock.values("capacity")[:1]),
-            stock_reserved=Subquery(stock.values("reserved")[:1]),
+            stock_capacity=Subquery(stock.annotate(sale=F("capacity") - F("baseline")).values("sale")[:1]),
+            stock_reserved=Subquery(stock.annotate(ordered=F("reserved") - F("baseline")).values("ordered")[:1]),
+            stock_baseline=Subquery(stock.values("baseline")[:1]),
             stock_available=Subquery(
                 stock.annotate(left=Greatest(F("capacity") - F("reserved"), Value(0))).values("left")[:1]
             ),

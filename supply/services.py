@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -222,44 +222,20 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
     """Place this cycle's baseline and standing orders, once, in a few set-based statements.
 
     - every household whose effective level is "stay at home" and that has not declined it gets
-      one free baseline order with its district's baseline items;
+      one free baseline order with its district's baseline items (:func:`baseline_orders_place`);
     - every active standing order of a household (regular medicine of a ledger household) becomes
       an order (pay on delivery) with that product.
-    These supplies are guaranteed and come on top of what residents can order: a product's
-    capacity and reserved quantity both grow by what they take. Guarantees: runs once per cycle (a second call does nothing);
-    unique constraints forbid a second baseline order per household or standing order.
+    These supplies are guaranteed and come on top of what residents can order: each product's
+    stock holds them in ``baseline`` (capacity and reserved grow by the same amount, so what
+    residents can order does not change). Guarantees: runs once per cycle (a second call does
+    nothing); unique constraints forbid a second baseline order per household or standing order.
     """
     cycle = Cycle.objects.select_for_update().get(pk=cycle_id)
     if cycle.baseline_at is not None:
         return 0
     now = timezone.now()
+    baseline = len(baseline_orders_place(cycle_id=cycle.pk, now=now))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO supply_order (household_id, cycle_id, status, channel, note, total, payment_method,
-                                      payment_state, request_hash, created_at, urgent)
-            SELECT h.id, %s, %s, %s, '', 0, %s, %s, '', %s, %s
-            FROM households_household h {_HOUSEHOLD_DISTRICT}
-            WHERE h.baseline_opt_out = %s AND (b.lockdown_level = 2 OR c.lockdown_level = 2)
-              AND EXISTS (SELECT 1 FROM supply_baselineitem i WHERE i.district_id = f.district_id)
-            ON CONFLICT DO NOTHING
-            """,
-            [cycle.pk, OrderStatus.PLACED, Channel.BASELINE, PaymentMethod.FREE, PaymentState.FREE, now, False, False],
-        )
-        baseline = cursor.rowcount
-        cursor.execute(
-            f"""
-            INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
-            SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
-            FROM supply_order o
-            JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}
-            JOIN supply_baselineitem i ON i.district_id = f.district_id
-            JOIN supply_product p ON p.id = i.product_id
-            WHERE o.cycle_id = %s AND o.channel = %s
-              AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)
-            """,
-            [cycle.pk, Channel.BASELINE],
-        )
         cursor.execute(
             """
             INSERT INTO supply_order (household_id, cycle_id, status, channel, note, total, payment_method,
@@ -286,22 +262,82 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
             """,
             [cycle.pk],
         )
-    needed = (
-        OrderLine.objects.filter(order__cycle=cycle)
-        .filter(Q(order__channel=Channel.BASELINE) | Q(order__standing_order__isnull=False))
-        .values_list("product_id")
-        .annotate(total=Sum("quantity"))
-    )
-    for product_id, quantity in needed:
-        stock, _created = CycleStock.objects.select_for_update().get_or_create(
-            cycle=cycle, product_id=product_id, defaults={"capacity": 0}
-        )
-        stock.reserved += quantity
-        stock.capacity += quantity
-        stock.save(update_fields=["reserved", "capacity"])
+    _stock_hold(cycle_id=cycle.pk, lines=OrderLine.objects.filter(order__cycle=cycle, order__standing_order__isnull=False))
     cycle.baseline_at = now
     cycle.save(update_fields=["baseline_at"])
     return baseline + standing
+
+
+def baseline_orders_place(
+    *, cycle_id: int, compound_id: int | None = None, now: datetime.datetime | None = None,
+) -> list[int]:
+    """Give every stay-at-home household (of one compound, or of the city) that has none yet its
+    free baseline order in a cycle; returns the new orders' ids.
+
+    Guarantees: set-based (three statements and the stock rows); idempotent (a household with a
+    baseline order in the cycle, or that declined it, gets nothing; the database forbids a second
+    one); the stock of each product holds exactly what the new orders take, on top of what
+    residents can buy. Call inside a transaction.
+    """
+    now = now or timezone.now()
+    where_compound = "AND c.id = %s" if compound_id is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT h.id FROM households_household h {_HOUSEHOLD_DISTRICT}
+            WHERE h.baseline_opt_out = %s AND (b.lockdown_level = 2 OR c.lockdown_level = 2) {where_compound}
+              AND EXISTS (SELECT 1 FROM supply_baselineitem i WHERE i.district_id = f.district_id)
+              AND NOT EXISTS (SELECT 1 FROM supply_order o WHERE o.household_id = h.id AND o.cycle_id = %s
+                              AND o.channel = %s)
+            """,
+            [False, *([compound_id] if compound_id is not None else []), cycle_id, Channel.BASELINE],
+        )
+        households = [row[0] for row in cursor.fetchall()]
+    if not households:
+        return []
+    Order.objects.bulk_create(
+        [
+            Order(household_id=h, cycle_id=cycle_id, status=OrderStatus.PLACED, channel=Channel.BASELINE, note="",
+                  total=0, payment_method=PaymentMethod.FREE, payment_state=PaymentState.FREE, request_hash="",
+                  created_at=now, urgent=False)
+            for h in households
+        ],
+        batch_size=2000, ignore_conflicts=True,
+    )
+    order_ids = list(
+        Order.objects.filter(cycle_id=cycle_id, channel=Channel.BASELINE, household_id__in=households, lines__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(order_ids), 5000):
+            chunk = order_ids[start:start + 5000]
+            cursor.execute(
+                f"""
+                INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
+                SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
+                FROM supply_order o
+                JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}
+                JOIN supply_baselineitem i ON i.district_id = f.district_id
+                JOIN supply_product p ON p.id = i.product_id
+                WHERE o.id IN ({", ".join(["%s"] * len(chunk))})
+                """,
+                chunk,
+            )
+    _stock_hold(cycle_id=cycle_id, lines=OrderLine.objects.filter(order_id__in=order_ids))
+    return order_ids
+
+
+def _stock_hold(*, cycle_id: int, lines) -> None:
+    """Hold what guaranteed orders take: each product's capacity, reserved and baseline grow by
+    its quantity in ``lines`` (what residents can buy does not change)."""
+    needed = lines.values_list("product_id").annotate(total=Sum("quantity")).order_by("product_id")
+    for product_id, quantity in needed:
+        stock, _created = CycleStock.objects.select_for_update().get_or_create(
+            cycle_id=cycle_id, product_id=product_id, defaults={"capacity": 0}
+        )
+        CycleStock.objects.filter(pk=stock.pk).update(
+            capacity=F("capacity") + quantity, reserved=F("reserved") + quantity, baseline=F("baseline") + quantity,
+        )
 
 
 def next_opening(*, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -922,11 +958,14 @@ def product_update(
         if stock is None and product.is_active:
             CycleStock.objects.create(cycle=cycle, product=product, capacity=product.capacity)
         elif stock is not None and "capacity" in changed:
+            # The capacity is what residents can buy; the stock holds the baseline on top of it.
             # Conditional UPDATE, like order_place's reservation: it cannot undercut an order in flight.
-            if not CycleStock.objects.filter(pk=stock.pk, reserved__lte=product.capacity).update(capacity=product.capacity):
+            total = product.capacity + stock.baseline
+            if not CycleStock.objects.filter(pk=stock.pk, reserved__lte=total).update(capacity=total):
                 message = _(
-                    "Orders in this cycle already hold %(reserved)d of this product: the capacity cannot be lower than that."
-                ) % {"reserved": stock.reserved}
+                    "Residents' orders in this cycle already hold %(ordered)d of this product: the capacity cannot "
+                    "be lower than that."
+                ) % {"ordered": stock.reserved - stock.baseline}
                 raise BaogongError(message, errors={"capacity": [message]})
 
     if photo is not UNCHANGED:

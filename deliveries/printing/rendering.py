@@ -159,7 +159,7 @@ def _sheet_title(text: str) -> str:
 def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
     """(sheet title, column headings, rows) of each sheet of the list's spreadsheet."""
     kind = data["kind"]
-    if kind == ListKind.PICK_LIST:
+    if kind in (ListKind.PICK_LIST, ListKind.SUPPLEMENT):
         totals = [[p["name"], p["unit"], p["quantity"], ""] for p in data["products"]]
         crates = [
             [office["name"], crate["name"], p["name"], p["unit"], p["quantity"], ""]

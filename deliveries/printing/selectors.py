@@ -29,12 +29,16 @@ from supply.models import Cycle, CycleStatus, OrderLine, OrderStatus, Supplier
 # their community's lists, task forces and administrators everything in their scope.
 KIND_ROLES: dict[str, frozenset[str]] = {
     ListKind.PICK_LIST: frozenset({Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN}),
+    ListKind.SUPPLEMENT: frozenset({Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.MANIFEST: frozenset({Role.OFFICE, Role.TASKFORCE, Role.ADMIN}),
     ListKind.RECEIVING: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.DOOR_LIST: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.PICKUP_NOTICE: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.LABELS: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
 }
+# A supplier's lists, per supplier and district: the pick list frozen at the close, and the
+# supplement list of urgent-lane packages built after it.
+SUPPLIER_KINDS = (ListKind.PICK_LIST, ListKind.SUPPLEMENT)
 COMMUNITY_KINDS = (ListKind.RECEIVING, ListKind.DOOR_LIST, ListKind.LABELS, ListKind.PICKUP_NOTICE)
 PRINTABLE_STATUSES = (CycleStatus.PACKED, CycleStatus.COMPLETE)
 
@@ -60,7 +64,7 @@ class ListKey:
 
     @property
     def place_key(self) -> str:
-        return f"{self.place_id}-{self.district_id}" if self.kind == ListKind.PICK_LIST else str(self.place_id)
+        return f"{self.place_id}-{self.district_id}" if self.kind in SUPPLIER_KINDS else str(self.place_id)
 
     @classmethod
     def parse(cls, *, kind: str, cycle_id: int, place: str, date: str) -> "ListKey | None":
@@ -73,7 +77,7 @@ class ListKey:
         except (TypeError, ValueError):
             return None
         first, second = int(match.group(1)), match.group(2)
-        if (kind == ListKind.PICK_LIST) != (second is not None):
+        if (kind in SUPPLIER_KINDS) != (second is not None):
             return None
         return cls(kind=kind, cycle_id=cycle_id, delivery_date=day, place_id=first, district_id=int(second) if second else None)
 
@@ -93,7 +97,7 @@ def list_allowed(*, user: User, key: ListKey) -> bool:
     """May ``user`` see this list? Role first, then the place through households.access."""
     if key.kind not in kinds_for(user=user):
         return False
-    if key.kind == ListKind.PICK_LIST:
+    if key.kind in SUPPLIER_KINDS:
         scope = scope_of(user)
         if scope.level == "supplier":
             return scope.supplier_id == key.place_id
@@ -153,7 +157,8 @@ def document_current(*, key: ListKey) -> PrintDocument | None:
 
 
 def _cycle_packages(cycle_id: int) -> QuerySet[Package]:
-    return Package.objects.filter(cycle_id=cycle_id, urgent=False)
+    """Every package of a cycle: the community's paper has the urgent lane's packages too."""
+    return Package.objects.filter(cycle_id=cycle_id)
 
 
 def community_keys(*, cycle_id: int, community_id: int) -> list[ListKey]:
@@ -161,11 +166,13 @@ def community_keys(*, cycle_id: int, community_id: int) -> list[ListKey]:
     notice per pick-up compound and day (one query)."""
     rows = (
         _cycle_packages(cycle_id).filter(community_id=community_id)
-        .values_list("delivery_date", "compound_id", "mode").distinct().order_by()
+        .values_list("delivery_date", "dispatch_date", "compound_id", "mode").distinct().order_by()
     )
     keys: set[ListKey] = set()
-    for day, compound_id, mode in rows:
-        for kind in (ListKind.RECEIVING, ListKind.DOOR_LIST, ListKind.LABELS):
+    for day, dispatched, compound_id, mode in rows:
+        # What arrives is listed on the day it was dispatched; doors and labels on the day they are due.
+        keys.add(ListKey(kind=ListKind.RECEIVING, cycle_id=cycle_id, delivery_date=dispatched, place_id=community_id))
+        for kind in (ListKind.DOOR_LIST, ListKind.LABELS):
             keys.add(ListKey(kind=kind, cycle_id=cycle_id, delivery_date=day, place_id=community_id))
         if mode == DeliveryMode.PICKUP:
             keys.add(ListKey(kind=ListKind.PICKUP_NOTICE, cycle_id=cycle_id, delivery_date=day, place_id=compound_id))
@@ -174,7 +181,7 @@ def community_keys(*, cycle_id: int, community_id: int) -> list[ListKey]:
 
 def office_keys(*, cycle_id: int, office_id: int) -> list[ListKey]:
     days = (
-        Consignment.objects.filter(cycle_id=cycle_id, office_id=office_id, hop=Hop.OFFICE_COMMUNITY)
+        Consignment.objects.filter(cycle_id=cycle_id, office_id=office_id, hop=Hop.OFFICE_COMMUNITY, supplement=False)
         .values_list("delivery_date", flat=True).distinct().order_by("delivery_date")
     )
     return [ListKey(kind=ListKind.MANIFEST, cycle_id=cycle_id, delivery_date=day, place_id=office_id) for day in days]
@@ -183,20 +190,23 @@ def office_keys(*, cycle_id: int, office_id: int) -> list[ListKey]:
 def _supplier_lines(*, cycle_id: int, supplier_id: int) -> QuerySet[OrderLine]:
     return OrderLine.objects.filter(
         product__supplier_id=supplier_id, order__status=OrderStatus.PLACED, order__package_link__package__cycle_id=cycle_id,
-        order__package_link__package__urgent=False,
     )
 
 
 def supplier_keys(*, cycle_id: int, supplier_id: int) -> list[ListKey]:
+    """The supplier's pick list per district and dispatch day (packages of the close), and its
+    supplement list where urgent-lane packages were added (one query)."""
     rows = (
         _supplier_lines(cycle_id=cycle_id, supplier_id=supplier_id)
-        .values_list("order__package_link__package__delivery_date", "order__package_link__package__community__office__district_id")
+        .values_list("order__package_link__package__dispatch_date", "order__package_link__package__community__office__district_id",
+                     "order__package_link__package__urgent")
         .distinct().order_by()
     )
     return sorted(
-        (ListKey(kind=ListKind.PICK_LIST, cycle_id=cycle_id, delivery_date=day, place_id=supplier_id, district_id=district_id)
-         for day, district_id in rows),
-        key=lambda k: (k.delivery_date, k.district_id),
+        (ListKey(kind=ListKind.SUPPLEMENT if urgent else ListKind.PICK_LIST, cycle_id=cycle_id, delivery_date=day,
+                 place_id=supplier_id, district_id=district_id)
+         for day, district_id, urgent in rows),
+        key=lambda k: (k.delivery_date, k.district_id, k.kind),
     )
 
 
@@ -248,7 +258,10 @@ def pick_list_data(*, key: ListKey) -> dict:
     package = "order__package_link__package__"
     lines = (
         _supplier_lines(cycle_id=key.cycle_id, supplier_id=key.place_id)
-        .filter(**{f"{package}delivery_date": key.delivery_date, f"{package}community__office__district_id": key.district_id})
+        # By the day the goods leave the supplier: a package re-queued at a door stays on this list.
+        # The pick list has the packages of the close; the supplement list those added after it.
+        .filter(**{f"{package}dispatch_date": key.delivery_date, f"{package}community__office__district_id": key.district_id,
+                   f"{package}urgent": key.kind == ListKind.SUPPLEMENT})
         .values(
             "product_id", office_id=F(f"{package}community__office_id"), office=F(f"{package}community__office__name"),
             office_code=F(f"{package}community__office__code"), community_id=F(f"{package}community_id"),
@@ -289,7 +302,8 @@ def pick_list_data(*, key: ListKey) -> dict:
     products = ordered(totals)
     return {
         **_header(key, supplier=supplier["name"], district=district["name"], hotline=district["hotline"]),
-        "title": _("Pick list · %(supplier)s · %(district)s · %(date)s")
+        "title": (_("Supplement pick list · %(supplier)s · %(district)s · %(date)s") if key.kind == ListKind.SUPPLEMENT
+                  else _("Pick list · %(supplier)s · %(district)s · %(date)s"))
         % {"supplier": supplier["name"], "district": district["name"], "date": key.delivery_date.isoformat()},
         "products": products, "offices": office_list, "quantity": sum(p["quantity"] for p in products),
         "rows": len(products),
@@ -300,7 +314,9 @@ def manifest_data(*, key: ListKey) -> dict:
     """An office's dispatch manifest for one day: what comes in from each supplier and what goes out
     to each community (packages, crates, items), with lines for both signatures of each handover."""
     office = Office.objects.select_related("district").get(pk=key.place_id)
-    legs = Consignment.objects.filter(cycle_id=key.cycle_id, office_id=key.place_id, delivery_date=key.delivery_date)
+    # Frozen at dispatch: the legs of the close (urgent-lane legs have the supplement lists).
+    legs = Consignment.objects.filter(cycle_id=key.cycle_id, office_id=key.place_id, delivery_date=key.delivery_date,
+                                      supplement=False)
     outgoing = (
         legs.filter(hop=Hop.OFFICE_COMMUNITY)
         .values("community_id", "community__name", "community__code", "community__receiving_point")
@@ -340,7 +356,7 @@ def receiving_data(*, key: ListKey) -> dict:
     collect, and the crates expected from each supplier."""
     header = _community_header(key.place_id)
     compounds = (
-        _cycle_packages(key.cycle_id).filter(community_id=key.place_id, delivery_date=key.delivery_date)
+        _cycle_packages(key.cycle_id).filter(community_id=key.place_id, dispatch_date=key.delivery_date)
         .values("compound_id", "compound__name", "compound__code", "compound__receiving_point")
         .annotate(
             door=Count("id", filter=Q(mode=DeliveryMode.DOOR)), pickup=Count("id", filter=Q(mode=DeliveryMode.PICKUP)),
@@ -494,6 +510,7 @@ def pickup_notice_data(*, key: ListKey) -> dict:
 DATA = {
     ListKind.PICK_LIST: pick_list_data,
     ListKind.MANIFEST: manifest_data,
+    ListKind.SUPPLEMENT: pick_list_data,
     ListKind.RECEIVING: receiving_data,
     ListKind.DOOR_LIST: door_list_data,
     ListKind.PICKUP_NOTICE: pickup_notice_data,
@@ -508,12 +525,12 @@ def list_data(*, key: ListKey) -> dict:
 def key_of(document: PrintDocument) -> ListKey:
     """The key of a kept list (to link its page and files)."""
     place_id = {
-        ListKind.PICK_LIST: document.supplier_id, ListKind.MANIFEST: document.office_id,
-        ListKind.PICKUP_NOTICE: document.compound_id,
+        ListKind.PICK_LIST: document.supplier_id, ListKind.SUPPLEMENT: document.supplier_id,
+        ListKind.MANIFEST: document.office_id, ListKind.PICKUP_NOTICE: document.compound_id,
     }.get(document.kind, document.community_id)
     return ListKey(
         kind=document.kind, cycle_id=document.cycle_id, delivery_date=document.delivery_date, place_id=place_id,
-        district_id=document.district_id if document.kind == ListKind.PICK_LIST else None,
+        district_id=document.district_id if document.kind in SUPPLIER_KINDS else None,
     )
 
 

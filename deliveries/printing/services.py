@@ -33,7 +33,7 @@ def printing_on_pack_enabled() -> bool:
 
 def _places(key: ListKey) -> dict:
     """The foreign keys of a list's row: its place and the places above it (one query)."""
-    if key.kind == ListKind.PICK_LIST:
+    if key.kind in selectors.SUPPLIER_KINDS:
         return {"supplier_id": key.place_id, "district_id": key.district_id}
     if key.kind == ListKind.MANIFEST:
         office = Office.objects.values("district_id").get(pk=key.place_id)
@@ -190,7 +190,7 @@ def supplier_lists_generate(*, cycle_id: int, supplier_id: int, now: datetime.da
     """Keep the supplier's pick list of each district and delivery day current. Idempotent."""
     now = now or timezone.now()
     kept = _ensure_all(selectors.supplier_keys(cycle_id=cycle_id, supplier_id=supplier_id), now)
-    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, supplier_id=supplier_id, kind=ListKind.PICK_LIST)
+    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, supplier_id=supplier_id, kind__in=selectors.SUPPLIER_KINDS)
     return len(kept)
 
 

@@ -13,7 +13,9 @@ from deliveries.models import ExceptionReason, HandoverEvent, HandoverKind, Pack
 from households.models import LockdownLevel, Role
 from supply import services
 from supply.models import Cycle, CycleStatus
+from tests.browser.conftest import open_page
 from tests.browser.test_sign_in import sign_in
+from tests.deliveries.custody import receive_upstream
 from tests.factories import (
     BuildingFactory,
     CommunityFactory,
@@ -29,7 +31,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def delivery_day(live_server):
-    """A stay-at-home compound with two households whose packages are due today."""
+    """A stay-at-home compound with two households whose packages are due today, and whose goods
+    have reached the community (the office and the community confirmed their receipts)."""
     community = CommunityFactory(name="平安街社区")
     compound = CompoundFactory(community=community, name="正商城", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0)
     building = BuildingFactory(compound=compound, number="1号楼")
@@ -51,8 +54,10 @@ def delivery_day(live_server):
                              channel="web", payment_method="on_delivery")
     delivery_services.cycle_close(cycle_id=cycle.pk)  # the build runs in-process and commits
     assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED
+    receive_upstream(cycle, UserFactory(username="office-admin", role=Role.ADMIN, is_staff=True))
     packages = {p.household_id: p for p in Package.objects.filter(cycle=cycle)}
     assert {p.delivery_date for p in packages.values()} == {timezone.localdate()}
+    assert {p.status for p in packages.values()} == {PackageStatus.AT_COMMUNITY}
     return live_server, resident, packages[home.pk], packages[neighbour.pk]
 
 
@@ -84,12 +89,12 @@ def test_worker_delivers_and_records_an_exception_and_the_resident_sees_it(deliv
     assert str(PackageStatus.DELIVERED.label) in page.locator("#history").inner_text()
     assert "1号楼301门口" in page.locator("#history").inner_text()
 
-    # 4. Back on the round: the neighbour is not at home.
+    # 4. Back on the round: the neighbour is not at home (the row answers in place).
     page.goto(f"{server.url}/rounds/")
     row = page.locator(f"tr[data-code='{other.code}']")
     row.locator("summary").click()
     row.get_by_role("button", name=str(ExceptionReason.NOT_HOME.label)).click()
-    page.locator(".messages").wait_for()
+    page.locator(f"tr[data-code='{other.code}'] .row-message").wait_for()
     assert str(ExceptionReason.NOT_HOME.label) in page.locator(f"tr[data-code='{other.code}']").inner_text()
     other.refresh_from_db()
     assert other.status == PackageStatus.AT_COMMUNITY and other.delivery_date > timezone.localdate()
@@ -106,3 +111,64 @@ def test_worker_delivers_and_records_an_exception_and_the_resident_sees_it(deliv
     page.locator("a[href*='/orders/']").filter(has_text=re.compile(r"\d")).first.click()
     page.locator("#where-is-my-package .package-status").wait_for()
     assert page.locator("#where-is-my-package .package-status").inner_text() == str(PackageStatus.DELIVERED.label)
+
+
+@pytest.fixture
+def long_round(live_server):
+    """Forty doors of one compound due today, their goods at the community."""
+    community = CommunityFactory(name="长街社区")
+    compound = CompoundFactory(community=community, name="长街小区", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0)
+    building = BuildingFactory(compound=compound, number="1号楼")
+    households = [HouseholdFactory(building=building, room=f"{floor}0{n}", floor=floor, contact_name=f"住户{floor}{n}")
+                  for floor in range(1, 21) for n in (1, 2)]
+    for household in households:
+        HouseholdPhoneFactory(household=household)
+    UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
+    supplier = SupplierFactory(name="长街保供超市")
+    supplier.districts.add(community.office.district_id)
+    rice = services.product_create(supplier_id=supplier.pk, by=None, name="长街大米", category="grain_oil", unit="袋",
+                                   size="5kg", price="39.90", capacity=100)
+    cycle = services.cycle_open()
+    Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
+    for household in households:
+        services.order_place(household_id=household.pk, lines=[{"product": rice.pk, "quantity": 1}], placed_by=None,
+                             channel="web", payment_method="on_delivery")
+    delivery_services.cycle_close(cycle_id=cycle.pk)
+    receive_upstream(cycle, UserFactory(username="long-admin", role=Role.ADMIN, is_staff=True))
+    return live_server, list(Package.objects.filter(cycle=cycle).order_by("code"))
+
+
+def test_the_round_marks_a_door_in_place_on_a_phone_and_keeps_the_scroll_position(long_round, browser):
+    server, packages = long_round
+    context, page = open_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        sign_in(page, server.url, "worker")
+        page.goto(f"{server.url}/rounds/")
+        page.locator("#round-start button").click()  # the goods are at the compound: out for delivery
+        page.locator("#round-started").wait_for()
+        assert page.locator("#round-start").count() == 0, "no start button once the round is under way"
+        target = packages[30]
+        row = page.locator(f"tr[data-code='{target.code}']")
+        row.scroll_into_view_if_needed()
+        page.mouse.wheel(0, 200)
+        page.wait_for_timeout(200)
+        before = page.evaluate("window.scrollY")
+        assert before > 2000, "far down a long list"
+        page.evaluate("window.__sameDocument = true")
+        row.locator("a.phone").first.wait_for()
+        assert row.locator("a.phone").first.get_attribute("href").startswith("tel:+86")
+        row.get_by_role("button", name=gettext("Delivered"), exact=True).click()
+        page.locator(f"tr[data-code='{target.code}'] .row-message").wait_for()
+        assert page.evaluate("window.__sameDocument") is True, "no page reload"
+        assert abs(page.evaluate("window.scrollY") - before) < 5, "the page stays where the worker was"
+        assert str(PackageStatus.DELIVERED.label) in page.locator(f"tr[data-code='{target.code}']").inner_text()
+        assert Package.objects.get(pk=target.pk).status == PackageStatus.DELIVERED
+        # A mistaken tap is undone in place, and the door can be marked again.
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator(f"tr[data-code='{target.code}'] form.undo button").click()
+        page.locator(f"tr[data-code='{target.code}'] button.deliver").wait_for()
+        assert Package.objects.get(pk=target.pk).status == PackageStatus.AT_COMPOUND
+        assert abs(page.evaluate("window.scrollY") - before) < 5
+        assert not page.script_problems, page.script_problems
+    finally:
+        context.close()

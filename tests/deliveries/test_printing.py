@@ -23,7 +23,7 @@ from deliveries.printing import services as printing
 from deliveries.printing.selectors import ListKey
 from households.models import LockdownLevel
 from supply import services as supply_services
-from supply.models import CycleStatus
+from supply.models import CycleStatus, Order, OrderLine
 from tests.factories import BuildingFactory, HouseholdFactory, HouseholdPhoneFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +220,7 @@ def test_lists_are_generated_and_kept_when_the_cycle_is_packed(street, shop, cit
     cycle = close(shop.cycle)
     documents = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True)
     kinds = {d.kind for d in documents}
-    assert kinds == set(ListKind.values)
+    assert kinds == set(ListKind.values) - {ListKind.SUPPLEMENT}, "no urgent lane in this cycle: no supplement list"
     for document in documents:
         assert document.pdf.read(4) == b"%PDF"
         assert load_workbook(io.BytesIO(document.xlsx.read())).worksheets
@@ -411,7 +411,7 @@ def test_print_lists_writes_every_list_of_the_city(packed, city, tmp_path):
     xlsxs = sorted(folder.rglob("*.xlsx"))
     current = PrintDocument.objects.filter(cycle=packed, superseded_at__isnull=True)
     assert len(pdfs) == len(xlsxs) == current.count() >= 6
-    assert {p.parent.name for p in pdfs} == set(ListKind.values)
+    assert {p.parent.name for p in pdfs} == set(ListKind.values) - {ListKind.SUPPLEMENT}
     assert str(folder) in out.getvalue()
     assert (folder / "index.tsv").read_text(encoding="utf-8").count("\n") == current.count() + 1
     kept = list(current.values_list("pk", flat=True))
@@ -426,7 +426,14 @@ def test_print_lists_refuses_a_cycle_that_is_not_packed(city, shop, tmp_path):
         call_command("print_lists", cycle=999999, out=str(tmp_path))
 
 
-def test_every_list_has_a_page_a_pdf_and_a_spreadsheet(packed, city, client):
+def test_every_list_has_a_page_a_pdf_and_a_spreadsheet(packed, city, shop, client):
+    # A baseline order of a household sealed after the close: an urgent-lane package, on a supplement list.
+    late = Order.objects.create(household=city.household_b, cycle=packed, status="placed", channel="baseline", total=0,
+                                payment_method="free", payment_state="free")
+    OrderLine.objects.create(order=late, product=shop.masks, name="医用口罩 50只", unit="盒", quantity=1, unit_price=0,
+                             line_total=0)
+    services.supplement_packages_build(order_ids=[late.pk], day=packed.first_delivery_date,
+                                                code=lambda o, prefix: f"B-{prefix}-{o.pk}")
     for community in (city.a, city.b):
         printing.community_lists_generate(cycle_id=packed.pk, community_id=community.pk)
     printing.office_lists_generate(cycle_id=packed.pk, office_id=city.offices[0].pk)

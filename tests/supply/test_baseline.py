@@ -67,3 +67,25 @@ def test_a_new_cycle_places_them_at_opening(shop, city, baseline):
     Cycle.objects.filter(pk=shop.cycle.pk).update(status=CycleStatus.PACKED)
     cycle = services.cycle_open()
     assert Order.objects.filter(cycle=cycle, channel=Channel.BASELINE, household=city.household_a).exists()
+
+
+# --- capacity is one number: what residents can buy; the baseline is held on top, counted once ----
+
+
+def test_capacity_is_what_residents_can_buy_and_raising_it_never_lowers_that(shop, city, baseline, client):
+    services.cycle_baseline_orders(cycle_id=shop.cycle.pk)  # 4 cabbages held for two households
+    stock = CycleStock.objects.get(cycle=shop.cycle, product=shop.cabbage)
+    assert (stock.capacity, stock.baseline, stock.reserved, stock.available) == (24, 4, 4, 20)
+    supplier_user = city.users.supplier
+    # The form, the catalogue and the resident's card say the same: 20 to sell, 20 left.
+    product = services.product_update(product_id=shop.cabbage.pk, by=supplier_user, capacity=21)
+    stock.refresh_from_db()
+    assert (product.capacity, stock.capacity, stock.available) == (21, 25, 21), "raising it raises what can be ordered"
+    services.product_update(product_id=shop.cabbage.pk, by=supplier_user, capacity=1)
+    stock.refresh_from_db()
+    assert stock.available == 1, "1 to sell + 4 held covers the 4 baseline cabbages: allowed"
+    client.force_login(supplier_user)
+    from django.urls import reverse
+
+    html = client.get(reverse("catalog:product_detail", args=[shop.cabbage.pk])).content.decode()
+    assert "可售 1：已订 0，剩余 1" in html and "另为免费基本物资包和长期订单预留 4" in html
