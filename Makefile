@@ -39,7 +39,11 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	# the demo has no phones: one-time codes are shown on the page (console SMS backend only)
+	# the demo has no phones: one-time codes are shown on the page (console SMS backend only);
+	# no Celery beat either: run_schedule runs the timed jobs beside the web server, and stops with it
+	# label QR codes point at this server (SITE_URL, unless set already)
+	export SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}; \
+	$(BIN)/python manage.py run_schedule & schedule=$$!; trap 'kill $$schedule 2>/dev/null' EXIT INT TERM; \
 	SHOW_SMS_CODES=$${SHOW_SMS_CODES:-true} $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 # pytest's exit code 5 means "no tests collected": a failure, never a quiet success.

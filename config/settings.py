@@ -271,8 +271,10 @@ DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=True)
 # Without Redis (eager tasks), long work nobody waits for runs in a thread of the web process
 # (households/queue.py), so closing a cycle in the demo does not wait for every PDF.
 EAGER_TASKS_IN_THREADS = env.bool("EAGER_TASKS_IN_THREADS", default=True)
-# The address phones reach the site at: label QR codes open SITE_URL/p/<package code>/.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The address phones reach the site at: label QR codes open SITE_URL/p/<package code>/. Required
+# in a deployment (check --deploy: baogong.E002); `make run` sets it from HOST and PORT; unset in
+# development, labels point at http://127.0.0.1:8000 and pages shown on screen at their own host.
+SITE_URL = env("SITE_URL", default="")
 
 # Text messages to residents (households/notifications.py): "console" logs them, "http" posts
 # them to a provider's gateway. A failed send is retried SMS_MAX_ATTEMPTS times, then reported.

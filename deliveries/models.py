@@ -59,6 +59,10 @@ class PickupSlot(models.Model):
         return f"{self.date:%m-%d} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
 
 
+# A cycle delivers on three days from its first delivery date.
+CYCLE_DELIVERY_DAYS = 3
+
+
 class PackageStatus(models.TextChoices):
     PACKED = "packed", _("Packed")
     DISPATCHED = "dispatched", _("Left the supplier")

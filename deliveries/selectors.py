@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.utils import timezone
 
 from deliveries.models import (
+    CYCLE_DELIVERY_DAYS,
     OPEN_STATUSES,
     BuildStatus,
     CommunityBuild,
@@ -21,7 +22,7 @@ from deliveries.models import (
 from households.access import restrict
 from households.models import Role, User
 from households.permissions import role_of
-from supply.models import Cycle, Order, OrderLine, OrderStatus
+from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus
 
 
 @dataclass(frozen=True)
@@ -307,3 +308,62 @@ def open_packages(*, user: User, cycle: Cycle, community_id: int) -> QuerySet[Pa
         .select_related("household__building__compound")
         .order_by("delivery_date", "code")
     )
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    household_id: int
+    address: str
+    contact: str
+    state: str  # "covered", "declined" or "waiting"
+    package_code: str
+    delivery_date: datetime.date | None
+    package_status: str
+
+
+def current_delivery_cycles(*, today: datetime.date) -> list[Cycle]:
+    """The cycles whose households are still being fed, oldest first: the packed or closing ones
+    whose three delivery days are not over, and the open one (ordering)."""
+    return list(
+        Cycle.objects.filter(
+            Q(status=CycleStatus.OPEN)
+            | Q(status__in=[CycleStatus.CLOSING, CycleStatus.PACKED],
+                first_delivery_date__gte=today - datetime.timedelta(days=CYCLE_DELIVERY_DAYS - 1))
+        ).order_by("number")
+    )
+
+
+def change_coverage(*, user: User, change_id: int) -> tuple[object, Cycle | None, list[CoverageRow]] | None:
+    """Who a lockdown change to stay-at-home covered, in the first cycle still being fed: each
+    household of its place now at home, with its baseline order's package (covered), or declined,
+    or still waiting. None when the change is not in the user's scope (four queries)."""
+    from households.models import Household, LockdownChange, LockdownLevel
+
+    change = restrict(LockdownChange.objects.select_related("compound", "building"), user).filter(pk=change_id).first()
+    if change is None:
+        return None
+    cycles = current_delivery_cycles(today=timezone.localdate())
+    if change.to_level != LockdownLevel.STAY_AT_HOME or not cycles:
+        return change, None, []
+    cycle = cycles[0]
+    at_home = Q(building__lockdown_level=LockdownLevel.STAY_AT_HOME) | Q(building__compound__lockdown_level=LockdownLevel.STAY_AT_HOME)
+    place = Q(building_id=change.building_id) if change.building_id else Q(building__compound_id=change.compound_id)
+    households = list(
+        Household.objects.filter(place, at_home).select_related("building__compound")
+        .order_by("building__sort_key", "building__number", "unit", "floor", "room", "pk")
+    )
+    links = dict(
+        Order.objects.filter(cycle=cycle, channel="baseline", household__in=[h.pk for h in households])
+        .values_list("household_id", "package_link__package_id")
+    )
+    found = {p.pk: p for p in Package.objects.filter(pk__in=[pk for pk in links.values() if pk])}
+    rows = []
+    for h in households:
+        package = found.get(links.get(h.pk))
+        state = "covered" if h.pk in links else ("declined" if h.baseline_opt_out else "waiting")
+        rows.append(CoverageRow(
+            household_id=h.pk, address=h.address, contact=h.contact_name, state=state,
+            package_code=package.code if package else "", delivery_date=package.delivery_date if package else None,
+            package_status=package.get_status_display() if package else "",
+        ))
+    return change, cycle, rows

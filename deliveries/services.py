@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +34,6 @@ from households.models import Community, Compound, DeliveryMode, Household, deli
 from households.queue import enqueue
 from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus, PaymentState, Product
 
-# A cycle delivers on three days from its first delivery date.
-CYCLE_DELIVERY_DAYS = 3
 # Pick-up at the receiving point (错时领取): half-hour slots from 08:00, so many packages each.
 SLOT_MINUTES = 30
 SLOT_CAPACITY = 40
@@ -617,18 +615,6 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
     return packages
 
 
-def _current_delivery_cycles(today: datetime.date) -> list[Cycle]:
-    """The cycles whose households are still being fed: the open one (ordering) and the packed or
-    closing ones whose delivery days are not over."""
-    return list(
-        Cycle.objects.filter(
-            Q(status=CycleStatus.OPEN)
-            | Q(status__in=[CycleStatus.CLOSING, CycleStatus.PACKED],
-                first_delivery_date__gte=today - datetime.timedelta(days=CYCLE_DELIVERY_DAYS - 1))
-        ).order_by("number")
-    )
-
-
 def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = None) -> int:
     """After a compound (or one of its buildings) went to stay-at-home: every household there that
     must be fed this cycle gets its free baseline package.
@@ -647,7 +633,9 @@ def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = 
     today = timezone.localdate(now)
     compound = Compound.objects.select_related("community").get(pk=compound_id)
     placed = 0
-    for cycle in _current_delivery_cycles(today):
+    from deliveries.selectors import current_delivery_cycles
+
+    for cycle in current_delivery_cycles(today=today):
         with transaction.atomic():
             build = CommunityBuild.objects.select_for_update().filter(
                 cycle=cycle, community_id=compound.community_id).first()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("packages/<int:pk>/delivered/", views.package_delivered, name="package_delivered"),
     path("packages/<int:pk>/not-delivered/", views.package_missed, name="package_missed"),
     path("handovers/<int:pk>/undo/", views.handover_undo, name="handover_undo"),
+    path("lockdown-changes/<int:pk>/coverage/", views.change_coverage, name="change_coverage"),
     path("receiving/", views.receiving_page, name="receiving"),
     path("receiving/<int:pk>/", views.consignment_receive, name="consignment_receive"),
     path("cycles/<int:pk>/open/", views.reconciliation_page, name="reconciliation"),

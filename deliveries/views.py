@@ -83,6 +83,9 @@ def print_index(request: HttpRequest) -> HttpResponse:
 
     from deliveries.printing import selectors as printing
 
+    from deliveries.printing.services import printing_on_pack_enabled
+
+    printing_on = printing_on_pack_enabled()
     cycles = list(printing.printable_cycles(user=request.user)[:6])
     cycle = cycles[0] if cycles else None
     wanted = id_param(request.GET, "cycle")
@@ -100,7 +103,8 @@ def print_index(request: HttpRequest) -> HttpResponse:
     return render(
         request, "deliveries/print/index.html",
         {"cycles": cycles, "cycle": cycle, "page": page, "query": request.GET,
-         "failures": list(printing.failure_list(user=request.user, cycle=cycle)[:50]) if cycle else []},
+         "failures": list(printing.failure_list(user=request.user, cycle=cycle)[:50]) if cycle else [],
+         "pending": printing.lists_pending(cycle_id=cycle.pk) if cycle and printing_on else 0},
     )
 
 
@@ -420,3 +424,16 @@ def my_packages(request: HttpRequest) -> HttpResponse:
     packages = selectors.resident_packages(user=request.user, cycle_id=cycle_id)
     template = "deliveries/handovers/_my_packages.html" if request.htmx else "deliveries/handovers/my_packages.html"
     return render(request, template, {"packages": packages})
+
+
+@role_required(Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+def change_coverage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who a lockdown change to stay-at-home covered this cycle, and who is not yet."""
+    found = selectors.change_coverage(user=request.user, change_id=pk)
+    if found is None:
+        raise Http404(_("There is no such lockdown change, or it is not yours to see."))
+    change, cycle, rows = found
+    counts = {state: sum(1 for r in rows if r.state == state) for state in ("covered", "declined", "waiting")}
+    return render(request, "deliveries/change_coverage.html", {
+        "change": change, "cycle": cycle, "rows": rows, "counts": counts,
+    })

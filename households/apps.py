@@ -7,4 +7,4 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Places and households")
 
     def ready(self) -> None:
-        from households import checks  # noqa: F401  (registers the deploy checks)
+        from households import checks, schedule  # noqa: F401  (deploy checks; the schedule's run records)

@@ -1,4 +1,4 @@
-"""System checks of identity settings (``manage.py check --deploy``)."""
+"""System checks of deployment settings (``manage.py check --deploy``): identity and labels."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -13,6 +13,14 @@ def identity_deploy_check(app_configs, **kwargs):
                 "SHOW_SMS_CODES is on: one-time codes are shown on the page that asks for them.",
                 hint="Only for the demo. Set SHOW_SMS_CODES=false (and DEBUG=false) in a real deployment.",
                 id="baogong.E001",
+            )
+        )
+    if not settings.SITE_URL:
+        problems.append(
+            Error(
+                "SITE_URL is not set: the QR codes on printed labels would point at http://127.0.0.1:8000.",
+                hint="Set SITE_URL to the address residents' and workers' phones reach the site at.",
+                id="baogong.E002",
             )
         )
     if settings.SMS_BACKEND == "console":

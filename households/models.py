@@ -640,3 +640,24 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class ScheduledRun(models.Model):
+    """The last run of one job of the timed schedule (``CELERY_BEAT_SCHEDULE``), wherever it ran:
+    Celery beat and a worker, or the embedded demo's in-process schedule (``run_schedule``)."""
+
+    job = models.CharField(_("job"), max_length=60, unique=True)
+    task = models.CharField(_("task"), max_length=120)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    last_ok = models.BooleanField(_("last run succeeded"), null=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    runs = models.PositiveIntegerField(_("runs"), default=0)
+
+    class Meta:
+        verbose_name = _("scheduled job run")
+        verbose_name_plural = _("scheduled job runs")
+        ordering = ["job"]
+
+    def __str__(self) -> str:
+        return self.job

@@ -15,6 +15,7 @@ urlpatterns = [
     path("compounds/<int:pk>/level/<int:change_id>/cancel/", views.lockdown_change_cancel, name="lockdown_change_cancel"),
     path("compounds/<int:pk>/cases/", views.compound_record_cases, name="compound_record_cases"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("schedule/", views.schedule_page, name="schedule"),
     path("registrations/", views.registration_list, name="registration_list"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
 ]

@@ -20,6 +20,10 @@ from households.forms import (
 from households.models import Building, ImportStatus, LockdownLevel, Role
 from households.permissions import STAFF_ROLES, role_of, role_required
 from households.phones import phone_display
+from households.schedule import jobs_status, schedule_running
+
+# The job that applies scheduled lockdown changes (config/settings.py CELERY_BEAT_SCHEDULE).
+LOCKDOWN_JOB = "apply-due-lockdown-changes"
 
 PAGE_SIZE = 50
 
@@ -133,8 +137,17 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "case_form": CaseReportForm(buildings=buildings, initial={"date": timezone.localdate()}),
             "can_record_cases": role in CASE_RECORDERS,
             "case_reports": selectors.case_reports_recent(user=request.user, compound=compound),
+            "now": timezone.now(),
+            "schedule_late": not schedule_running(job=LOCKDOWN_JOB),
         },
     )
+
+
+@role_required(Role.TASKFORCE, Role.ADMIN)
+def schedule_page(request: HttpRequest) -> HttpResponse:
+    """The timed jobs: when each last ran, whether it failed, and which have not run for too long."""
+    jobs = jobs_status()
+    return render(request, "households/schedule.html", {"jobs": jobs, "late": [j for j in jobs if j.late]})
 
 
 @require_POST

@@ -18,6 +18,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/15",
     "SMS_BACKEND": "http",
     "SMS_GATEWAY_URL": "https://sms.zhengzhou.example/send",
+    "SITE_URL": "https://baogong.zhengzhou.example",
 }
 
 
@@ -34,6 +35,16 @@ def test_check_deploy_is_clean_with_production_variables():
     done = _check_deploy()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues" in done.stdout
+
+
+def test_check_deploy_requires_the_address_labels_point_at():
+    done = _check_deploy(SITE_URL="")
+    assert done.returncode != 0 and "baogong.E002" in done.stderr + done.stdout
+
+
+def test_make_run_points_labels_at_its_own_host_and_port():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}" in makefile
 
 
 def test_check_deploy_refuses_the_demo_key_and_plain_http():

@@ -39,7 +39,7 @@ OTHER_CARE_MARK = "※"
 
 def site_url() -> str:
     """Where the QR codes on labels point: the site as residents' and workers' phones reach it."""
-    return settings.SITE_URL.rstrip("/")
+    return (settings.SITE_URL or "http://127.0.0.1:8000").rstrip("/")
 
 
 def package_url(*, code: str, cycle_number: int, base: str | None = None) -> str:
@@ -195,6 +195,13 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
                     p["items"], _money(p["to_collect"]), _care_marks(p), p["care_note"],
                     p["slot"] if p["mode"] == "pickup" else _("To the door"), "",
                 ])
+                if p.get("subtotal"):
+                    total = p["subtotal"]
+                    rows.append([
+                        section["compound"], "", total["building"], "", "", "", _("Subtotal"),
+                        _("%(n)d packages") % {"n": total["packages"]}, "", _("%(n)d items") % {"n": total["items"]},
+                        _money(total["to_collect"]), "", "", "", "",
+                    ])
         return [(_("Door list"), [
             _("Compound"), "#", _("Building"), _("Unit"), _("Floor"), _("Room"), _("Package"), _("Contact"), _("Phone"),
             _("Items"), _("To collect"), _("Care"), _("Care note"), _("Delivery"), _("Signature or exception"),
@@ -203,11 +210,34 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
         return [(_("Pick-up times"), [_("Building"), _("Time slots"), _("Households")],
                  [[b["building"], " / ".join(b["slots"]), b["households"]] for b in data["buildings"]])]
     if kind == ListKind.LABELS:
-        return [(_("Labels"), [_("Package"), _("Compound"), _("Building"), _("Unit"), _("Room"), _("Delivery"), _("Link")],
-                 [[label["code"], label["compound"], label["building"], label["unit"], label["room"],
+        return [(_("Labels"), [_("Package"), _("Bag"), _("Compound"), _("Building"), _("Unit"), _("Room"), _("Phone (last 4)"),
+                               _("Items"), _("Delivery"), _("Link")],
+                 [[label["code"], f"{label['bag']}/{label['bags']}", label["compound"], label["building"], label["unit"],
+                   label["room"], label["phone_tail"], label["items"],
                    label["slot"] if label["mode"] == "pickup" else _("To the door"),
                    package_url(code=label["code"], cycle_number=data["cycle"])] for label in data["labels"]])]
     raise ValueError(kind)
+
+
+def _print_setup(sheet, *, title: str) -> None:
+    """Print as people need it: A4 landscape, every column on the page width, long text wrapped,
+    the column headings repeated on every page, the list's title and page numbers in the margins."""
+    from openpyxl.styles import Alignment
+
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "4:4"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddHeader.center.text = title[:200].replace("&", "&&")
+    sheet.oddFooter.center.text = "&P / &N"
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows(min_row=4):
+        for cell in row:
+            cell.alignment = wrap
 
 
 def xlsx(data: dict, *, fingerprint_value: str) -> bytes:
@@ -233,7 +263,8 @@ def xlsx(data: dict, *, fingerprint_value: str) -> bytes:
         sheet.freeze_panes = "A5"
         for index, heading in enumerate(headings, start=1):
             width = max([len(str(heading))] + [len(str(row[index - 1])) for row in rows[:200]])
-            sheet.column_dimensions[sheet.cell(row=4, column=index).column_letter].width = min(max(width * 1.6, 6), 60)
+            sheet.column_dimensions[sheet.cell(row=4, column=index).column_letter].width = min(max(width * 1.6, 6), 40)
+        _print_setup(sheet, title=data["title"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

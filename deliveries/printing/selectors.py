@@ -44,6 +44,8 @@ PRINTABLE_STATUSES = (CycleStatus.PACKED, CycleStatus.COMPLETE)
 
 # Blank rows at the end of each compound of a door list, for a door that is not on it.
 BLANK_ROWS = 4
+# Items one bag holds: a larger package comes in several bags, each with its own label (n/m).
+ITEMS_PER_BAG = 10
 
 _PLACE = re.compile(r"^([0-9]{1,12})(?:-([0-9]{1,12}))?$")
 
@@ -233,6 +235,19 @@ def cycle_units(*, cycle_id: int) -> CycleUnits:
 # --- the data of each list ---------------------------------------------------------------------
 
 
+def lists_pending(*, cycle_id: int) -> int:
+    """How many communities, offices and suppliers of a packed cycle have no list drawn yet (their
+    paper is still being drawn, or failed): three queries."""
+    units = cycle_units(cycle_id=cycle_id)
+    current = PrintDocument.objects.filter(cycle_id=cycle_id, superseded_at__isnull=True)
+    drawn = (
+        set(current.filter(kind=ListKind.DOOR_LIST).values_list("community_id", flat=True)),
+        set(current.filter(kind=ListKind.MANIFEST).values_list("office_id", flat=True)),
+        set(current.filter(kind__in=SUPPLIER_KINDS).values_list("supplier_id", flat=True)),
+    )
+    return sum(len(set(ids) - done) for ids, done in zip((units.communities, units.offices, units.suppliers), drawn, strict=True))
+
+
 def _cycle_number(cycle_id: int) -> int:
     return Cycle.objects.values_list("number", flat=True).get(pk=cycle_id)
 
@@ -390,7 +405,7 @@ def receiving_data(*, key: ListKey) -> dict:
     }
 
 
-def _package_rows(key: ListKey, *, with_household: bool) -> list[dict]:
+def _package_rows(key: ListKey, *, with_household: bool, with_phone: bool = False) -> list[dict]:
     """The community's packages of the day in address order: compound → building → unit → floor → room."""
     fields = [
         "code", "mode", "item_summary", "item_count", "to_collect", "compound_id", "compound__name", "compound__code",
@@ -398,11 +413,13 @@ def _package_rows(key: ListKey, *, with_household: bool) -> list[dict]:
         "pickup_slot__starts_at", "pickup_slot__ends_at",
     ]
     packages = _cycle_packages(key.cycle_id).filter(community_id=key.place_id, delivery_date=key.delivery_date)
-    if with_household:
+    if with_household or with_phone:
         primary_phone = HouseholdPhone.objects.filter(household_id=OuterRef("household_id")).order_by("-is_primary", "id")
         packages = packages.annotate(phone=Subquery(primary_phone.values("number")[:1]))
+        fields.append("phone")
+    if with_household:
         fields += [
-            "phone", "household__contact_name", "household__elderly_alone", "household__disabled", "household__pregnant",
+            "household__contact_name", "household__elderly_alone", "household__disabled", "household__pregnant",
             "household__chronic_medicine", "household__dialysis", "household__care_note",
             "household__assigned_worker__username", "household__assigned_worker__last_name",
             "household__assigned_worker__first_name",
@@ -449,23 +466,42 @@ def door_list_data(*, key: ListKey) -> dict:
             "assigned_worker": worker,
         })
     section_list = list(sections.values())
+    for section in section_list:  # a subtotal after each building: what the worker carries up it
+        for package, following in zip(section["packages"], section["packages"][1:] + [None]):
+            if following is None or following["building"] != package["building"]:
+                same = [p for p in section["packages"] if p["building"] == package["building"]]
+                package["subtotal"] = {
+                    "building": package["building"], "packages": len(same), "items": sum(p["item_count"] for p in same),
+                    "to_collect": sum((p["to_collect"] for p in same), start=0),
+                }
     count = sum(len(s["packages"]) for s in section_list)
+    workers = [
+        f"{last or ''}{first or ''}".strip() or username
+        for username, last, first in User.objects.filter(role=Role.WORKER, community_id=key.place_id, is_active=True)
+        .order_by("pk").values_list("username", "last_name", "first_name")
+    ]
     return {
         **_header(key, **header),
         "title": _("Door list · %(community)s · %(date)s") % {"community": header["community"], "date": key.delivery_date.isoformat()},
-        "sections": section_list, "blank_rows": BLANK_ROWS, "rows": count,
+        "sections": section_list, "blank_rows": BLANK_ROWS, "rows": count, "workers": "、".join(workers),
         "to_collect": sum((p["to_collect"] for s in section_list for p in s["packages"]), start=0),
     }
 
 
 def labels_data(*, key: ListKey) -> dict:
-    """One label per package of the community's day, in address order (no names, no phones)."""
+    """One label per bag of each package of the community's day, in address order: a package of
+    more than ``ITEMS_PER_BAG`` items comes in several bags, each labelled n/m. No names; only the
+    last four digits of the phone, to tell neighbours' bags apart at the door."""
     header = _community_header(key.place_id)
-    labels = [
-        {"code": row["code"], "compound": row["compound__name"], "building": row["building__number"],
-         "unit": row["household__unit"], "room": row["household__room"], "mode": row["mode"], "slot": _slot(row)}
-        for row in _package_rows(key, with_household=False)
-    ]
+    labels = []
+    for row in _package_rows(key, with_household=False, with_phone=True):
+        bags = max(1, -(-row["item_count"] // ITEMS_PER_BAG))
+        for bag in range(1, bags + 1):
+            labels.append({
+                "code": row["code"], "compound": row["compound__name"], "building": row["building__number"],
+                "unit": row["household__unit"], "room": row["household__room"], "mode": row["mode"], "slot": _slot(row),
+                "phone_tail": (row["phone"] or "")[-4:], "items": row["item_count"], "bag": bag, "bags": bags,
+            })
     return {
         **_header(key, **header),
         "title": _("Labels · %(community)s · %(date)s") % {"community": header["community"], "date": key.delivery_date.isoformat()},

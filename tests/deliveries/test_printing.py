@@ -152,7 +152,7 @@ def test_the_same_data_gives_the_same_pdf_text(packed, city):
 def test_xlsx_has_the_rows_in_order_with_masked_phones(packed, city, street):
     document = printing.document_ensure(key=door_key(packed, city.a))
     sheet = load_workbook(io.BytesIO(document.xlsx.read())).worksheets[0]
-    rows = list(sheet.iter_rows(min_row=5, values_only=True))
+    rows = [row for row in sheet.iter_rows(min_row=5, values_only=True) if row[6] != "小计"]  # not the buildings' subtotals
     assert [row[7] for row in rows] == [h.contact_name for h in street.expected]
     assert "138****1234" in [row[8] for row in rows]
     assert not any("13812341234" in str(cell) for row in rows for cell in row)
@@ -196,8 +196,8 @@ def test_door_list_page_query_count_is_pinned(packed, city, client, django_asser
     client.force_login(city.users.worker)
     url = list_url(door_key(packed, city.a))
     client.get(url)
-    # session, user, scope (community), place check, cycle check, header, packages, cycle number, hotline
-    with django_assert_num_queries(9):
+    # session, user, scope (community), place check, cycle check, header, packages, workers, cycle number, hotline
+    with django_assert_num_queries(10):
         assert client.get(url).status_code == 200
 
 
@@ -206,7 +206,7 @@ def test_downloading_a_kept_pdf_reads_a_fixed_number_of_queries(packed, city, cl
     printing.document_ensure(key=key)
     client.force_login(city.users.worker)
     client.get(list_url(key, format="pdf"))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(list_url(key, format="pdf"))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
@@ -317,7 +317,7 @@ def test_labels_carry_the_code_address_and_a_qr_code_to_the_handover_page(packed
     package = Package.objects.filter(cycle=packed, community=city.a).first()
     assert package.code in text and "1201" in text
     sheet = load_workbook(io.BytesIO(document.xlsx.read())).worksheets[0]
-    links = [row[6] for row in sheet.iter_rows(min_row=5, values_only=True)]
+    links = [row[-1] for row in sheet.iter_rows(min_row=5, values_only=True)]
     assert f"https://baogong.example.org/p/{package.code}/?cycle={packed.number}" in links
 
 
@@ -486,3 +486,51 @@ def test_the_workers_list_is_marked_out_of_date_after_a_late_change_then_changed
     out_of_date, replaced_at = door_list_state()
     assert not out_of_date and replaced_at is not None
     assert 'data-state="replaced"' in client.get(reverse("deliveries:print_index")).content.decode()
+
+
+# --- the paper people carry (issue 14) ---------------------------------------------------------
+
+
+def test_the_door_list_names_the_worker_and_adds_up_each_building(packed, city):
+    worker = city.users.worker
+    worker.last_name, worker.first_name = "王", "芳"
+    worker.save()
+    data = selectors.list_data(key=door_key(packed, city.a))
+    assert data["workers"] == "王芳"
+    packages = [p for s in data["sections"] for p in s["packages"]]
+    totals = [p["subtotal"] for p in packages if "subtotal" in p]
+    assert [t["building"] for t in totals] == ["2号楼", "10号楼"]
+    assert sum(t["packages"] for t in totals) == len(packages) and totals[0]["packages"] == 5
+    assert sum(t["items"] for t in totals) == sum(p["item_count"] for p in packages)
+    text = pdf_text(rendering.pdf(data, fingerprint_value="x" * 12))
+    assert "王芳" in text and "2号楼：5 个物资包" in text
+
+
+def test_the_door_list_spreadsheet_is_set_up_to_print(packed, city):
+    data = selectors.list_data(key=door_key(packed, city.a))
+    sheet = load_workbook(io.BytesIO(rendering.xlsx(data, fingerprint_value="x" * 12))).active
+    assert sheet.print_title_rows == "$4:$4", "the headings on every page"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert all(cell.alignment.wrap_text for cell in sheet[5])
+    assert "小计" in [cell.value for row in sheet.iter_rows(min_row=5) for cell in row]
+
+
+def test_labels_carry_the_phone_tail_and_one_label_per_bag(packed, city, shop):
+    big = city.places[city.a.pk].households[0]  # phone +8613812341234, room 301
+    package = Package.objects.get(cycle=packed, household=big)
+    Package.objects.filter(pk=package.pk).update(item_count=23)  # three bags of up to ten
+    key = ListKey(kind=ListKind.LABELS, cycle_id=packed.pk, delivery_date=package.delivery_date, place_id=city.a.pk)
+    labels = [label for label in selectors.list_data(key=key)["labels"] if label["code"] == package.code]
+    assert [(label["bag"], label["bags"], label["phone_tail"]) for label in labels] == [(1, 3, "1234"), (2, 3, "1234"), (3, 3, "1234")]
+    text = pdf_text(rendering.pdf(selectors.list_data(key=key), fingerprint_value="x" * 12))
+    assert "2/3" in text and "☎1234" in text
+
+
+def test_the_print_page_says_while_lists_are_still_being_drawn(packed, city, client, settings):
+    settings.DELIVERIES_PRINT_ON_PACK = True
+    client.force_login(city.users.city_taskforce)
+    html = client.get(reverse("deliveries:print_index")).content.decode()
+    assert 'id="print-pending"' in html
+    printing.cycle_lists_queue(cycle_id=packed.pk, force=True)  # eager: every list drawn now
+    assert 'id="print-pending"' not in client.get(reverse("deliveries:print_index")).content.decode()
