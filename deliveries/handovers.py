@@ -467,6 +467,8 @@ def package_exception(
     other reason re-queues it: its delivery day moves to the next day (after today), it goes back
     to the community (status "at the community", pick-up slot released), it is counted again in
     the next day's compound consignment, and the household is told the reason and the new day (once).
+    Once committed, :data:`deliveries.signals.door_exception` tells the apps above (a care
+    household's assigned worker gets a ticket).
     """
     now = now or timezone.now()
     if reason not in ExceptionReason.values:
@@ -504,6 +506,7 @@ def package_exception(
         return HandoverEvent.objects.get(
             package=package, kind=HandoverKind.EXCEPTION, delivery_date=day, attempt=package.attempt,
         )
+    _tell_door_exception(package, event)
     if final:
         package.status = PackageStatus.EXCEPTION
         package.save(update_fields=["status"])
@@ -570,6 +573,19 @@ def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.date
     package.save(update_fields=["status", "delivery_date", "attempt", "recomputed_at"])
     Cycle.objects.filter(pk=package.cycle_id, status=CycleStatus.COMPLETE).update(status=CycleStatus.PACKED)
     return undo
+
+
+def _tell_door_exception(package: Package, event: HandoverEvent) -> None:
+    """After the commit, tell the apps above (the care ledger opens a ticket for a care household)."""
+    from deliveries.signals import door_exception
+
+    with translation.override(settings.LANGUAGE_CODE):
+        label = str(ExceptionReason(event.outcome).label)
+    details = {
+        "package_id": package.pk, "household_id": package.household_id, "code": package.code, "reason": event.outcome,
+        "reason_label": label, "day": event.delivery_date, "requeued_to": event.requeued_to, "by": event.by, "at": event.at,
+    }
+    transaction.on_commit(lambda: door_exception.send(sender=Package, **details))
 
 
 def _count_again(package: Package, *, day: datetime.date, change: int) -> None:

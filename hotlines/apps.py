@@ -8,6 +8,7 @@ class HotlinesConfig(AppConfig):
 
     def ready(self) -> None:
         from hotlines import access  # noqa: F401  (registers hotline models with households.access)
+        from hotlines import receivers  # noqa: F401  (a care household's missed delivery opens a ticket)
         from hotlines import dashboard  # (its figures for households.dashboard)
 
         dashboard.register()

@@ -83,6 +83,7 @@ class TicketCategory(models.TextChoices):
     MEDICAL_TRANSPORT = "transport", _("Medical transport")
     UNSEALING = "unsealing", _("Unsealing report")
     COMPLAINT = "complaint", _("Complaint")
+    MISSED_DELIVERY = "missed", _("Package not delivered (care household)")
     OTHER = "other", _("Other request")
 
 
@@ -97,6 +98,8 @@ class Priority(models.IntegerChoices):
 TICKET_RULES: dict[str, tuple[int, datetime.timedelta]] = {
     TicketCategory.MEDICAL_TRANSPORT: (Priority.URGENT, datetime.timedelta(hours=2)),
     TicketCategory.MEDICINE: (Priority.HIGH, datetime.timedelta(hours=4)),
+    # A care household's package came back from the door: someone must reach them within hours.
+    TicketCategory.MISSED_DELIVERY: (Priority.HIGH, datetime.timedelta(hours=4)),
     TicketCategory.UNSEALING: (Priority.NORMAL, datetime.timedelta(hours=24)),
     TicketCategory.COMPLAINT: (Priority.NORMAL, datetime.timedelta(hours=24)),
     TicketCategory.OTHER: (Priority.NORMAL, datetime.timedelta(hours=24)),
@@ -149,6 +152,11 @@ class Ticket(models.Model):
     )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("opened by")
+    )
+    # The worker who looks after the household (包户到人), when the ticket is theirs to act on.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("assigned to"),
     )
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)

@@ -7,8 +7,9 @@ deliveries and the care ledger of hotlines.
 
 import datetime
 import io
-import zipfile
 from dataclasses import dataclass
+
+import pyzipper
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,12 +20,15 @@ from deliveries.printing import selectors as printing_selectors
 from deliveries.printing import services as printing_services
 from households import selectors as household_selectors
 from households.edges import xlsx_append
-from households.errors import NotFound
-from households.models import User
+from households.errors import BaogongError, NotFound
+from households.models import HouseholdPhone, User
 from households.phones import phone_display
 from hotlines import selectors
 
 OFFLINE_DAYS = 3
+# The archive holds residents' full phone numbers: it is AES-256 encrypted with a password the
+# community chooses (a copy on a lost USB stick must tell nobody anything).
+MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -56,14 +60,53 @@ def _ledger_workbook(households) -> bytes:
     return out.getvalue()
 
 
-def community_offline_archive(*, user: User, community_id: int, today: datetime.date | None = None) -> OfflineArchive:
-    """One ZIP for one community: the printed lists (PDF and spreadsheet) of every cycle for the
-    next three days with deliveries, the care ledger as a spreadsheet with full phone numbers (for
-    calling), and an index with the hotline number.
+def _call_list_workbook(packages) -> bytes:
+    """Every household with a package on the day, with its full phone numbers: the worker offline
+    can still call a door that does not answer (the printed door list masks them)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Call list")[:31]
+    xlsx_append(sheet, [_("Address"), _("Contact name"), _("Phone numbers"), _("Package"), _("Delivery"), _("To collect")])
+    phones: dict[int, list[str]] = {}
+    for household_id, number in HouseholdPhone.objects.filter(
+        household_id__in=[p.household_id for p in packages]
+    ).order_by("household_id", "-is_primary", "id").values_list("household_id", "number"):
+        phones.setdefault(household_id, []).append(phone_display(number))
+    for p in packages:
+        xlsx_append(sheet, [
+            p.household.address, p.household.contact_name, "、".join(phones.get(p.household_id, [])), p.code,
+            p.get_mode_display(), float(p.to_collect) if p.to_collect else "",
+        ])
+    for column, width in zip("ABCDEF", (34, 12, 32, 18, 10, 10), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
-    Guarantees: only a community the user may see (else NotFound); the lists are the current
-    kept ones, drawn first if missing or out of date (printing_services.document_ensure), so the
-    archive is what a printer would give now; nothing is written but the lists' own files.
+
+def check_password(password: str, again: str) -> str:
+    """The community's password for the archive: long enough, typed the same twice (else 400)."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        message = _("Choose a password of at least %(n)d characters for the archive.") % {"n": MIN_PASSWORD_LENGTH}
+        raise BaogongError(message, errors={"password": [message]})
+    if password != again:
+        message = _("The two passwords differ: type the same password twice.")
+        raise BaogongError(message, errors={"password_again": [message]})
+    return password
+
+
+def community_offline_archive(
+    *, user: User, community_id: int, password: str, today: datetime.date | None = None,
+) -> OfflineArchive:
+    """One AES-encrypted ZIP for one community: the printed lists (PDF and spreadsheet) of every
+    cycle for the next three days with deliveries, a call list per day with full phone numbers,
+    the care ledger as a spreadsheet with full phone numbers (for calling), and an index with the
+    hotline number.
+
+    Guarantees: only a community the user may see (else NotFound); every entry is encrypted
+    with ``password`` (AES-256), so nothing in it can be read without it; the lists are the
+    current kept ones, drawn first if missing or out of date (printing_services.document_ensure),
+    so the archive is what a printer would give now; nothing is written but the lists' own files.
     """
     community = household_selectors.community_list(user=user).filter(pk=community_id).first()
     if community is None:
@@ -98,7 +141,16 @@ def community_offline_archive(*, user: User, community_id: int, today: datetime.
             "",
         ]
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with pyzipper.AESZipFile(buffer, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES) as archive:
+            archive.setpassword(password.encode("utf-8"))
+            call_list = _("Call list (full phone numbers)")
+            for day in days:
+                packages = list(
+                    Package.objects.filter(community_id=community.pk, delivery_date=day)
+                    .select_related("household__building__compound").order_by("code")
+                )
+                archive.writestr(f"{day.isoformat()}/{call_list}.xlsx", _call_list_workbook(packages))
+                index.append(f"{day.isoformat()}  {call_list}  ({len(packages)})")
             for key in keys:
                 document = printing_services.document_ensure(key=key)
                 folder = f"{key.delivery_date.isoformat()}/{document.get_kind_display()}"

@@ -226,13 +226,20 @@ def ledger_households(*, user: User, worker_id: int | None = None, cycle: Cycle 
 def ledger_alerts(
     *, user: User, worker_id: int | None = None, now: datetime.datetime | None = None
 ) -> tuple[Cycle | None, QuerySet[Household]]:
-    """Ledger households with neither an order someone chose this cycle nor a check-in since the
-    cycle opened: nobody has been in touch. Returns the cycle the alert is about and the rows."""
+    """Ledger households nobody has been in touch with: neither an order someone chose this cycle
+    nor a check-in since the cycle opened; and those whose package came back from the door (an
+    open missed-delivery ticket, ``missed_ticket`` annotated). Returns the cycle and the rows."""
     now = now or timezone.now()
     cycle = current_cycle()
     since = _cycle_start(cycle, now)
-    qs = ledger_households(user=user, worker_id=worker_id, cycle=cycle).filter(ordered_this_cycle=False).exclude(
-        Exists(CheckIn.objects.filter(household=OuterRef("pk"), at__gte=since))
+    missed = Ticket.objects.filter(household=OuterRef("pk"), category="missed", status=TicketStatus.OPEN)
+    qs = (
+        ledger_households(user=user, worker_id=worker_id, cycle=cycle)
+        .annotate(missed_ticket=Subquery(missed.order_by("-id").values("summary")[:1]))
+        .filter(
+            Q(ordered_this_cycle=False) & ~Exists(CheckIn.objects.filter(household=OuterRef("pk"), at__gte=since))
+            | Q(missed_ticket__isnull=False)
+        )
     )
     return cycle, qs
 

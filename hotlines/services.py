@@ -342,3 +342,41 @@ def assisted_order_place(*, household_id: int, by: User, idempotency_key: str):
         household_id=household_id, lines=lines, placed_by=by, channel=Channel.WORKER,
         payment_method="on_delivery", idempotency_key=idempotency_key,
     )
+
+
+def missed_delivery_ticket_open(
+    *, household_id: int, code: str, reason_label: str, day: datetime.date, requeued_to: datetime.date | None,
+    by: User | None, now: datetime.datetime | None = None,
+) -> Ticket | None:
+    """A package of a care-ledger household came back from the door: open a ticket for the
+    household's assigned worker (or its community) to reach them within hours.
+
+    Guarantees: only for households on the ledger (others: None); one open ticket per package and
+    day (a repeated exception opens nothing more); the ticket says what happened and when the
+    package comes again, and is assigned to the household's worker.
+    """
+    from hotlines.selectors import ledger_q
+
+    household = Household.objects.filter(ledger_q(), pk=household_id).values("assigned_worker_id").first()
+    if household is None:
+        return None
+    summary = (
+        _("Package %(code)s not delivered on %(day)s (%(reason)s); it comes again on %(date)s. Reach the household.")
+        % {"code": code, "day": day.isoformat(), "reason": reason_label, "date": requeued_to.isoformat()}
+        if requeued_to else
+        _("Package %(code)s not delivered on %(day)s (%(reason)s). Reach the household.")
+        % {"code": code, "day": day.isoformat(), "reason": reason_label}
+    )
+    with transaction.atomic():
+        Household.objects.select_for_update().filter(pk=household_id).first()  # one opener at a time
+        already = (
+            Ticket.objects.filter(household_id=household_id, category=TicketCategory.MISSED_DELIVERY, status=TicketStatus.OPEN)
+            .filter(summary__contains=f"{code} ").filter(summary__contains=day.isoformat())
+        )
+        if already.exists():
+            return None
+        ticket = ticket_open(household_id=household_id, category=TicketCategory.MISSED_DELIVERY, summary=summary,
+                             opened_by=by, now=now)
+        Ticket.objects.filter(pk=ticket.pk).update(assigned_to_id=household["assigned_worker_id"])
+        ticket.assigned_to_id = household["assigned_worker_id"]
+    return ticket

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from households import selectors as household_selectors
 from households import services as household_services
 from households.edges import id_param, text_param
-from households.errors import BaogongError
+from households.errors import BaogongError, NotFound
 from households.models import Role
 from households.permissions import STAFF_ROLES, role_of, role_required
 from households.phones import phone_normalize
@@ -532,21 +532,33 @@ OFFLINE_ROLES = (Role.WORKER, Role.ADMIN)
 def offline(request: HttpRequest) -> HttpResponse:
     """The offline fallback: download the next three days' lists and the ledger as one archive."""
     communities = household_selectors.community_list(user=request.user).order_by("name")[:500]
-    return render(request, "hotlines/offline.html", {"communities": communities, "days": offline_archive.OFFLINE_DAYS})
+    return render(request, "hotlines/offline.html", {
+        "communities": communities, "days": offline_archive.OFFLINE_DAYS, "min_length": offline_archive.MIN_PASSWORD_LENGTH,
+    })
 
 
-@require_GET
+@require_POST
 @role_required(*OFFLINE_ROLES)
 def offline_download(request: HttpRequest) -> HttpResponse:
+    """The encrypted archive, with the password the community chose (typed twice); a refused
+    password shows the page again with the reason (400)."""
     from django.http import Http404
 
-    community_id = request.user.community_id or id_param(request.GET, "community")
+    community_id = request.user.community_id or id_param(request.POST, "community")
     if community_id is None:
         raise Http404(_("Choose a community."))
     try:
-        archive = offline_archive.community_offline_archive(user=request.user, community_id=community_id)
-    except BaogongError as exc:
+        password = offline_archive.check_password(request.POST.get("password", ""), request.POST.get("password_again", ""))
+        archive = offline_archive.community_offline_archive(user=request.user, community_id=community_id, password=password)
+    except NotFound as exc:
         raise Http404(exc.message) from None
+    except BaogongError as exc:
+        communities = household_selectors.community_list(user=request.user).order_by("name")[:500]
+        return render(request, "hotlines/offline.html", {
+            "communities": communities, "days": offline_archive.OFFLINE_DAYS, "error": exc.message,
+            "min_length": offline_archive.MIN_PASSWORD_LENGTH,
+        }, status=exc.status_code)
     response = HttpResponse(archive.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
+    response["Cache-Control"] = "no-store"
     return response

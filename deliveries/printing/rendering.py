@@ -184,7 +184,7 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
               _("Received")],
              [[c["name"], c["receiving_point"], c["door"], c["pickup"], c["packages"], c["items"], _money(c["to_collect"]), ""]
               for c in data["compounds"]]),
-            (_("Crates"), [_("Supplier"), _("Items")], [[c["supplier"], c["items"]] for c in data["crates"]]),
+            (_("Crates"), [_("Supplier"), _("Crates"), _("Items")], [[c["supplier"], c["crates"], c["items"]] for c in data["crates"]]),
         ]
     if kind == ListKind.DOOR_LIST:
         rows = []

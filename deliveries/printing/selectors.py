@@ -393,12 +393,12 @@ def receiving_data(*, key: ListKey) -> dict:
             cycle_id=key.cycle_id, built_by_id=key.place_id, delivery_date=key.delivery_date, hop=Hop.SUPPLIER_OFFICE,
             supplier__isnull=False,
         )
-        .values("supplier__name").annotate(items=Sum("item_count")).order_by("supplier__name")
+        .values("supplier__name").annotate(crates=Count("id"), items=Sum("item_count")).order_by("supplier__name")
     )
     return {
         **_header(key, **header),
         "title": _("Receiving list · %(community)s · %(date)s") % {"community": header["community"], "date": key.delivery_date.isoformat()},
-        "compounds": rows, "crates": [{"supplier": c["supplier__name"], "items": c["items"]} for c in crates],
+        "compounds": rows, "crates": [{"supplier": c["supplier__name"], "crates": c["crates"], "items": c["items"]} for c in crates],
         "door": sum(c["door"] for c in rows), "pickup": sum(c["pickup"] for c in rows),
         "packages": sum(c["packages"] for c in rows), "items": sum(c["items"] for c in rows),
         "to_collect": sum((c["to_collect"] for c in rows), start=0), "rows": len(rows),

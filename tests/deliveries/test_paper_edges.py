@@ -4,9 +4,9 @@ formula; an odd room number sorts; one list that fails to draw does not stop the
 
 import csv
 import io
-import zipfile
 
 import pytest
+import pyzipper
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -68,9 +68,11 @@ def test_no_spreadsheet_holds_a_formula_from_what_people_typed(city, shop, clien
     assert EVIL in texts  # kept as the text people typed, only never a formula
 
     client.force_login(city.users.worker)
-    archive = client.get(reverse("hotlines:offline_download"))
+    archive = client.post(reverse("hotlines:offline_download"), {"password": "社区约定的密码2022", "password_again": "社区约定的密码2022"})
     assert archive.status_code == 200
-    with zipfile.ZipFile(io.BytesIO(b"".join(archive.streaming_content) if archive.streaming else archive.content)) as z:
+    with pyzipper.AESZipFile(io.BytesIO(archive.content)) as z:
+        z.setpassword("社区约定的密码2022".encode())
+        assert any("电话清单" in name for name in z.namelist()), "the call list too"
         sheets = [name for name in z.namelist() if name.endswith(".xlsx")]
         assert sheets
         for name in sheets:

@@ -534,3 +534,17 @@ def test_the_print_page_says_while_lists_are_still_being_drawn(packed, city, cli
     assert 'id="print-pending"' in html
     printing.cycle_lists_queue(cycle_id=packed.pk, force=True)  # eager: every list drawn now
     assert 'id="print-pending"' not in client.get(reverse("deliveries:print_index")).content.decode()
+
+
+def test_crates_are_counted_as_crates_on_every_list(packed, city, shop):
+    day = door_key(packed, city.a).delivery_date
+    pick_keys = selectors.supplier_keys(cycle_id=packed.pk, supplier_id=shop.supplier.pk)
+    pick_crates = sum(len(office["communities"]) for k in pick_keys if k.delivery_date == day
+                      for office in selectors.list_data(key=k)["offices"])
+    manifest = selectors.list_data(key=ListKey(kind=ListKind.MANIFEST, cycle_id=packed.pk, delivery_date=day,
+                                               place_id=city.offices[0].pk))
+    assert manifest["crates"] == pick_crates == 2, "one crate per community and supplier, whatever the items"
+    assert manifest["items"] > manifest["crates"]
+    receiving = selectors.list_data(key=ListKey(kind=ListKind.RECEIVING, cycle_id=packed.pk, delivery_date=day,
+                                                place_id=city.a.pk))
+    assert [(c["crates"], c["items"]) for c in receiving["crates"]] == [(1, 12)]

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 import pytest
+import pyzipper
 from django.utils import timezone
 from django.utils.translation import gettext
 from openpyxl import load_workbook
@@ -27,12 +28,21 @@ def packed_today(shop, city, django_capture_on_commit_callbacks):
     return shop.cycle
 
 
+PASSWORD = "平安街社区2022"
+
+
+def opened(content: bytes) -> pyzipper.AESZipFile:
+    archive = pyzipper.AESZipFile(io.BytesIO(content))
+    archive.setpassword(PASSWORD.encode())
+    return archive
+
+
 def test_the_worker_downloads_the_next_days_lists_and_the_ledger_in_one_archive(packed_today, city, client):
     client.force_login(city.users.worker)
     assert client.get("/offline/").status_code == 200
-    response = client.get("/offline/download/")
+    response = client.post("/offline/download/", {"password": PASSWORD, "password_again": PASSWORD})
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = opened(response.content)
     names = archive.namelist()
     assert len(names) == len(set(names)), "each list once"
     ledger_name = gettext("Care ledger") + ".xlsx"
@@ -53,17 +63,43 @@ def test_the_worker_downloads_the_next_days_lists_and_the_ledger_in_one_archive(
 
 def test_another_community_is_not_in_reach(packed_today, city, client):
     client.force_login(city.users.worker_b)
-    archive = zipfile.ZipFile(io.BytesIO(client.get("/offline/download/").content))
+    archive = opened(client.post("/offline/download/", {"password": PASSWORD, "password_again": PASSWORD}).content)
     ledger = load_workbook(io.BytesIO(archive.read(gettext("Care ledger") + ".xlsx"))).active
     assert [r[0] for r in ledger.iter_rows(min_row=2, values_only=True)] == [city.household_b.address]  # B's own only
     client.force_login(city.users.office)
-    assert client.get("/offline/download/?community=%d" % city.a.pk).status_code == 403
+    assert client.post("/offline/download/", {"community": city.a.pk, "password": PASSWORD,
+                                              "password_again": PASSWORD}).status_code == 403
+
+
+def test_the_archive_is_encrypted_and_carries_a_call_list_with_full_numbers(packed_today, city, client):
+    client.force_login(city.users.worker)
+    html = client.get("/offline/").content.decode()
+    assert 'name="password"' in html and "加密" in html
+    for password, again in (("short", "short"), (PASSWORD, PASSWORD + "x")):  # too short; not the same twice
+        answer = client.post("/offline/download/", {"password": password, "password_again": again})
+        assert answer.status_code == 400 and answer["Content-Type"].startswith("text/html")
+    content = client.post("/offline/download/", {"password": PASSWORD, "password_again": PASSWORD}).content
+    plain = zipfile.ZipFile(io.BytesIO(content))
+    assert all(info.flag_bits & 0x1 for info in plain.infolist()), "every entry encrypted"
+    with pytest.raises(RuntimeError):
+        plain.read("index.txt")  # no password: nothing readable
+    wrong = pyzipper.AESZipFile(io.BytesIO(content))
+    wrong.setpassword(b"guess-guess")
+    with pytest.raises(RuntimeError):
+        wrong.read("index.txt")
+    archive = opened(content)
+    calls = [n for n in archive.namelist() if n.endswith(".xlsx") and "电话" in n]
+    assert calls, archive.namelist()
+    rows = [row for name in calls for row in load_workbook(io.BytesIO(archive.read(name))).active.iter_rows(values_only=True)]
+    first = city.places[city.a.pk].households[0]
+    full = first.phones.first().number
+    assert any(full in str(cell) or full[3:] in str(cell).replace(" ", "") for row in rows for cell in row), "full numbers, to call"
 
 
 def test_the_archive_holds_the_next_days_that_have_deliveries_even_if_they_start_later(packed_today, city):
     from hotlines.offline import community_offline_archive
 
-    early = community_offline_archive(user=city.users.worker, community_id=city.a.pk,
+    early = community_offline_archive(user=city.users.worker, community_id=city.a.pk, password=PASSWORD,
                                       today=timezone.localdate() - datetime.timedelta(days=5))
     assert early.lists > 0
     names = zipfile.ZipFile(io.BytesIO(early.content)).namelist()
