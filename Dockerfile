@@ -16,7 +16,8 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY . .
-RUN pip install . \
+RUN pip install -r requirements.lock \
+    && pip install --no-deps . \
     && python manage.py collectstatic --noinput --verbosity 0 \
     && useradd --system --home-dir /app --shell /usr/sbin/nologin baogong \
     && mkdir -p /app/media \

@@ -16,21 +16,25 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help venv install run test messages clean
+.PHONY: help venv install run test check lock messages clean
 
 help:
 	@echo "make run       install, migrate, seed the demo city and serve on http://$(HOST):$(PORT)"
 	@echo "make test      run the test suite (PYTEST_ARGS='...' for pytest options)"
 	@echo "make messages  extract and compile translations (zh_Hans, en)"
-	@echo "make install   create $(VENV) and install the project with its test extras"
+	@echo "make check     ruff (lint, format) and import-linter, as CI runs them"
+	@echo "make lock      pin every dependency again from pyproject.toml (requirements*.lock)"
+	@echo "make install   create $(VENV) and install the pinned dependencies and the project"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-installs only when pyproject.toml changes (or the virtualenv is new).
-$(STAMP): pyproject.toml | $(BIN)/python
+# Installs exactly the pinned versions (requirements-test.lock, made by `make lock` from
+# pyproject.toml's ranges), then the project itself; again only when either file changes.
+$(STAMP): pyproject.toml requirements-test.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-test.lock
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 venv install: $(STAMP)
@@ -51,6 +55,18 @@ test: $(STAMP)
 	@status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5)" >&2; fi; \
 	exit $$status
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file requirements-test.lock pyproject.toml
 
 messages: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings $(BIN)/django-admin makemessages -l zh_Hans -l en --no-location \

@@ -57,7 +57,9 @@ WHERE ('x' || substr(md5('ticket:' || h.id), 1, 8))::bit(32)::bigint %% 100 = 0;
 
 
 def _ticket_columns(url: str) -> set[str]:
-    row = packaging_bench._one(url, "SELECT string_agg(column_name, ',') FROM information_schema.columns WHERE table_name = 'hotlines_ticket'")
+    row = packaging_bench._one(
+        url, "SELECT string_agg(column_name, ',') FROM information_schema.columns WHERE table_name = 'hotlines_ticket'"
+    )
     return set(row[0].split(","))
 
 
@@ -134,7 +136,9 @@ def main() -> int:
     parser.add_argument("--households", type=int, default=250_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/baogong_bench_dashboard")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="broker of the worker that closes the cycle")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/12", help="broker of the worker that closes the cycle"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database (drop it yourself)")
     parser.add_argument("--reuse", action="store_true", help="measure a database a --keep run left")
     parser.add_argument("--out", type=Path, help="also write the figures as Markdown to this file")
@@ -148,9 +152,13 @@ def main() -> int:
     try:
         if not args.reuse:
             setup["migrate_s"] = round(packaging_bench._manage(url, "migrate", "--noinput")[0], 1)
-            setup["seed_demo_s"] = round(packaging_bench._manage(url, "seed_demo", "--households", str(args.households), "--quiet")[0], 1)
+            setup["seed_demo_s"] = round(
+                packaging_bench._manage(url, "seed_demo", "--households", str(args.households), "--quiet")[0], 1
+            )
             cycle = packaging_bench._open_cycle(url)
-            orders = packaging_bench.orders_generate(url, cycle=cycle, households=args.households, lines_per_household=4.0, share=0.85)
+            orders = packaging_bench.orders_generate(
+                url, cycle=cycle, households=args.households, lines_per_household=4.0, share=0.85
+            )
             print(f"orders    {orders}", flush=True)
             closed = packaging_bench.measure(url, args.redis_url, cycle=cycle, mode="1 worker (solo)")
             setup["close_cycle_s"] = closed["seconds"]
@@ -173,8 +181,10 @@ def main() -> int:
     verdict = "met" if worst < TARGET_MS else "MISSED"
     print(f"machine   {machine}\nserver    {figures['server']}\nsetup     {setup}")
     for name, r in figures["results"].items():
-        print(f"{name:<40}{r['median_ms']:>9.1f}ms{r['p95_ms']:>9.1f}ms{r['max_ms']:>9.1f}ms  {r['queries']} queries, "
-              f"{r['children']} children, {r['households']} households, {r['orders']} orders, {r['packages']} packages")
+        print(
+            f"{name:<40}{r['median_ms']:>9.1f}ms{r['p95_ms']:>9.1f}ms{r['max_ms']:>9.1f}ms  {r['queries']} queries, "
+            f"{r['children']} children, {r['households']} households, {r['orders']} orders, {r['packages']} packages"
+        )
     print(f"target: every median under {TARGET_MS:.0f} ms: {verdict} (worst median {worst:.1f} ms)")
     if args.out:
         lines = [
@@ -193,11 +203,18 @@ def main() -> int:
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for name, r in figures["results"].items():
-            lines.append(f"| {name} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['max_ms']:.1f} ms | {r['queries']} | "
-                         f"{r['children']} | {r['households']:,} | {r['orders']:,} | {r['packages']:,} |")
+            lines.append(
+                f"| {name} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['max_ms']:.1f} ms | {r['queries']} | "
+                f"{r['children']} | {r['households']:,} | {r['orders']:,} | {r['packages']:,} |"
+            )
         lines += ["", f"Target: under {TARGET_MS:.0f} ms — {verdict} (worst median {worst:.1f} ms).", ""]
         args.out.write_text("\n".join(lines), encoding="utf-8")
-    print(json.dumps({"worst_median_ms": worst, "target_met": worst < TARGET_MS, "results": figures["results"]}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {"worst_median_ms": worst, "target_met": worst < TARGET_MS, "results": figures["results"]},
+            ensure_ascii=False,
+        )
+    )
     return 0 if worst < TARGET_MS else 1
 
 

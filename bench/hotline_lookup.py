@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
 from scratch import recreate_database as _recreate  # bench/scratch.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +34,13 @@ TARGET_MS = 100.0
 SAMPLES = 20  # different households looked up per kind of search
 
 
-
-
 def _manage(url: str, *args: str) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - started
@@ -146,7 +148,9 @@ def main() -> int:
     worst = 0.0
     for kind, r in figures["results"].items():
         worst = max(worst, r["median_ms"])
-        print(f"{kind:<36}{r['median_ms']:>8.1f}ms{r['p95_ms']:>8.1f}ms{r['max_ms']:>8.1f}ms  {r['found_the_household']}")
+        print(
+            f"{kind:<36}{r['median_ms']:>8.1f}ms{r['p95_ms']:>8.1f}ms{r['max_ms']:>8.1f}ms  {r['found_the_household']}"
+        )
     verdict = "met" if worst < TARGET_MS else "MISSED"
     print(f"target: every median under {TARGET_MS:.0f} ms: {verdict} (worst median {worst:.1f} ms)")
     if args.out:
@@ -165,11 +169,22 @@ def main() -> int:
             "|---|---:|---:|---:|---:|",
         ]
         for kind, r in figures["results"].items():
-            lines.append(f"| {kind} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['max_ms']:.1f} ms | {r['found_the_household']} |")
+            lines.append(
+                f"| {kind} | {r['median_ms']:.1f} ms | {r['p95_ms']:.1f} ms | {r['max_ms']:.1f} ms | {r['found_the_household']} |"
+            )
         lines += ["", f"Target: under {TARGET_MS:.0f} ms — {verdict} (worst median {worst:.1f} ms).", ""]
         args.out.write_text("\n".join(lines), encoding="utf-8")
-    print(json.dumps({"households": figures["counts"]["households"], "worst_median_ms": worst, "target_met": worst < TARGET_MS,
-                      "results": figures["results"]}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "households": figures["counts"]["households"],
+                "worst_median_ms": worst,
+                "target_met": worst < TARGET_MS,
+                "results": figures["results"],
+            },
+            ensure_ascii=False,
+        )
+    )
     return 0 if worst < TARGET_MS else 1
 
 

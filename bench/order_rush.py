@@ -53,7 +53,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
-
 from scratch import recreate_database as _recreate  # bench/scratch.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +62,6 @@ LOG = Path("/tmp/order_rush_gunicorn.log")
 
 
 # --- databases ------------------------------------------------------------------------------------
-
-
 
 
 def _manage(url: str, *args: str) -> None:
@@ -126,11 +123,21 @@ print(json.dumps({
 
 
 def _accounts_create(url: str, count: int) -> dict:
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "BENCH_ACCOUNTS": str(count), "BENCH_PASSWORD": PASSWORD}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "BENCH_ACCOUNTS": str(count),
+        "BENCH_PASSWORD": PASSWORD,
+    }
     env.pop("REDIS_URL", None)
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", ACCOUNTS_SNIPPET],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -194,10 +201,22 @@ def _gunicorn_start(url: str, *, port: int, workers: int, threads: int, log) -> 
     # django.request logs every 409 (sold out) as a warning: thousands of lines, kept out of the report.
     process = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--bind", f"{HOST}:{port}",
-            "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
         ],
-        cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -350,7 +369,9 @@ class Client(threading.Thread):
                 payload = response.read()
             except (OSError, http.client.HTTPException) as exc:
                 connection.close()  # http.client reconnects on the next request
-                if attempt == 1 and isinstance(exc, (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)):
+                if attempt == 1 and isinstance(
+                    exc, (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+                ):
                     # gunicorn closed the idle keep-alive connection (its keepalive is 2 s): send again,
                     # as any HTTP client does; the Idempotency-Key makes it safe either way.
                     self.local.reconnects += 1
@@ -414,7 +435,9 @@ class Client(threading.Thread):
             elif roll < retry_fraction:
                 # Two tabs, one double click: the same request twice at the same moment.
                 other: list = []
-                helper = threading.Thread(target=lambda: other.append(self._post(self.second, token, key, body)))
+                helper = threading.Thread(
+                    target=lambda o=other, t=token, k=key, b=body: o.append(self._post(self.second, t, k, b))
+                )
                 helper.start()
                 mine = self._post(self.connection, token, key, body)
                 helper.join()
@@ -456,7 +479,16 @@ def _rush(args, *, port: int, setup: dict) -> tuple[Tally, float, float]:
     deadline = [float("inf")]
     nonce = secrets.token_hex(3)
     clients = [
-        Client(i, port=port, accounts=per_client[i], plan=plan, tally=Tally(), budget=budget, deadline_ref=deadline, nonce=nonce)
+        Client(
+            i,
+            port=port,
+            accounts=per_client[i],
+            plan=plan,
+            tally=Tally(),
+            budget=budget,
+            deadline_ref=deadline,
+            nonce=nonce,
+        )
         for i in range(args.clients)
     ]
     for client in clients:
@@ -511,7 +543,9 @@ def _pgbench(url: str, *, clients: int, seconds: int, scale: int) -> float | Non
         subprocess.run([binary, "-i", "-q", "-s", str(scale), *connect, name], check=True, capture_output=True)
         done = subprocess.run(
             [binary, "-c", str(clients), "-j", "2", "-T", str(seconds), *connect, name],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     finally:
         _recreate(url, drop_only=True)
@@ -526,7 +560,10 @@ def _pgbench(url: str, *, clients: int, seconds: int, scale: int) -> float | Non
 
 def run_once(args) -> dict:
     url = args.database_url
-    print(f"scratch database {urlsplit(url).path.lstrip('/')}: migrate, seed_demo --households {args.households}", flush=True)
+    print(
+        f"scratch database {urlsplit(url).path.lstrip('/')}: migrate, seed_demo --households {args.households}",
+        flush=True,
+    )
     _recreate(url)
     gunicorn = log = None
     try:
@@ -540,7 +577,9 @@ def run_once(args) -> dict:
         username, _token, _household = setup["accounts"][0]
         connection = http.client.HTTPConnection(HOST, port, timeout=30)
         connection.request(
-            "POST", "/api/v1/auth/token/", body=json.dumps({"username": username, "password": PASSWORD}),
+            "POST",
+            "/api/v1/auth/token/",
+            body=json.dumps({"username": username, "password": PASSWORD}),
             headers={"Content-Type": "application/json"},
         )
         response = connection.getresponse()
@@ -549,8 +588,15 @@ def run_once(args) -> dict:
         if response.status != 200 or not answer.get("token"):  # a new token per sign-in (one per device)
             raise SystemExit(f"POST /api/v1/auth/token/ answered {response.status}: {answer}")
 
-        cpu_client, cpu_server, cpu_postgres = resource.getrusage(resource.RUSAGE_SELF), _server_cpu_seconds(gunicorn), _postgres_cpu_seconds()
-        print(f"rush: {args.clients} clients, up to {args.orders} orders or {args.seconds} s, gunicorn {args.workers}×{args.threads}", flush=True)
+        cpu_client, cpu_server, cpu_postgres = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            _server_cpu_seconds(gunicorn),
+            _postgres_cpu_seconds(),
+        )
+        print(
+            f"rush: {args.clients} clients, up to {args.orders} orders or {args.seconds} s, gunicorn {args.workers}×{args.threads}",
+            flush=True,
+        )
         sampler = WaitSampler(url)
         sampler.start()
         try:
@@ -574,7 +620,9 @@ def run_once(args) -> dict:
     pgbench_tps = None
     if not args.skip_pgbench:
         print(f"pgbench: -i -s {args.pgbench_scale}, then -c {args.clients} -j 2 -T {args.pgbench_seconds}", flush=True)
-        pgbench_tps = _pgbench(args.pgbench_url, clients=args.clients, seconds=args.pgbench_seconds, scale=args.pgbench_scale)
+        pgbench_tps = _pgbench(
+            args.pgbench_url, clients=args.clients, seconds=args.pgbench_seconds, scale=args.pgbench_scale
+        )
 
     requests = len(tally.latencies)
     duplicates = checked["same_key_rows"] + checked["extra_orders"] + tally.replay_mismatches
@@ -600,8 +648,12 @@ def run_once(args) -> dict:
         "seconds": round(elapsed, 2),
         "cpu_s": {
             "gunicorn": round(server_cpu, 1),
-            "postgres": round(postgres_after - cpu_postgres, 1) if postgres_after is not None and cpu_postgres is not None else None,
-            "clients": round((cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_client.ru_utime + cpu_client.ru_stime), 1),
+            "postgres": round(postgres_after - cpu_postgres, 1)
+            if postgres_after is not None and cpu_postgres is not None
+            else None,
+            "clients": round(
+                (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_client.ru_utime + cpu_client.ru_stime), 1
+            ),
         },
         "households": args.households,
         "workers": args.workers,

@@ -164,7 +164,10 @@ WHERE s.cycle_id = %(cycle)s AND s.product_id = q.product_id;
 # foreign-key check plans (pick-up slots) may then be sequential scans, which grow slower with
 # every community built, and make the figures depend on when autovacuum happens to run.
 DELIVERY_TABLES = (
-    "deliveries_packageorder", "deliveries_package", "deliveries_pickupslot", "deliveries_consignment",
+    "deliveries_packageorder",
+    "deliveries_package",
+    "deliveries_pickupslot",
+    "deliveries_consignment",
     "deliveries_communitybuild",
 )
 OTHER_CYCLES_SQL = """
@@ -173,9 +176,13 @@ SELECT (SELECT count(*) FROM deliveries_package WHERE cycle_id <> %(cycle)s)
      + (SELECT count(*) FROM deliveries_consignment WHERE cycle_id <> %(cycle)s)
      + (SELECT count(*) FROM deliveries_communitybuild WHERE cycle_id <> %(cycle)s)
 """
-TRUNCATE_SQL = "TRUNCATE " + ", ".join(DELIVERY_TABLES) + """;
+TRUNCATE_SQL = (
+    "TRUNCATE "
+    + ", ".join(DELIVERY_TABLES)
+    + """;
 UPDATE supply_cycle SET status = 'open', closed_at = NULL WHERE id = %(cycle)s;
 """
+)
 RESET_SQL = """
 DELETE FROM deliveries_packageorder po USING deliveries_package p WHERE po.package_id = p.id AND p.cycle_id = %(cycle)s;
 DELETE FROM deliveries_package WHERE cycle_id = %(cycle)s;
@@ -186,8 +193,15 @@ UPDATE supply_cycle SET status = 'open', closed_at = NULL WHERE id = %(cycle)s;
 """
 
 VACUUM_TABLES = (
-    "supply_order", "supply_orderline", "supply_cyclestock", "supply_cycle", "deliveries_package",
-    "deliveries_packageorder", "deliveries_pickupslot", "deliveries_consignment", "deliveries_communitybuild",
+    "supply_order",
+    "supply_orderline",
+    "supply_cyclestock",
+    "supply_cycle",
+    "deliveries_package",
+    "deliveries_packageorder",
+    "deliveries_pickupslot",
+    "deliveries_consignment",
+    "deliveries_communitybuild",
 )
 
 
@@ -198,7 +212,6 @@ def _connect(url: str, *, autocommit: bool = False):
     connection = psycopg2.connect(url)
     connection.autocommit = autocommit
     return connection
-
 
 
 def _one(url: str, query: str, params: dict | None = None):
@@ -232,12 +245,28 @@ def _open_cycle(url: str) -> int:
 # migrations). A new NOT NULL column without a default stops the script instead of failing oddly.
 WRITTEN_COLUMNS = {
     "supply_order": {
-        "id", "status", "channel", "note", "total", "payment_method", "payment_state", "idempotency_key",
-        "request_hash", "created_at", "cycle_id", "household_id", "placed_by_id",
+        "id",
+        "status",
+        "channel",
+        "note",
+        "total",
+        "payment_method",
+        "payment_state",
+        "idempotency_key",
+        "request_hash",
+        "created_at",
+        "cycle_id",
+        "household_id",
+        "placed_by_id",
     },
     "supply_orderline": {"id", "name", "unit", "quantity", "unit_price", "line_total", "order_id", "product_id"},
 }
-OPTIONAL_ORDER_COLUMNS = {"urgent": "false", "standing_order_id": "NULL", "cancelled_at": "NULL", "cancelled_by_id": "NULL"}
+OPTIONAL_ORDER_COLUMNS = {
+    "urgent": "false",
+    "standing_order_id": "NULL",
+    "cancelled_at": "NULL",
+    "cancelled_by_id": "NULL",
+}
 
 
 def _order_columns(url: str) -> dict[str, str]:
@@ -321,9 +350,23 @@ def packaging_check(url: str, *, cycle: int) -> dict:
     figures = dict(
         zip(
             (
-                "status", "builds", "builds_pending", "packages", "package_households", "package_orders",
-                "orders", "households_with_orders", "orders_unpacked", "empty_packages", "package_total",
-                "order_total", "package_items", "order_units", "slots", "overfull_slots", "consignments",
+                "status",
+                "builds",
+                "builds_pending",
+                "packages",
+                "package_households",
+                "package_orders",
+                "orders",
+                "households_with_orders",
+                "orders_unpacked",
+                "empty_packages",
+                "package_total",
+                "order_total",
+                "package_items",
+                "order_units",
+                "slots",
+                "overfull_slots",
+                "consignments",
             ),
             _one(
                 url,
@@ -427,8 +470,12 @@ def _server_version(url: str) -> str:
 
 def _env(url: str, redis_url: str | None) -> dict:
     env = {
-        **os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "False",
-        "DELIVERIES_BUILD_PAUSE": "0", "PYTHONUNBUFFERED": "1",
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "False",
+        "DELIVERIES_BUILD_PAUSE": "0",
+        "PYTHONUNBUFFERED": "1",
         # the packaging alone is measured: the lists drawn after packing would only load the machine
         "DELIVERIES_PRINT_ON_PACK": "false",
     }
@@ -441,7 +488,11 @@ def _env(url: str, redis_url: str | None) -> dict:
 def _manage(url: str, *args: str, redis_url: str | None = None, capture: bool = False) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=_env(url, redis_url), check=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(url, redis_url),
+        check=True,
+        text=True,
         stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
     )
     return time.perf_counter() - started, done.stdout or ""
@@ -476,7 +527,10 @@ def _wait_quiet(limit: float, *, busy_below: float = 0.2) -> float:
 
 def _purge(url: str, redis_url: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"], cwd=ROOT, env=_env(url, redis_url), check=True,
+        [sys.executable, "-m", "celery", "-A", "config", "purge", "-f"],
+        cwd=ROOT,
+        env=_env(url, redis_url),
+        check=True,
         stdout=subprocess.DEVNULL,
     )
 
@@ -489,11 +543,27 @@ class Worker:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "celery", "-A", app, "worker", f"--pool={pool}",
-                    f"--concurrency={concurrency}", "-l", "info", "--without-gossip", "--without-mingle",
-                    "--without-heartbeat", "-n", f"{name}-{os.getpid()}@%h",
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    app,
+                    "worker",
+                    f"--pool={pool}",
+                    f"--concurrency={concurrency}",
+                    "-l",
+                    "info",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-n",
+                    f"{name}-{os.getpid()}@%h",
                 ],
-                cwd=ROOT, env=_env(url, redis_url), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=_env(url, redis_url),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
@@ -537,13 +607,17 @@ def measure(url: str, redis_url: str, *, cycle: int, mode: str, app: str = "conf
     """Close the cycle with the given workers; return close_cycle's figures, the wall clock and the check."""
     processes, pool, concurrency = MODES[mode]
     _purge(url, redis_url)
-    workers = [Worker(url, redis_url, name=f"pack{i}", pool=pool, concurrency=concurrency, app=app) for i in range(processes)]
+    workers = [
+        Worker(url, redis_url, name=f"pack{i}", pool=pool, concurrency=concurrency, app=app) for i in range(processes)
+    ]
     try:
         for worker in workers:
             worker.wait_ready()
         busy = _wait_quiet(quiet_wait)
         checkpoints = _checkpoint(url)  # start every measurement from a clean checkpoint: less WAL noise
-        wall, out = _manage(url, "close_cycle", "--json", "--wait", str(CLOSE_WAIT_SECONDS), redis_url=redis_url, capture=True)
+        wall, out = _manage(
+            url, "close_cycle", "--json", "--wait", str(CLOSE_WAIT_SECONDS), redis_url=redis_url, capture=True
+        )
         time.sleep(0.5)  # let the last task's log line land
         tasks = [worker.tasks_succeeded() for worker in workers]
         checkpoints = _checkpoints(url) - checkpoints
@@ -561,29 +635,45 @@ def measure(url: str, redis_url: str, *, cycle: int, mode: str, app: str = "conf
         raise
     for worker in workers:
         worker.remove_log()
-    return {"mode": mode, "seconds": figures["seconds"], "wall": wall, "close": figures, "check": check, "tasks": tasks,
-            "busy_before": busy, "checkpoints": checkpoints}
+    return {
+        "mode": mode,
+        "seconds": figures["seconds"],
+        "wall": wall,
+        "close": figures,
+        "check": check,
+        "tasks": tasks,
+        "busy_before": busy,
+        "checkpoints": checkpoints,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=250_000)
-    parser.add_argument("--lines-per-household", type=float, default=4.0, help="order lines per household of the city (default 4)")
-    parser.add_argument("--ordering-share", type=float, default=0.85, help="share of households that order (default 0.85)")
+    parser.add_argument(
+        "--lines-per-household", type=float, default=4.0, help="order lines per household of the city (default 4)"
+    )
+    parser.add_argument(
+        "--ordering-share", type=float, default=0.85, help="share of households that order (default 0.85)"
+    )
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--runs", type=int, default=1, help="measurements of each worker set-up (medians reported)")
     parser.add_argument("--two-workers", choices=("processes", "prefork", "both"), default="processes")
     parser.add_argument("--keep", action="store_true", help="keep the database (packed by the last measurement)")
     parser.add_argument(
-        "--reuse", action="store_true",
+        "--reuse",
+        action="store_true",
         help="measure on the database a --keep run left (migrate, reset its cycle, no seeding); implies --keep",
     )
     parser.add_argument(
-        "--celery-app", default="config",
+        "--celery-app",
+        default="config",
         help="the workers' -A module (default config); another module can patch a candidate change in for a comparison",
     )
     parser.add_argument(
-        "--quiet-wait", type=float, default=120,
+        "--quiet-wait",
+        type=float,
+        default=120,
         help="before each measurement wait up to this many seconds for the CPUs to be under 20%% busy (default 120)",
     )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/baogong_bench_pack")
@@ -620,15 +710,23 @@ def main() -> None:
         else:
             _recreate(url)
             _manage(url, "migrate", "-v", "0")
-            seconds, _out = _manage(url, "seed_demo", "--households", str(args.households), "--seed", str(args.seed), "--quiet")
+            seconds, _out = _manage(
+                url, "seed_demo", "--households", str(args.households), "--seed", str(args.seed), "--quiet"
+            )
             print(f"seed_demo --households {args.households}: {seconds:.1f} s", flush=True)
             cycle = _open_cycle(url)
             t = time.perf_counter()
             orders = orders_generate(
-                url, cycle=cycle, households=args.households, lines_per_household=args.lines_per_household,
+                url,
+                cycle=cycle,
+                households=args.households,
+                lines_per_household=args.lines_per_household,
                 share=args.ordering_share,
             )
-            print(f"  ({orders['existing_lines']} lines were already in the cycle: seed_demo's baseline and demo orders)", flush=True)
+            print(
+                f"  ({orders['existing_lines']} lines were already in the cycle: seed_demo's baseline and demo orders)",
+                flush=True,
+            )
             print(f"orders written in SQL in {time.perf_counter() - t:.1f} s", flush=True)
         print(
             f"cycle {cycle}: {orders['orders']} placed orders, {orders['lines']} lines, {orders['units']} units "
@@ -642,7 +740,9 @@ def main() -> None:
                 if not first:
                     packaging_reset(url, cycle=cycle)
                 first = False
-                result = measure(url, redis_url, cycle=cycle, mode=mode, app=args.celery_app, quiet_wait=args.quiet_wait)
+                result = measure(
+                    url, redis_url, cycle=cycle, mode=mode, app=args.celery_app, quiet_wait=args.quiet_wait
+                )
                 results[mode].append(result)
                 c = result["check"]
                 print(
@@ -688,7 +788,8 @@ def main() -> None:
     for mode in modes[2:]:
         figures["seconds_prefork_2"] = median(mode, "seconds")
     print(
-        "medians: " + ", ".join(f"{mode} {median(mode, 'seconds')} s (wall {median(mode, 'wall')} s)" for mode in modes),
+        "medians: "
+        + ", ".join(f"{mode} {median(mode, 'seconds')} s (wall {median(mode, 'wall')} s)" for mode in modes),
         flush=True,
     )
     print(json.dumps(figures, ensure_ascii=False))

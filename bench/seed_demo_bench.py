@@ -35,8 +35,6 @@ TABLES = {
 }
 
 
-
-
 def _manage(url: str, *args: str) -> float:
     env = {**os.environ, "DATABASE_URL": url}
     started = time.perf_counter()
@@ -52,9 +50,9 @@ def _snapshot(url: str) -> tuple[dict[str, int], dict[str, str]]:
             counts, checksums = {}, {}
             for label, table in TABLES.items():
                 cursor.execute(
-                    sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM {} t").format(
-                        sql.Identifier(table)
-                    )
+                    sql.SQL(
+                        "SELECT count(*), md5(coalesce(string_agg(t::text, ',' ORDER BY t.id), '')) FROM {} t"
+                    ).format(sql.Identifier(table))
                 )
                 counts[label], checksums[label] = cursor.fetchone()
             return counts, checksums
@@ -114,7 +112,9 @@ def main() -> None:
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
     }
-    print(f"median of {args.runs}: seed_demo {figures['first_seconds_median']} s, re-run {figures['rerun_seconds_median']} s")
+    print(
+        f"median of {args.runs}: seed_demo {figures['first_seconds_median']} s, re-run {figures['rerun_seconds_median']} s"
+    )
     print("rows: " + ", ".join(f"{label} {n}" for label, n in counts.items()))
     print(json.dumps(figures, ensure_ascii=False))
 

@@ -2,9 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LogoutView
 from django.urls import include, path
-from django.views.generic.base import RedirectView
 from django.utils.translation import gettext_lazy as _
-
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from deliveries import views as delivery_views
@@ -45,7 +44,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", household_views.healthz, name="healthz"),
     # browsers ask for /favicon.ico whatever the page says
-    path("favicon.ico", RedirectView.as_view(url="/" + settings.STATIC_URL.lstrip("/") + "img/favicon.svg", permanent=True), name="favicon"),
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url="/" + settings.STATIC_URL.lstrip("/") + "img/favicon.svg", permanent=True),
+        name="favicon",
+    ),
     path("admin/", admin.site.urls),
     path("", include("households.urls")),
     path("", include("supply.urls")),

@@ -1,6 +1,15 @@
 """Scope registrations of deliveries models (see households.access)."""
 
-from deliveries.models import CommunityBuild, Consignment, HandoverEvent, Package, PackageOrder, PickupSlot, PrintDocument, PrintFailure
+from deliveries.models import (
+    CommunityBuild,
+    Consignment,
+    HandoverEvent,
+    Package,
+    PackageOrder,
+    PickupSlot,
+    PrintDocument,
+    PrintFailure,
+)
 from households.access import register
 
 register(CommunityBuild, community="community")

@@ -39,8 +39,13 @@ class PrintDocumentAdmin(ScopedAdmin):
     @admin.display(description=_("files"))
     def files(self, obj: PrintDocument) -> str:
         url = reverse("deliveries:print_list", args=printing.key_of(obj).url_args())
-        return format_html('<a href="{}">{}</a> · <a href="{}?format=pdf">PDF</a> · <a href="{}?format=xlsx">XLSX</a>',
-                           url, _("page"), url, url)
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}?format=pdf">PDF</a> · <a href="{}?format=xlsx">XLSX</a>',
+            url,
+            _("page"),
+            url,
+            url,
+        )
 
 
 @admin.register(HandoverEvent)
@@ -48,7 +53,18 @@ class HandoverEventAdmin(ScopedAdmin):
     """The chain of custody, to look at: events are written by the handover services only, never changed."""
 
     view_roles = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
-    list_display = ("at", "kind", "outcome", "package", "consignment", "delivery_date", "requeued_to", "by", "place", "location")
+    list_display = (
+        "at",
+        "kind",
+        "outcome",
+        "package",
+        "consignment",
+        "delivery_date",
+        "requeued_to",
+        "by",
+        "place",
+        "location",
+    )
     list_filter = ("kind", "outcome", "delivery_date")
     search_fields = ("package__code", "note", "location")
     date_hierarchy = "at"

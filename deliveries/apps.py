@@ -7,7 +7,9 @@ class DeliveriesConfig(AppConfig):
     verbose_name = _("Deliveries")
 
     def ready(self) -> None:
-        from deliveries import access  # noqa: F401  (registers deliveries models with households.access)
-        from deliveries import dashboard  # (its figures for households.dashboard)
+        from deliveries import (
+            access,  # noqa: F401  (registers deliveries models with households.access)
+            dashboard,  # (its figures for households.dashboard)
+        )
 
         dashboard.register()

@@ -50,8 +50,11 @@ def _packages(query: DashboardQuery) -> dict:
 
 def _route(query: DashboardQuery, by_child: dict) -> None:
     key = query.child_key(CONSIGNMENT_PATHS)
-    rows = query.narrow(Consignment.objects.filter(cycle=query.cycle), CONSIGNMENT_PATHS).order_by().values(key, "hop").annotate(
-        sent=Sum("package_count"), received=Sum("package_count", filter=Q(received_at__isnull=False))
+    rows = (
+        query.narrow(Consignment.objects.filter(cycle=query.cycle), CONSIGNMENT_PATHS)
+        .order_by()
+        .values(key, "hop")
+        .annotate(sent=Sum("package_count"), received=Sum("package_count", filter=Q(received_at__isnull=False)))
     )
     for row in rows:
         sent, received = HOP_KEYS[row["hop"]]
@@ -67,12 +70,16 @@ def _suppliers(query: DashboardQuery) -> list[dict]:
     cycle = query.cycle
     packed = dict(
         query.narrow(Consignment.objects.filter(cycle=cycle, hop=Hop.SUPPLIER_OFFICE), CONSIGNMENT_PATHS)
-        .order_by().values_list("supplier_id").annotate(units=Sum("item_count"))
+        .order_by()
+        .values_list("supplier_id")
+        .annotate(units=Sum("item_count"))
     )
     stock = {
         supplier_id: (capacity or 0, reserved or 0)
-        for supplier_id, capacity, reserved in CycleStock.objects.filter(cycle=cycle).order_by()
-        .values_list("product__supplier_id").annotate(capacity=Sum("capacity"), reserved=Sum("reserved"))
+        for supplier_id, capacity, reserved in CycleStock.objects.filter(cycle=cycle)
+        .order_by()
+        .values_list("product__supplier_id")
+        .annotate(capacity=Sum("capacity"), reserved=Sum("reserved"))
     }
     if query.place.level == "city" and scope_of(query.user).level == "all":
         # The whole city, seen by someone who sees everything: a product's ``reserved`` is the sum
@@ -83,20 +90,31 @@ def _suppliers(query: DashboardQuery) -> list[dict]:
     else:
         ordered = dict(
             query.narrow(OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED), LINE_PATHS)
-            .order_by().values_list("product__supplier_id").annotate(units=Sum("quantity"))
+            .order_by()
+            .values_list("product__supplier_id")
+            .annotate(units=Sum("quantity"))
         )
     suppliers = Supplier.objects.filter(Q(pk__in=stock) | Q(pk__in=ordered) | Q(pk__in=packed))
     if query.place.district_id is not None:
-        suppliers = suppliers.filter(Q(districts=query.place.district_id) | Q(pk__in=ordered) | Q(pk__in=packed)).distinct()
+        suppliers = suppliers.filter(
+            Q(districts=query.place.district_id) | Q(pk__in=ordered) | Q(pk__in=packed)
+        ).distinct()
     rows = []
     for supplier_id, name in suppliers.order_by("name", "pk").values_list("pk", "name"):
         units_ordered, units_packed = ordered.get(supplier_id, 0), packed.get(supplier_id, 0)
         capacity, reserved = stock.get(supplier_id, (0, 0))
-        rows.append({
-            "supplier_id": supplier_id, "supplier": name, "units_ordered": units_ordered, "units_packed": units_packed,
-            "fill_rate": _rate(units_packed, units_ordered), "capacity": capacity, "reserved": reserved,
-            "capacity_used": _rate(reserved, capacity),
-        })
+        rows.append(
+            {
+                "supplier_id": supplier_id,
+                "supplier": name,
+                "units_ordered": units_ordered,
+                "units_packed": units_packed,
+                "fill_rate": _rate(units_packed, units_ordered),
+                "capacity": capacity,
+                "reserved": reserved,
+                "capacity_used": _rate(reserved, capacity),
+            }
+        )
     return rows
 
 

@@ -67,7 +67,10 @@ _BEFORE = {
     Hop.SUPPLIER_OFFICE: (PackageStatus.PACKED, PackageStatus.DISPATCHED),
     Hop.OFFICE_COMMUNITY: (PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE),
     Hop.COMMUNITY_COMPOUND: (
-        PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE, PackageStatus.AT_COMMUNITY,
+        PackageStatus.PACKED,
+        PackageStatus.DISPATCHED,
+        PackageStatus.AT_OFFICE,
+        PackageStatus.AT_COMMUNITY,
     ),
 }
 _AFTER = {
@@ -123,7 +126,9 @@ def _upstream(consignment: Consignment) -> QuerySet[Consignment]:
     if previous is None:
         return Consignment.objects.none()
     legs = Consignment.objects.filter(
-        cycle_id=consignment.cycle_id, hop=previous, delivery_date=consignment.delivery_date,
+        cycle_id=consignment.cycle_id,
+        hop=previous,
+        delivery_date=consignment.delivery_date,
         supplement=consignment.supplement,
     )
     if previous == Hop.SUPPLIER_OFFICE:
@@ -166,12 +171,21 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
         )
     legs = list(
         Consignment.objects.filter(q).annotate(
-            got_packages=Subquery(HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED)
-                                  .values("packages_received")[:1]),
-            got_items=Subquery(HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED)
-                               .values("items_received")[:1]),
-            got_note=Subquery(HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED)
-                              .values("note")[:1]),
+            got_packages=Subquery(
+                HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED).values(
+                    "packages_received"
+                )[:1]
+            ),
+            got_items=Subquery(
+                HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED).values(
+                    "items_received"
+                )[:1]
+            ),
+            got_note=Subquery(
+                HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED).values("note")[
+                    :1
+                ]
+            ),
         )
     )
     by_key: dict[tuple, list[Consignment]] = defaultdict(list)
@@ -183,7 +197,9 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
         got = [r for r in rows if r.got_items is not None]
         lost_packages = [max(r.package_count - r.got_packages, 0) for r in got]
         lost_items = sum(max(r.item_count - r.got_items, 0) for r in got)
-        notes = tuple(r.got_note for r in got if r.got_note and (r.got_packages, r.got_items) != (r.package_count, r.item_count))
+        notes = tuple(
+            r.got_note for r in got if r.got_note and (r.got_packages, r.got_items) != (r.package_count, r.item_count)
+        )
         return (sum(lost_packages) if packages_summed else max(lost_packages, default=0)), lost_items, notes
 
     expected: dict[int, Expected] = {}
@@ -193,21 +209,30 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
             expected[c.pk] = Expected(c.package_count, c.item_count)
             continue
         lost_packages, lost_items, notes = short(
-            by_key[(c.cycle_id, c.community_id, c.delivery_date, c.supplement, previous)], packages_summed=False,
+            by_key[(c.cycle_id, c.community_id, c.delivery_date, c.supplement, previous)],
+            packages_summed=False,
         )
         if previous == Hop.OFFICE_COMMUNITY:
             siblings = by_key[(c.cycle_id, c.community_id, c.delivery_date, c.supplement, Hop.COMMUNITY_COMPOUND)]
             if len(siblings) > 1:
                 lost_packages = lost_items = 0  # cannot be placed on one compound: carried as a note
         expected[c.pk] = Expected(
-            max(c.package_count - lost_packages, 0), max(c.item_count - lost_items, 0), notes,
+            max(c.package_count - lost_packages, 0),
+            max(c.item_count - lost_items, 0),
+            notes,
         )
     return expected
 
 
 @transaction.atomic
 def consignment_receive(
-    *, consignment_id: int, by: User, packages_received, items_received, note: str = "", location: str = "",
+    *,
+    consignment_id: int,
+    by: User,
+    packages_received,
+    items_received,
+    note: str = "",
+    location: str = "",
     now: datetime.datetime | None = None,
 ) -> HandoverEvent:
     """The receiving person confirms a consignment: how many packages and items arrived.
@@ -223,11 +248,7 @@ def consignment_receive(
     package is on its way (each once).
     """
     now = now or timezone.now()
-    consignment = (
-        restrict(Consignment.objects.filter(pk=consignment_id), by)
-        .select_for_update(of=("self",))
-        .first()
-    )
+    consignment = restrict(Consignment.objects.filter(pk=consignment_id), by).select_for_update(of=("self",)).first()
     if consignment is None or role_of(by) not in RECEIVERS[consignment.hop]:
         raise NotFound(_("There is no such consignment, or it is not yours to receive."))
     existing = HandoverEvent.objects.filter(consignment=consignment, kind=HandoverKind.RECEIVED).first()
@@ -245,16 +266,24 @@ def consignment_receive(
     location = _clean_text(location, field="location")
     expected = consignments_expected([consignment])[consignment.pk]
     if (packages, items) != (expected.packages, expected.items) and not note:
-        message = _(
-            "%(packages)d packages and %(items)d items are expected: note what is missing or extra."
-        ) % {"packages": expected.packages, "items": expected.items}
+        message = _("%(packages)d packages and %(items)d items are expected: note what is missing or extra.") % {
+            "packages": expected.packages,
+            "items": expected.items,
+        }
         raise BaogongError(message, errors={"note": [message]})
     if expected.carried:
         carried = _("Carried from the hop before: %(notes)s") % {"notes": " / ".join(expected.carried)}
         note = f"{note}\n{carried}".strip()[:2000]
     event = HandoverEvent.objects.create(
-        consignment=consignment, kind=HandoverKind.RECEIVED, delivery_date=consignment.delivery_date,
-        packages_received=packages, items_received=items, by=by, at=now, place=_place_of(by), location=location,
+        consignment=consignment,
+        kind=HandoverKind.RECEIVED,
+        delivery_date=consignment.delivery_date,
+        packages_received=packages,
+        items_received=items,
+        by=by,
+        at=now,
+        place=_place_of(by),
+        location=location,
         note=note,
     )
     consignment.received_at = now
@@ -263,7 +292,10 @@ def consignment_receive(
     if consignment.hop == Hop.COMMUNITY_COMPOUND:
         _out_for_delivery(
             _compound_day(consignment.cycle_id, consignment.compound_id, consignment.delivery_date),
-            by=by, now=now, place=event.place, location=location,
+            by=by,
+            now=now,
+            place=event.place,
+            location=location,
         )
     return event
 
@@ -284,19 +316,29 @@ def _move_on(consignment: Consignment) -> int:
     hop = consignment.hop
     # Supplier and office legs carry packages by the day they were dispatched; a compound's leg
     # carries those due there that day (re-queued ones included, already at the community).
-    day = {"delivery_date": consignment.delivery_date} if hop == Hop.COMMUNITY_COMPOUND else {
-        "dispatch_date": consignment.delivery_date}
+    day = (
+        {"delivery_date": consignment.delivery_date}
+        if hop == Hop.COMMUNITY_COMPOUND
+        else {"dispatch_date": consignment.delivery_date}
+    )
     packages = Package.objects.filter(
-        cycle_id=consignment.cycle_id, urgent=consignment.supplement, status__in=_BEFORE[hop], **day,
+        cycle_id=consignment.cycle_id,
+        urgent=consignment.supplement,
+        status__in=_BEFORE[hop],
+        **day,
     )
     if hop == Hop.SUPPLIER_OFFICE:
         # A package holds goods of several suppliers: it is at the office once all of them arrived.
-        suppliers_of_package = OrderLine.objects.filter(order__package_link__package_id=OuterRef(OuterRef("pk"))).values(
-            "product__supplier_id"
-        )
+        suppliers_of_package = OrderLine.objects.filter(
+            order__package_link__package_id=OuterRef(OuterRef("pk"))
+        ).values("product__supplier_id")
         open_leg = Consignment.objects.filter(
-            cycle_id=OuterRef("cycle_id"), hop=Hop.SUPPLIER_OFFICE, built_by_id=OuterRef("community_id"),
-            delivery_date=OuterRef("dispatch_date"), supplement=consignment.supplement, received_at__isnull=True,
+            cycle_id=OuterRef("cycle_id"),
+            hop=Hop.SUPPLIER_OFFICE,
+            built_by_id=OuterRef("community_id"),
+            delivery_date=OuterRef("dispatch_date"),
+            supplement=consignment.supplement,
+            received_at__isnull=True,
             supplier_id__in=suppliers_of_package,
         )
         packages = packages.filter(community_id=consignment.built_by_id).exclude(Exists(open_leg))
@@ -307,25 +349,39 @@ def _move_on(consignment: Consignment) -> int:
     return packages.update(status=_AFTER[hop])
 
 
-def _out_for_delivery(packages: QuerySet[Package], *, by: User, now: datetime.datetime, place: str, location: str) -> int:
+def _out_for_delivery(
+    packages: QuerySet[Package], *, by: User, now: datetime.datetime, place: str, location: str
+) -> int:
     """Record "out for delivery" for the open packages and tell their households (each once per day)."""
     from households.services import Tell, notifications_create
 
     rows = list(
-        packages.filter(status__in=OPEN_STATUSES).values_list("pk", "household_id", "code", "delivery_date").order_by("pk")
+        packages.filter(status__in=OPEN_STATUSES)
+        .values_list("pk", "household_id", "code", "delivery_date")
+        .order_by("pk")
     )
     HandoverEvent.objects.bulk_create(
         [
-            HandoverEvent(package_id=pk, kind=HandoverKind.OUT_FOR_DELIVERY, delivery_date=day, by=by, at=now,
-                          place=place, location=location)
+            HandoverEvent(
+                package_id=pk,
+                kind=HandoverKind.OUT_FOR_DELIVERY,
+                delivery_date=day,
+                by=by,
+                at=now,
+                place=place,
+                location=location,
+            )
             for pk, _household, _code, day in rows
         ],
-        ignore_conflicts=True, batch_size=2000,
+        ignore_conflicts=True,
+        batch_size=2000,
     )
     notifications_create(
         kind="out_for_delivery",
-        tells=[Tell(household_id=h, key=f"package:{pk}:{day.isoformat()}", params={"code": code})
-               for pk, h, code, day in rows],
+        tells=[
+            Tell(household_id=h, key=f"package:{pk}:{day.isoformat()}", params={"code": code})
+            for pk, h, code, day in rows
+        ],
         now=now,
     )
     return len(rows)
@@ -333,7 +389,12 @@ def _out_for_delivery(packages: QuerySet[Package], *, by: User, now: datetime.da
 
 @transaction.atomic
 def round_start(
-    *, by: User, compound_id: int, delivery_date: datetime.date, location: str = "", now: datetime.datetime | None = None,
+    *,
+    by: User,
+    compound_id: int,
+    delivery_date: datetime.date,
+    location: str = "",
+    now: datetime.datetime | None = None,
 ) -> int:
     """The worker sets off through a compound with the day's packages.
 
@@ -350,18 +411,27 @@ def round_start(
     location = _clean_text(location, field="location")
     if not packages.exists():
         raise NotFound(_("There are no packages for this compound on this day."))
-    pending = list(restrict(
-        Consignment.objects.filter(
-            hop=Hop.COMMUNITY_COMPOUND, compound_id=compound_id, delivery_date=delivery_date, received_at__isnull=True,
-        ),
-        by,
-    ))
+    pending = list(
+        restrict(
+            Consignment.objects.filter(
+                hop=Hop.COMMUNITY_COMPOUND,
+                compound_id=compound_id,
+                delivery_date=delivery_date,
+                received_at__isnull=True,
+            ),
+            by,
+        )
+    )
     if role_of(by) in RECEIVERS[Hop.COMMUNITY_COMPOUND]:
         expected = consignments_expected(pending)
         for consignment in pending:
             consignment_receive(
-                consignment_id=consignment.pk, by=by, packages_received=expected[consignment.pk].packages,
-                items_received=expected[consignment.pk].items, location=location, now=now,
+                consignment_id=consignment.pk,
+                by=by,
+                packages_received=expected[consignment.pk].packages,
+                items_received=expected[consignment.pk].items,
+                location=location,
+                now=now,
             )
     packages.filter(status=PackageStatus.AT_COMMUNITY).update(status=PackageStatus.AT_COMPOUND)
     if not packages.filter(status=PackageStatus.AT_COMPOUND).exists():
@@ -394,7 +464,9 @@ def custody_check_door(package: Package, *, now: datetime.datetime, override: st
         ) % {"code": package.code, "status": package.get_status_display()}
     elif package.dispatch_date > timezone.localdate(now):
         problem = _("Package %(code)s is due on %(date)s, not today.") % {
-            "code": package.code, "date": package.dispatch_date.isoformat()}
+            "code": package.code,
+            "date": package.dispatch_date.isoformat(),
+        }
     if problem is None:
         return ""
     if not override:
@@ -404,17 +476,22 @@ def custody_check_door(package: Package, *, now: datetime.datetime, override: st
 
 def _cycle_may_be_complete(package: Package) -> None:
     """After a final outcome: once nothing of this community is open, see whether the cycle is done."""
-    if Package.objects.filter(cycle_id=package.cycle_id, community_id=package.community_id, status__in=OPEN_STATUSES).exists():
+    if Package.objects.filter(
+        cycle_id=package.cycle_id, community_id=package.community_id, status__in=OPEN_STATUSES
+    ).exists():
         return
-    from deliveries.tasks import cycle_complete_task
-
     cycle_id = package.cycle_id
-    transaction.on_commit(lambda: enqueue(cycle_complete_task, cycle_id))
+    transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_complete_task", cycle_id))
 
 
 @transaction.atomic
 def package_deliver(
-    *, package_id: int, by: User, location: str = "", note: str = "", override: str = "",
+    *,
+    package_id: int,
+    by: User,
+    location: str = "",
+    note: str = "",
+    override: str = "",
     now: datetime.datetime | None = None,
 ) -> HandoverEvent:
     """The package reached its household (at the door, or collected at the receiving point).
@@ -426,17 +503,29 @@ def package_deliver(
     """
     now = now or timezone.now()
     package = _package_for(by, package_id)
-    existing = HandoverEvent.objects.filter(package=package, kind=HandoverKind.DELIVERED, attempt=package.attempt).first()
+    existing = HandoverEvent.objects.filter(
+        package=package, kind=HandoverKind.DELIVERED, attempt=package.attempt
+    ).first()
     if existing is not None:
         return existing
     if package.status == PackageStatus.EXCEPTION:
-        raise Conflict(_("Package %(code)s was refused at the door; it cannot be marked delivered.") % {"code": package.code})
+        raise Conflict(
+            _("Package %(code)s was refused at the door; it cannot be marked delivered.") % {"code": package.code}
+        )
     override = custody_check_door(package, now=now, override=override)
     location = _clean_text(location, field="location")
     note = _clean_text(note, field="note", limit=2000)
     event = HandoverEvent.objects.create(
-        package=package, kind=HandoverKind.DELIVERED, delivery_date=package.delivery_date, by=by, at=now,
-        place=_place_of(by), location=location, note=note, override=override, status_before=package.status,
+        package=package,
+        kind=HandoverKind.DELIVERED,
+        delivery_date=package.delivery_date,
+        by=by,
+        at=now,
+        place=_place_of(by),
+        location=location,
+        note=note,
+        override=override,
+        status_before=package.status,
         attempt=package.attempt,
     )
     package.status = PackageStatus.DELIVERED
@@ -445,8 +534,13 @@ def package_deliver(
 
     notifications_create(
         kind="delivered",
-        tells=[Tell(household_id=package.household_id, key=f"package:{package.pk}",
-                    params={"code": package.code, "time": f"{timezone.localtime(now):%H:%M}"})],
+        tells=[
+            Tell(
+                household_id=package.household_id,
+                key=f"package:{package.pk}",
+                params={"code": package.code, "time": f"{timezone.localtime(now):%H:%M}"},
+            )
+        ],
         now=now,
     )
     _cycle_may_be_complete(package)
@@ -455,8 +549,15 @@ def package_deliver(
 
 @transaction.atomic
 def package_exception(
-    *, package_id: int, by: User, reason: str, for_date: datetime.date | None = None, location: str = "",
-    note: str = "", override: str = "", now: datetime.datetime | None = None,
+    *,
+    package_id: int,
+    by: User,
+    reason: str,
+    for_date: datetime.date | None = None,
+    location: str = "",
+    note: str = "",
+    override: str = "",
+    now: datetime.datetime | None = None,
 ) -> HandoverEvent:
     """The package could not be delivered on its day (``for_date``, the day the worker's list showed).
 
@@ -477,14 +578,19 @@ def package_exception(
     package = _package_for(by, package_id)
     day = for_date or package.delivery_date
     existing = HandoverEvent.objects.filter(
-        package=package, kind=HandoverKind.EXCEPTION, delivery_date=day, attempt=package.attempt,
+        package=package,
+        kind=HandoverKind.EXCEPTION,
+        delivery_date=day,
+        attempt=package.attempt,
     ).first()
     if existing is not None:
         return existing
     if package.status == PackageStatus.DELIVERED:
         raise Conflict(_("Package %(code)s is already delivered.") % {"code": package.code})
     if package.status == PackageStatus.EXCEPTION:
-        raise Conflict(_("Package %(code)s was refused at the door; it cannot be marked delivered.") % {"code": package.code})
+        raise Conflict(
+            _("Package %(code)s was refused at the door; it cannot be marked delivered.") % {"code": package.code}
+        )
     if day != package.delivery_date:
         raise Conflict(
             _("Package %(code)s is now due on %(date)s: reload the list.")
@@ -498,13 +604,26 @@ def package_exception(
     try:
         with transaction.atomic():
             event = HandoverEvent.objects.create(
-                package=package, kind=HandoverKind.EXCEPTION, outcome=reason, delivery_date=day, requeued_to=requeued_to,
-                by=by, at=now, place=_place_of(by), location=location, note=note, override=override,
-                status_before=package.status, attempt=package.attempt,
+                package=package,
+                kind=HandoverKind.EXCEPTION,
+                outcome=reason,
+                delivery_date=day,
+                requeued_to=requeued_to,
+                by=by,
+                at=now,
+                place=_place_of(by),
+                location=location,
+                note=note,
+                override=override,
+                status_before=package.status,
+                attempt=package.attempt,
             )
     except IntegrityError:  # a concurrent tap for the same day won the race
         return HandoverEvent.objects.get(
-            package=package, kind=HandoverKind.EXCEPTION, delivery_date=day, attempt=package.attempt,
+            package=package,
+            kind=HandoverKind.EXCEPTION,
+            delivery_date=day,
+            attempt=package.attempt,
         )
     _tell_door_exception(package, event)
     if final:
@@ -526,8 +645,13 @@ def package_exception(
         reason_text = str(ExceptionReason(reason).label)
     notifications_create(
         kind="exception",
-        tells=[Tell(household_id=package.household_id, key=f"package:{package.pk}:{day.isoformat()}",
-                    params={"code": package.code, "reason": reason_text, "date": requeued_to.isoformat()})],
+        tells=[
+            Tell(
+                household_id=package.household_id,
+                key=f"package:{package.pk}:{day.isoformat()}",
+                params={"code": package.code, "reason": reason_text, "date": requeued_to.isoformat()},
+            )
+        ],
         now=now,
     )
     return event
@@ -546,7 +670,8 @@ def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.date
     now = now or timezone.now()
     event = (
         HandoverEvent.objects.filter(pk=event_id, kind__in=[HandoverKind.DELIVERED, HandoverKind.EXCEPTION])
-        .select_related("undone_by").first()
+        .select_related("undone_by")
+        .first()
     )
     if event is None or event.by_id != by.pk:
         raise NotFound(_("There is no such record, or it is not yours to undo."))
@@ -556,13 +681,23 @@ def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.date
         return undone
     if event.attempt != package.attempt or now - event.at > datetime.timedelta(minutes=UNDO_MINUTES):
         raise Conflict(
-            _("This record can no longer be undone (only the latest, within %(minutes)d minutes): "
-              "ask the community to correct it.") % {"minutes": UNDO_MINUTES}
+            _(
+                "This record can no longer be undone (only the latest, within %(minutes)d minutes): "
+                "ask the community to correct it."
+            )
+            % {"minutes": UNDO_MINUTES}
         )
     note = _clean_text(note, field="note", limit=2000)
     undo = HandoverEvent.objects.create(
-        package=package, kind=HandoverKind.UNDONE, undoes=event, delivery_date=event.delivery_date, by=by, at=now,
-        place=_place_of(by), note=note, attempt=event.attempt,
+        package=package,
+        kind=HandoverKind.UNDONE,
+        undoes=event,
+        delivery_date=event.delivery_date,
+        by=by,
+        at=now,
+        place=_place_of(by),
+        note=note,
+        attempt=event.attempt,
     )
     if event.requeued_to is not None:
         _count_again(package, day=event.requeued_to, change=-1)
@@ -582,8 +717,15 @@ def _tell_door_exception(package: Package, event: HandoverEvent) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         label = str(ExceptionReason(event.outcome).label)
     details = {
-        "package_id": package.pk, "household_id": package.household_id, "code": package.code, "reason": event.outcome,
-        "reason_label": label, "day": event.delivery_date, "requeued_to": event.requeued_to, "by": event.by, "at": event.at,
+        "package_id": package.pk,
+        "household_id": package.household_id,
+        "code": package.code,
+        "reason": event.outcome,
+        "reason_label": label,
+        "day": event.delivery_date,
+        "requeued_to": event.requeued_to,
+        "by": event.by,
+        "at": event.at,
     }
     transaction.on_commit(lambda: door_exception.send(sender=Package, **details))
 
@@ -592,16 +734,27 @@ def _count_again(package: Package, *, day: datetime.date, change: int) -> None:
     """Count a re-queued package in (``change=1``) or out of (``-1``) its compound's consignment
     of ``day``, made if missing."""
     legs = Consignment.objects.filter(
-        cycle_id=package.cycle_id, hop=Hop.COMMUNITY_COMPOUND, compound_id=package.compound_id, delivery_date=day,
-        built_by_id=package.community_id, supplement=package.urgent,
+        cycle_id=package.cycle_id,
+        hop=Hop.COMMUNITY_COMPOUND,
+        compound_id=package.compound_id,
+        delivery_date=day,
+        built_by_id=package.community_id,
+        supplement=package.urgent,
     )
     if legs.update(package_count=F("package_count") + change, item_count=F("item_count") + change * package.item_count):
         return
     if change > 0:
         Consignment.objects.create(
-            cycle_id=package.cycle_id, hop=Hop.COMMUNITY_COMPOUND, compound_id=package.compound_id,
-            community_id=package.community_id, built_by_id=package.community_id, office_id=package.community.office_id,
-            delivery_date=day, package_count=1, item_count=package.item_count, supplement=package.urgent,
+            cycle_id=package.cycle_id,
+            hop=Hop.COMMUNITY_COMPOUND,
+            compound_id=package.compound_id,
+            community_id=package.community_id,
+            built_by_id=package.community_id,
+            office_id=package.community.office_id,
+            delivery_date=day,
+            package_count=1,
+            item_count=package.item_count,
+            supplement=package.urgent,
         )
 
 
@@ -619,7 +772,10 @@ def cycle_complete_if_done(*, cycle_id: int) -> Cycle:
     cycle = Cycle.objects.select_for_update().filter(pk=cycle_id).first()
     if cycle is None:
         raise NotFound(_("There is no such cycle."))
-    if cycle.status == CycleStatus.PACKED and not Package.objects.filter(cycle=cycle, status__in=OPEN_STATUSES).exists():
+    if (
+        cycle.status == CycleStatus.PACKED
+        and not Package.objects.filter(cycle=cycle, status__in=OPEN_STATUSES).exists()
+    ):
         cycle.status = CycleStatus.COMPLETE
         cycle.save(update_fields=["status"])
     return cycle

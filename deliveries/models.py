@@ -34,12 +34,17 @@ class CommunityBuild(models.Model):
         verbose_name_plural = _("community builds")
         constraints = [models.UniqueConstraint(fields=["cycle", "community"], name="one_build_per_cycle_community")]
 
+    def __str__(self) -> str:
+        return f"{self.cycle_id}/{self.community_id}: {self.get_status_display()}"
+
 
 class PickupSlot(models.Model):
     """A time window at a compound's receiving point on its delivery day (错时领取)."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="pickup_slots", verbose_name=_("cycle"))
-    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="pickup_slots", verbose_name=_("compound"))
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, related_name="pickup_slots", verbose_name=_("compound")
+    )
     date = models.DateField(_("date"))
     starts_at = models.TimeField(_("starts at"))
     ends_at = models.TimeField(_("ends at"))
@@ -77,7 +82,9 @@ class Package(models.Model):
     """Everything one household receives in one cycle (or one urgent delivery)."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="packages", verbose_name=_("cycle"))
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="packages", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="packages", verbose_name=_("household")
+    )
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+", verbose_name=_("compound"))
     building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="+", verbose_name=_("building"))
@@ -90,7 +97,12 @@ class Package(models.Model):
     # delivery day at the community; the supplier's and the office's paper keep it on this day.
     dispatch_date = models.DateField(_("dispatch date"))
     pickup_slot = models.ForeignKey(
-        PickupSlot, null=True, blank=True, on_delete=models.SET_NULL, related_name="packages", verbose_name=_("pick-up slot")
+        PickupSlot,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="packages",
+        verbose_name=_("pick-up slot"),
     )
     status = models.CharField(_("status"), max_length=12, choices=PackageStatus.choices, default=PackageStatus.PACKED)
     orders_count = models.PositiveSmallIntegerField(_("orders"))
@@ -123,12 +135,17 @@ class Package(models.Model):
 class PackageOrder(models.Model):
     """Which package an order went into: every order is in exactly one package."""
 
-    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="order_links", verbose_name=_("package"))
+    package = models.ForeignKey(
+        Package, on_delete=models.CASCADE, related_name="order_links", verbose_name=_("package")
+    )
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="package_link", verbose_name=_("order"))
 
     class Meta:
         verbose_name = _("package order")
         verbose_name_plural = _("package orders")
+
+    def __str__(self) -> str:
+        return f"{self.package_id} ← {self.order_id}"
 
 
 class Hop(models.TextChoices):
@@ -143,7 +160,9 @@ class Consignment(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="consignments", verbose_name=_("cycle"))
     hop = models.CharField(_("hop"), max_length=20, choices=Hop.choices)
     delivery_date = models.DateField(_("delivery date"))
-    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("supplier"))
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("supplier")
+    )
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("office"))
     community = models.ForeignKey(
         Community, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
@@ -165,6 +184,9 @@ class Consignment(models.Model):
         verbose_name = _("consignment")
         verbose_name_plural = _("consignments")
         ordering = ["cycle_id", "delivery_date", "hop", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_hop_display()} {self.delivery_date:%Y-%m-%d}"
 
 
 # --- printed lists (deliveries.printing) -----------------------------------------------------------
@@ -198,11 +220,15 @@ class PrintDocument(models.Model):
     # The place the list is for: a supplier within a district (pick list), an office (manifest),
     # a community (receiving list, door list, labels) or a compound (pick-up notice). The places
     # above it are filled in too, so households.access can narrow lists like everything else.
-    district = models.ForeignKey("households.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("district"))
+    district = models.ForeignKey(
+        "households.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("district")
+    )
     supplier = models.ForeignKey(
         Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("supplier")
     )
-    office = models.ForeignKey(Office, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("office"))
+    office = models.ForeignKey(
+        Office, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("office")
+    )
     community = models.ForeignKey(
         Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("community")
     )
@@ -225,7 +251,8 @@ class PrintDocument(models.Model):
         ordering = ["cycle_id", "delivery_date", "kind", "place_key", "-generated_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cycle", "kind", "place_key", "delivery_date"], condition=Q(superseded_at__isnull=True),
+                fields=["cycle", "kind", "place_key", "delivery_date"],
+                condition=Q(superseded_at__isnull=True),
                 name="one_current_list_per_place_day",
             ),
         ]
@@ -257,7 +284,10 @@ class ExceptionReason(models.TextChoices):
 FINAL_REASONS = (ExceptionReason.REFUSED,)
 # Statuses with which a package is still on its way (not delivered, no final outcome).
 OPEN_STATUSES = (
-    PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE, PackageStatus.AT_COMMUNITY,
+    PackageStatus.PACKED,
+    PackageStatus.DISPATCHED,
+    PackageStatus.AT_OFFICE,
+    PackageStatus.AT_COMMUNITY,
     PackageStatus.AT_COMPOUND,
 )
 
@@ -276,7 +306,12 @@ class HandoverEvent(models.Model):
         Package, null=True, blank=True, on_delete=models.PROTECT, related_name="events", verbose_name=_("package")
     )
     consignment = models.ForeignKey(
-        Consignment, null=True, blank=True, on_delete=models.PROTECT, related_name="events", verbose_name=_("consignment")
+        Consignment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("consignment"),
     )
     kind = models.CharField(_("event"), max_length=10, choices=HandoverKind.choices)
     outcome = models.CharField(_("outcome"), max_length=12, choices=ExceptionReason.choices, blank=True)
@@ -307,8 +342,14 @@ class HandoverEvent(models.Model):
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(package__isnull=False, consignment__isnull=True, kind__in=["out", "delivered", "exception", "undone"])
-                           | Q(package__isnull=True, consignment__isnull=False, kind="received")),
+                condition=(
+                    Q(
+                        package__isnull=False,
+                        consignment__isnull=True,
+                        kind__in=["out", "delivered", "exception", "undone"],
+                    )
+                    | Q(package__isnull=True, consignment__isnull=False, kind="received")
+                ),
                 name="handover_of_package_or_consignment",
             ),
             models.CheckConstraint(
@@ -324,7 +365,9 @@ class HandoverEvent(models.Model):
                 condition=Q(requeued_to__isnull=True) | Q(kind="exception", requeued_to__gt=models.F("delivery_date")),
                 name="handover_requeue_later",
             ),
-            models.UniqueConstraint(fields=["consignment"], condition=Q(kind="received"), name="one_receipt_per_consignment"),
+            models.UniqueConstraint(
+                fields=["consignment"], condition=Q(kind="received"), name="one_receipt_per_consignment"
+            ),
             models.CheckConstraint(
                 condition=Q(kind="undone", undoes__isnull=False) | (~Q(kind="undone") & Q(undoes__isnull=True)),
                 name="handover_undo_names_its_event",
@@ -333,7 +376,8 @@ class HandoverEvent(models.Model):
                 fields=["package", "attempt"], condition=Q(kind="delivered"), name="one_delivery_per_package_attempt"
             ),
             models.UniqueConstraint(
-                fields=["package", "delivery_date", "attempt"], condition=Q(kind="exception"),
+                fields=["package", "delivery_date", "attempt"],
+                condition=Q(kind="exception"),
                 name="one_exception_per_package_day_attempt",
             ),
             models.UniqueConstraint(
@@ -354,7 +398,9 @@ class PrintFailure(models.Model):
     kind = models.CharField(_("list"), max_length=10, choices=ListKind.choices)
     delivery_date = models.DateField(_("delivery date"))
     place_key = models.CharField(_("place"), max_length=40)
-    district = models.ForeignKey("households.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("district"))
+    district = models.ForeignKey(
+        "households.District", on_delete=models.CASCADE, related_name="+", verbose_name=_("district")
+    )
     supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     office = models.ForeignKey(Office, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -366,5 +412,10 @@ class PrintFailure(models.Model):
         verbose_name = _("list that could not be drawn")
         verbose_name_plural = _("lists that could not be drawn")
         constraints = [
-            models.UniqueConstraint(fields=["cycle", "kind", "place_key", "delivery_date"], name="one_failure_per_list"),
+            models.UniqueConstraint(
+                fields=["cycle", "kind", "place_key", "delivery_date"], name="one_failure_per_list"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.place_key} {self.delivery_date:%Y-%m-%d}"

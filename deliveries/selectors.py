@@ -48,12 +48,20 @@ def cycle_progress(*, user: User, cycle: Cycle) -> CycleProgress:
         done=Count("id", filter=Q(status=BuildStatus.DONE)), pending=Count("id", filter=Q(status=BuildStatus.PENDING))
     )
     packages = restrict(Package.objects.filter(cycle=cycle), user).aggregate(
-        total=Count("id"), door=Count("id", filter=Q(mode="door")), pickup=Count("id", filter=Q(mode="pickup")),
+        total=Count("id"),
+        door=Count("id", filter=Q(mode="door")),
+        pickup=Count("id", filter=Q(mode="pickup")),
         urgent=Count("id", filter=Q(urgent=True)),
     )
     return CycleProgress(
-        cycle=cycle, orders=orders, builds_done=builds["done"], builds_pending=builds["pending"],
-        packages=packages["total"], door=packages["door"], pickup=packages["pickup"], urgent=packages["urgent"],
+        cycle=cycle,
+        orders=orders,
+        builds_done=builds["done"],
+        builds_pending=builds["pending"],
+        packages=packages["total"],
+        door=packages["door"],
+        pickup=packages["pickup"],
+        urgent=packages["urgent"],
     )
 
 
@@ -96,28 +104,45 @@ def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
     """The compounds with packages on a delivery day, in scope, with counts by status (one query)."""
     rows = (
         restrict(Package.objects.filter(_on_day(day)), user)
-        .values("cycle_id", "cycle__number", "community_id", "community__name", "compound_id", "compound__name", "compound__code")
+        .values(
+            "cycle_id",
+            "cycle__number",
+            "community_id",
+            "community__name",
+            "compound_id",
+            "compound__name",
+            "compound__code",
+        )
         .annotate(
             total=Count("id"),
             delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
             out=Count("id", filter=Q(status=PackageStatus.AT_COMPOUND, delivery_date=day)),
             waiting=Count("id", filter=Q(status=PackageStatus.AT_COMMUNITY, delivery_date=day)),
-            not_arrived=Count("id", filter=Q(status__in=[PackageStatus.PACKED, PackageStatus.DISPATCHED,
-                                                         PackageStatus.AT_OFFICE], delivery_date=day)),
+            not_arrived=Count(
+                "id",
+                filter=Q(
+                    status__in=[PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE],
+                    delivery_date=day,
+                ),
+            ),
             missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
         )
         .order_by()
     )
     from households.edges import natural_key
 
-    return sorted(rows, key=lambda r: (r["community__name"], natural_key(r["compound__code"]), r["compound_id"], r["cycle_id"]))
+    return sorted(
+        rows, key=lambda r: (r["community__name"], natural_key(r["compound__code"]), r["compound_id"], r["cycle_id"])
+    )
 
 
 def next_round_day(*, user: User, after: datetime.date) -> datetime.date | None:
     """The next day after ``after`` on which packages in the user's scope are due (one query)."""
     return (
         restrict(Package.objects.filter(delivery_date__gt=after, status__in=OPEN_STATUSES), user)
-        .order_by("delivery_date").values_list("delivery_date", flat=True).first()
+        .order_by("delivery_date")
+        .values_list("delivery_date", flat=True)
+        .first()
     )
 
 
@@ -130,8 +155,10 @@ def door_outcomes_mark(packages: list[Package], *, user: User, now: datetime.dat
     latest: dict[int, tuple] = {}
     rows = (
         HandoverEvent.objects.filter(
-            package__in=[p.pk for p in packages], kind__in=[HandoverKind.DELIVERED, HandoverKind.EXCEPTION],
-            undone_by__isnull=True, at__gte=now - datetime.timedelta(minutes=UNDO_MINUTES),
+            package__in=[p.pk for p in packages],
+            kind__in=[HandoverKind.DELIVERED, HandoverKind.EXCEPTION],
+            undone_by__isnull=True,
+            at__gte=now - datetime.timedelta(minutes=UNDO_MINUTES),
         )
         .values_list("package_id", "pk", "by_id", "attempt")
         .order_by("package_id", "at", "pk")
@@ -146,7 +173,11 @@ def door_outcomes_mark(packages: list[Package], *, user: User, now: datetime.dat
 
 
 def round_packages(
-    *, user: User, day: datetime.date, compound_id: int, package_id: int | None = None,
+    *,
+    user: User,
+    day: datetime.date,
+    compound_id: int,
+    package_id: int | None = None,
     now: datetime.datetime | None = None,
 ) -> list[Package]:
     """One compound's packages of a delivery day for the worker at the doors (or just one of them,
@@ -171,10 +202,16 @@ def round_packages(
         p.missed_label = ExceptionReason(p.missed_reason).label if p.missed_reason else ""
         p.phone_numbers = [phone.number for phone in p.household.phones.all()]
     door_outcomes_mark(packages, user=user, now=now or timezone.now())
-    packages.sort(key=lambda p: (
-        p.building.sort_key, natural_key(p.building.number), natural_key(p.household.unit), p.household.floor,
-        natural_key(p.household.room), p.code,
-    ))
+    packages.sort(
+        key=lambda p: (
+            p.building.sort_key,
+            natural_key(p.building.number),
+            natural_key(p.household.unit),
+            p.household.floor,
+            natural_key(p.household.room),
+            p.code,
+        )
+    )
     return packages
 
 
@@ -216,9 +253,11 @@ def package_history(*, packages: list[Package]) -> dict[int, list[dict]]:
             c = event.consignment
             if c.cycle_id != p.cycle_id or c.delivery_date != day:
                 continue
-            if (c.hop == Hop.SUPPLIER_OFFICE and c.built_by_id == p.community_id) or (
-                c.hop == Hop.OFFICE_COMMUNITY and c.community_id == p.community_id
-            ) or (c.hop == Hop.COMMUNITY_COMPOUND and c.compound_id == p.compound_id):
+            if (
+                (c.hop == Hop.SUPPLIER_OFFICE and c.built_by_id == p.community_id)
+                or (c.hop == Hop.OFFICE_COMMUNITY and c.community_id == p.community_id)
+                or (c.hop == Hop.COMMUNITY_COMPOUND and c.compound_id == p.compound_id)
+            ):
                 history[p.pk].append(_event_row(event))
     for event in own:
         history[event.package_id].append(_event_row(event))
@@ -241,10 +280,17 @@ def _event_row(event: HandoverEvent) -> dict:
         what = event.get_kind_display()
         order = 1
     return {
-        "at": event.at, "order": order, "kind": event.kind, "what": what,
-        "reason": event.get_outcome_display() if event.outcome else "", "requeued_to": event.requeued_to,
-        "by": event.by.display_name if event.by_id else "", "place": event.place, "location": event.location,
-        "note": event.note, "delivery_date": event.delivery_date,
+        "at": event.at,
+        "order": order,
+        "kind": event.kind,
+        "what": what,
+        "reason": event.get_outcome_display() if event.outcome else "",
+        "requeued_to": event.requeued_to,
+        "by": event.by.display_name if event.by_id else "",
+        "place": event.place,
+        "location": event.location,
+        "note": event.note,
+        "delivery_date": event.delivery_date,
     }
 
 
@@ -252,7 +298,9 @@ def resident_packages(*, user: User, cycle_id: int | None = None, limit: int = 3
     """The household's latest packages (or those of one cycle), each with ``history`` (three queries)."""
     if role_of(user) != Role.RESIDENT or not user.household_id:
         return []
-    packages = restrict(Package.objects.filter(household_id=user.household_id), user).select_related("cycle", "pickup_slot")
+    packages = restrict(Package.objects.filter(household_id=user.household_id), user).select_related(
+        "cycle", "pickup_slot"
+    )
     if cycle_id is not None:
         packages = packages.filter(cycle_id=cycle_id)
     packages = list(packages.order_by("-cycle__number", "-urgent", "-id")[:limit])
@@ -288,15 +336,22 @@ def reconciliation(*, user: User, cycle: Cycle) -> list[OpenRow]:
         restrict(Package.objects.filter(cycle=cycle), user)
         .values("community_id", "community__name")
         .annotate(
-            total=Count("id"), delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
+            total=Count("id"),
+            delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
             refused=Count("id", filter=Q(status=PackageStatus.EXCEPTION)),
             open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
         )
         .order_by("-open", "community__name")
     )
     return [
-        OpenRow(community_id=r["community_id"], community=r["community__name"], total=r["total"], delivered=r["delivered"],
-                refused=r["refused"], open=r["open"])
+        OpenRow(
+            community_id=r["community_id"],
+            community=r["community__name"],
+            total=r["total"],
+            delivered=r["delivered"],
+            refused=r["refused"],
+            open=r["open"],
+        )
         for r in rows
     ]
 
@@ -327,8 +382,10 @@ def current_delivery_cycles(*, today: datetime.date) -> list[Cycle]:
     return list(
         Cycle.objects.filter(
             Q(status=CycleStatus.OPEN)
-            | Q(status__in=[CycleStatus.CLOSING, CycleStatus.PACKED],
-                first_delivery_date__gte=today - datetime.timedelta(days=CYCLE_DELIVERY_DAYS - 1))
+            | Q(
+                status__in=[CycleStatus.CLOSING, CycleStatus.PACKED],
+                first_delivery_date__gte=today - datetime.timedelta(days=CYCLE_DELIVERY_DAYS - 1),
+            )
         ).order_by("number")
     )
 
@@ -346,24 +403,34 @@ def change_coverage(*, user: User, change_id: int) -> tuple[object, Cycle | None
     if change.to_level != LockdownLevel.STAY_AT_HOME or not cycles:
         return change, None, []
     cycle = cycles[0]
-    at_home = Q(building__lockdown_level=LockdownLevel.STAY_AT_HOME) | Q(building__compound__lockdown_level=LockdownLevel.STAY_AT_HOME)
+    at_home = Q(building__lockdown_level=LockdownLevel.STAY_AT_HOME) | Q(
+        building__compound__lockdown_level=LockdownLevel.STAY_AT_HOME
+    )
     place = Q(building_id=change.building_id) if change.building_id else Q(building__compound_id=change.compound_id)
     households = list(
-        Household.objects.filter(place, at_home).select_related("building__compound")
+        Household.objects.filter(place, at_home)
+        .select_related("building__compound")
         .order_by("building__sort_key", "building__number", "unit", "floor", "room", "pk")
     )
     links = dict(
-        Order.objects.filter(cycle=cycle, channel="baseline", household__in=[h.pk for h in households])
-        .values_list("household_id", "package_link__package_id")
+        Order.objects.filter(cycle=cycle, channel="baseline", household__in=[h.pk for h in households]).values_list(
+            "household_id", "package_link__package_id"
+        )
     )
     found = {p.pk: p for p in Package.objects.filter(pk__in=[pk for pk in links.values() if pk])}
     rows = []
     for h in households:
         package = found.get(links.get(h.pk))
         state = "covered" if h.pk in links else ("declined" if h.baseline_opt_out else "waiting")
-        rows.append(CoverageRow(
-            household_id=h.pk, address=h.address, contact=h.contact_name, state=state,
-            package_code=package.code if package else "", delivery_date=package.delivery_date if package else None,
-            package_status=package.get_status_display() if package else "",
-        ))
+        rows.append(
+            CoverageRow(
+                household_id=h.pk,
+                address=h.address,
+                contact=h.contact_name,
+                state=state,
+                package_code=package.code if package else "",
+                delivery_date=package.delivery_date if package else None,
+                package_status=package.get_status_display() if package else "",
+            )
+        )
     return change, cycle, rows

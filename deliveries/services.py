@@ -48,8 +48,6 @@ def cycle_close(*, cycle_id: int | None = None, now: datetime.datetime | None = 
     lock) commit first and later ones are refused; closing an already closing or packed cycle
     only re-queues what is still pending; one build row per community, never two.
     """
-    from deliveries.tasks import community_build_task
-
     now = now or timezone.now()
     qs = Cycle.objects.select_for_update()
     cycle = qs.filter(pk=cycle_id).first() if cycle_id else qs.filter(status=CycleStatus.OPEN).first()
@@ -65,12 +63,16 @@ def cycle_close(*, cycle_id: int | None = None, now: datetime.datetime | None = 
             ignore_conflicts=True,
         )
         pending = list(
-            CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).values_list("community_id", flat=True)
+            CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).values_list(
+                "community_id", flat=True
+            )
         )
         CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).update(queued_at=now)
         cycle_pk = cycle.pk
         transaction.on_commit(
-            lambda: [enqueue(community_build_task, cycle_pk, community_id) for community_id in pending]
+            lambda: [
+                enqueue("deliveries.tasks.community_build_task", cycle_pk, community_id) for community_id in pending
+            ]
         )
         if not pending:
             transaction.on_commit(lambda: cycle_finish_if_built(cycle_id=cycle_pk))
@@ -87,8 +89,6 @@ def cycle_close_due(*, now: datetime.datetime | None = None) -> Cycle | None:
 def builds_requeue_stale(*, older_than: datetime.timedelta, now: datetime.datetime | None = None) -> int:
     """For the beat schedule: queue again the builds still pending long after they were queued
     (their message was lost, or the worker running them died). Running one twice is harmless."""
-    from deliveries.tasks import community_build_task
-
     now = now or timezone.now()
     stale = list(
         CommunityBuild.objects.filter(
@@ -97,7 +97,7 @@ def builds_requeue_stale(*, older_than: datetime.timedelta, now: datetime.dateti
     )
     CommunityBuild.objects.filter(pk__in=[pk for pk, _c, _m in stale]).update(queued_at=now)
     for _pk, cycle_id, community_id in stale:
-        community_build_task.delay(cycle_id, community_id)
+        enqueue("deliveries.tasks.community_build_task", cycle_id, community_id)
     return len(stale)
 
 
@@ -105,15 +105,14 @@ def builds_requeue_stale(*, older_than: datetime.timedelta, now: datetime.dateti
 def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
     """Mark a closing cycle packed once every community's build is done (idempotent)."""
     cycle = Cycle.objects.select_for_update().get(pk=cycle_id)
-    if cycle.status == CycleStatus.CLOSING and not CommunityBuild.objects.filter(
-        cycle=cycle, status=BuildStatus.PENDING
-    ).exists():
+    if (
+        cycle.status == CycleStatus.CLOSING
+        and not CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).exists()
+    ):
         cycle.status = CycleStatus.PACKED
         cycle.save(update_fields=["status"])
-        from deliveries.tasks import cycle_lists_print_task, cycle_packages_notify_task
-
-        transaction.on_commit(lambda: enqueue(cycle_lists_print_task, cycle_id, background=True))
-        transaction.on_commit(lambda: enqueue(cycle_packages_notify_task, cycle_id))
+        transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_lists_print_task", cycle_id, background=True))
+        transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_packages_notify_task", cycle_id))
     return cycle
 
 
@@ -216,25 +215,44 @@ def _drafts_folded_in_python(*, cycle: Cycle, community_id: int) -> list[_Draft]
         )
         .distinct()
         .values(
-            "id", "building_id", "building__compound_id", "building__compound__code", "building__sort_key",
-            "building__number", "unit", "floor", "room", "building__lockdown_level", "building__compound__lockdown_level",
+            "id",
+            "building_id",
+            "building__compound_id",
+            "building__compound__code",
+            "building__sort_key",
+            "building__number",
+            "unit",
+            "floor",
+            "room",
+            "building__lockdown_level",
+            "building__compound__lockdown_level",
             "building__compound__delivery_day",
         )
     }
     lines = (
         OrderLine.objects.filter(
-            order__cycle=cycle, order__status=OrderStatus.PLACED, order__household_id__in=list(households),
+            order__cycle=cycle,
+            order__status=OrderStatus.PLACED,
+            order__household_id__in=list(households),
             order__package_link__isnull=True,
         )
         .values_list(
-            "order_id", "order__household_id", "order__payment_state", "product__supplier_id", "name", "unit", "quantity",
+            "order_id",
+            "order__household_id",
+            "order__payment_state",
+            "product__supplier_id",
+            "name",
+            "unit",
+            "quantity",
             "line_total",
         )
         .order_by("order__household_id", "order_id", "id")
     )
     drafts: dict[int, _Draft] = {}
     items: dict[int, dict] = defaultdict(dict)
-    for order_id, household_id, payment_state, supplier_id, name, unit, quantity, line_total in lines.iterator(chunk_size=5000):
+    for order_id, household_id, payment_state, supplier_id, name, unit, quantity, line_total in lines.iterator(
+        chunk_size=5000
+    ):
         draft = drafts.get(household_id)
         if draft is None:
             h = households[household_id]
@@ -242,7 +260,14 @@ def _drafts_folded_in_python(*, cycle: Cycle, community_id: int) -> list[_Draft]
                 household_id=household_id,
                 building_id=h["building_id"],
                 compound_id=h["building__compound_id"],
-                sort=(h["building__compound__code"], h["building__sort_key"], h["building__number"], h["unit"], h["floor"], h["room"]),
+                sort=(
+                    h["building__compound__code"],
+                    h["building__sort_key"],
+                    h["building__number"],
+                    h["unit"],
+                    h["floor"],
+                    h["room"],
+                ),
                 level=max(h["building__lockdown_level"], h["building__compound__lockdown_level"]),
                 delivery_day=h["building__compound__delivery_day"],
             )
@@ -304,22 +329,55 @@ def _drafts_folded_in_sql(*, cycle: Cycle, community_id: int) -> list[_Draft]:
     with connection.cursor() as cursor:
         cursor.execute(
             _DRAFTS_SQL,
-            {"community": community_id, "cycle": cycle.pk, "placed": OrderStatus.PLACED, "to_collect": PaymentState.TO_COLLECT},
+            {
+                "community": community_id,
+                "cycle": cycle.pk,
+                "placed": OrderStatus.PLACED,
+                "to_collect": PaymentState.TO_COLLECT,
+            },
         )
         rows = cursor.fetchall()
     drafts = []
-    for (household_id, building_id, compound_id, compound_code, sort_key, number, unit, floor, room, level, day,
-         order_ids, item_count, total, to_collect, summary, product_ids, quantities) in rows:
+    for (
+        household_id,
+        building_id,
+        compound_id,
+        compound_code,
+        sort_key,
+        number,
+        unit,
+        floor,
+        room,
+        level,
+        day,
+        order_ids,
+        item_count,
+        total,
+        to_collect,
+        summary,
+        product_ids,
+        quantities,
+    ) in rows:
         supplier_items: dict = {}
         for product_id, quantity in zip(product_ids, quantities, strict=True):
             supplier_id = supplier_of[product_id]
             supplier_items[supplier_id] = supplier_items.get(supplier_id, 0) + quantity
-        drafts.append(_Draft(
-            household_id=household_id, building_id=building_id, compound_id=compound_id,
-            sort=(compound_code, sort_key, number, unit, floor, room), level=level, delivery_day=day,
-            order_ids=order_ids, item_count=item_count, item_summary=summary, total=total, to_collect=to_collect,
-            supplier_items=supplier_items,
-        ))
+        drafts.append(
+            _Draft(
+                household_id=household_id,
+                building_id=building_id,
+                compound_id=compound_id,
+                sort=(compound_code, sort_key, number, unit, floor, room),
+                level=level,
+                delivery_day=day,
+                order_ids=order_ids,
+                item_count=item_count,
+                item_summary=summary,
+                total=total,
+                to_collect=to_collect,
+                supplier_items=supplier_items,
+            )
+        )
     return drafts
 
 
@@ -358,10 +416,21 @@ def _write_packages(*, cycle: Cycle, community: Community, drafts: list[_Draft],
     if connection.vendor != "postgresql":
         packages = [
             Package(
-                cycle=cycle, household_id=d.household_id, community=community, compound_id=d.compound_id,
-                building_id=d.building_id, code=d.code, mode=d.mode, delivery_date=d.delivery_date,
-                dispatch_date=d.delivery_date, pickup_slot=d.pickup_slot, orders_count=len(d.order_ids), item_count=d.item_count,
-                item_summary=d.item_summary, total=d.total, to_collect=d.to_collect,
+                cycle=cycle,
+                household_id=d.household_id,
+                community=community,
+                compound_id=d.compound_id,
+                building_id=d.building_id,
+                code=d.code,
+                mode=d.mode,
+                delivery_date=d.delivery_date,
+                dispatch_date=d.delivery_date,
+                pickup_slot=d.pickup_slot,
+                orders_count=len(d.order_ids),
+                item_count=d.item_count,
+                item_summary=d.item_summary,
+                total=d.total,
+                to_collect=d.to_collect,
             )
             for d in drafts
         ]
@@ -374,16 +443,27 @@ def _write_packages(*, cycle: Cycle, community: Community, drafts: list[_Draft],
         PackageOrder.objects.bulk_create(links, batch_size=5000)
         return len(links)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_PACKAGES_SQL, {
-            "cycle": cycle.pk, "community": community.pk, "status": PackageStatus.PACKED, "built_at": now,
-            "household": [d.household_id for d in drafts], "compound": [d.compound_id for d in drafts],
-            "building": [d.building_id for d in drafts], "code": [d.code for d in drafts],
-            "mode": [d.mode for d in drafts], "date": [d.delivery_date for d in drafts],
-            "slot": [d.pickup_slot.pk if d.pickup_slot else None for d in drafts],
-            "orders": [len(d.order_ids) for d in drafts], "items": [d.item_count for d in drafts],
-            "summary": [d.item_summary for d in drafts], "total": [d.total for d in drafts],
-            "to_collect": [d.to_collect for d in drafts],
-        })
+        cursor.execute(
+            _INSERT_PACKAGES_SQL,
+            {
+                "cycle": cycle.pk,
+                "community": community.pk,
+                "status": PackageStatus.PACKED,
+                "built_at": now,
+                "household": [d.household_id for d in drafts],
+                "compound": [d.compound_id for d in drafts],
+                "building": [d.building_id for d in drafts],
+                "code": [d.code for d in drafts],
+                "mode": [d.mode for d in drafts],
+                "date": [d.delivery_date for d in drafts],
+                "slot": [d.pickup_slot.pk if d.pickup_slot else None for d in drafts],
+                "orders": [len(d.order_ids) for d in drafts],
+                "items": [d.item_count for d in drafts],
+                "summary": [d.item_summary for d in drafts],
+                "total": [d.total for d in drafts],
+                "to_collect": [d.to_collect for d in drafts],
+            },
+        )
         package_of = dict((household_id, pk) for pk, household_id in cursor.fetchall())
         package_ids, order_ids = [], []
         for draft in drafts:
@@ -410,11 +490,16 @@ def _assign_pickup_slots(*, cycle: Cycle, packages: list) -> None:
             buildings[package.building_id].append(package)
         slots: list[PickupSlot] = []
 
-        def new_slot() -> PickupSlot:
+        def new_slot(date=date, compound_id=compound_id, slots=slots) -> PickupSlot:
             start = datetime.datetime.combine(date, FIRST_SLOT) + datetime.timedelta(minutes=SLOT_MINUTES * len(slots))
             slot = PickupSlot(
-                cycle=cycle, compound_id=compound_id, date=date, starts_at=start.time(),
-                ends_at=(start + datetime.timedelta(minutes=SLOT_MINUTES)).time(), capacity=SLOT_CAPACITY, assigned=0,
+                cycle=cycle,
+                compound_id=compound_id,
+                date=date,
+                starts_at=start.time(),
+                ends_at=(start + datetime.timedelta(minutes=SLOT_MINUTES)).time(),
+                capacity=SLOT_CAPACITY,
+                assigned=0,
             )
             slots.append(slot)
             return slot
@@ -450,17 +535,26 @@ def _route(*, cycle: Cycle, community: Community, drafts: list[_Draft]) -> list[
             counts[1] += items
     common = {"cycle": cycle, "office_id": office_id, "built_by": community}
     legs = [
-        Consignment(hop=Hop.SUPPLIER_OFFICE, supplier_id=supplier_id, delivery_date=day, package_count=p, item_count=i, **common)
+        Consignment(
+            hop=Hop.SUPPLIER_OFFICE, supplier_id=supplier_id, delivery_date=day, package_count=p, item_count=i, **common
+        )
         for (supplier_id, day), (p, i) in sorted(from_supplier.items())
     ]
     legs += [
-        Consignment(hop=Hop.OFFICE_COMMUNITY, community=community, delivery_date=day, package_count=p, item_count=i, **common)
+        Consignment(
+            hop=Hop.OFFICE_COMMUNITY, community=community, delivery_date=day, package_count=p, item_count=i, **common
+        )
         for day, (p, i) in sorted(to_community.items())
     ]
     legs += [
         Consignment(
-            hop=Hop.COMMUNITY_COMPOUND, community=community, compound_id=compound_id, delivery_date=day, package_count=p,
-            item_count=i, **common,
+            hop=Hop.COMMUNITY_COMPOUND,
+            community=community,
+            compound_id=compound_id,
+            delivery_date=day,
+            package_count=p,
+            item_count=i,
+            **common,
         )
         for (compound_id, day), (p, i) in sorted(to_compound.items())
     ]
@@ -481,9 +575,16 @@ def compound_packages_recompute(*, compound_id: int, now: datetime.datetime | No
     packages = list(
         Package.objects.select_for_update()
         .filter(
-            compound_id=compound_id, urgent=False, delivery_date__gte=timezone.localdate(now),
-            status__in=[PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE,
-                        PackageStatus.AT_COMMUNITY, PackageStatus.AT_COMPOUND],
+            compound_id=compound_id,
+            urgent=False,
+            delivery_date__gte=timezone.localdate(now),
+            status__in=[
+                PackageStatus.PACKED,
+                PackageStatus.DISPATCHED,
+                PackageStatus.AT_OFFICE,
+                PackageStatus.AT_COMMUNITY,
+                PackageStatus.AT_COMPOUND,
+            ],
         )
         .select_related("building__compound", "household", "cycle")
         .order_by("code")
@@ -514,11 +615,11 @@ def compound_packages_recompute(*, compound_id: int, now: datetime.datetime | No
     if settings.DELIVERIES_PRINT_ON_PACK:
         # The community's printed lists are drawn again at once (the beat's stale_lists_refresh
         # would find them too, a little later; drawing twice changes nothing).
-        from deliveries.tasks import community_lists_print_task
-
         for cycle_id, community_id in {(p.cycle_id, p.community_id) for p in changed}:
             transaction.on_commit(
-                lambda c=cycle_id, m=community_id: enqueue(community_lists_print_task, c, m, background=True)
+                lambda c=cycle_id, m=community_id: enqueue(
+                    "deliveries.tasks.community_lists_print_task", c, m, background=True
+                )
             )
     return len(changed)
 
@@ -541,7 +642,9 @@ def urgent_package_build(*, order_id: int, now: datetime.datetime | None = None)
     if order is None or PackageOrder.objects.filter(order=order).exists():
         return None
     built = supplement_packages_build(
-        order_ids=[order.pk], day=timezone.localdate(now), code=lambda o, prefix: f"U-{prefix}-{o.pk}",
+        order_ids=[order.pk],
+        day=timezone.localdate(now),
+        code=lambda o, prefix: f"U-{prefix}-{o.pk}",
     )
     return built[0] if built else None
 
@@ -561,9 +664,11 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
         .order_by("pk")
     )
     lines = defaultdict(list)
-    for order_id, supplier_id, name, unit, quantity in OrderLine.objects.filter(order__in=orders).values_list(
-        "order_id", "product__supplier_id", "name", "unit", "quantity"
-    ).order_by("order_id", "id"):
+    for order_id, supplier_id, name, unit, quantity in (
+        OrderLine.objects.filter(order__in=orders)
+        .values_list("order_id", "product__supplier_id", "name", "unit", "quantity")
+        .order_by("order_id", "id")
+    ):
         lines[order_id].append((supplier_id, name, unit, quantity))
     packages = []
     legs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
@@ -583,10 +688,20 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
         if not item_count:
             continue
         package = Package.objects.create(
-            cycle_id=order.cycle_id, household=household, community=community, compound=compound, building=building,
-            code=code(order, f"{_district_prefix(community.office.district.code)}-{community.pk}"), urgent=True,
-            mode=delivery_mode_for(household.effective_level), delivery_date=day, dispatch_date=day, orders_count=1,
-            item_count=item_count, item_summary=item_summary(items), total=order.total,
+            cycle_id=order.cycle_id,
+            household=household,
+            community=community,
+            compound=compound,
+            building=building,
+            code=code(order, f"{_district_prefix(community.office.district.code)}-{community.pk}"),
+            urgent=True,
+            mode=delivery_mode_for(household.effective_level),
+            delivery_date=day,
+            dispatch_date=day,
+            orders_count=1,
+            item_count=item_count,
+            item_summary=item_summary(items),
+            total=order.total,
             to_collect=order.total if order.payment_state == PaymentState.TO_COLLECT else Decimal("0.00"),
         )
         PackageOrder.objects.create(package=package, order=order)
@@ -601,16 +716,31 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
             legs[key][1] += item_count
     for (hop, cycle_id, office_id, community_id, supplier_id, compound_id), (count, items) in legs.items():
         where = {
-            "cycle_id": cycle_id, "hop": hop, "delivery_date": day, "supplement": True, "built_by_id": community_id,
-            "supplier_id": supplier_id, "compound_id": compound_id, "received_at__isnull": True,
+            "cycle_id": cycle_id,
+            "hop": hop,
+            "delivery_date": day,
+            "supplement": True,
+            "built_by_id": community_id,
+            "supplier_id": supplier_id,
+            "compound_id": compound_id,
+            "received_at__isnull": True,
         }
         if not Consignment.objects.filter(**where).update(
-            package_count=F("package_count") + count, item_count=F("item_count") + items,
+            package_count=F("package_count") + count,
+            item_count=F("item_count") + items,
         ):
             Consignment.objects.create(
-                cycle_id=cycle_id, hop=hop, delivery_date=day, supplement=True, built_by_id=community_id,
-                office_id=office_id, community_id=None if hop == Hop.SUPPLIER_OFFICE else community_id,
-                supplier_id=supplier_id, compound_id=compound_id, package_count=count, item_count=items,
+                cycle_id=cycle_id,
+                hop=hop,
+                delivery_date=day,
+                supplement=True,
+                built_by_id=community_id,
+                office_id=office_id,
+                community_id=None if hop == Hop.SUPPLIER_OFFICE else community_id,
+                supplier_id=supplier_id,
+                compound_id=compound_id,
+                package_count=count,
+                item_count=items,
             )
     return packages
 
@@ -637,32 +767,48 @@ def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = 
 
     for cycle in current_delivery_cycles(today=today):
         with transaction.atomic():
-            build = CommunityBuild.objects.select_for_update().filter(
-                cycle=cycle, community_id=compound.community_id).first()
+            build = (
+                CommunityBuild.objects.select_for_update()
+                .filter(cycle=cycle, community_id=compound.community_id)
+                .first()
+            )
             order_ids = baseline_orders_place(cycle_id=cycle.pk, compound_id=compound_id, now=now)
             placed += len(order_ids)
             if not order_ids or cycle.status == CycleStatus.OPEN or (build and build.status == BuildStatus.PENDING):
                 continue
-            day = max(today + datetime.timedelta(days=1),
-                      cycle.first_delivery_date + datetime.timedelta(days=compound.delivery_day))
+            day = max(
+                today + datetime.timedelta(days=1),
+                cycle.first_delivery_date + datetime.timedelta(days=compound.delivery_day),
+            )
             built = supplement_packages_build(
-                order_ids=order_ids, day=day, code=lambda o, prefix: f"B-{prefix}-{o.pk}",
+                order_ids=order_ids,
+                day=day,
+                code=lambda o, prefix: f"B-{prefix}-{o.pk}",
             )
             if built and settings.DELIVERIES_PRINT_ON_PACK:
-                from deliveries.tasks import community_lists_print_task, supplier_lists_print_task
-
-                suppliers = set(OrderLine.objects.filter(order_id__in=order_ids).values_list("product__supplier_id", flat=True))
-                cycle_pk, community_pk = cycle.pk, compound.community_id
-                transaction.on_commit(lambda: enqueue(community_lists_print_task, cycle_pk, community_pk, background=True))
+                suppliers = set(
+                    OrderLine.objects.filter(order_id__in=order_ids).values_list("product__supplier_id", flat=True)
+                )
+                # Bound now: the callbacks may run after this loop has moved on (a caller's transaction).
+                transaction.on_commit(
+                    lambda c=cycle.pk, m=compound.community_id: enqueue(
+                        "deliveries.tasks.community_lists_print_task", c, m, background=True
+                    )
+                )
                 for supplier_id in suppliers:
                     transaction.on_commit(
-                        lambda s=supplier_id: enqueue(supplier_lists_print_task, cycle_pk, s, background=True))
+                        lambda c=cycle.pk, s=supplier_id: enqueue(
+                            "deliveries.tasks.supplier_lists_print_task", c, s, background=True
+                        )
+                    )
     return placed
 
 
 def urgent_packages_sweep() -> int:
     """For the beat schedule: build the urgent packages whose message was lost."""
-    pending = Order.objects.filter(urgent=True, status=OrderStatus.PLACED, package_link__isnull=True).values_list("pk", flat=True)
+    pending = Order.objects.filter(urgent=True, status=OrderStatus.PLACED, package_link__isnull=True).values_list(
+        "pk", flat=True
+    )
     return sum(1 for order_id in list(pending[:500]) if urgent_package_build(order_id=order_id))
 
 
@@ -700,13 +846,22 @@ def community_packages_notify(*, cycle_id: int, community_id: int) -> int:
     rows = (
         Package.objects.filter(cycle_id=cycle_id, community_id=community_id)
         .values_list(
-            "pk", "household_id", "code", "delivery_date", "mode", "pickup_slot__starts_at", "pickup_slot__ends_at",
-            "compound__receiving_point", "community__receiving_point",
+            "pk",
+            "household_id",
+            "code",
+            "delivery_date",
+            "mode",
+            "pickup_slot__starts_at",
+            "pickup_slot__ends_at",
+            "compound__receiving_point",
+            "community__receiving_point",
         )
         .order_by("pk")
     )
     tells = []
-    for pk, household_id, code, date, mode, starts, ends, compound_point, community_point in rows.iterator(chunk_size=5000):
+    for pk, household_id, code, date, mode, starts, ends, compound_point, community_point in rows.iterator(
+        chunk_size=5000
+    ):
         params = {"code": code, "date": date.isoformat(), "mode": mode}
         if mode == DeliveryMode.PICKUP and starts:
             params |= {"slot": f"{starts:%H:%M}–{ends:%H:%M}", "point": compound_point or community_point}

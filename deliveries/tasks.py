@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from deliveries import services
+from households.queue import enqueue
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
@@ -51,7 +52,12 @@ def packages_recompute_task(compound_id: int) -> int:
 
 # --- printed lists (deliveries.printing) -----------------------------------------------------------
 
-_PRINT_RETRY = {"acks_late": True, "autoretry_for": (OperationalError, ConnectionError), "retry_backoff": True, "max_retries": 5}
+_PRINT_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError, ConnectionError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
 
 
 @shared_task(**_PRINT_RETRY)
@@ -104,9 +110,11 @@ def cycle_packages_notify_task(cycle_id: int) -> int:
     from deliveries.models import Package
 
     # order_by(): the model's default ordering would make DISTINCT run over (community, cycle, code)
-    communities = sorted(set(Package.objects.filter(cycle_id=cycle_id).order_by().values_list("community_id", flat=True).distinct()))
+    communities = sorted(
+        set(Package.objects.filter(cycle_id=cycle_id).order_by().values_list("community_id", flat=True).distinct())
+    )
     for community_id in communities:
-        community_packages_notify_task.delay(cycle_id, community_id)
+        enqueue(community_packages_notify_task, cycle_id, community_id)
     return len(communities)
 
 

@@ -33,8 +33,11 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "deliveries/cycle_list.html",
-        {"progress": progress, "can_close": request.user.role in CLOSERS or request.user.is_superuser,
-         "can_level": request.user.role in LEVELLERS or request.user.is_superuser},
+        {
+            "progress": progress,
+            "can_close": request.user.role in CLOSERS or request.user.is_superuser,
+            "can_level": request.user.role in LEVELLERS or request.user.is_superuser,
+        },
     )
 
 
@@ -47,7 +50,9 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     except BaogongError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Cycle %(n)s is closing: each community's packages are being built.") % {"n": cycle.number})
+        messages.success(
+            request, _("Cycle %(n)s is closing: each community's packages are being built.") % {"n": cycle.number}
+        )
     return redirect("deliveries:cycle_list")
 
 
@@ -82,7 +87,6 @@ def print_index(request: HttpRequest) -> HttpResponse:
     from django.core.paginator import Paginator
 
     from deliveries.printing import selectors as printing
-
     from deliveries.printing.services import printing_on_pack_enabled
 
     printing_on = printing_on_pack_enabled()
@@ -101,10 +105,16 @@ def print_index(request: HttpRequest) -> HttpResponse:
             for document in page.object_list
         ]
     return render(
-        request, "deliveries/print/index.html",
-        {"cycles": cycles, "cycle": cycle, "page": page, "query": request.GET,
-         "failures": list(printing.failure_list(user=request.user, cycle=cycle)[:50]) if cycle else [],
-         "pending": printing.lists_pending(cycle_id=cycle.pk) if cycle and printing_on else 0},
+        request,
+        "deliveries/print/index.html",
+        {
+            "cycles": cycles,
+            "cycle": cycle,
+            "page": page,
+            "query": request.GET,
+            "failures": list(printing.failure_list(user=request.user, cycle=cycle)[:50]) if cycle else [],
+            "pending": printing.lists_pending(cycle_id=cycle.pk) if cycle and printing_on else 0,
+        },
     )
 
 
@@ -114,7 +124,8 @@ def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date:
     from django.core.paginator import Paginator
     from django.http import FileResponse
 
-    from deliveries.printing import rendering, selectors as printing
+    from deliveries.printing import rendering
+    from deliveries.printing import selectors as printing
     from deliveries.printing import services as printing_services
     from households.errors import NotFound
 
@@ -131,9 +142,12 @@ def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date:
             raise Http404(exc.message) from None
         field = document.pdf if fmt == "pdf" else document.xlsx
         return FileResponse(
-            field.open("rb"), as_attachment=fmt == "xlsx", filename=f"{document.title}.{fmt}".replace("/", "-"),
-            content_type="application/pdf" if fmt == "pdf" else
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            field.open("rb"),
+            as_attachment=fmt == "xlsx",
+            filename=f"{document.title}.{fmt}".replace("/", "-"),
+            content_type="application/pdf"
+            if fmt == "pdf"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     if fmt != "html":
         raise Http404(_("Lists are available as a page, a PDF or a spreadsheet only."))
@@ -147,10 +161,20 @@ def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date:
         shown_labels = list(labels_page.object_list)
     worker = request.user.display_name if request.user.role == Role.WORKER else ""
     context = rendering.context(
-        data, paper=False, worker=worker, base_url=request.build_absolute_uri("/").rstrip("/"), labels=shown_labels,
+        data,
+        paper=False,
+        worker=worker,
+        base_url=request.build_absolute_uri("/").rstrip("/"),
+        labels=shown_labels,
     )
-    context.update({"key": key, "page": labels_page, "query": request.GET,
-                    "list_url": reverse("deliveries:print_list", args=key.url_args())})
+    context.update(
+        {
+            "key": key,
+            "page": labels_page,
+            "query": request.GET,
+            "list_url": reverse("deliveries:print_list", args=key.url_args()),
+        }
+    )
     return render(request, "deliveries/print/screen.html", context)
 
 
@@ -163,14 +187,22 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if role_of(request.user) not in SCANNERS:
         raise Http404(_("There is no such package, or it is not yours to see."))
-    package = selectors.package_get_for_staff(user=request.user, code=code, cycle=int_param(request.GET, "cycle", maximum=10**9))
+    package = selectors.package_get_for_staff(
+        user=request.user, code=code, cycle=int_param(request.GET, "cycle", maximum=10**9)
+    )
     if package is None:
         raise Http404(_("There is no such package, or it is not yours to see."))
     selectors.door_outcomes_mark([package], user=request.user, now=timezone.now())
-    return render(request, "deliveries/package_scan.html", {
-        "package": package, "can_mark": role_of(request.user) in handovers.DOOR_ROLES, "reasons": ExceptionReason.choices,
-        "here": request.get_full_path(),
-    })
+    return render(
+        request,
+        "deliveries/package_scan.html",
+        {
+            "package": package,
+            "can_mark": role_of(request.user) in handovers.DOOR_ROLES,
+            "reasons": ExceptionReason.choices,
+            "here": request.get_full_path(),
+        },
+    )
 
 
 # --- handovers (deliveries.handovers) --------------------------------------------------------------
@@ -210,14 +242,27 @@ def round_page(request: HttpRequest) -> HttpResponse:
         for c in compounds:
             if (c["cycle_id"], c["community_id"]) not in seen:
                 seen.add((c["cycle_id"], c["community_id"]))
-                url = reverse("deliveries:print_list", args=[c["cycle_id"], "doors", str(c["community_id"]), day.isoformat()])
+                url = reverse(
+                    "deliveries:print_list", args=[c["cycle_id"], "doors", str(c["community_id"]), day.isoformat()]
+                )
                 door_lists.append({"community": c["community__name"], "cycle": c["cycle__number"], "url": url})
-    return render(request, "deliveries/handovers/round.html", {
-        "day": day, "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),
-        "today": timezone.localdate(), "compounds": compounds, "chosen": chosen, "packages": packages,
-        "reasons": ExceptionReason.choices, "door_lists": door_lists, "here": request.get_full_path(),
-        "next_day": None if compounds else selectors.next_round_day(user=request.user, after=day),
-    })
+    return render(
+        request,
+        "deliveries/handovers/round.html",
+        {
+            "day": day,
+            "previous": day - datetime.timedelta(days=1),
+            "next": day + datetime.timedelta(days=1),
+            "today": timezone.localdate(),
+            "compounds": compounds,
+            "chosen": chosen,
+            "packages": packages,
+            "reasons": ExceptionReason.choices,
+            "door_lists": door_lists,
+            "here": request.get_full_path(),
+            "next_day": None if compounds else selectors.next_round_day(user=request.user, after=day),
+        },
+    )
 
 
 @require_POST
@@ -228,14 +273,17 @@ def round_start(request: HttpRequest) -> HttpResponse:
     try:
         if compound_id is None:
             raise NotFound(_("There are no packages for this compound on this day."))
-        count = handovers.round_start(by=request.user, compound_id=compound_id, delivery_date=day,
-                                      location=request.POST.get("location", ""))
+        count = handovers.round_start(
+            by=request.user, compound_id=compound_id, delivery_date=day, location=request.POST.get("location", "")
+        )
     except NotFound as exc:
         raise Http404(exc.message) from None
     except BaogongError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Round started: %(n)d packages are out for delivery; the households are told.") % {"n": count})
+        messages.success(
+            request, _("Round started: %(n)d packages are out for delivery; the households are told.") % {"n": count}
+        )
     return redirect_back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
 
 
@@ -245,13 +293,26 @@ def _door_answer(request: HttpRequest, package_id: int, *, message: str, level: 
     day = date_param(request.POST, "row") if request.htmx else None
     if day is not None:
         package = Package.objects.filter(pk=package_id).values("compound_id").first()
-        rows = selectors.round_packages(user=request.user, day=day, compound_id=package["compound_id"],
-                                        package_id=package_id) if package else []
+        rows = (
+            selectors.round_packages(
+                user=request.user, day=day, compound_id=package["compound_id"], package_id=package_id
+            )
+            if package
+            else []
+        )
         if rows:
-            return render(request, "deliveries/handovers/_round_row.html", {
-                "package": rows[0], "day": day, "reasons": ExceptionReason.choices, "message": message,
-                "message_level": level, "here": reverse("deliveries:round") + f"?date={day.isoformat()}&compound={rows[0].compound_id}",
-            })
+            return render(
+                request,
+                "deliveries/handovers/_round_row.html",
+                {
+                    "package": rows[0],
+                    "day": day,
+                    "reasons": ExceptionReason.choices,
+                    "message": message,
+                    "message_level": level,
+                    "here": reverse("deliveries:round") + f"?date={day.isoformat()}&compound={rows[0].compound_id}",
+                },
+            )
     getattr(messages, level)(request, message)
     return redirect_back(request, reverse("deliveries:round"))
 
@@ -272,9 +333,15 @@ def _door_step(request: HttpRequest, package_id: int, step) -> HttpResponse:
 def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
     """One tap at the door: delivered (idempotent: a second tap changes nothing). Refused for a
     package not yet at its community or before its day, unless the reason is stated (``override``)."""
+
     def step():
-        event = handovers.package_deliver(package_id=pk, by=request.user, location=request.POST.get("location", ""),
-                                          note=request.POST.get("note", ""), override=request.POST.get("override", ""))
+        event = handovers.package_deliver(
+            package_id=pk,
+            by=request.user,
+            location=request.POST.get("location", ""),
+            note=request.POST.get("note", ""),
+            override=request.POST.get("override", ""),
+        )
         return _("Package %(code)s: delivered.") % {"code": event.package.code}, "success"
 
     return _door_step(request, pk, step)
@@ -288,16 +355,24 @@ def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
 
     def step():
         event = handovers.package_exception(
-            package_id=pk, by=request.user, reason=request.POST.get("reason", ""), for_date=day,
-            location=request.POST.get("location", ""), note=request.POST.get("note", ""),
+            package_id=pk,
+            by=request.user,
+            reason=request.POST.get("reason", ""),
+            for_date=day,
+            location=request.POST.get("location", ""),
+            note=request.POST.get("note", ""),
             override=request.POST.get("override", ""),
         )
         if event.requeued_to:
             return _("Package %(code)s: not delivered (%(reason)s); it goes again on %(date)s.") % {
-                "code": event.package.code, "reason": event.get_outcome_display(),
-                "date": event.requeued_to.isoformat()}, "warning"
+                "code": event.package.code,
+                "reason": event.get_outcome_display(),
+                "date": event.requeued_to.isoformat(),
+            }, "warning"
         return _("Package %(code)s: not delivered (%(reason)s).") % {
-            "code": event.package.code, "reason": event.get_outcome_display()}, "warning"
+            "code": event.package.code,
+            "reason": event.get_outcome_display(),
+        }, "warning"
 
     return _door_step(request, pk, step)
 
@@ -313,7 +388,8 @@ def handover_undo(request: HttpRequest, pk: int) -> HttpResponse:
     def step():
         undo = handovers.handover_undo(event_id=pk, by=request.user, note=request.POST.get("note", ""))
         return _("Package %(code)s: the record is undone; the package is back where it was.") % {
-            "code": undo.package.code}, "success"
+            "code": undo.package.code
+        }, "success"
 
     return _door_step(request, event["package_id"], step)
 
@@ -333,7 +409,9 @@ def package_find(request: HttpRequest) -> HttpResponse:
     return redirect("package_scan", code=code)
 
 
-def _receiving(request: HttpRequest, day: datetime.date, *, typed: dict | None = None, status: int = 200) -> HttpResponse:
+def _receiving(
+    request: HttpRequest, day: datetime.date, *, typed: dict | None = None, status: int = 200
+) -> HttpResponse:
     """The receiving page of a day; ``typed`` keeps what was entered in one consignment's form
     (``{"pk": …, "packages_received": …, …}``) when it was refused."""
     role = role_of(request.user)
@@ -343,10 +421,18 @@ def _receiving(request: HttpRequest, day: datetime.date, *, typed: dict | None =
     for c in consignments:
         c.expected = expected.get(c.pk)
         c.typed = typed if typed and typed.get("pk") == c.pk else None
-    return render(request, "deliveries/handovers/receiving.html", {
-        "day": day, "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),
-        "consignments": consignments, "here": reverse("deliveries:receiving") + f"?date={day.isoformat()}",
-    }, status=status)
+    return render(
+        request,
+        "deliveries/handovers/receiving.html",
+        {
+            "day": day,
+            "previous": day - datetime.timedelta(days=1),
+            "next": day + datetime.timedelta(days=1),
+            "consignments": consignments,
+            "here": reverse("deliveries:receiving") + f"?date={day.isoformat()}",
+        },
+        status=status,
+    )
 
 
 @role_required(*RECEIVER_ROLES)
@@ -362,21 +448,32 @@ def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm one consignment; a refused one shows the page again with what was typed and why (400)."""
     try:
         event = handovers.consignment_receive(
-            consignment_id=pk, by=request.user, packages_received=request.POST.get("packages_received", ""),
-            items_received=request.POST.get("items_received", ""), note=request.POST.get("note", ""),
+            consignment_id=pk,
+            by=request.user,
+            packages_received=request.POST.get("packages_received", ""),
+            items_received=request.POST.get("items_received", ""),
+            note=request.POST.get("note", ""),
             location=request.POST.get("location", ""),
         )
     except NotFound as exc:
         raise Http404(exc.message) from None
     except BaogongError as exc:
         messages.error(request, exc.message)
-        consignment = selectors.consignments_to_receive(
-            user=request.user, day=None, hops=tuple(handovers.RECEIVERS)).filter(pk=pk).first()
-        typed = {key: request.POST.get(key, "")[:2000] for key in ("packages_received", "items_received", "note", "location")}
+        consignment = (
+            selectors.consignments_to_receive(user=request.user, day=None, hops=tuple(handovers.RECEIVERS))
+            .filter(pk=pk)
+            .first()
+        )
+        typed = {
+            key: request.POST.get(key, "")[:2000] for key in ("packages_received", "items_received", "note", "location")
+        }
         day = consignment.delivery_date if consignment else timezone.localdate()
         return _receiving(request, day, typed={"pk": pk, **typed}, status=exc.status_code)
-    messages.success(request, _("Received: %(packages)d packages, %(items)d items.") % {
-        "packages": event.packages_received, "items": event.items_received})
+    messages.success(
+        request,
+        _("Received: %(packages)d packages, %(items)d items.")
+        % {"packages": event.packages_received, "items": event.items_received},
+    )
     return redirect_back(request, reverse("deliveries:receiving"))
 
 
@@ -393,13 +490,22 @@ def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("There is no such community in this cycle, or it is not yours to see."))
     page = None
     if drill is not None:
-        page = Paginator(selectors.open_packages(user=request.user, cycle=cycle, community_id=drill.community_id),
-                         OPEN_PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(
+            selectors.open_packages(user=request.user, cycle=cycle, community_id=drill.community_id), OPEN_PER_PAGE
+        ).get_page(request.GET.get("page"))
     totals = {key: sum(getattr(r, key) for r in rows) for key in ("total", "delivered", "refused", "open")}
-    return render(request, "deliveries/handovers/reconciliation.html", {
-        "cycle": cycle, "rows": rows, "totals": totals, "drill": drill, "page": page,
-        "can_complete": role_of(request.user) in COMPLETERS,
-    })
+    return render(
+        request,
+        "deliveries/handovers/reconciliation.html",
+        {
+            "cycle": cycle,
+            "rows": rows,
+            "totals": totals,
+            "drill": drill,
+            "page": page,
+            "can_complete": role_of(request.user) in COMPLETERS,
+        },
+    )
 
 
 @require_POST
@@ -408,9 +514,13 @@ def cycle_complete(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(selectors.cycle_list(user=request.user), pk=pk)
     cycle = handovers.cycle_complete_if_done(cycle_id=cycle.pk)
     if cycle.status == "complete":
-        messages.success(request, _("Cycle %(n)s is complete: every package is delivered or has its outcome.") % {"n": cycle.number})
+        messages.success(
+            request, _("Cycle %(n)s is complete: every package is delivered or has its outcome.") % {"n": cycle.number}
+        )
     else:
-        messages.error(request, _("Cycle %(n)s is not complete: packages are still open (listed below).") % {"n": cycle.number})
+        messages.error(
+            request, _("Cycle %(n)s is not complete: packages are still open (listed below).") % {"n": cycle.number}
+        )
     return redirect("deliveries:reconciliation", pk=cycle.pk)
 
 
@@ -434,6 +544,13 @@ def change_coverage(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("There is no such lockdown change, or it is not yours to see."))
     change, cycle, rows = found
     counts = {state: sum(1 for r in rows if r.state == state) for state in ("covered", "declined", "waiting")}
-    return render(request, "deliveries/change_coverage.html", {
-        "change": change, "cycle": cycle, "rows": rows, "counts": counts,
-    })
+    return render(
+        request,
+        "deliveries/change_coverage.html",
+        {
+            "change": change,
+            "cycle": cycle,
+            "rows": rows,
+            "counts": counts,
+        },
+    )

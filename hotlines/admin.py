@@ -1,8 +1,8 @@
 from django.contrib import admin
 
+from hotlines.models import Call, CheckIn, Ticket, TicketEvent
 from households.admin import ScopedAdmin
 from households.models import Role
-from hotlines.models import Call, CheckIn, Ticket, TicketEvent
 
 
 class ReadOnlyLog(ScopedAdmin):

@@ -12,10 +12,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hotlines import selectors, services
 from households.models import Role
 from households.permissions import role_of
 from households.phones import phone_normalize
-from hotlines import selectors, services
 from supply.apis import ErrorOutputSerializer
 
 
@@ -60,7 +60,12 @@ class CallCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 400: ErrorOutputSerializer, 401: ErrorOutputSerializer, 403: ErrorOutputSerializer},
+        responses={
+            201: OutputSerializer,
+            400: ErrorOutputSerializer,
+            401: ErrorOutputSerializer,
+            403: ErrorOutputSerializer,
+        },
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)

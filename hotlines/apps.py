@@ -7,8 +7,10 @@ class HotlinesConfig(AppConfig):
     verbose_name = _("Hotlines")
 
     def ready(self) -> None:
-        from hotlines import access  # noqa: F401  (registers hotline models with households.access)
-        from hotlines import receivers  # noqa: F401  (a care household's missed delivery opens a ticket)
-        from hotlines import dashboard  # (its figures for households.dashboard)
+        from hotlines import (
+            access,  # noqa: F401  (registers hotline models with households.access)
+            dashboard,  # (its figures for households.dashboard)
+            receivers,  # noqa: F401  (a care household's missed delivery opens a ticket)
+        )
 
         dashboard.register()

@@ -8,9 +8,9 @@ Registered by ``HotlinesConfig.ready()``.
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy
 
-from households.dashboard import Column, DashboardQuery, Provider, ProviderResult, place_paths, register_provider
 from hotlines import selectors
 from hotlines.models import Ticket, TicketLevel, TicketStatus
+from households.dashboard import Column, DashboardQuery, Provider, ProviderResult, place_paths, register_provider
 
 TICKET_PATHS = place_paths(compound="household__building__compound", community="community")
 HOUSEHOLD_PATHS = place_paths(compound="building__compound")
@@ -33,8 +33,14 @@ def _hotlines(query: DashboardQuery) -> ProviderResult:
     cycle, alerts = selectors.ledger_alerts(user=query.user, now=query.now)
     alerts = alerts.prefetch_related(None)
     ledger = selectors.ledger_households(user=query.user, cycle=cycle).prefetch_related(None)
-    _merge(by_child, query.group(query.by_child(ledger, HOUSEHOLD_PATHS).annotate(ledger_households=Count("id")), HOUSEHOLD_PATHS))
-    _merge(by_child, query.group(query.by_child(alerts, HOUSEHOLD_PATHS).annotate(ledger_no_contact=Count("id")), HOUSEHOLD_PATHS))
+    _merge(
+        by_child,
+        query.group(query.by_child(ledger, HOUSEHOLD_PATHS).annotate(ledger_households=Count("id")), HOUSEHOLD_PATHS),
+    )
+    _merge(
+        by_child,
+        query.group(query.by_child(alerts, HOUSEHOLD_PATHS).annotate(ledger_no_contact=Count("id")), HOUSEHOLD_PATHS),
+    )
     return ProviderResult(by_child=by_child)
 
 

@@ -12,9 +12,17 @@ def _blank(choices, label):
 
 class CallStartForm(forms.Form):
     phone = forms.CharField(
-        label=_("Caller's number"), max_length=40,
-        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off", "autofocus": True,
-                                      "placeholder": "13812345678 / 0371-67180381"}),
+        label=_("Caller's number"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "off",
+                "autofocus": True,
+                "placeholder": "13812345678 / 0371-67180381",
+            }
+        ),
     )
 
 
@@ -27,7 +35,9 @@ class CallFinishForm(forms.Form):
 
     category = forms.ChoiceField(label=_("What the call was about"), choices=_blank(CallCategory.choices, "—"))
     outcome = forms.ChoiceField(label=_("Outcome"), choices=_blank(CallOutcome.choices, "—"))
-    summary = forms.CharField(label=_("Summary"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    summary = forms.CharField(
+        label=_("Summary"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class TicketOpenForm(forms.Form):
@@ -38,13 +48,18 @@ class TicketOpenForm(forms.Form):
     category = forms.ChoiceField(label=_("Kind of request"), choices=_blank(TicketCategory.choices, "—"))
     summary = forms.CharField(label=_("The request"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     appointment_at = forms.DateTimeField(
-        label=_("Appointment"), required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        label=_("Appointment"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     destination = forms.CharField(label=_("Destination (hospital)"), max_length=200, required=False)
     need = forms.ChoiceField(label=_("Treatment"), choices=_blank(TransportNeed.choices, "—"), required=False)
     product = forms.TypedChoiceField(
-        label=_("Product (a price complaint)"), required=False, coerce=int, empty_value=None,
+        label=_("Product (a price complaint)"),
+        required=False,
+        coerce=int,
+        empty_value=None,
         help_text=_("For a complaint about a price: the product, so the task force sees it next to the posted price."),
     )
 
@@ -68,12 +83,15 @@ class CheckInForm(forms.Form):
         kwargs.setdefault("auto_id", "checkin_%s")
         super().__init__(*args, **kwargs)
 
-    kind = forms.ChoiceField(label=_("How"), choices=CheckInKind.choices, widget=forms.RadioSelect, initial=CheckInKind.CALL)
+    kind = forms.ChoiceField(
+        label=_("How"), choices=CheckInKind.choices, widget=forms.RadioSelect, initial=CheckInKind.CALL
+    )
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=CheckInOutcome.choices, widget=forms.RadioSelect, initial=CheckInOutcome.WELL
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False,
-                           help_text=_("Required when help is needed: say what."))
+    note = forms.CharField(
+        label=_("Note"), max_length=300, required=False, help_text=_("Required when help is needed: say what.")
+    )
 
 
 class CadenceForm(forms.Form):

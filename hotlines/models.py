@@ -42,7 +42,10 @@ class Call(models.Model):
     # Districts are never deleted while they have offices; the call log goes with its district.
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="calls", verbose_name=_("hotline"))
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="hotline_calls",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="hotline_calls",
         verbose_name=_("operator"),
     )
     caller_number = models.CharField(_("caller number"), max_length=20, db_index=True)
@@ -131,14 +134,22 @@ class Ticket(models.Model):
     """
 
     # A household leaves the register only without orders (they protect it); its tickets go with it.
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("household"))
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("community"))
-    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets", verbose_name=_("call"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("household")
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("community")
+    )
+    call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets", verbose_name=_("call")
+    )
     category = models.CharField(_("category"), max_length=10, choices=TicketCategory.choices)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
     summary = models.CharField(_("request"), max_length=500)
     status = models.CharField(_("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN)
-    level = models.PositiveSmallIntegerField(_("handled by"), choices=TicketLevel.choices, default=TicketLevel.COMMUNITY)
+    level = models.PositiveSmallIntegerField(
+        _("handled by"), choices=TicketLevel.choices, default=TicketLevel.COMMUNITY
+    )
     due_at = models.DateTimeField(_("respond by"))
     # Medical transport (point-to-point closed-loop vehicle): when, where to, and for what.
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
@@ -147,7 +158,11 @@ class Ticket(models.Model):
     # A complaint about a price (明码标价) names the product, so the task force sees complaints next
     # to the product's posted price, its reference cap and its price history.
     product = models.ForeignKey(
-        "supply.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="complaints",
+        "supply.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
         verbose_name=_("product complained about"),
     )
     opened_by = models.ForeignKey(
@@ -155,13 +170,21 @@ class Ticket(models.Model):
     )
     # The worker who looks after the household (包户到人), when the ticket is theirs to act on.
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("assigned to"),
     )
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("resolved by"),
     )
     resolution = models.CharField(_("what was done"), max_length=500, blank=True)
@@ -177,9 +200,8 @@ class Ticket(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(category="transport") | (
-                    Q(appointment_at__isnull=False) & ~Q(destination="") & ~Q(need="")
-                ),
+                condition=~Q(category="transport")
+                | (Q(appointment_at__isnull=False) & ~Q(destination="") & ~Q(need="")),
                 name="transport_ticket_has_details",
             ),
             models.CheckConstraint(
@@ -187,7 +209,9 @@ class Ticket(models.Model):
                 name="ticket_resolved_has_time",
             ),
             models.CheckConstraint(condition=Q(level__lte=2), name="ticket_level_valid"),
-            models.CheckConstraint(condition=Q(product__isnull=True) | Q(category="complaint"), name="product_only_on_complaints"),
+            models.CheckConstraint(
+                condition=Q(product__isnull=True) | Q(category="complaint"), name="product_only_on_complaints"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -208,7 +232,11 @@ class TicketEvent(models.Model):
     kind = models.CharField(_("what"), max_length=10, choices=TicketEventKind.choices)
     level = models.PositiveSmallIntegerField(_("level"), choices=TicketLevel.choices)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("by"),
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
@@ -225,6 +253,9 @@ class TicketEvent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
 
 class CheckInKind(models.TextChoices):
     CALL = "call", _("Phone call")
@@ -240,7 +271,9 @@ class CheckInOutcome(models.TextChoices):
 class CheckIn(models.Model):
     """A worker's call to or visit of a ledger household, and how it went."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="checkins", verbose_name=_("household")
+    )
     worker = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("worker")
     )
@@ -254,6 +287,9 @@ class CheckIn(models.Model):
         verbose_name_plural = _("check-ins")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["household", "-at"], name="checkin_household_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
 class CheckInCadence(models.Model):
@@ -274,3 +310,6 @@ class CheckInCadence(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(every_days__gte=1, every_days__lte=30), name="cadence_1_to_30_days"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.every_days}"

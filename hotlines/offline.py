@@ -10,7 +10,6 @@ import io
 from dataclasses import dataclass
 
 import pyzipper
-
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -18,12 +17,12 @@ from openpyxl import Workbook
 from deliveries.models import Package
 from deliveries.printing import selectors as printing_selectors
 from deliveries.printing import services as printing_services
+from hotlines import selectors
 from households import selectors as household_selectors
 from households.edges import xlsx_append
 from households.errors import BaogongError, NotFound
 from households.models import HouseholdPhone, User
 from households.phones import phone_display
-from hotlines import selectors
 
 OFFLINE_DAYS = 3
 # The archive holds residents' full phone numbers: it is AES-256 encrypted with a password the
@@ -43,16 +42,33 @@ def _ledger_workbook(households) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Care ledger")[:31]
-    xlsx_append(sheet, [_("Address"), _("Contact name"), _("Phone numbers"), _("Members"), _("Care"), _("Assigned worker"),
-                  _("Check in every (days)"), _("Last check-in")])
+    xlsx_append(
+        sheet,
+        [
+            _("Address"),
+            _("Contact name"),
+            _("Phone numbers"),
+            _("Members"),
+            _("Care"),
+            _("Assigned worker"),
+            _("Check in every (days)"),
+            _("Last check-in"),
+        ],
+    )
     for h in households:
-        xlsx_append(sheet, [
-            h.address, h.contact_name, "、".join(phone_display(p.number) for p in h.phones.all()), h.members,
-            "、".join(str(label) for label in h.care_labels),
-            h.assigned_worker.display_name if h.assigned_worker else "",
-            h.cadence_days,
-            timezone.localtime(h.last_checkin_at).strftime("%Y-%m-%d %H:%M") if h.last_checkin_at else "",
-        ])
+        xlsx_append(
+            sheet,
+            [
+                h.address,
+                h.contact_name,
+                "、".join(phone_display(p.number) for p in h.phones.all()),
+                h.members,
+                "、".join(str(label) for label in h.care_labels),
+                h.assigned_worker.display_name if h.assigned_worker else "",
+                h.cadence_days,
+                timezone.localtime(h.last_checkin_at).strftime("%Y-%m-%d %H:%M") if h.last_checkin_at else "",
+            ],
+        )
     for column, width in zip("ABCDEFGH", (30, 12, 30, 8, 24, 12, 10, 18), strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
@@ -66,17 +82,28 @@ def _call_list_workbook(packages) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Call list")[:31]
-    xlsx_append(sheet, [_("Address"), _("Contact name"), _("Phone numbers"), _("Package"), _("Delivery"), _("To collect")])
+    xlsx_append(
+        sheet, [_("Address"), _("Contact name"), _("Phone numbers"), _("Package"), _("Delivery"), _("To collect")]
+    )
     phones: dict[int, list[str]] = {}
-    for household_id, number in HouseholdPhone.objects.filter(
-        household_id__in=[p.household_id for p in packages]
-    ).order_by("household_id", "-is_primary", "id").values_list("household_id", "number"):
+    for household_id, number in (
+        HouseholdPhone.objects.filter(household_id__in=[p.household_id for p in packages])
+        .order_by("household_id", "-is_primary", "id")
+        .values_list("household_id", "number")
+    ):
         phones.setdefault(household_id, []).append(phone_display(number))
     for p in packages:
-        xlsx_append(sheet, [
-            p.household.address, p.household.contact_name, "、".join(phones.get(p.household_id, [])), p.code,
-            p.get_mode_display(), float(p.to_collect) if p.to_collect else "",
-        ])
+        xlsx_append(
+            sheet,
+            [
+                p.household.address,
+                p.household.contact_name,
+                "、".join(phones.get(p.household_id, [])),
+                p.code,
+                p.get_mode_display(),
+                float(p.to_collect) if p.to_collect else "",
+            ],
+        )
     for column, width in zip("ABCDEF", (34, 12, 32, 18, 10, 10), strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
@@ -96,7 +123,11 @@ def check_password(password: str, again: str) -> str:
 
 
 def community_offline_archive(
-    *, user: User, community_id: int, password: str, today: datetime.date | None = None,
+    *,
+    user: User,
+    community_id: int,
+    password: str,
+    today: datetime.date | None = None,
 ) -> OfflineArchive:
     """One AES-encrypted ZIP for one community: the printed lists (PDF and spreadsheet) of every
     cycle for the next three days with deliveries, a call list per day with full phone numbers,
@@ -113,13 +144,19 @@ def community_offline_archive(
         raise NotFound(_("There is no such community, or it is not yours to see."))
     today = today or timezone.localdate()
     # the next three days on which the community has packages to deliver (today included)
-    days = sorted(set(
-        Package.objects.filter(community_id=community.pk, delivery_date__gte=today, urgent=False)
-        .order_by().values_list("delivery_date", flat=True).distinct()
-    ))[:OFFLINE_DAYS]
+    days = sorted(
+        set(
+            Package.objects.filter(community_id=community.pk, delivery_date__gte=today, urgent=False)
+            .order_by()
+            .values_list("delivery_date", flat=True)
+            .distinct()
+        )
+    )[:OFFLINE_DAYS]
     cycles = set(
         Package.objects.filter(community_id=community.pk, delivery_date__in=days, urgent=False)
-        .order_by().values_list("cycle_id", flat=True).distinct()
+        .order_by()
+        .values_list("cycle_id", flat=True)
+        .distinct()
     )
     keys = [
         key
@@ -130,13 +167,23 @@ def community_offline_archive(
     households = list(selectors.ledger_households(user=user).filter(building__compound__community_id=community.pk))
     with translation.override("zh-hans"):
         index = [
-            (_("%(community)s: lists of the delivery days %(days)s and the care ledger, made at %(made)s.")
-             % {"community": community.name, "days": "、".join(day.isoformat() for day in days),
-                "made": timezone.localtime().strftime("%Y-%m-%d %H:%M")})
-            if days else
-            (_("%(community)s: no packages to deliver from %(today)s on; the care ledger, made at %(made)s.")
-             % {"community": community.name, "today": today.isoformat(),
-                "made": timezone.localtime().strftime("%Y-%m-%d %H:%M")}),
+            (
+                _("%(community)s: lists of the delivery days %(days)s and the care ledger, made at %(made)s.")
+                % {
+                    "community": community.name,
+                    "days": "、".join(day.isoformat() for day in days),
+                    "made": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+                }
+            )
+            if days
+            else (
+                _("%(community)s: no packages to deliver from %(today)s on; the care ledger, made at %(made)s.")
+                % {
+                    "community": community.name,
+                    "today": today.isoformat(),
+                    "made": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+                }
+            ),
             _("Supply hotline: %(hotline)s") % {"hotline": community.office.district.hotline or ""},
             "",
         ]
@@ -147,7 +194,8 @@ def community_offline_archive(
             for day in days:
                 packages = list(
                     Package.objects.filter(community_id=community.pk, delivery_date=day)
-                    .select_related("household__building__compound").order_by("code")
+                    .select_related("household__building__compound")
+                    .order_by("code")
                 )
                 archive.writestr(f"{day.isoformat()}/{call_list}.xlsx", _call_list_workbook(packages))
                 index.append(f"{day.isoformat()}  {call_list}  ({len(packages)})")
@@ -157,10 +205,14 @@ def community_offline_archive(
                 for field, extension in ((document.pdf, "pdf"), (document.xlsx, "xlsx")):
                     with field.open("rb") as handle:
                         archive.writestr(f"{folder}/{document.title}.{extension}", handle.read())
-                index.append(f"{key.delivery_date.isoformat()}  {document.get_kind_display()}  {document.title}  "
-                             f"({document.rows})")
+                index.append(
+                    f"{key.delivery_date.isoformat()}  {document.get_kind_display()}  {document.title}  "
+                    f"({document.rows})"
+                )
             archive.writestr(f"{_('Care ledger')}.xlsx", _ledger_workbook(households))
             index.append(_("Care ledger: %(n)s households") % {"n": len(households)})
             archive.writestr("index.txt", "\n".join(index) + "\n")
     filename = f"baogong-offline-{community.pk}-{today.isoformat()}.zip"
-    return OfflineArchive(filename=filename, content=buffer.getvalue(), lists=len(keys), ledger_households=len(households))
+    return OfflineArchive(
+        filename=filename, content=buffer.getvalue(), lists=len(keys), ledger_households=len(households)
+    )

@@ -10,11 +10,11 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from hotlines.models import Call, CheckIn, CheckInCadence, Ticket, TicketEvent, TicketLevel, TicketStatus
 from households import selectors as household_selectors
 from households.access import restrict
 from households.models import Household, HouseholdPhone, Role, User
 from households.phones import InvalidPhone, phone_normalize
-from hotlines.models import Call, CheckIn, CheckInCadence, Ticket, TicketEvent, TicketLevel, TicketStatus
 from supply import selectors as supply_selectors
 from supply.models import Channel, Cycle, Order, OrderStatus, StandingOrder
 
@@ -141,9 +141,7 @@ def ticket_list(
     min_level: int | None = None,
 ) -> QuerySet[Ticket]:
     """Tickets the user may see, most urgent first (priority, then the nearest deadline)."""
-    qs = restrict(
-        Ticket.objects.select_related("household__building__compound", "community", "opened_by"), user
-    )
+    qs = restrict(Ticket.objects.select_related("household__building__compound", "community", "opened_by"), user)
     if status:
         qs = qs.filter(status=status)
     if household_id is not None:
@@ -155,7 +153,11 @@ def ticket_list(
 
 # Whose queue a role's default view is: the worker acts at community level, the office on what
 # was escalated to it, the task force on what reached it.
-QUEUE_LEVEL = {Role.WORKER: TicketLevel.COMMUNITY, Role.OFFICE: TicketLevel.OFFICE, Role.TASKFORCE: TicketLevel.TASKFORCE}
+QUEUE_LEVEL = {
+    Role.WORKER: TicketLevel.COMMUNITY,
+    Role.OFFICE: TicketLevel.OFFICE,
+    Role.TASKFORCE: TicketLevel.TASKFORCE,
+}
 
 
 def ticket_queue(*, user: User, role: str, everything: bool = False) -> QuerySet[Ticket]:
@@ -166,8 +168,12 @@ def ticket_queue(*, user: User, role: str, everything: bool = False) -> QuerySet
 
 def ticket_get(*, user: User, pk: int) -> Ticket:
     return get_object_or_404(
-        restrict(Ticket.objects.select_related("household__building__compound__community", "community", "opened_by",
-                                               "resolved_by", "call"), user),
+        restrict(
+            Ticket.objects.select_related(
+                "household__building__compound__community", "community", "opened_by", "resolved_by", "call"
+            ),
+            user,
+        ),
         pk=pk,
     )
 
@@ -181,7 +187,8 @@ def ticket_events(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
 
 def _cadence_days() -> Coalesce:
     default = Case(
-        *[When(**{flag: True}, then=Value(1)) for flag in DAILY_CARE_FLAGS], default=Value(CYCLE_DAYS),
+        *[When(**{flag: True}, then=Value(1)) for flag in DAILY_CARE_FLAGS],
+        default=Value(CYCLE_DAYS),
         output_field=IntegerField(),
     )
     chosen = CheckInCadence.objects.filter(household=OuterRef("pk")).values("every_days")[:1]
@@ -189,7 +196,7 @@ def _cadence_days() -> Coalesce:
 
 
 def current_cycle() -> Cycle | None:
-    """"This cycle" for the ledger: the one open for orders, else the latest."""
+    """ "This cycle" for the ledger: the one open for orders, else the latest."""
     return supply_selectors.open_cycle() or supply_selectors.latest_cycle()
 
 
@@ -214,7 +221,13 @@ def ledger_households(*, user: User, worker_id: int | None = None, cycle: Cycle 
     qs = household_selectors.household_list(user=user).filter(ledger_q())
     if worker_id is not None:
         qs = qs.filter(assigned_worker_id=worker_id)
-    last = CheckIn.objects.filter(household=OuterRef("pk")).order_by().values("household").annotate(at=Max("at")).values("at")
+    last = (
+        CheckIn.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(at=Max("at"))
+        .values("at")
+    )
     qs = qs.annotate(
         last_checkin_at=Subquery(last[:1]),
         cadence_days=_cadence_days(),
@@ -249,7 +262,9 @@ def checkin_list(*, user: User, household_id: int) -> QuerySet[CheckIn]:
 
 
 def cadence_of(*, user: User, household: Household) -> int:
-    chosen = restrict(CheckInCadence.objects.filter(household=household), user).values_list("every_days", flat=True).first()
+    chosen = (
+        restrict(CheckInCadence.objects.filter(household=household), user).values_list("every_days", flat=True).first()
+    )
     if chosen:
         return chosen
     return 1 if any(getattr(household, flag) for flag in DAILY_CARE_FLAGS) else CYCLE_DAYS
@@ -276,13 +291,17 @@ def complaint_products(*, user: User, household_id: int | None) -> QuerySet:
     if household_id is None:
         return Product.objects.none()
     district_id = (
-        household_lookup(user=user, search="").filter(pk=household_id)
-        .values_list("building__compound__community__office__district_id", flat=True).first()
+        household_lookup(user=user, search="")
+        .filter(pk=household_id)
+        .values_list("building__compound__community__office__district_id", flat=True)
+        .first()
     )
     if district_id is None:
         return Product.objects.none()
-    return Product.objects.filter(supplier__districts=district_id, is_active=True).select_related("supplier").order_by(
-        "category", "name", "pk"
+    return (
+        Product.objects.filter(supplier__districts=district_id, is_active=True)
+        .select_related("supplier")
+        .order_by("category", "name", "pk")
     )
 
 
@@ -315,13 +334,19 @@ def price_complaints(*, user: User, days: int = 30, now: datetime.datetime | Non
     ]
 
 
-def unsealing_reports(*, user: User, compound_ids, days: int = 14, now: datetime.datetime | None = None) -> dict[int, dict]:
+def unsealing_reports(
+    *, user: User, compound_ids, days: int = 14, now: datetime.datetime | None = None
+) -> dict[int, dict]:
     """Per compound: hotline reports (tickets) of the last ``days`` days that it qualifies for
     unsealing, {"open": n, "total": n} — one query."""
     since = (now or timezone.now()) - datetime.timedelta(days=days)
     rows = (
-        restrict(Ticket.objects.filter(category="unsealing", created_at__gte=since,
-                                       household__building__compound_id__in=list(compound_ids)), user)
+        restrict(
+            Ticket.objects.filter(
+                category="unsealing", created_at__gte=since, household__building__compound_id__in=list(compound_ids)
+            ),
+            user,
+        )
         .values("household__building__compound_id")
         .annotate(total=Count("pk"), open=Count("pk", filter=Q(status=TicketStatus.OPEN)))
     )

@@ -13,9 +13,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.errors import BaogongError, Conflict, NotFound
-from households.models import Household, Role, User
-from households.phones import phone_normalize
 from hotlines.models import (
     TICKET_RULES,
     Call,
@@ -33,6 +30,9 @@ from hotlines.models import (
     TicketStatus,
     TransportNeed,
 )
+from households.errors import BaogongError, Conflict, NotFound
+from households.models import Household, Role, User
+from households.phones import phone_normalize
 from supply import services as supply_services
 from supply.models import Channel, Order, OrderStatus, Product, StandingOrder
 
@@ -175,21 +175,35 @@ def ticket_open(
         raise NotFound(_("Unknown household."))
     if product_id is not None:
         if category != TicketCategory.COMPLAINT:
-            raise BaogongError(_("Only a complaint can name a product."), errors={"product": [_("Only for complaints.")]})
+            raise BaogongError(
+                _("Only a complaint can name a product."), errors={"product": [_("Only for complaints.")]}
+            )
         district_id = (
             Household.objects.filter(pk=household_id)
             .values_list("building__compound__community__office__district_id", flat=True)
             .first()
         )
         if not Product.objects.filter(pk=product_id, supplier__districts=district_id).exists():
-            raise BaogongError(_("This product is not sold in the caller's district."), errors={"product": [_("Unknown product.")]})
+            raise BaogongError(
+                _("This product is not sold in the caller's district."), errors={"product": [_("Unknown product.")]}
+            )
     if call_id is not None and not Call.objects.filter(pk=call_id, household_id=household_id).exists():
         raise BaogongError(_("This call is not about this household."))
     priority, _window = TICKET_RULES[category]
     ticket = Ticket.objects.create(
-        household_id=household_id, community_id=household, call_id=call_id, category=category, priority=priority,
-        summary=summary, level=TicketLevel.COMMUNITY, due_at=ticket_deadline(category=category, start=now),
-        appointment_at=appointment_at, destination=destination, need=need, opened_by=opened_by, product_id=product_id,
+        household_id=household_id,
+        community_id=household,
+        call_id=call_id,
+        category=category,
+        priority=priority,
+        summary=summary,
+        level=TicketLevel.COMMUNITY,
+        due_at=ticket_deadline(category=category, start=now),
+        appointment_at=appointment_at,
+        destination=destination,
+        need=need,
+        opened_by=opened_by,
+        product_id=product_id,
     )
     TicketEvent.objects.create(ticket=ticket, kind=TicketEventKind.OPENED, level=ticket.level, by=opened_by, at=now)
     return ticket
@@ -220,7 +234,12 @@ def ticket_resolve(*, ticket_id: int, by: User, resolution: str, now=None) -> Ti
     resolution = _text(resolution, field="resolution", max_length=MAX_SUMMARY, required=True, label=_("What was done"))
     now = now or timezone.now()
     ticket = _open_ticket_locked(ticket_id)
-    ticket.status, ticket.resolved_at, ticket.resolved_by, ticket.resolution = TicketStatus.RESOLVED, now, by, resolution
+    ticket.status, ticket.resolved_at, ticket.resolved_by, ticket.resolution = (
+        TicketStatus.RESOLVED,
+        now,
+        by,
+        resolution,
+    )
     ticket.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
     TicketEvent.objects.create(
         ticket=ticket, kind=TicketEventKind.RESOLVED, level=ticket.level, by=by, note=resolution, at=now
@@ -263,7 +282,10 @@ def tickets_escalate_due(*, now: datetime.datetime | None = None) -> int:
             TicketEvent.objects.bulk_create(
                 [
                     TicketEvent(
-                        ticket_id=pk, kind=TicketEventKind.ESCALATED, level=level + 1, at=now,
+                        ticket_id=pk,
+                        kind=TicketEventKind.ESCALATED,
+                        level=level + 1,
+                        at=now,
                         note=_("No answer by the deadline (%(due)s).")
                         % {"due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
                     )
@@ -282,8 +304,13 @@ def checkin_record(*, household_id: int, worker: User, kind: str, outcome: str, 
     """Log a call to or a visit of a household and how it went (the household's last check-in)."""
     kind = _choice(kind, CheckInKind, field="kind", label=_("kind of check-in"))
     outcome = _choice(outcome, CheckInOutcome, field="outcome", label=_("outcome"))
-    note = _text(note, field="note", max_length=MAX_NOTE, required=outcome == CheckInOutcome.NEEDS_HELP,
-                 label=_("What help is needed"))
+    note = _text(
+        note,
+        field="note",
+        max_length=MAX_NOTE,
+        required=outcome == CheckInOutcome.NEEDS_HELP,
+        label=_("What help is needed"),
+    )
     if not Household.objects.filter(pk=household_id).exists():
         raise NotFound(_("Unknown household."))
     return CheckIn.objects.create(household_id=household_id, worker=worker, kind=kind, outcome=outcome, note=note)
@@ -316,7 +343,10 @@ def usual_order_lines(*, household_id: int) -> list[dict]:
         .first()
     )
     if last is not None:
-        return [{"product": pid, "quantity": q} for pid, q in last.lines.order_by("id").values_list("product_id", "quantity")]
+        return [
+            {"product": pid, "quantity": q}
+            for pid, q in last.lines.order_by("id").values_list("product_id", "quantity")
+        ]
     return [
         {"product": pid, "quantity": q}
         for pid, q in StandingOrder.objects.filter(household_id=household_id, is_active=True)
@@ -339,14 +369,24 @@ def assisted_order_place(*, household_id: int, by: User, idempotency_key: str):
             _("This household has no earlier order and no standing order to repeat: use the order page.")
         )
     return supply_services.order_place(
-        household_id=household_id, lines=lines, placed_by=by, channel=Channel.WORKER,
-        payment_method="on_delivery", idempotency_key=idempotency_key,
+        household_id=household_id,
+        lines=lines,
+        placed_by=by,
+        channel=Channel.WORKER,
+        payment_method="on_delivery",
+        idempotency_key=idempotency_key,
     )
 
 
 def missed_delivery_ticket_open(
-    *, household_id: int, code: str, reason_label: str, day: datetime.date, requeued_to: datetime.date | None,
-    by: User | None, now: datetime.datetime | None = None,
+    *,
+    household_id: int,
+    code: str,
+    reason_label: str,
+    day: datetime.date,
+    requeued_to: datetime.date | None,
+    by: User | None,
+    now: datetime.datetime | None = None,
 ) -> Ticket | None:
     """A package of a care-ledger household came back from the door: open a ticket for the
     household's assigned worker (or its community) to reach them within hours.
@@ -363,20 +403,24 @@ def missed_delivery_ticket_open(
     summary = (
         _("Package %(code)s not delivered on %(day)s (%(reason)s); it comes again on %(date)s. Reach the household.")
         % {"code": code, "day": day.isoformat(), "reason": reason_label, "date": requeued_to.isoformat()}
-        if requeued_to else
-        _("Package %(code)s not delivered on %(day)s (%(reason)s). Reach the household.")
+        if requeued_to
+        else _("Package %(code)s not delivered on %(day)s (%(reason)s). Reach the household.")
         % {"code": code, "day": day.isoformat(), "reason": reason_label}
     )
     with transaction.atomic():
         Household.objects.select_for_update().filter(pk=household_id).first()  # one opener at a time
         already = (
-            Ticket.objects.filter(household_id=household_id, category=TicketCategory.MISSED_DELIVERY, status=TicketStatus.OPEN)
-            .filter(summary__contains=f"{code} ").filter(summary__contains=day.isoformat())
+            Ticket.objects.filter(
+                household_id=household_id, category=TicketCategory.MISSED_DELIVERY, status=TicketStatus.OPEN
+            )
+            .filter(summary__contains=f"{code} ")
+            .filter(summary__contains=day.isoformat())
         )
         if already.exists():
             return None
-        ticket = ticket_open(household_id=household_id, category=TicketCategory.MISSED_DELIVERY, summary=summary,
-                             opened_by=by, now=now)
+        ticket = ticket_open(
+            household_id=household_id, category=TicketCategory.MISSED_DELIVERY, summary=summary, opened_by=by, now=now
+        )
         Ticket.objects.filter(pk=ticket.pk).update(assigned_to_id=household["assigned_worker_id"])
         ticket.assigned_to_id = household["assigned_worker_id"]
     return ticket

@@ -15,13 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from households import selectors as household_selectors
-from households import services as household_services
-from households.edges import id_param, text_param
-from households.errors import BaogongError, NotFound
-from households.models import Role
-from households.permissions import STAFF_ROLES, role_of, role_required
-from households.phones import phone_normalize
 from hotlines import offline as offline_archive
 from hotlines import selectors, services
 from hotlines.forms import (
@@ -36,6 +29,13 @@ from hotlines.forms import (
     first_error,
 )
 from hotlines.models import CallCategory, CallOutcome, TicketCategory, TicketStatus
+from households import selectors as household_selectors
+from households import services as household_services
+from households.edges import id_param, text_param
+from households.errors import BaogongError, NotFound
+from households.models import Role
+from households.permissions import STAFF_ROLES, role_of, role_required
+from households.phones import phone_normalize
 from supply import selectors as supply_selectors
 from supply import services as supply_services
 
@@ -86,7 +86,9 @@ def call_start(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise BaogongError(first_error(form))
         number = phone_normalize(form.cleaned_data["phone"])
-        households = list(selectors.caller_households(user=request.user, phone=number).values_list("pk", flat=True)[:50])
+        households = list(
+            selectors.caller_households(user=request.user, phone=number).values_list("pk", flat=True)[:50]
+        )
         call = services.call_start(operator=request.user, phone=number, household_ids=households)
     except BaogongError as exc:
         if not form.errors:
@@ -110,7 +112,9 @@ def _call_page(request: HttpRequest, call, *, ticket_form=None, finish_form=None
     found = list(selectors.household_lookup(user=request.user, search=search)[:SEARCH_LIMIT]) if search else []
     panel = selectors.household_panel(user=request.user, household_id=call.household_id) if call.household_id else None
     if panel and request.method == "GET":
-        household_services.household_view_record(user=request.user, household_id=call.household_id, where="hotline_call")
+        household_services.household_view_record(
+            user=request.user, household_id=call.household_id, where="hotline_call"
+        )
     if finish_form is None:
         suggested = ""
         if panel and any(o.placed_by_id == request.user.pk and o.created_at >= call.started_at for o in panel.orders):
@@ -158,9 +162,12 @@ def call_household(request: HttpRequest, pk: int) -> HttpResponse:
     household_id = id_param(request.POST, "household")
     try:
         if household_id is not None:
-            household_id = selectors.household_lookup(user=request.user, search="").filter(pk=household_id).values_list(
-                "pk", flat=True
-            ).first()
+            household_id = (
+                selectors.household_lookup(user=request.user, search="")
+                .filter(pk=household_id)
+                .values_list("pk", flat=True)
+                .first()
+            )
             if household_id is None:
                 raise BaogongError(_("This household is not in your district."))
         services.call_household_set(call_id=call.pk, household_id=household_id, by=request.user)
@@ -183,9 +190,15 @@ def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
             raise BaogongError(first_error(form))
         data = form.cleaned_data
         ticket = services.ticket_open(
-            household_id=call.household_id, category=data["category"], summary=data["summary"],
-            opened_by=request.user, call_id=call.pk, appointment_at=data["appointment_at"],
-            destination=data["destination"], need=data["need"], product_id=data["product"],
+            household_id=call.household_id,
+            category=data["category"],
+            summary=data["summary"],
+            opened_by=request.user,
+            call_id=call.pk,
+            appointment_at=data["appointment_at"],
+            destination=data["destination"],
+            need=data["need"],
+            product_id=data["product"],
         )
     except BaogongError as exc:
         for field, errors in exc.errors.items():
@@ -198,8 +211,11 @@ def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         _("Ticket %(number)s is sent to %(community)s; answer due by %(due)s.")
-        % {"number": ticket.pk, "community": ticket.community.name,
-           "due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M")},
+        % {
+            "number": ticket.pk,
+            "community": ticket.community.name,
+            "due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M"),
+        },
     )
     return redirect("hotlines:call", pk=call.pk)
 
@@ -252,8 +268,15 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "hotlines/ticket_list.html",
-        {"page": page, "show_all": show_all, "resolved": resolved, "printing": printing, "now": timezone.now(),
-         "role": role, "query": request.GET},
+        {
+            "page": page,
+            "show_all": show_all,
+            "resolved": resolved,
+            "printing": printing,
+            "now": timezone.now(),
+            "role": role,
+            "query": request.GET,
+        },
     )
 
 
@@ -340,7 +363,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PRINT_LIMIT if printing else PAGE_SIZE).get_page(request.GET.get("page"))
     _with_due(page.object_list, timezone.now())
     return render(
-        request, "hotlines/ledger.html",
+        request,
+        "hotlines/ledger.html",
         {"page": page, "mine": mine, "cycle": cycle, "printing": printing, "query": request.GET},
     )
 
@@ -356,15 +380,27 @@ def ledger_alerts(request: HttpRequest) -> HttpResponse:
     for household in page.object_list:
         household.order_key = uuid.uuid4().hex
     return render(
-        request, "hotlines/ledger_alerts.html",
-        {"page": page, "mine": mine, "cycle": cycle, "printing": printing, "query": request.GET,
-         "can_order": role_of(request.user) == Role.WORKER, "ordering_open": supply_selectors.open_cycle() is not None},
+        request,
+        "hotlines/ledger_alerts.html",
+        {
+            "page": page,
+            "mine": mine,
+            "cycle": cycle,
+            "printing": printing,
+            "query": request.GET,
+            "can_order": role_of(request.user) == Role.WORKER,
+            "ordering_open": supply_selectors.open_cycle() is not None,
+        },
     )
 
 
 def _ledger_household_page(request, household, *, checkin_form=None, cadence_form=None, standing_form=None, status=200):
     cycle = selectors.current_cycle()
-    products = list(supply_selectors.catalog(household=household, cycle=None)) if role_of(request.user) in LEDGER_WRITERS else []
+    products = (
+        list(supply_selectors.catalog(household=household, cycle=None))
+        if role_of(request.user) in LEDGER_WRITERS
+        else []
+    )
     cadence = selectors.cadence_of(user=request.user, household=household)
     return render(
         request,
@@ -372,7 +408,9 @@ def _ledger_household_page(request, household, *, checkin_form=None, cadence_for
         {
             "household": household,
             "cycle": cycle,
-            "checkins": selectors.checkin_list(user=request.user, household_id=household.pk)[: selectors.CHECKINS_SHOWN],
+            "checkins": selectors.checkin_list(user=request.user, household_id=household.pk)[
+                : selectors.CHECKINS_SHOWN
+            ],
             "standing": selectors.standing_orders(user=request.user, household_id=household.pk),
             "tickets": selectors.ticket_list(user=request.user, household_id=household.pk),
             "cadence": cadence,
@@ -430,7 +468,9 @@ def ledger_cadence(request: HttpRequest, household_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise BaogongError(first_error(form))
-        services.checkin_cadence_set(household_id=household.pk, every_days=form.cleaned_data["every_days"], by=request.user)
+        services.checkin_cadence_set(
+            household_id=household.pk, every_days=form.cleaned_data["every_days"], by=request.user
+        )
     except BaogongError as exc:
         if not form.errors:
             _form_error(form, exc)
@@ -450,7 +490,10 @@ def ledger_standing_add(request: HttpRequest, household_id: int) -> HttpResponse
             raise BaogongError(first_error(form))
         data = form.cleaned_data
         supply_services.standing_order_save(
-            household_id=household.pk, product_id=data["product"], quantity=data["quantity"], note=data["note"],
+            household_id=household.pk,
+            product_id=data["product"],
+            quantity=data["quantity"],
+            note=data["note"],
             by=request.user,
         )
     except BaogongError as exc:
@@ -485,9 +528,14 @@ def ledger_assisted_order(request: HttpRequest, household_id: int) -> HttpRespon
     except BaogongError as exc:
         messages.error(request, f"{household.address}: {exc.message}")
     else:
-        lines = "、".join(f"{line.name} × {line.quantity}{line.unit}" for line in (placed.lines or placed.order.lines.all()))
+        lines = "、".join(
+            f"{line.name} × {line.quantity}{line.unit}" for line in (placed.lines or placed.order.lines.all())
+        )
         text = _("Order %(number)s is placed for %(address)s: %(lines)s, ¥%(total)s.") % {
-            "number": placed.order.pk, "address": household.address, "lines": lines, "total": placed.order.total,
+            "number": placed.order.pk,
+            "address": household.address,
+            "lines": lines,
+            "total": placed.order.total,
         }
         (messages.success if placed.created else messages.info)(request, text)
     return redirect("hotlines:ledger_alerts")
@@ -500,11 +548,16 @@ PRICE_WATCHERS = (Role.TASKFORCE, Role.OFFICE, Role.OPERATOR, Role.ADMIN)
 @role_required(*PRICE_WATCHERS)
 def price_complaints(request: HttpRequest) -> HttpResponse:
     """Products named by price complaints to the hotline (明码标价), next to their posted price and cap."""
-    return render(request, "hotlines/price_complaints.html", {
-        "rows": selectors.price_complaints(user=request.user), "days": 30,
-        # the product's page (price history, cap) is the task force's
-        "can_open_product": role_of(request.user) in (Role.TASKFORCE, Role.ADMIN),
-    })
+    return render(
+        request,
+        "hotlines/price_complaints.html",
+        {
+            "rows": selectors.price_complaints(user=request.user),
+            "days": 30,
+            # the product's page (price history, cap) is the task force's
+            "can_open_product": role_of(request.user) in (Role.TASKFORCE, Role.ADMIN),
+        },
+    )
 
 
 @require_GET
@@ -519,8 +572,11 @@ def unsealing_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "hotlines/unsealing_list.html",
-        {"eligible": [s for s in statuses if s.eligible], "waiting": [s for s in statuses if not s.eligible][:3000],
-         "days": household_selectors.UNSEAL_AFTER_NEGATIVE_DAYS},
+        {
+            "eligible": [s for s in statuses if s.eligible],
+            "waiting": [s for s in statuses if not s.eligible][:3000],
+            "days": household_selectors.UNSEAL_AFTER_NEGATIVE_DAYS,
+        },
     )
 
 
@@ -532,9 +588,15 @@ OFFLINE_ROLES = (Role.WORKER, Role.ADMIN)
 def offline(request: HttpRequest) -> HttpResponse:
     """The offline fallback: download the next three days' lists and the ledger as one archive."""
     communities = household_selectors.community_list(user=request.user).order_by("name")[:500]
-    return render(request, "hotlines/offline.html", {
-        "communities": communities, "days": offline_archive.OFFLINE_DAYS, "min_length": offline_archive.MIN_PASSWORD_LENGTH,
-    })
+    return render(
+        request,
+        "hotlines/offline.html",
+        {
+            "communities": communities,
+            "days": offline_archive.OFFLINE_DAYS,
+            "min_length": offline_archive.MIN_PASSWORD_LENGTH,
+        },
+    )
 
 
 @require_POST
@@ -548,16 +610,27 @@ def offline_download(request: HttpRequest) -> HttpResponse:
     if community_id is None:
         raise Http404(_("Choose a community."))
     try:
-        password = offline_archive.check_password(request.POST.get("password", ""), request.POST.get("password_again", ""))
-        archive = offline_archive.community_offline_archive(user=request.user, community_id=community_id, password=password)
+        password = offline_archive.check_password(
+            request.POST.get("password", ""), request.POST.get("password_again", "")
+        )
+        archive = offline_archive.community_offline_archive(
+            user=request.user, community_id=community_id, password=password
+        )
     except NotFound as exc:
         raise Http404(exc.message) from None
     except BaogongError as exc:
         communities = household_selectors.community_list(user=request.user).order_by("name")[:500]
-        return render(request, "hotlines/offline.html", {
-            "communities": communities, "days": offline_archive.OFFLINE_DAYS, "error": exc.message,
-            "min_length": offline_archive.MIN_PASSWORD_LENGTH,
-        }, status=exc.status_code)
+        return render(
+            request,
+            "hotlines/offline.html",
+            {
+                "communities": communities,
+                "days": offline_archive.OFFLINE_DAYS,
+                "error": exc.message,
+                "min_length": offline_archive.MIN_PASSWORD_LENGTH,
+            },
+            status=exc.status_code,
+        )
     response = HttpResponse(archive.content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{archive.filename}"'
     response["Cache-Control"] = "no-store"

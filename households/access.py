@@ -96,7 +96,10 @@ def _compute_scope(user: User) -> Scope:
     if role == Role.WORKER and user.community_id:
         community = Community.objects.select_related("office").only("office__district_id").get(pk=user.community_id)
         return Scope(
-            "community", district_id=community.office.district_id, office_id=community.office_id, community_id=community.pk
+            "community",
+            district_id=community.office.district_id,
+            office_id=community.office_id,
+            community_id=community.pk,
         )
     if role == Role.SUPPLIER and user.supplier_id:
         return Scope("supplier", supplier_id=user.supplier_id)

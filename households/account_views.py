@@ -162,7 +162,9 @@ def register(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                password_hash = identity.password_hash_for(data["password"], phone=data["phone"], name=data["contact_name"])
+                password_hash = identity.password_hash_for(
+                    data["password"], phone=data["phone"], name=data["contact_name"]
+                )
                 pending = {
                     "password_hash": password_hash,
                     "contact_name": data["contact_name"],
@@ -205,7 +207,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     return _phone_step(
-        request, purpose=CodePurpose.SIGN_IN,
+        request,
+        purpose=CodePurpose.SIGN_IN,
         intro=_("Residents sign in with a code sent by text message to their phone: no password to remember."),
     )
 
@@ -213,7 +216,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 def login_code_verify(request: HttpRequest) -> HttpResponse:
     return _code_step(
-        request, purpose=CodePurpose.SIGN_IN, form_class=CodeForm,
+        request,
+        purpose=CodePurpose.SIGN_IN,
+        form_class=CodeForm,
         finish=lambda request, flow, data: _signed_in(
             request, identity.resident_sign_in_by_code(phone=flow["phone"], code=data["code"])
         ),
@@ -224,7 +229,8 @@ def login_code_verify(request: HttpRequest) -> HttpResponse:
 @ratelimit(key="ip", rate=settings.SIGN_IN_RATE, method="POST")
 def password_reset(request: HttpRequest) -> HttpResponse:
     return _phone_step(
-        request, purpose=CodePurpose.RESET,
+        request,
+        purpose=CodePurpose.RESET,
         intro=_(
             "Residents set a new password with a code sent by text message. "
             "Staff accounts: ask your administrator to reset the password."
@@ -255,7 +261,8 @@ ANY_ROLE = tuple(Role.values)
 def account_security(request: HttpRequest) -> HttpResponse:
     """The signed-in user's API tokens (revocable) and the way to change the password."""
     return render(
-        request, "households/account_security.html",
+        request,
+        "households/account_security.html",
         {"tokens": selectors.api_token_list(user=request.user), "token_days": settings.API_TOKEN_LIFETIME_DAYS},
     )
 

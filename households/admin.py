@@ -236,7 +236,10 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "phone", "first_name", "last_name")
     raw_id_fields = ("household",)
     fieldsets = DjangoUserAdmin.fieldsets + (
-        (_("Role and scope"), {"fields": ("role", "phone", "household", "community", "office", "district", "supplier")}),
+        (
+            _("Role and scope"),
+            {"fields": ("role", "phone", "household", "community", "office", "district", "supplier")},
+        ),
     )
 
     def _is_admin(self, request) -> bool:
@@ -265,8 +268,20 @@ class NotificationAdmin(ScopedAdmin):
     list_display = ("created_at", "household", "kind", "sms_status", "sms_attempts", "sms_error")
     list_filter = ("kind", "sms_status")
     list_select_related = ("household__building__compound",)
-    readonly_fields = ("household", "kind", "key", "params", "created_at", "read_at", "sms_status", "sms_phone",
-                       "sms_attempts", "sms_next_at", "sms_sent_at", "sms_error")
+    readonly_fields = (
+        "household",
+        "kind",
+        "key",
+        "params",
+        "created_at",
+        "read_at",
+        "sms_status",
+        "sms_phone",
+        "sms_attempts",
+        "sms_next_at",
+        "sms_sent_at",
+        "sms_error",
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

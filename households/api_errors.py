@@ -33,7 +33,9 @@ def _flatten(detail) -> dict[str, list[str]]:
 
 
 def database_unavailable_message() -> str:
-    return _("The service is briefly unavailable (its database is restarting). Nothing was saved from this request; try again in a moment.")
+    return _(
+        "The service is briefly unavailable (its database is restarting). Nothing was saved from this request; try again in a moment."
+    )
 
 
 def exception_handler(exc, context):
@@ -41,7 +43,9 @@ def exception_handler(exc, context):
         # The database went away mid-request (restart, failover): a clean 503, never a 500. A
         # transaction cut off here was rolled back; a retry with the same Idempotency-Key is safe.
         logger.warning("database unavailable during %s: %s", context.get("request") and context["request"].path, exc)
-        return Response({"detail": database_unavailable_message(), "errors": {}}, status=503, headers={"Retry-After": "5"})
+        return Response(
+            {"detail": database_unavailable_message(), "errors": {}}, status=503, headers={"Retry-After": "5"}
+        )
     if isinstance(exc, RequestDataTooBig):
         return Response({"detail": _("What was sent is too large. Nothing was changed."), "errors": {}}, status=413)
     if isinstance(exc, BaogongError):

@@ -60,7 +60,9 @@ class AuthTokenApi(APIView):
             guard = Guard(ACCOUNT=identity.account_key(data["username"]), ADDRESS=ip)
             user = guarded(
                 guard,
-                lambda: identity.password_authenticate(request=request, username=data["username"], password=data["password"]),
+                lambda: identity.password_authenticate(
+                    request=request, username=data["username"], password=data["password"]
+                ),
             )
         token, key = identity.api_token_issue(user=user, name=request.META.get("HTTP_USER_AGENT", ""))
         return Response(TokenOutputSerializer({"token": key, "expires_at": token.expires_at}).data)
@@ -72,8 +74,10 @@ class AuthTokenApi(APIView):
 
         authenticated = TokenAuthentication().authenticate(request)
         if authenticated is None:
-            return Response({"detail": str(_("Send the token to revoke in the Authorization header.")), "errors": {}},
-                            status=status.HTTP_401_UNAUTHORIZED)
+            return Response(
+                {"detail": str(_("Send the token to revoke in the Authorization header.")), "errors": {}},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
         user, token = authenticated
         identity.api_token_revoke(user=user, token_id=token.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -105,7 +109,9 @@ class AuthCodeApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         identity.phone_code_send(
-            phone=serializer.validated_data["phone"], purpose=serializer.validated_data["purpose"], client_ip=client_ip(request)
+            phone=serializer.validated_data["phone"],
+            purpose=serializer.validated_data["purpose"],
+            client_ip=client_ip(request),
         )
         return Response({"detail": identity.code_sent_message()}, status=status.HTTP_202_ACCEPTED)
 

@@ -196,7 +196,10 @@ def place_resolve(*, user: User, param: str | None) -> tuple[Place, list[Place]]
         chain = [obj.district, obj]
     else:
         chain = [obj.office.district, obj.office, obj]
-    places = [Place(lvl, o.pk, o.name, district_id=chain[0].pk) for lvl, o in zip(("district", "office", "community"), chain)]
+    places = [
+        Place(lvl, o.pk, o.name, district_id=chain[0].pk)
+        for lvl, o in zip(("district", "office", "community"), chain, strict=False)
+    ]
     # The user's own place is inside the scope (restrict checked it); show only it and below.
     start = 0 if own_level == "city" else ("district", "office", "community").index(own_level)
     ancestors = places[start:-1]
@@ -214,7 +217,12 @@ def _children(user: User, place: Place) -> list[Place]:
     rows = qs.order_by("name", "pk").values_list("pk", "name", *(["district_id"] if child_level == "office" else []))
     district = place.district_id
     return [
-        Place(child_level, row[0], row[1], district_id=row[0] if child_level == "district" else (row[2] if len(row) > 2 else district))
+        Place(
+            child_level,
+            row[0],
+            row[1],
+            district_id=row[0] if child_level == "district" else (row[2] if len(row) > 2 else district),
+        )
         for row in rows
     ]
 
@@ -307,7 +315,9 @@ class DashboardQuery:
             up = "office__district_id" if self.child_level == "district" else "office_id"
             compounds: dict[int, int] = {}
             communities: dict[int, int] = {}
-            for community_id, child_id, compound_id in Community.objects.order_by().values_list("pk", up, "compounds__pk"):
+            for community_id, child_id, compound_id in Community.objects.order_by().values_list(
+                "pk", up, "compounds__pk"
+            ):
                 communities[community_id] = child_id
                 if compound_id is not None:
                     compounds[compound_id] = child_id
@@ -370,19 +380,30 @@ class Dashboard:
     def chart_views(self) -> list[dict]:
         views = []
         for chart in self.charts:
-            def line(row: Row) -> dict:
+
+            def line(row: Row, chart=chart) -> dict:
                 segments = row.charts[chart.key]
                 return {"place": row.place, "total": sum(s.value for s in segments), "segments": segments}
 
-            views.append({"chart": chart, "legend": self.totals.charts[chart.key], "rows": [line(r) for r in self.rows],
-                          "total": line(self.totals)})
+            views.append(
+                {
+                    "chart": chart,
+                    "legend": self.totals.charts[chart.key],
+                    "rows": [line(r) for r in self.rows],
+                    "total": line(self.totals),
+                }
+            )
         return views
 
     @property
     def group_views(self) -> list[dict]:
         return [
-            {"title": title, "columns": cols, "rows": [(row.place, [(c, row.values[c.key]) for c in cols]) for row in self.rows],
-             "totals": [(c, self.totals.values[c.key]) for c in cols]}
+            {
+                "title": title,
+                "columns": cols,
+                "rows": [(row.place, [(c, row.values[c.key]) for c in cols]) for row in self.rows],
+                "totals": [(c, self.totals.values[c.key]) for c in cols],
+            }
             for title, cols in self.groups
         ]
 
@@ -393,8 +414,14 @@ class Dashboard:
             cols = [c for c in table.columns if c.kind != "id"]
             rows = self.table_rows.get(table.key, [])
             cells = [
-                [{"column": c, "value": item.get(c.key),
-                  "percent": None if c.kind != "rate" or item.get(c.key) is None else round(100 * item[c.key])} for c in cols]
+                [
+                    {
+                        "column": c,
+                        "value": item.get(c.key),
+                        "percent": None if c.kind != "rate" or item.get(c.key) is None else round(100 * item[c.key]),
+                    }
+                    for c in cols
+                ]
                 for item in rows
             ]
             views.append({"table": table, "columns": cols, "rows": cells})
@@ -422,12 +449,16 @@ class Dashboard:
 def _segments(chart: Chart, values: dict[str, int], labels: dict[str, str]) -> list[Segment]:
     total = sum(values[key] for key in chart.columns)
     return [
-        Segment(label=labels[key], value=values[key], percent=round(100 * values[key] / total, 1) if total else 0.0, index=i)
+        Segment(
+            label=labels[key], value=values[key], percent=round(100 * values[key] / total, 1) if total else 0.0, index=i
+        )
         for i, key in enumerate(chart.columns)
     ]
 
 
-def dashboard(*, user: User, place: str | None = None, cycle: str | None = None, now: datetime.datetime | None = None) -> Dashboard:
+def dashboard(
+    *, user: User, place: str | None = None, cycle: str | None = None, now: datetime.datetime | None = None
+) -> Dashboard:
     """The figures of ``place`` (``district:ID``…; the user's own place by default) and of each of
     its children, for ``cycle`` (supply's ``?cycle=``; the latest by default).
 
@@ -464,7 +495,9 @@ def dashboard(*, user: User, place: str | None = None, cycle: str | None = None,
     charts = [chart for p in providers() for chart in p.charts]
 
     def row(place_: Place, values: dict) -> Row:
-        return Row(place=place_, values=values, charts={chart.key: _segments(chart, values, labels) for chart in charts})
+        return Row(
+            place=place_, values=values, charts={chart.key: _segments(chart, values, labels) for chart in charts}
+        )
 
     return Dashboard(
         place=the_place,
@@ -488,14 +521,11 @@ HOUSEHOLD_PATHS = place_paths(compound="building__compound")
 
 def _households(query: DashboardQuery) -> ProviderResult:
     level = Greatest("building__lockdown_level", "building__compound__lockdown_level")
-    rows = (
-        query.by_child(Household.objects.annotate(effective=level), HOUSEHOLD_PATHS)
-        .annotate(
-            households=Count("id"),
-            households_open=Count("id", filter=Q(effective=LockdownLevel.OPEN)),
-            households_in_compound=Count("id", filter=Q(effective=LockdownLevel.STAY_IN_COMPOUND)),
-            households_at_home=Count("id", filter=Q(effective=LockdownLevel.STAY_AT_HOME)),
-        )
+    rows = query.by_child(Household.objects.annotate(effective=level), HOUSEHOLD_PATHS).annotate(
+        households=Count("id"),
+        households_open=Count("id", filter=Q(effective=LockdownLevel.OPEN)),
+        households_in_compound=Count("id", filter=Q(effective=LockdownLevel.STAY_IN_COMPOUND)),
+        households_at_home=Count("id", filter=Q(effective=LockdownLevel.STAY_AT_HOME)),
     )
     return ProviderResult(by_child=query.group(rows, HOUSEHOLD_PATHS))
 

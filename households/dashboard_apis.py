@@ -71,18 +71,23 @@ def output_serializer() -> type[serializers.Serializer]:
     """The response's shape, from the registered providers' columns and tables."""
     figures = _serializer("DashboardFigures", dash.columns())
     child = _serializer(
-        "DashboardChild", [],
-        level=serializers.ChoiceField(choices=dash.LEVELS), id=serializers.IntegerField(), name=serializers.CharField(),
+        "DashboardChild",
+        [],
+        level=serializers.ChoiceField(choices=dash.LEVELS),
+        id=serializers.IntegerField(),
+        name=serializers.CharField(),
         figures=figures(),
     )
     tables = {
         table.key: _serializer(f"Dashboard{table.key.title().replace('_', '')}Row", table.columns)(
             many=True, help_text=str(table.title)
         )
-        for provider in dash.providers() for table in provider.tables
+        for provider in dash.providers()
+        for table in provider.tables
     }
     return _serializer(
-        "Dashboard", [],
+        "Dashboard",
+        [],
         place=PlaceSerializer(),
         cycle=CycleSerializer(allow_null=True),
         computed_at=serializers.DateTimeField(),
@@ -96,7 +101,10 @@ def output_serializer() -> type[serializers.Serializer]:
 DashboardOutput = output_serializer()
 
 PLACE = OpenApiParameter(
-    "place", str, description="district:ID, office:ID or community:ID — a place within the caller's scope", required=False,
+    "place",
+    str,
+    description="district:ID, office:ID or community:ID — a place within the caller's scope",
+    required=False,
     pattern=dash.PLACE_PARAM.pattern,
 )
 CYCLE = OpenApiParameter("cycle", int, description="the cycle's number (default: the latest cycle)", required=False)
@@ -114,6 +122,7 @@ class DashboardApi(APIView):
         responses={200: DashboardOutput, **{code: DashboardErrorSerializer for code in (400, 401, 403, 404)}},
     )
     def get(self, request):
-        board = dash.dashboard(user=request.user, place=request.query_params.get("place"),
-                               cycle=request.query_params.get("cycle"))
+        board = dash.dashboard(
+            user=request.user, place=request.query_params.get("place"), cycle=request.query_params.get("cycle")
+        )
         return Response(DashboardOutput(board.as_data()).data)

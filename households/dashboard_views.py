@@ -48,6 +48,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(csv_cells([_("Level"), _("ID"), _("Name"), *[str(c.label) for c in board.columns]]))
     for row in board.rows:
-        writer.writerow(csv_cells([row.place.level_name, row.place.id, row.place.name, *[row.values[c.key] for c in board.columns]]))
+        writer.writerow(
+            csv_cells([row.place.level_name, row.place.id, row.place.name, *[row.values[c.key] for c in board.columns]])
+        )
     return response
-

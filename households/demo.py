@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from households.edges import building_sort_key
 from households.errors import BaogongError
 from households.models import (
     Building,
@@ -36,10 +37,8 @@ from households.models import (
     Role,
     User,
 )
+from households.phones import phone_display
 from households.pinyin import pinyin_initials
-from households.phones import phone_display, phone_normalize
-from households.edges import building_sort_key
-from supply.models import Supplier
 
 DEMO_PASSWORD = "demo12345"
 MIN_HOUSEHOLDS = 50
@@ -55,11 +54,39 @@ DISTRICTS: tuple[tuple[str, str, str, tuple[tuple[str, str, tuple[str, ...]], ..
         "中原区",
         "0371-67635762",
         (
-            ("linshanzhai", "林山寨街道", ("平安街社区", "百花路社区", "伊河路社区", "汝河路社区", "互助路社区", "建设西路社区", "冉屯东社区")),
-            ("jianshelu", "建设路街道", ("桐柏路社区", "友爱路社区", "华山路社区", "工人路社区", "五一社区", "清华园社区", "西站路社区")),
-            ("mianfanglu", "棉纺路街道", ("棉纺西路社区", "国棉三厂社区", "国棉四厂社区", "国棉六厂社区", "秦岭北社区", "陇海西社区", "电厂路社区")),
-            ("qinlinglu", "秦岭路街道", ("秦岭路社区", "中原新城社区", "冉屯社区", "帝湖社区", "须水河社区", "伏牛路社区", "化工路社区")),
-            ("sanguanmiao", "三官庙街道", ("三官庙社区", "嵩山北路社区", "航海西路社区", "中原西路社区", "西三环社区", "郑上路社区", "董寨社区")),
+            (
+                "linshanzhai",
+                "林山寨街道",
+                ("平安街社区", "百花路社区", "伊河路社区", "汝河路社区", "互助路社区", "建设西路社区", "冉屯东社区"),
+            ),
+            (
+                "jianshelu",
+                "建设路街道",
+                ("桐柏路社区", "友爱路社区", "华山路社区", "工人路社区", "五一社区", "清华园社区", "西站路社区"),
+            ),
+            (
+                "mianfanglu",
+                "棉纺路街道",
+                (
+                    "棉纺西路社区",
+                    "国棉三厂社区",
+                    "国棉四厂社区",
+                    "国棉六厂社区",
+                    "秦岭北社区",
+                    "陇海西社区",
+                    "电厂路社区",
+                ),
+            ),
+            (
+                "qinlinglu",
+                "秦岭路街道",
+                ("秦岭路社区", "中原新城社区", "冉屯社区", "帝湖社区", "须水河社区", "伏牛路社区", "化工路社区"),
+            ),
+            (
+                "sanguanmiao",
+                "三官庙街道",
+                ("三官庙社区", "嵩山北路社区", "航海西路社区", "中原西路社区", "西三环社区", "郑上路社区", "董寨社区"),
+            ),
         ),
     ),
     (
@@ -67,12 +94,44 @@ DISTRICTS: tuple[tuple[str, str, str, tuple[tuple[str, str, tuple[str, ...]], ..
         "二七区",
         "0371-68812345",
         (
-            ("huaihelu", "淮河路街道", ("淮河东路社区", "兴华南街社区", "大学路社区", "政通路社区", "齐礼阎社区", "长江路社区", "福华街社区")),
-            ("jiefanglu", "解放路街道", ("解放路社区", "西太康路社区", "德化街社区", "正兴街社区", "钱塘路社区", "敦睦路社区", "民主路社区")),
-            ("minggonglu", "铭功路街道", ("铭功路社区", "福寿街社区", "苑陵街社区", "南阳路社区", "人和路社区", "西大街社区", "操场街社区")),
-            ("yimalu", "一马路街道", ("一马路社区", "二马路社区", "京广路社区", "陇海中路社区", "长江西路社区", "菜王社区", "兴隆铺社区")),
-            ("mifengzhang", "蜜蜂张街道", ("蜜蜂张社区", "淮南街社区", "庆丰街社区", "兴华北街社区", "保全街社区", "汝河新区社区", "工人新村社区")),
-            ("wulibao", "五里堡街道", ("五里堡社区", "航海中路社区", "大学南路社区", "幸福路社区", "勤劳街社区", "工农路社区", "亚星社区")),
+            (
+                "huaihelu",
+                "淮河路街道",
+                ("淮河东路社区", "兴华南街社区", "大学路社区", "政通路社区", "齐礼阎社区", "长江路社区", "福华街社区"),
+            ),
+            (
+                "jiefanglu",
+                "解放路街道",
+                ("解放路社区", "西太康路社区", "德化街社区", "正兴街社区", "钱塘路社区", "敦睦路社区", "民主路社区"),
+            ),
+            (
+                "minggonglu",
+                "铭功路街道",
+                ("铭功路社区", "福寿街社区", "苑陵街社区", "南阳路社区", "人和路社区", "西大街社区", "操场街社区"),
+            ),
+            (
+                "yimalu",
+                "一马路街道",
+                ("一马路社区", "二马路社区", "京广路社区", "陇海中路社区", "长江西路社区", "菜王社区", "兴隆铺社区"),
+            ),
+            (
+                "mifengzhang",
+                "蜜蜂张街道",
+                (
+                    "蜜蜂张社区",
+                    "淮南街社区",
+                    "庆丰街社区",
+                    "兴华北街社区",
+                    "保全街社区",
+                    "汝河新区社区",
+                    "工人新村社区",
+                ),
+            ),
+            (
+                "wulibao",
+                "五里堡街道",
+                ("五里堡社区", "航海中路社区", "大学南路社区", "幸福路社区", "勤劳街社区", "工农路社区", "亚星社区"),
+            ),
         ),
     ),
     (
@@ -80,11 +139,31 @@ DISTRICTS: tuple[tuple[str, str, str, tuple[tuple[str, str, tuple[str, ...]], ..
         "高新区",
         "0371-63060058",
         (
-            ("shifo", "石佛办事处", ("石佛社区", "西史赵社区", "东史马社区", "孙庄社区", "贾庄社区", "岗坡社区", "石佛新村社区")),
-            ("gouzhao", "沟赵办事处", ("沟赵社区", "双楼社区", "西岗社区", "瓦屋孙社区", "木马社区", "董岗社区", "芦村河社区")),
-            ("fengyang", "枫杨街道", ("枫杨社区", "红松路社区", "银杏路社区", "翠竹街社区", "合欢街社区", "莲花街社区", "檀香路社区")),
-            ("wutong", "梧桐街道", ("梧桐社区", "长椿路社区", "冬青街社区", "瑞达路社区", "雪松路社区", "科学大道社区", "玉兰街社区")),
-            ("shuangqiao", "双桥办事处", ("双桥社区", "河王社区", "邢庄社区", "刘沟社区", "常庄社区", "后河芦社区", "前河芦社区")),
+            (
+                "shifo",
+                "石佛办事处",
+                ("石佛社区", "西史赵社区", "东史马社区", "孙庄社区", "贾庄社区", "岗坡社区", "石佛新村社区"),
+            ),
+            (
+                "gouzhao",
+                "沟赵办事处",
+                ("沟赵社区", "双楼社区", "西岗社区", "瓦屋孙社区", "木马社区", "董岗社区", "芦村河社区"),
+            ),
+            (
+                "fengyang",
+                "枫杨街道",
+                ("枫杨社区", "红松路社区", "银杏路社区", "翠竹街社区", "合欢街社区", "莲花街社区", "檀香路社区"),
+            ),
+            (
+                "wutong",
+                "梧桐街道",
+                ("梧桐社区", "长椿路社区", "冬青街社区", "瑞达路社区", "雪松路社区", "科学大道社区", "玉兰街社区"),
+            ),
+            (
+                "shuangqiao",
+                "双桥办事处",
+                ("双桥社区", "河王社区", "邢庄社区", "刘沟社区", "常庄社区", "后河芦社区", "前河芦社区"),
+            ),
         ),
     ),
 )
@@ -93,48 +172,304 @@ DISTRICTS: tuple[tuple[str, str, str, tuple[tuple[str, str, tuple[str, ...]], ..
 COMMUNITY_SPLITS = ("东", "西", "南", "北", "中", "新")
 
 STREETS = (
-    "丰产路", "文化路", "农业路", "花园路", "经三路", "纬五路", "金水路", "黄河路", "建设路", "中原路",
-    "桐柏路", "嵩山路", "工人路", "华山路", "伊河路", "汝河路", "百花路", "棉纺路", "秦岭路", "伏牛路",
-    "陇海路", "大学路", "京广路", "航海路", "淮河路", "政通路", "兴华街", "长江路", "须水路", "互助路",
-    "友爱路", "郑上路", "化工路", "莲花街", "长椿路", "翠竹街", "银杏路", "瑞达路", "雪松路", "红松路",
-    "合欢街", "冬青街", "玉兰街", "石楠路", "碧桃路", "梧桐街", "枫杨街", "西站路", "福华街", "齐礼阎路",
-    "人和路", "铭功路", "德化街", "解放路", "民主路", "敦睦路", "太康路", "一马路", "二马路", "钱塘路",
+    "丰产路",
+    "文化路",
+    "农业路",
+    "花园路",
+    "经三路",
+    "纬五路",
+    "金水路",
+    "黄河路",
+    "建设路",
+    "中原路",
+    "桐柏路",
+    "嵩山路",
+    "工人路",
+    "华山路",
+    "伊河路",
+    "汝河路",
+    "百花路",
+    "棉纺路",
+    "秦岭路",
+    "伏牛路",
+    "陇海路",
+    "大学路",
+    "京广路",
+    "航海路",
+    "淮河路",
+    "政通路",
+    "兴华街",
+    "长江路",
+    "须水路",
+    "互助路",
+    "友爱路",
+    "郑上路",
+    "化工路",
+    "莲花街",
+    "长椿路",
+    "翠竹街",
+    "银杏路",
+    "瑞达路",
+    "雪松路",
+    "红松路",
+    "合欢街",
+    "冬青街",
+    "玉兰街",
+    "石楠路",
+    "碧桃路",
+    "梧桐街",
+    "枫杨街",
+    "西站路",
+    "福华街",
+    "齐礼阎路",
+    "人和路",
+    "铭功路",
+    "德化街",
+    "解放路",
+    "民主路",
+    "敦睦路",
+    "太康路",
+    "一马路",
+    "二马路",
+    "钱塘路",
 )
 ESTATES = (
-    "建业春天里", "绿城百合花园", "碧桂园", "正商城", "康桥华城", "万科城", "永威翡翠城", "鑫苑名家",
-    "亚星盛世家园", "美景鸿城", "升龙国际", "名门紫园", "保利海上五月花", "融创城", "锦艺城", "昌建誉峰",
-    "朗悦公园茂", "恒大绿洲", "金科城", "中原新城", "帝湖花园", "盛世年华", "西溪花园", "汇港新城",
-    "锦江花园", "天骄华庭", "升龙城", "正弘城", "兴达花园", "英协花园", "锦绣山河", "绿地城",
-    "瀚海北金", "居易国际", "鼎盛阳光城", "建业贰号城邦", "长江花园", "翰林国际", "东方明珠花园", "翠竹园",
-    "枫林上城", "美盛中央公园", "蓝堡湾", "金色港湾", "中旅国际城", "亚新美好人家", "海马青风公园", "橄榄城",
-    "森林半岛", "正商智慧城", "瑞丰佳苑", "润华苑", "银河花园", "裕鸿世界港", "凤凰城", "龙湖锦艺城",
+    "建业春天里",
+    "绿城百合花园",
+    "碧桂园",
+    "正商城",
+    "康桥华城",
+    "万科城",
+    "永威翡翠城",
+    "鑫苑名家",
+    "亚星盛世家园",
+    "美景鸿城",
+    "升龙国际",
+    "名门紫园",
+    "保利海上五月花",
+    "融创城",
+    "锦艺城",
+    "昌建誉峰",
+    "朗悦公园茂",
+    "恒大绿洲",
+    "金科城",
+    "中原新城",
+    "帝湖花园",
+    "盛世年华",
+    "西溪花园",
+    "汇港新城",
+    "锦江花园",
+    "天骄华庭",
+    "升龙城",
+    "正弘城",
+    "兴达花园",
+    "英协花园",
+    "锦绣山河",
+    "绿地城",
+    "瀚海北金",
+    "居易国际",
+    "鼎盛阳光城",
+    "建业贰号城邦",
+    "长江花园",
+    "翰林国际",
+    "东方明珠花园",
+    "翠竹园",
+    "枫林上城",
+    "美盛中央公园",
+    "蓝堡湾",
+    "金色港湾",
+    "中旅国际城",
+    "亚新美好人家",
+    "海马青风公园",
+    "橄榄城",
+    "森林半岛",
+    "正商智慧城",
+    "瑞丰佳苑",
+    "润华苑",
+    "银河花园",
+    "裕鸿世界港",
+    "凤凰城",
+    "龙湖锦艺城",
 )
 ESTATE_PHASES = ("", "一期", "二期", "三期", "东区", "西区", "南区", "北区")
 WORK_UNITS = (
-    "国棉三厂", "国棉四厂", "国棉六厂", "郑州电缆厂", "郑州煤矿机械厂", "中原制药厂", "郑州铁路局", "省建一公司",
-    "市自来水公司", "郑州大学南校区", "河南工业大学", "市一院", "省农科院", "郑州电业局", "黄委会", "市煤气公司",
-    "郑州二砂", "郑州肉联厂", "郑州纺机厂", "河南日报社", "郑州第二砂轮厂", "省地矿局", "市公交公司", "郑州卷烟厂",
+    "国棉三厂",
+    "国棉四厂",
+    "国棉六厂",
+    "郑州电缆厂",
+    "郑州煤矿机械厂",
+    "中原制药厂",
+    "郑州铁路局",
+    "省建一公司",
+    "市自来水公司",
+    "郑州大学南校区",
+    "河南工业大学",
+    "市一院",
+    "省农科院",
+    "郑州电业局",
+    "黄委会",
+    "市煤气公司",
+    "郑州二砂",
+    "郑州肉联厂",
+    "郑州纺机厂",
+    "河南日报社",
+    "郑州第二砂轮厂",
+    "省地矿局",
+    "市公交公司",
+    "郑州卷烟厂",
 )
 WORK_UNIT_YARDS = ("家属院", "北院家属院", "南院家属院", "东院家属院", "西院家属院")
 
 # Frequency-weighted surnames (roughly their share among Henan's population) and given names.
 SURNAMES = (
-    ("王", 11), ("李", 9), ("张", 9), ("刘", 7), ("陈", 4), ("杨", 4), ("赵", 3), ("黄", 2), ("周", 2), ("吴", 2),
-    ("徐", 2), ("孙", 2), ("马", 2), ("朱", 2), ("胡", 2), ("郭", 3), ("何", 1), ("高", 2), ("林", 1), ("罗", 1),
-    ("郑", 1), ("梁", 1), ("谢", 1), ("宋", 2), ("唐", 1), ("许", 1), ("韩", 1), ("冯", 1), ("邓", 1), ("曹", 1),
-    ("彭", 1), ("曾", 1), ("田", 1), ("董", 1), ("袁", 1), ("潘", 1), ("于", 1), ("蒋", 1), ("蔡", 1), ("余", 1),
-    ("杜", 1), ("叶", 1), ("程", 1), ("苏", 1), ("魏", 1), ("吕", 1), ("丁", 1), ("任", 1), ("沈", 1), ("姚", 1),
-    ("卢", 1), ("崔", 1), ("贾", 1), ("段", 1), ("雷", 1), ("侯", 1), ("史", 1), ("白", 1), ("孟", 1), ("牛", 1),
+    ("王", 11),
+    ("李", 9),
+    ("张", 9),
+    ("刘", 7),
+    ("陈", 4),
+    ("杨", 4),
+    ("赵", 3),
+    ("黄", 2),
+    ("周", 2),
+    ("吴", 2),
+    ("徐", 2),
+    ("孙", 2),
+    ("马", 2),
+    ("朱", 2),
+    ("胡", 2),
+    ("郭", 3),
+    ("何", 1),
+    ("高", 2),
+    ("林", 1),
+    ("罗", 1),
+    ("郑", 1),
+    ("梁", 1),
+    ("谢", 1),
+    ("宋", 2),
+    ("唐", 1),
+    ("许", 1),
+    ("韩", 1),
+    ("冯", 1),
+    ("邓", 1),
+    ("曹", 1),
+    ("彭", 1),
+    ("曾", 1),
+    ("田", 1),
+    ("董", 1),
+    ("袁", 1),
+    ("潘", 1),
+    ("于", 1),
+    ("蒋", 1),
+    ("蔡", 1),
+    ("余", 1),
+    ("杜", 1),
+    ("叶", 1),
+    ("程", 1),
+    ("苏", 1),
+    ("魏", 1),
+    ("吕", 1),
+    ("丁", 1),
+    ("任", 1),
+    ("沈", 1),
+    ("姚", 1),
+    ("卢", 1),
+    ("崔", 1),
+    ("贾", 1),
+    ("段", 1),
+    ("雷", 1),
+    ("侯", 1),
+    ("史", 1),
+    ("白", 1),
+    ("孟", 1),
+    ("牛", 1),
 )
 GIVEN_NAMES = (
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞", "平", "刚",
-    "秀英", "秀兰", "建华", "国强", "志强", "海燕", "红霞", "晓东", "俊杰", "丽娟", "小红", "文博", "鹏飞", "雪梅", "玉梅",
-    "子涵", "浩然", "梓萱", "一诺", "欣怡", "思远", "雨桐", "宇航", "佳琪", "嘉怡", "晨阳", "梦瑶", "家豪", "若曦", "建伟",
-    "亚楠", "春燕", "晓燕", "振华", "永刚", "冬梅", "金凤", "红伟", "卫东", "利娜",
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+    "秀英",
+    "秀兰",
+    "建华",
+    "国强",
+    "志强",
+    "海燕",
+    "红霞",
+    "晓东",
+    "俊杰",
+    "丽娟",
+    "小红",
+    "文博",
+    "鹏飞",
+    "雪梅",
+    "玉梅",
+    "子涵",
+    "浩然",
+    "梓萱",
+    "一诺",
+    "欣怡",
+    "思远",
+    "雨桐",
+    "宇航",
+    "佳琪",
+    "嘉怡",
+    "晨阳",
+    "梦瑶",
+    "家豪",
+    "若曦",
+    "建伟",
+    "亚楠",
+    "春燕",
+    "晓燕",
+    "振华",
+    "永刚",
+    "冬梅",
+    "金凤",
+    "红伟",
+    "卫东",
+    "利娜",
 )
 ELDERLY_GIVEN_NAMES = (
-    "桂英", "淑珍", "玉兰", "桂兰", "凤英", "秀珍", "玉珍", "素梅", "建国", "国庆", "德胜", "保国", "富贵", "振兴",
-    "秀云", "桂芝", "淑兰", "长顺", "玉山", "有福", "文秀", "兰英", "春生", "金山",
+    "桂英",
+    "淑珍",
+    "玉兰",
+    "桂兰",
+    "凤英",
+    "秀珍",
+    "玉珍",
+    "素梅",
+    "建国",
+    "国庆",
+    "德胜",
+    "保国",
+    "富贵",
+    "振兴",
+    "秀云",
+    "桂芝",
+    "淑兰",
+    "长顺",
+    "玉山",
+    "有福",
+    "文秀",
+    "兰英",
+    "春生",
+    "金山",
 )
 CARE_NOTES = (
     "行动不便，送货请送到家门口",
@@ -150,22 +485,46 @@ CARE_NOTES = (
 )
 # Mobile prefixes whose whole 8-digit block is valid for phonenumbers (checked by the tests).
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
-    "157", "158", "159", "166", "176", "177", "178", "180", "181", "182", "183", "185", "186", "187", "188",
-    "189", "191", "198", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "178",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
 )
 GATES = ("东门", "西门", "南门", "北门")
 COMPOUND_POINTS = ("卡口外接收点", "外临时接收帐篷", "外物资中转点", "岗亭旁接收点")
 COMMUNITY_POINTS = ("党群服务中心门前接收点", "广场东侧接收点", "卫生服务站旁接收点", "北门停车场接收点")
 
 # (name, contact, landline). The first is the demo supplier account's.
-SUPPLIERS = (
-    ("郑州丹尼斯生鲜超市", "赵经理", "0371-67891230"),
-    ("世纪联华中原保供中心", "孙经理", "0371-68675210"),
-    ("河南大参林保供药房", "王药师", "0371-63387766"),
-)
-
-# (username, role, last name, first name): the accounts printed at the end.
 DEMO_STAFF = (
     ("worker", Role.WORKER, "李", "敏"),
     ("operator", Role.OPERATOR, "张", "倩"),
@@ -352,12 +711,40 @@ def _household_row(names: _Names, rng: random.Random, unit: str, floor: int, roo
     population = PopulationType.FLOATING if rng.random() < FLOATING_RATE else PopulationType.PERMANENT
     surname, given = names.person(elderly=elderly)
     phones = [names.phone() for _phone in range(rng.choice(PHONE_COUNTS))]
-    return [unit, floor, room, surname + given, members, population, elderly, disabled, pregnant, chronic, dialysis, note, phones]
+    return [
+        unit,
+        floor,
+        room,
+        surname + given,
+        members,
+        population,
+        elderly,
+        disabled,
+        pregnant,
+        chronic,
+        dialysis,
+        note,
+        phones,
+    ]
 
 
 HOUSEHOLD_COLUMNS = (
-    "building_id", "unit", "floor", "room", "contact_name", "members", "population_type", "elderly_alone", "disabled",
-    "pregnant", "chronic_medicine", "dialysis", "care_note", "assigned_worker_id", "created_at", "updated_at",
+    "building_id",
+    "unit",
+    "floor",
+    "room",
+    "contact_name",
+    "members",
+    "population_type",
+    "elderly_alone",
+    "disabled",
+    "pregnant",
+    "chronic_medicine",
+    "dialysis",
+    "care_note",
+    "assigned_worker_id",
+    "created_at",
+    "updated_at",
     "baseline_opt_out",
 )
 _FLAG_COLUMNS = {"elderly_alone": 6, "disabled": 7, "pregnant": 8, "chronic_medicine": 9, "dialysis": 10}
@@ -406,7 +793,7 @@ def _plan_city(*, households: int, seed: int) -> _Plan:
         )
     demo = communities[0]
 
-    for community, share in zip(communities, _split(households, community_count, rng, 0.35)):
+    for community, share in zip(communities, _split(households, community_count, rng, 0.35), strict=True):
         compound_count = min(share, max(3, round(share / HOUSEHOLDS_PER_COMPOUND)))
         sizes = _split(share, compound_count, rng, 0.5)
         street = community.name.removesuffix("社区")
@@ -447,7 +834,9 @@ def _plan_city(*, households: int, seed: int) -> _Plan:
                 if not rows:
                     continue  # no registered flat: the register does not list the building
                 sealed = level < LockdownLevel.STAY_AT_HOME and rng.random() < SEALED_BUILDING_RATE
-                compound.buildings.append((f"{b + 1}号楼", LockdownLevel.STAY_AT_HOME if sealed else LockdownLevel.OPEN, rows))
+                compound.buildings.append(
+                    (f"{b + 1}号楼", LockdownLevel.STAY_AT_HOME if sealed else LockdownLevel.OPEN, rows)
+                )
             community.compounds.append(compound)
 
     # The demo community's open compound has a sealed building (a risk unit inside an open yard).
@@ -463,9 +852,19 @@ def _ensure_care_examples(demo: _Community, communities: list[_Community]) -> No
     """Small cities still show every care flag, and the demo worker has a ledger household."""
     resident_row = demo.compounds[0].buildings[0][2][0]
     demo_rows = [
-        row for compound in demo.compounds for _n, _l, rows in compound.buildings for row in rows if row is not resident_row
+        row
+        for compound in demo.compounds
+        for _n, _l, rows in compound.buildings
+        for row in rows
+        if row is not resident_row
     ]
-    all_rows = (row for community in communities for compound in community.compounds for _n, _l, rows in compound.buildings for row in rows)
+    all_rows = (
+        row
+        for community in communities
+        for compound in community.compounds
+        for _n, _l, rows in compound.buildings
+        for row in rows
+    )
     present = {flag for row in all_rows for flag, column in _FLAG_COLUMNS.items() if row[column]}
     has_note = any(row[_NOTE_COLUMN] for row in demo_rows)
 
@@ -499,7 +898,7 @@ def _chunks(items: list, size: int = BATCH_SIZE):
 
 
 @transaction.atomic
-def demo_city_seed(*, households: int, seed: int) -> DemoResult:
+def demo_city_seed(*, households: int, seed: int, supplier_id: int | None = None) -> DemoResult:
     """Build (or complete) the demo city and its accounts.
 
     Guarantees:
@@ -510,7 +909,8 @@ def demo_city_seed(*, households: int, seed: int) -> DemoResult:
       every community; every care flag occurs; every phone is a valid Chinese mobile in E.164;
     - accounts ``resident`` (a household in a stay-at-home compound), ``worker`` (that community,
       and the assigned worker of its lonely elderly households), ``operator`` (that district),
-      ``office`` (that office), ``supplier`` (the first supplier), ``taskforce`` (the whole city)
+      ``office`` (that office), ``supplier`` (of ``supplier_id``, made by supply.demo, the app that
+      owns suppliers; without it no supplier account), ``taskforce`` (the whole city)
       and ``admin``, plus ``worker-<community code>`` in every community, all with password
       ``demo12345``;
     - everything is one transaction: an error leaves the database as it was.
@@ -585,15 +985,6 @@ def demo_city_seed(*, households: int, seed: int) -> DemoResult:
         label="buildings",
     )
 
-    suppliers: list[Supplier] = []
-    for name, contact, landline in SUPPLIERS:
-        supplier, was_created = Supplier.objects.get_or_create(
-            name=name,
-            defaults={"contact_name": contact, "phone": phone_normalize(landline), "is_whitelisted": True},
-        )
-        suppliers.append(supplier)
-        created["suppliers"] += was_created
-
     # Staff accounts before households: lonely elderly households name their worker.
     demo_community_id = community_ids[plan.demo.code]
     demo_office_id = office_ids[plan.demo.office_code]
@@ -602,23 +993,32 @@ def demo_city_seed(*, households: int, seed: int) -> DemoResult:
         Role.WORKER: {"community_id": demo_community_id, "is_staff": True},
         Role.OPERATOR: {"district_id": demo_district_id, "is_staff": True},
         Role.OFFICE: {"office_id": demo_office_id, "is_staff": True},
-        Role.SUPPLIER: {"supplier_id": suppliers[0].pk},
+        Role.SUPPLIER: {"supplier_id": supplier_id},
         Role.TASKFORCE: {"district_id": None, "is_staff": True},
         Role.ADMIN: {"is_staff": True, "is_superuser": True},
     }
     wanted_users = {
         username: dict(role=role, last_name=last, first_name=first, **staff_scope[role])
         for username, role, last, first in DEMO_STAFF
+        if role != Role.SUPPLIER or supplier_id is not None
     }
     for community in plan.communities:
         last, first = community.worker_name
         wanted_users[f"worker-{community.code}"] = dict(
-            role=Role.WORKER, last_name=last, first_name=first, community_id=community_ids[community.code], is_staff=True
+            role=Role.WORKER,
+            last_name=last,
+            first_name=first,
+            community_id=community_ids[community.code],
+            is_staff=True,
         )
     user_ids = _users_create_missing(wanted_users, hashed=hashed, created=created)
 
     household_ids, household_rows = _households_save(
-        plan, community_ids=community_ids, compound_ids=compound_ids, building_ids=building_ids, user_ids=user_ids,
+        plan,
+        community_ids=community_ids,
+        compound_ids=compound_ids,
+        building_ids=building_ids,
+        user_ids=user_ids,
         created=created,
     )
 
@@ -626,7 +1026,11 @@ def demo_city_seed(*, households: int, seed: int) -> DemoResult:
     resident_compound = plan.demo.compounds[0]
     number, _level, rows = resident_compound.buildings[0]
     resident_row = rows[0]
-    resident_key = (building_ids[(compound_ids[(demo_community_id, resident_compound.code)], number)], resident_row[0], resident_row[2])
+    resident_key = (
+        building_ids[(compound_ids[(demo_community_id, resident_compound.code)], number)],
+        resident_row[0],
+        resident_row[2],
+    )
     _users_create_missing(
         {
             "resident": dict(
@@ -648,7 +1052,6 @@ def demo_city_seed(*, households: int, seed: int) -> DemoResult:
         "buildings": len(building_ids),
         "households": len(household_rows),
         "phones": sum(len(row[12]) for row in household_rows.values()),
-        "suppliers": len(suppliers),
         "accounts": len(wanted_users) + 1,
     }
     return DemoResult(
@@ -689,7 +1092,9 @@ def _households_save(
 
     ours = Household.objects.filter(building__compound__community_id__in=list(community_ids.values()))
     existing: dict[tuple[int, str, str], int] = {}
-    for pk, building_id, unit, room, contact_name in ours.values_list("pk", "building_id", "unit", "room", "contact_name"):
+    for pk, building_id, unit, room, contact_name in ours.values_list(
+        "pk", "building_id", "unit", "room", "contact_name"
+    ):
         existing[(building_id, unit, room)] = pk
         row = household_rows.get((building_id, unit, room))
         if row is not None and row[3] != contact_name:
@@ -746,7 +1151,7 @@ def _insert_missing(model, *, key_fields, scope, wanted, created, label, same: s
     if missing:
         for chunk in _chunks(missing):
             model.objects.bulk_create(
-                [model(**dict(zip(key_fields, key)), **wanted[key]) for key in chunk],
+                [model(**dict(zip(key_fields, key, strict=True)), **wanted[key]) for key in chunk],
                 batch_size=BATCH_SIZE,
                 ignore_conflicts=True,
             )
@@ -761,14 +1166,14 @@ def _insert_missing(model, *, key_fields, scope, wanted, created, label, same: s
     return {key: rows[key][0] for key in wanted}
 
 
-_SEED_HINT = gettext_noop(
-    "Seed with the same --households and --seed as before, or start from an empty database."
-)
+_SEED_HINT = gettext_noop("Seed with the same --households and --seed as before, or start from an empty database.")
 
 
 def _refuse_other_city(found: str, planned: str) -> None:
     raise BaogongError(
-        _("This database holds a demo city built with other arguments (found “%(found)s” where “%(planned)s” belongs). %(hint)s")
+        _(
+            "This database holds a demo city built with other arguments (found “%(found)s” where “%(planned)s” belongs). %(hint)s"
+        )
         % {"found": found, "planned": planned, "hint": _(_SEED_HINT)}
     )
 
@@ -810,7 +1215,9 @@ def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
         scratch = quote(f"seed_{model._meta.db_table}")
         columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+            )
             for chunk in _chunks(rows, 50_000):
                 text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in chunk)
                 cursor.cursor.copy_expert(f"COPY {scratch} ({columns}) FROM STDIN", io.StringIO(text))
@@ -819,7 +1226,9 @@ def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
         return
     for chunk in _chunks(rows):
         model.objects.bulk_create(
-            [model(**dict(zip(fields, row))) for row in chunk], batch_size=BATCH_SIZE, ignore_conflicts=True
+            [model(**dict(zip(fields, row, strict=True))) for row in chunk],
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
         )
 
 
@@ -851,7 +1260,13 @@ def _accounts() -> list[DemoAccount]:
         if user.household_id:
             scope = f"{user.household.address} · {phone_display(user.phone).replace(' ', '')}"
         else:
-            scope = str(user.community or user.office or user.district or user.supplier or ("全市" if user.role == Role.TASKFORCE else "—"))
+            scope = str(
+                user.community
+                or user.office
+                or user.district
+                or user.supplier
+                or ("全市" if user.role == Role.TASKFORCE else "—")
+            )
         accounts.append(DemoAccount(username=username, role=user.role, scope=scope))
     return accounts
 
@@ -864,7 +1279,8 @@ def demo_registration_example() -> tuple[str, str] | None:
         return None
     household = (
         Household.objects.filter(
-            residents__isnull=True, phones__is_primary=True,
+            residents__isnull=True,
+            phones__is_primary=True,
             building__compound__community_id=resident.household.building.compound.community_id,
         )
         .select_related("building__compound")

@@ -59,9 +59,7 @@ def int_param(source, name: str, *, minimum: int | None = 0, maximum: int | None
         )
     value = int(raw)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise BadParameter(
-            _("“%(name)s” is out of range.") % {"name": name}, errors={name: [_("Out of range.")]}
-        )
+        raise BadParameter(_("“%(name)s” is out of range.") % {"name": name}, errors={name: [_("Out of range.")]})
     return value
 
 
@@ -128,6 +126,14 @@ def xlsx_append(sheet, values) -> None:
 _ASCII_DIGITS = re.compile(r"([0-9]+)")
 
 
+def floor_from_room(room: str) -> int | None:
+    """The floor a room number implies: 1201 → 12, 301 → 3, 52 → None."""
+    digits = "".join(ch for ch in room if ch in "0123456789")  # "❶".isdigit() is True, int("❶") fails
+    if len(digits) >= 3:
+        return int(digits[:-2])
+    return None
+
+
 def building_sort_key(number: str) -> int:
     """The first number in a building's name (12 for 12号楼, after NFKC: １２号楼 too), so 2号楼
     comes before 12号楼; 0 for a name without one. Capped to fit the column."""
@@ -156,8 +162,12 @@ def safe_next(request, fallback: str) -> str:
 
     target = request.POST.get("next", "") or ""
     if (
-        target.startswith("/") and not target.startswith("//") and not has_control_characters(target)
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        target.startswith("/")
+        and not target.startswith("//")
+        and not has_control_characters(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback

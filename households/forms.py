@@ -53,7 +53,9 @@ class SignInForm(AuthenticationForm):
         if registration is not None:
             if registration.status == RegistrationStatus.PENDING:
                 return forms.ValidationError(
-                    _("Your registration is waiting for approval by your community. You can sign in once it is approved."),
+                    _(
+                        "Your registration is waiting for approval by your community. You can sign in once it is approved."
+                    ),
                     code="pending",
                 )
             if registration.status == RegistrationStatus.REJECTED:
@@ -102,28 +104,38 @@ class RegistrationForm(forms.Form):
     phone = PhoneField()
     contact_name = forms.CharField(label=_("Your name"), max_length=50)
     community = forms.ModelChoiceField(
-        label=_("Community"), queryset=Community.objects.order_by("office__district__code", "office__code", "code"),
+        label=_("Community"),
+        queryset=Community.objects.order_by("office__district__code", "office__code", "code"),
         empty_label=_("— choose —"),
     )
-    building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none(), empty_label=_("— choose —"))
+    building = forms.ModelChoiceField(
+        label=_("Building"), queryset=Building.objects.none(), empty_label=_("— choose —")
+    )
     unit = forms.CharField(label=_("Unit"), max_length=10, required=False)
     room = forms.CharField(label=_("Room"), max_length=10)
     password = forms.CharField(
-        label=_("Password (optional)"), required=False, strip=False,
+        label=_("Password (optional)"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("You can always sign in with a text-message code instead; a password is only an extra way in."),
     )
     password_again = forms.CharField(
-        label=_("Password again"), required=False, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         community_id = self.data.get("community") or None
         if community_id and str(community_id).isascii() and str(community_id).isdigit() and len(str(community_id)) < 12:
-            self.fields["building"].queryset = Building.objects.filter(compound__community_id=community_id).select_related(
-                "compound"
-            ).order_by("compound__code", "sort_key", "number")
+            self.fields["building"].queryset = (
+                Building.objects.filter(compound__community_id=community_id)
+                .select_related("compound")
+                .order_by("compound__code", "sort_key", "number")
+            )
 
     def clean_unit(self):
         return _address_text(self.cleaned_data["unit"])
@@ -149,7 +161,9 @@ class PhoneForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code from the text message"), min_length=6, max_length=6,
+        label=_("Code from the text message"),
+        min_length=6,
+        max_length=6,
         validators=[RegexValidator(r"^[0-9]{6}$", _("The code is 6 digits."))],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
     )
@@ -177,7 +191,8 @@ class LockdownLevelForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Lockdown level"), choices=LockdownLevel.choices, coerce=int)
     reason = forms.CharField(label=_("Reason"), max_length=300)
     effective_at = forms.DateTimeField(
-        label=_("Takes effect at"), required=False,
+        label=_("Takes effect at"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty for now. A later time schedules the change; it can be cancelled until then."),
     )
@@ -187,7 +202,10 @@ class CaseReportForm(forms.Form):
     building = forms.TypedChoiceField(label=_("Where"), required=False, coerce=int, empty_value=None)
     date = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     cases = forms.IntegerField(
-        label=_("Positive cases"), min_value=0, max_value=100000, help_text=_("0 when every test of the day was negative.")
+        label=_("Positive cases"),
+        min_value=0,
+        max_value=100000,
+        help_text=_("0 when every test of the day was negative."),
     )
 
     def __init__(self, *args, buildings=(), **kwargs):
@@ -211,5 +229,7 @@ class HouseholdImportForm(forms.Form):
         if not (name.endswith(".xlsx") or name.endswith(".csv")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
         if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(_("The file is too large (at most %(mb)d MB).") % {"mb": MAX_FILE_BYTES // (1024 * 1024)})
+            raise forms.ValidationError(
+                _("The file is too large (at most %(mb)d MB).") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+            )
         return upload

@@ -121,7 +121,12 @@ class Guard:
         must not buy an address another round of guesses at other accounts)."""
         try:
             cache.delete_many(
-                [k for limit, value in self.keys if limit is ACCOUNT for k in (_count_key(limit, value), _lock_key(limit, value))]
+                [
+                    k
+                    for limit, value in self.keys
+                    if limit is ACCOUNT
+                    for k in (_count_key(limit, value), _lock_key(limit, value))
+                ]
             )
         except Exception as exc:
             logger.warning("guard cache unreachable: %s", exc)
@@ -129,16 +134,26 @@ class Guard:
 
 def wait_message(seconds: int) -> str:
     """What a person is told while locked out, in their language."""
-    from django.utils.translation import gettext as _, ngettext
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
 
     minutes = max(1, math.ceil(seconds / 60))
     if seconds < 60:
         return ngettext(
-            "Too many wrong attempts. Try again in %(n)d second.", "Too many wrong attempts. Try again in %(n)d seconds.", seconds
+            "Too many wrong attempts. Try again in %(n)d second.",
+            "Too many wrong attempts. Try again in %(n)d seconds.",
+            seconds,
         ) % {"n": seconds}
-    return ngettext(
-        "Too many wrong attempts. Try again in %(n)d minute.", "Too many wrong attempts. Try again in %(n)d minutes.", minutes
-    ) % {"n": minutes} + " " + _("If you forgot your password, sign in with a text-message code instead.")
+    return (
+        ngettext(
+            "Too many wrong attempts. Try again in %(n)d minute.",
+            "Too many wrong attempts. Try again in %(n)d minutes.",
+            minutes,
+        )
+        % {"n": minutes}
+        + " "
+        + _("If you forgot your password, sign in with a text-message code instead.")
+    )
 
 
 def guarded(guard: Guard, attempt):

@@ -28,6 +28,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from households.edges import floor_from_room
 from households.errors import BaogongError, WrongAnswer
 from households.models import (
     ApiToken,
@@ -44,13 +45,14 @@ from households.models import (
 )
 from households.phones import phone_normalize
 from households.selectors import households_with_phone
-from households.services import floor_from_room
+
 
 def code_sent_message() -> str:
     """The one answer to a code request, whatever the number (nothing about it is revealed)."""
     return _(
         "If this number can use a code, one has been sent to it by text message. It is valid for %(minutes)d minutes."
     ) % {"minutes": settings.PHONE_CODE_LIFETIME_SECONDS // 60}
+
 
 # --- one-time codes -------------------------------------------------------------------------------
 
@@ -90,7 +92,9 @@ def code_text(code: str, purpose: str) -> str:
     ) % {"what": what, "code": code, "minutes": minutes}
 
 
-def phone_code_send(*, phone: str, purpose: str, client_ip: str | None, now: datetime.datetime | None = None) -> CodeRequest:
+def phone_code_send(
+    *, phone: str, purpose: str, client_ip: str | None, now: datetime.datetime | None = None
+) -> CodeRequest:
     """Ask for a one-time code for ``phone``.
 
     Guarantees: a malformed number is refused (400); otherwise the request is recorded and limited
@@ -108,7 +112,8 @@ def phone_code_send(*, phone: str, purpose: str, client_ip: str | None, now: dat
             wait = settings.PHONE_CODE_RESEND_SECONDS - (now - latest.created_at).total_seconds()
             if wait > 0:
                 raise BaogongError(
-                    _("A code was sent a moment ago. You can ask for a new one in %(n)d seconds.") % {"n": int(wait) + 1},
+                    _("A code was sent a moment ago. You can ask for a new one in %(n)d seconds.")
+                    % {"n": int(wait) + 1},
                     errors={"phone": [_("Wait before asking again.")]},
                     status_code=429,
                 )
@@ -119,7 +124,11 @@ def phone_code_send(*, phone: str, purpose: str, client_ip: str | None, now: dat
                 errors={"phone": [_("Daily limit reached.")]},
                 status_code=429,
             )
-        if client_ip and PhoneCode.objects.filter(client_ip=client_ip, created_at__gt=day).count() >= settings.PHONE_CODE_DAILY_PER_ADDRESS:
+        if (
+            client_ip
+            and PhoneCode.objects.filter(client_ip=client_ip, created_at__gt=day).count()
+            >= settings.PHONE_CODE_DAILY_PER_ADDRESS
+        ):
             raise BaogongError(
                 _("Too many codes were asked from this network today. Try again tomorrow or call your community."),
                 status_code=429,
@@ -142,11 +151,10 @@ def phone_code_send(*, phone: str, purpose: str, client_ip: str | None, now: dat
 def _code_deliver(phone: str, text: str) -> None:
     from households.notifications import sms_send_now
     from households.queue import enqueue
-    from households.tasks import sms_code_send_task
 
     # Queued, so the answer takes as long whether a code was sent or not; sent from here if the
     # broker is down (a code is wanted now, the beat's sweep would be too late).
-    if not enqueue(sms_code_send_task, phone, text):
+    if not enqueue("households.tasks.sms_code_send_task", phone, text):
         sms_send_now(phone, text)
 
 
@@ -179,8 +187,13 @@ def phone_code_verify(*, phone: str, purpose: str, code: str, now: datetime.date
             problem = _WRONG_OR_EXPIRED
         elif row.attempts >= settings.PHONE_CODE_MAX_TRIES:
             problem = _("This code was entered wrongly too many times. Ask for a new code.")
-        elif not (row.digest and len(code) == 6 and code.isascii() and code.isdigit()
-                  and constant_time_compare(row.digest, _digest(phone, purpose, code))):
+        elif not (
+            row.digest
+            and len(code) == 6
+            and code.isascii()
+            and code.isdigit()
+            and constant_time_compare(row.digest, _digest(phone, purpose, code))
+        ):
             PhoneCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
             left = settings.PHONE_CODE_MAX_TRIES - row.attempts - 1
             problem = (
@@ -233,8 +246,12 @@ def resident_account_create(*, phone: str, password_hash: str, contact_name: str
     try:
         with transaction.atomic():
             return User.objects.create(
-                username=phone, phone=phone, password=password_hash, role=Role.RESIDENT,
-                household=household, first_name=contact_name[:150],
+                username=phone,
+                phone=phone,
+                password=password_hash,
+                role=Role.RESIDENT,
+                household=household,
+                first_name=contact_name[:150],
             )
     except IntegrityError:
         raise _already_registered() from None
@@ -269,13 +286,16 @@ def resident_register(
             raise _already_registered()
         matches = list(households_with_phone(phone=phone))
         at_address = [
-            h for h in matches
+            h
+            for h in matches
             if h.building_id == building.pk and _address_part(h.unit) == unit and _address_part(h.room) == room
         ]
         if len(at_address) == 1:
             household = at_address[0]
             return resident_account_create(
-                phone=phone, password_hash=password_hash, contact_name=contact_name or household.contact_name,
+                phone=phone,
+                password_hash=password_hash,
+                contact_name=contact_name or household.contact_name,
                 household=household,
             )
         if ResidentRegistration.objects.filter(phone=phone, status=RegistrationStatus.PENDING).exists():
@@ -362,7 +382,9 @@ def registration_approve(*, registration_id: int, decided_by: User) -> User:
         room=registration.room,
         defaults={"floor": registration.floor, "contact_name": registration.contact_name},
     )
-    HouseholdPhone.objects.get_or_create(household=household, number=registration.phone, defaults={"is_primary": created})
+    HouseholdPhone.objects.get_or_create(
+        household=household, number=registration.phone, defaults={"is_primary": created}
+    )
     user = resident_account_create(
         phone=registration.phone,
         password_hash=registration.password_hash,
@@ -430,7 +452,6 @@ def api_token_issue(*, user: User, name: str = "", now: datetime.datetime | None
 def api_token_revoke(*, user: User, token_id: int) -> bool:
     """Revoke one of ``user``'s own tokens; False when there is no such token of theirs."""
     return ApiToken.objects.filter(user=user, pk=token_id).delete()[0] > 0
-
 
 
 def account_key(text: str) -> str:

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from households.edges import FORMULA_STARTS, has_control_characters
+from households.edges import FORMULA_STARTS, floor_from_room, has_control_characters
 from households.errors import BaogongError
 from households.models import Building, Household, HouseholdPhone, PopulationType, Role, User
 from households.phones import InvalidPhone, phone_normalize
@@ -27,7 +27,17 @@ MAX_ROWS = 20000
 MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_COLUMNS = 40
 # Columns whose text is free (a formula there is refused); phones and numbers are parsed strictly.
-FREE_TEXT = ("compound", "building", "unit", "room", "contact_name", "population_type", "care", "care_note", "assigned_worker")
+FREE_TEXT = (
+    "compound",
+    "building",
+    "unit",
+    "room",
+    "contact_name",
+    "population_type",
+    "care",
+    "care_note",
+    "assigned_worker",
+)
 
 # column → accepted header spellings (compared without spaces, case-insensitively)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -95,9 +105,7 @@ def read_rows(filename: str, content: bytes) -> list[dict[str, str]]:
     missing = [column for column in REQUIRED if column not in columns.values()]
     if missing:
         names = "、".join(COLUMNS[column][0] for column in missing)
-        raise BaogongError(
-            _("The first row must name the columns; missing: %(columns)s.") % {"columns": names}
-        )
+        raise BaogongError(_("The first row must name the columns; missing: %(columns)s.") % {"columns": names})
     if not data:
         raise BaogongError(_("The file has a header but no households."))
     if len(data) > MAX_ROWS:
@@ -126,7 +134,9 @@ def check_file(filename: str, content: bytes) -> None:
         return  # not a workbook at all: reading it says so, as a refused import with the reason
     if unpacked > MAX_UNCOMPRESSED_BYTES:
         raise BaogongError(
-            _("The workbook unpacks to more than %(mb)d MB: it holds far more than %(n)d rows. Split it into smaller files.")
+            _(
+                "The workbook unpacks to more than %(mb)d MB: it holds far more than %(n)d rows. Split it into smaller files."
+            )
             % {"mb": MAX_UNCOMPRESSED_BYTES // (1024 * 1024), "n": MAX_ROWS}
         )
 
@@ -215,14 +225,16 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
     """Validate every row against the community's buildings and households (three queries in all)."""
     buildings = {
         (_fold(compound_name), _fold(number)): building_id
-        for building_id, compound_name, number in Building.objects.filter(compound__community_id=community_id).values_list(
-            "id", "compound__name", "number"
-        )
+        for building_id, compound_name, number in Building.objects.filter(
+            compound__community_id=community_id
+        ).values_list("id", "compound__name", "number")
     }
     compound_names = {compound for compound, _number in buildings}
     workers = {
         _fold(username): user_id
-        for user_id, username in User.objects.filter(role=Role.WORKER, community_id=community_id).values_list("id", "username")
+        for user_id, username in User.objects.filter(role=Role.WORKER, community_id=community_id).values_list(
+            "id", "username"
+        )
     }
     existing = {
         (building_id, unit, room): household_id
@@ -237,8 +249,10 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
         for column in FREE_TEXT:
             # a spreadsheet formula is never an address or a name (and dangerous when exported again)
             if row[column].startswith(FORMULA_STARTS) or has_control_characters(row[column]):
-                errors.append(_("The column “%(column)s” holds “%(value)s”, which looks like a formula.")
-                              % {"column": COLUMNS[column][0], "value": row[column][:40]})
+                errors.append(
+                    _("The column “%(column)s” holds “%(value)s”, which looks like a formula.")
+                    % {"column": COLUMNS[column][0], "value": row[column][:40]}
+                )
         unit_label = _("unit %(unit)s") % {"unit": row["unit"].removesuffix("单元")} if row["unit"] else ""
         address = " ".join(v for v in (row["compound"], row["building"], unit_label, row["room"]) if v)
         building_id = buildings.get((_fold(row["compound"]), _fold(row["building"])))
@@ -292,7 +306,13 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
             **care,
         }
         planned = PlannedHousehold(
-            row=number, building_id=building_id, unit=unit, floor=floor, room=room, values=values, phones=phones,
+            row=number,
+            building_id=building_id,
+            unit=unit,
+            floor=floor,
+            room=room,
+            values=values,
+            phones=phones,
             existing_id=existing.get(key),
         )
         if planned.existing_id:
@@ -305,7 +325,6 @@ def plan_import(*, community_id: int, rows: list[dict[str, str]]) -> ImportPlan:
 
 
 def _parse_floor(text: str, room: str, errors: list[str]) -> int:
-    from households.services import floor_from_room
 
     if text:
         try:
@@ -379,7 +398,9 @@ def _parse_care(text: str, errors: list[str]) -> dict:
                 break
         else:
             errors.append(
-                _("Unknown care mark “%(mark)s”: use 独居老人, 残疾, 孕妇, 慢病用药 or 透析, and write other needs in 备注.")
+                _(
+                    "Unknown care mark “%(mark)s”: use 独居老人, 残疾, 孕妇, 慢病用药 or 透析, and write other needs in 备注."
+                )
                 % {"mark": part}
             )
     return care
@@ -399,7 +420,10 @@ def apply_plan(plan: ImportPlan) -> None:
         keys = Q()
         for p in plan.to_create:
             keys |= Q(building_id=p.building_id, unit=p.unit, room=p.room)
-        ids = {(h.building_id, h.unit, h.room): h.pk for h in Household.objects.filter(keys).only("building_id", "unit", "room")}
+        ids = {
+            (h.building_id, h.unit, h.room): h.pk
+            for h in Household.objects.filter(keys).only("building_id", "unit", "room")
+        }
         for household, p in zip(created, plan.to_create, strict=True):
             household.pk = ids[(p.building_id, p.unit, p.room)]
     updates = []
@@ -418,7 +442,12 @@ def apply_plan(plan: ImportPlan) -> None:
         kept.setdefault(household_id, []).append(number)
     HouseholdPhone.objects.filter(household_id__in=list(kept)).delete()
     phones = []
-    for household_id, p in [*((h.pk, p) for h, p in zip(created, plan.to_create, strict=True)), *((p.existing_id, p) for p in plan.to_update)]:
+    for household_id, p in [
+        *((h.pk, p) for h, p in zip(created, plan.to_create, strict=True)),
+        *((p.existing_id, p) for p in plan.to_update),
+    ]:
         numbers = list(dict.fromkeys([*p.phones, *kept.get(household_id, [])]))
-        phones += [HouseholdPhone(household_id=household_id, number=n, is_primary=(i == 0)) for i, n in enumerate(numbers)]
+        phones += [
+            HouseholdPhone(household_id=household_id, number=n, is_primary=(i == 0)) for i, n in enumerate(numbers)
+        ]
     HouseholdPhone.objects.bulk_create(phones, batch_size=5000)

@@ -83,8 +83,11 @@ class RequestEdgesMiddleware:
         try:
             bad = _bad_field(request.GET, allow_newlines=False)
             # Forms of the pages; the API parses its own bodies (households/parsers.py).
-            if bad is None and request.method == "POST" and not request.path.startswith("/api/") and request.content_type in (
-                "application/x-www-form-urlencoded", "multipart/form-data"
+            if (
+                bad is None
+                and request.method == "POST"
+                and not request.path.startswith("/api/")
+                and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
             ):
                 bad = _bad_field(request.POST, allow_newlines=True)
         except RequestDataTooBig:

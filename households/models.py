@@ -6,10 +6,10 @@ and in SQL (``Greatest``).
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.utils.crypto import salted_hmac
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -107,7 +107,9 @@ class Compound(models.Model):
         _("lockdown level"), choices=LockdownLevel.choices, default=LockdownLevel.OPEN
     )
     delivery_day = models.PositiveSmallIntegerField(
-        _("delivery day in the cycle"), default=0, help_text=_("0, 1 or 2: the day of the 3-day cycle (0 is the first day).")
+        _("delivery day in the cycle"),
+        default=0,
+        help_text=_("0, 1 or 2: the day of the 3-day cycle (0 is the first day)."),
     )
     receiving_point = models.CharField(_("receiving point"), max_length=200, blank=True)
 
@@ -127,7 +129,9 @@ class Compound(models.Model):
 
 
 class Building(models.Model):
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("compound"))
+    compound = models.ForeignKey(
+        Compound, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("compound")
+    )
     number = models.CharField(_("building"), max_length=20, help_text=_("As written on the building, e.g. 3号楼."))
     # A building can only be stricter than its compound: OPEN here means "as the compound".
     lockdown_level = models.PositiveSmallIntegerField(
@@ -175,16 +179,31 @@ class LockdownChange(models.Model):
     """One change of a compound's or a building's lockdown level: who, when, why."""
 
     compound = models.ForeignKey(
-        Compound, null=True, blank=True, on_delete=models.CASCADE, related_name="lockdown_changes", verbose_name=_("compound")
+        Compound,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="lockdown_changes",
+        verbose_name=_("compound"),
     )
     building = models.ForeignKey(
-        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="lockdown_changes", verbose_name=_("building")
+        Building,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="lockdown_changes",
+        verbose_name=_("building"),
     )
     from_level = models.PositiveSmallIntegerField(_("from"), choices=LockdownLevel.choices)
     to_level = models.PositiveSmallIntegerField(_("to"), choices=LockdownLevel.choices)
     reason = models.CharField(_("reason"), max_length=300)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("changed by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
     # A change may be decided now and take effect later (e.g. unsealing at 00:00 tomorrow): it is
@@ -199,30 +218,36 @@ class LockdownChange(models.Model):
         ordering = ["-effective_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(compound__isnull=False, building__isnull=True) | Q(compound__isnull=True, building__isnull=False)),
+                condition=(
+                    Q(compound__isnull=False, building__isnull=True) | Q(compound__isnull=True, building__isnull=False)
+                ),
                 name="lockdown_change_one_place",
             ),
             models.CheckConstraint(
-                condition=Q(applied_at__isnull=True) | Q(cancelled_at__isnull=True), name="lockdown_change_applied_or_cancelled"
+                condition=Q(applied_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="lockdown_change_applied_or_cancelled",
             ),
         ]
         indexes = [
             models.Index(
-                fields=["effective_at"], condition=Q(applied_at__isnull=True, cancelled_at__isnull=True),
+                fields=["effective_at"],
+                condition=Q(applied_at__isnull=True, cancelled_at__isnull=True),
                 name="lockdown_change_scheduled",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.compound or self.building}: {self.get_from_level_display()} → {self.get_to_level_display()}"
 
     @property
     def is_scheduled(self) -> bool:
         return self.applied_at is None and self.cancelled_at is None
 
-    def __str__(self) -> str:
-        return f"{self.compound or self.building}: {self.get_from_level_display()} → {self.get_to_level_display()}"
-
 
 class Household(models.Model):
-    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="households", verbose_name=_("building"))
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="households", verbose_name=_("building")
+    )
     unit = models.CharField(_("unit"), max_length=10, blank=True, help_text=_("e.g. 2 for 2单元; blank if none."))
     floor = models.SmallIntegerField(_("floor"))
     room = models.CharField(_("room"), max_length=10)
@@ -238,7 +263,8 @@ class Household(models.Model):
     dialysis = models.BooleanField(_("dialysis"), default=False)
     care_note = models.CharField(_("other care need"), max_length=200, blank=True)
     baseline_opt_out = models.BooleanField(
-        _("declines the baseline package"), default=False,
+        _("declines the baseline package"),
+        default=False,
         help_text=_("A stay-at-home household gets the free baseline package every cycle unless it declines it."),
     )
     assigned_worker = models.ForeignKey(
@@ -289,7 +315,9 @@ class Household(models.Model):
 class HouseholdPhone(models.Model):
     """A phone number of a household, stored in E.164 form (+8613812341234, +863716718038)."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="phones", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="phones", verbose_name=_("household")
+    )
     number = models.CharField(_("phone number"), max_length=20, db_index=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 
@@ -314,7 +342,12 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.RESIDENT)
     phone = models.CharField(_("phone number"), max_length=20, null=True, blank=True, unique=True)
     household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="residents", verbose_name=_("household")
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="residents",
+        verbose_name=_("household"),
     )
     community = models.ForeignKey(
         Community, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("community")
@@ -326,17 +359,30 @@ class User(AbstractUser):
         District, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("district")
     )
     supplier = models.ForeignKey(
-        "supply.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("supplier")
+        "supply.Supplier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name=_("supplier"),
     )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            models.CheckConstraint(condition=~Q(role="worker") | Q(community__isnull=False), name="worker_has_community"),
-            models.CheckConstraint(condition=~Q(role="office") | Q(office__isnull=False), name="office_staff_has_office"),
-            models.CheckConstraint(condition=~Q(role="operator") | Q(district__isnull=False), name="operator_has_district"),
-            models.CheckConstraint(condition=~Q(role="supplier") | Q(supplier__isnull=False), name="supplier_staff_has_supplier"),
+            models.CheckConstraint(
+                condition=~Q(role="worker") | Q(community__isnull=False), name="worker_has_community"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="office") | Q(office__isnull=False), name="office_staff_has_office"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="operator") | Q(district__isnull=False), name="operator_has_district"
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="supplier") | Q(supplier__isnull=False), name="supplier_staff_has_supplier"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -354,8 +400,15 @@ class User(AbstractUser):
         state = "|".join(
             str(v)
             for v in (
-                self.password, self.role, self.is_superuser, self.is_active, self.household_id,
-                self.community_id, self.office_id, self.district_id, self.supplier_id,
+                self.password,
+                self.role,
+                self.is_superuser,
+                self.is_active,
+                self.household_id,
+                self.community_id,
+                self.office_id,
+                self.district_id,
+                self.supplier_id,
             )
         )
         return salted_hmac("baogong.User.session_auth_hash", state, secret=secret, algorithm="sha256").hexdigest()
@@ -388,10 +441,17 @@ class ResidentRegistration(models.Model):
     floor = models.SmallIntegerField(_("floor"))
     room = models.CharField(_("room"), max_length=10)
     reason = models.CharField(
-        _("why it needs approval"), max_length=10, choices=RegistrationReason.choices, default=RegistrationReason.NOT_ON_REGISTER
+        _("why it needs approval"),
+        max_length=10,
+        choices=RegistrationReason.choices,
+        default=RegistrationReason.NOT_ON_REGISTER,
     )
     registered_household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("household with this phone number on the register"),
     )
     phone_verified_at = models.DateTimeField(_("phone number proven at"), null=True, blank=True)
@@ -399,12 +459,22 @@ class ResidentRegistration(models.Model):
         _("status"), max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.PENDING
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("decided by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("note"), max_length=200, blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("account")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("account"),
     )
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
 
@@ -435,7 +505,9 @@ class ImportStatus(models.TextChoices):
 class HouseholdImport(models.Model):
     """An uploaded register of households for one community, and the report of what it did."""
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="imports", verbose_name=_("community"))
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="imports", verbose_name=_("community")
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("uploaded by")
     )
@@ -485,7 +557,9 @@ class Notification(models.Model):
     the reader's language; the SMS is sent in Chinese.
     """
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("household")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     key = models.CharField(_("about"), max_length=60)
     params = models.JSONField(_("details"), default=dict)
@@ -527,14 +601,26 @@ class PositiveCaseReport(models.Model):
     days reported negative may be unsealed (解除封控); a day without a report is not negative.
     """
 
-    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="case_reports", verbose_name=_("compound"))
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, related_name="case_reports", verbose_name=_("compound")
+    )
     building = models.ForeignKey(
-        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="case_reports", verbose_name=_("building")
+        Building,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="case_reports",
+        verbose_name=_("building"),
     )
     date = models.DateField(_("date"))
     cases = models.PositiveIntegerField(_("positive cases"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("recorded by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
 
@@ -551,6 +637,9 @@ class PositiveCaseReport(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["date", "compound"], name="case_report_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}: {self.cases}"
 
 
 class HouseholdViewLog(models.Model):
@@ -572,6 +661,9 @@ class HouseholdViewLog(models.Model):
         verbose_name_plural = _("household views (audit log)")
         ordering = ["-viewed_at", "-id"]
         indexes = [models.Index(fields=["household", "viewed_at"], name="household_view_log")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.viewed_at:%Y-%m-%d %H:%M}"
 
 
 class CodePurpose(models.TextChoices):
@@ -607,7 +699,9 @@ class PhoneCode(models.Model):
             models.Index(fields=["client_ip", "created_at"], name="phonecode_per_address_day"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="phonecode_expires_after_created"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="phonecode_expires_after_created"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,12 +25,15 @@ def message_text(kind: str, params: dict) -> str:
     """One notification's text in the active language."""
     p = params
     if kind == "order_confirmed":
-        return _("Order %(order)s confirmed: %(items)s items, ¥%(total)s. It comes with your package of this cycle.") % p
+        return (
+            _("Order %(order)s confirmed: %(items)s items, ¥%(total)s. It comes with your package of this cycle.") % p
+        )
     if kind == "package_scheduled":
         if p.get("slot"):
-            return _(
-                "Package %(code)s: collect it at %(point)s on %(date)s between %(slot)s (stay-in-compound pick-up)."
-            ) % p
+            return (
+                _("Package %(code)s: collect it at %(point)s on %(date)s between %(slot)s (stay-in-compound pick-up).")
+                % p
+            )
         return _("Package %(code)s will be brought to your door on %(date)s.") % p
     if kind == "out_for_delivery":
         return _("Package %(code)s is on its way to you today.") % p

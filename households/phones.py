@@ -22,7 +22,9 @@ def phone_normalize(raw: str) -> str:
     if not text:
         raise InvalidPhone(_("Enter a phone number."))
     if len(text) > 40 or any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
-        raise InvalidPhone(_("“%(phone)s” is not a phone number.") % {"phone": text[:40].encode("unicode_escape").decode()})
+        raise InvalidPhone(
+            _("“%(phone)s” is not a phone number.") % {"phone": text[:40].encode("unicode_escape").decode()}
+        )
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:

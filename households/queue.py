@@ -25,12 +25,16 @@ except ImportError:  # pragma: no cover
 
 
 def enqueue(task, *args, background: bool = False) -> bool:
-    """Queue ``task(*args)``; False (and a warning) if the broker is unreachable.
+    """Queue ``task(*args)``; False (and a warning) if the broker is unreachable. ``task`` is a
+    task or its dotted name ("deliveries.tasks.community_build_task"): services name the tasks
+    they queue, so no services module imports a tasks module (tasks import services, one way).
 
     With eager tasks (no Redis: the embedded demo) the task runs at once and its errors propagate
     as usual; a ``background`` task (long work nobody waits for, like drawing every printed list)
     runs in a thread of this process instead, so the page that caused it answers at once.
     """
+    if isinstance(task, str):
+        task = _task_named(task)
     if current_app.conf.task_always_eager:
         if background and settings.EAGER_TASKS_IN_THREADS:
             threading.Thread(target=_run_in_thread, args=(task, args), name=f"eager-{task.name}").start()
@@ -45,12 +49,11 @@ def enqueue(task, *args, background: bool = False) -> bool:
     return True
 
 
-def enqueue_by_name(name: str, *args, background: bool = False) -> bool:
-    """:func:`enqueue` for a task of an app this one must not import (looked up by name)."""
+def _task_named(name: str):
     if name not in current_app.tasks:
         # The apps' tasks modules are found lazily; a web process may not have loaded them yet.
         current_app.loader.import_default_modules()
-    return enqueue(current_app.tasks[name], *args, background=background)
+    return current_app.tasks[name]
 
 
 def _run_in_thread(task, args, attempts: int = 4) -> None:

@@ -52,7 +52,9 @@ def _finished(sender=None, state=None, **_kwargs) -> None:
     if sender is None or not _jobs_of(sender.name):
         return
     ok = state == "SUCCESS"
-    _record(sender.name, counted=True, last_finished_at=timezone.now(), last_ok=ok, **({"last_error": ""} if ok else {}))
+    _record(
+        sender.name, counted=True, last_finished_at=timezone.now(), last_ok=ok, **({"last_error": ""} if ok else {})
+    )
 
 
 @task_failure.connect
@@ -103,12 +105,19 @@ def jobs_status(*, now: datetime.datetime | None = None) -> list[JobStatus]:
         every = datetime.timedelta(seconds=float(entry["schedule"]))
         run = runs.get(job)
         started = run.last_started_at if run else None
-        rows.append(JobStatus(
-            job=job, task=entry["task"], every=every, last_started_at=started,
-            last_finished_at=run.last_finished_at if run else None, last_ok=run.last_ok if run else None,
-            last_error=run.last_error if run else "", runs=run.runs if run else 0,
-            late=started is None or now - started > every * LATE_AFTER_INTERVALS,
-        ))
+        rows.append(
+            JobStatus(
+                job=job,
+                task=entry["task"],
+                every=every,
+                last_started_at=started,
+                last_finished_at=run.last_finished_at if run else None,
+                last_ok=run.last_ok if run else None,
+                last_error=run.last_error if run else "",
+                runs=run.runs if run else 0,
+                late=started is None or now - started > every * LATE_AFTER_INTERVALS,
+            )
+        )
     return rows
 
 

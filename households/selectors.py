@@ -38,7 +38,9 @@ def hotline_for(*, user: User | None) -> str | None:
         return None
     cache_attr = "_baogong_hotline"
     if not hasattr(user, cache_attr):
-        setattr(user, cache_attr, District.objects.filter(pk=scope.district_id).values_list("hotline", flat=True).first())
+        setattr(
+            user, cache_attr, District.objects.filter(pk=scope.district_id).values_list("hotline", flat=True).first()
+        )
     return getattr(user, cache_attr)
 
 
@@ -105,9 +107,7 @@ def compound_list(*, user: User, community_id: int | None = None) -> QuerySet[Co
         qs = qs.filter(community_id=community_id)
     return qs.annotate(
         household_count=Count("buildings__households", distinct=True),
-        sealed_buildings=Count(
-            "buildings", filter=Q(buildings__lockdown_level__gt=0), distinct=True
-        ),
+        sealed_buildings=Count("buildings", filter=Q(buildings__lockdown_level__gt=0), distinct=True),
     ).order_by("community_id", "code")
 
 
@@ -194,7 +194,9 @@ def unsealing_list(*, user: User, today: datetime.date | None = None) -> list[Un
     by_building: dict = defaultdict(lambda: defaultdict(list))
     compound_wide: dict = defaultdict(lambda: defaultdict(list))
     reports = PositiveCaseReport.objects.filter(
-        compound_id__in=compound_ids, date__gte=today - datetime.timedelta(days=UNSEAL_AFTER_NEGATIVE_DAYS), date__lte=today
+        compound_id__in=compound_ids,
+        date__gte=today - datetime.timedelta(days=UNSEAL_AFTER_NEGATIVE_DAYS),
+        date__lte=today,
     ).values_list("compound_id", "building_id", "date", "cases")
     last: dict = {}
     for compound_id, building_id, date, cases in reports:
@@ -204,18 +206,37 @@ def unsealing_list(*, user: User, today: datetime.date | None = None) -> list[Un
         last[key] = max(last.get(key, date), date)
         last[("c", compound_id)] = max(last.get(("c", compound_id), date), date)
     statuses = [
-        UnsealStatus(compound=c, building=None, level=c.lockdown_level, negative_days=_negative_run(by_compound[c.pk], today),
-                     last_report=last.get(("c", c.pk)))
+        UnsealStatus(
+            compound=c,
+            building=None,
+            level=c.lockdown_level,
+            negative_days=_negative_run(by_compound[c.pk], today),
+            last_report=last.get(("c", c.pk)),
+        )
         for c in compounds
     ]
     for b in buildings:
         days = defaultdict(list, {d: list(v) for d, v in compound_wide[b.compound_id].items()})
         for d, v in by_building[b.pk].items():
             days[d].extend(v)
-        statuses.append(UnsealStatus(compound=b.compound, building=b, level=b.lockdown_level,
-                                     negative_days=_negative_run(days, today), last_report=last.get(("b", b.pk))))
-    statuses.sort(key=lambda s: (not s.eligible, -s.negative_days, s.compound.community_id, s.compound.code,
-                                 s.building.sort_key if s.building else -1))
+        statuses.append(
+            UnsealStatus(
+                compound=b.compound,
+                building=b,
+                level=b.lockdown_level,
+                negative_days=_negative_run(days, today),
+                last_report=last.get(("b", b.pk)),
+            )
+        )
+    statuses.sort(
+        key=lambda s: (
+            not s.eligible,
+            -s.negative_days,
+            s.compound.community_id,
+            s.compound.code,
+            s.building.sort_key if s.building else -1,
+        )
+    )
     return statuses
 
 
@@ -251,7 +272,11 @@ def household_list(
         qs = qs.filter(building__compound_id=compound_id)
     if care_only:
         qs = qs.filter(
-            Q(elderly_alone=True) | Q(disabled=True) | Q(pregnant=True) | Q(chronic_medicine=True) | Q(dialysis=True)
+            Q(elderly_alone=True)
+            | Q(disabled=True)
+            | Q(pregnant=True)
+            | Q(chronic_medicine=True)
+            | Q(dialysis=True)
             | ~Q(care_note="")
         )
     if level is not None:
@@ -260,8 +285,13 @@ def household_list(
     if search:
         qs = qs.filter(_search_q(search))
     return qs.order_by(
-        "building__compound__community_id", "building__compound__code", "building__sort_key", "building__number",
-        "unit", "floor", "room",
+        "building__compound__community_id",
+        "building__compound__code",
+        "building__sort_key",
+        "building__number",
+        "unit",
+        "floor",
+        "room",
     )
 
 
@@ -277,10 +307,7 @@ def _search_q(search: str) -> Q:
         if 4 <= len(digits) <= 10:
             return Q(Exists(HouseholdPhone.objects.filter(household=OuterRef("pk"), number__endswith=digits)))
     first, *rest = search.split()
-    place = (
-        Q(building__compound__name__contains=first)
-        | Q(building__compound__initials__startswith=first.lower())
-    )
+    place = Q(building__compound__name__contains=first) | Q(building__compound__initials__startswith=first.lower())
     q = (Q(contact_name__contains=search) | place) if not rest else place
     for token in rest:
         bare = token.removesuffix("号楼").removesuffix("栋").removesuffix("单元").removesuffix("室")
@@ -327,10 +354,7 @@ def households_at_addresses(*, registrations) -> dict[tuple[int, str, str], Hous
     keys = Q(pk__in=[])
     for r in registrations:
         keys |= Q(building_id=r.building_id, unit=r.unit, room=r.room)
-    return {
-        (h.building_id, h.unit, h.room): h
-        for h in Household.objects.filter(keys).prefetch_related("phones")
-    }
+    return {(h.building_id, h.unit, h.room): h for h in Household.objects.filter(keys).prefetch_related("phones")}
 
 
 def registration_get(*, user: User, pk: int) -> ResidentRegistration:

@@ -31,19 +31,11 @@ from households.models import (
     User,
 )
 from households.phones import phone_normalize
-from households.queue import enqueue, enqueue_by_name
+from households.queue import enqueue
 
 logger = logging.getLogger("baogong.households")
 
 _NUMBER = re.compile(r"[0-9]+")
-
-
-def floor_from_room(room: str) -> int | None:
-    """The floor a room number implies: 1201 → 12, 301 → 3, 52 → None."""
-    digits = "".join(ch for ch in room if ch in "0123456789")  # "❶".isdigit() is True, int("❶") fails
-    if len(digits) >= 3:
-        return int(digits[:-2])
-    return None
 
 
 def _check_level(level: int) -> None:
@@ -60,7 +52,12 @@ def _check_reason(reason: str) -> str:
 
 @transaction.atomic
 def compound_set_lockdown_level(
-    *, compound_id: int, level: int, reason: str, changed_by: User | None, effective_at: datetime.datetime | None = None,
+    *,
+    compound_id: int,
+    level: int,
+    reason: str,
+    changed_by: User | None,
+    effective_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> Compound:
     """Set a compound's lockdown level, now or from ``effective_at``, and keep it in the history.
@@ -77,19 +74,30 @@ def compound_set_lockdown_level(
     compound = Compound.objects.select_for_update().get(pk=compound_id)
     if effective_at is not None and effective_at > now:
         LockdownChange.objects.create(
-            compound=compound, from_level=compound.lockdown_level, to_level=level, reason=reason, changed_by=changed_by,
+            compound=compound,
+            from_level=compound.lockdown_level,
+            to_level=level,
+            reason=reason,
+            changed_by=changed_by,
             effective_at=effective_at,
         )
         return compound
     if compound.lockdown_level == level:
         return compound
-    _level_apply(compound, LockdownChange(compound=compound, to_level=level, reason=reason, changed_by=changed_by), now=now)
+    _level_apply(
+        compound, LockdownChange(compound=compound, to_level=level, reason=reason, changed_by=changed_by), now=now
+    )
     return compound
 
 
 @transaction.atomic
 def building_set_lockdown_level(
-    *, building_id: int, level: int, reason: str, changed_by: User | None, effective_at: datetime.datetime | None = None,
+    *,
+    building_id: int,
+    level: int,
+    reason: str,
+    changed_by: User | None,
+    effective_at: datetime.datetime | None = None,
     now: datetime.datetime | None = None,
 ) -> Building:
     """Set a building's own lockdown level (it may be stricter than its compound's), now or from
@@ -100,13 +108,19 @@ def building_set_lockdown_level(
     building = Building.objects.select_for_update().get(pk=building_id)
     if effective_at is not None and effective_at > now:
         LockdownChange.objects.create(
-            building=building, from_level=building.lockdown_level, to_level=level, reason=reason, changed_by=changed_by,
+            building=building,
+            from_level=building.lockdown_level,
+            to_level=level,
+            reason=reason,
+            changed_by=changed_by,
             effective_at=effective_at,
         )
         return building
     if building.lockdown_level == level:
         return building
-    _level_apply(building, LockdownChange(building=building, to_level=level, reason=reason, changed_by=changed_by), now=now)
+    _level_apply(
+        building, LockdownChange(building=building, to_level=level, reason=reason, changed_by=changed_by), now=now
+    )
     return building
 
 
@@ -149,7 +163,9 @@ def lockdown_changes_apply_due(*, now: datetime.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def lockdown_change_cancel(*, change_id: int, cancelled_by: User | None, now: datetime.datetime | None = None) -> LockdownChange:
+def lockdown_change_cancel(
+    *, change_id: int, cancelled_by: User | None, now: datetime.datetime | None = None
+) -> LockdownChange:
     """Cancel a scheduled level change before it takes effect (an applied change is history: refused)."""
     change = LockdownChange.objects.select_for_update().get(pk=change_id)
     if not change.is_scheduled:
@@ -164,7 +180,12 @@ MAX_CASES_PER_REPORT = 100000
 
 @transaction.atomic
 def positive_cases_record(
-    *, compound_id: int, date: datetime.date, cases: int, recorded_by: User | None, building_id: int | None = None,
+    *,
+    compound_id: int,
+    date: datetime.date,
+    cases: int,
+    recorded_by: User | None,
+    building_id: int | None = None,
     today: datetime.date | None = None,
 ) -> PositiveCaseReport:
     """Record a day's positive cases for a compound (or one building of it); zero means all negative.
@@ -174,13 +195,21 @@ def positive_cases_record(
     """
     today = today or timezone.localdate()
     if date > today:
-        raise BaogongError(_("A report cannot be for a day that has not come yet."), errors={"date": [_("A day in the future.")]})
+        raise BaogongError(
+            _("A report cannot be for a day that has not come yet."), errors={"date": [_("A day in the future.")]}
+        )
     if not 0 <= cases <= MAX_CASES_PER_REPORT:
-        raise BaogongError(_("Enter the number of positive cases (0 if every test was negative)."), errors={"cases": [_("Out of range.")]})
+        raise BaogongError(
+            _("Enter the number of positive cases (0 if every test was negative)."),
+            errors={"cases": [_("Out of range.")]},
+        )
     if building_id is not None and not Building.objects.filter(pk=building_id, compound_id=compound_id).exists():
         raise BaogongError(_("Unknown building."), errors={"building": [_("Unknown building.")]})
     report, _created = PositiveCaseReport.objects.update_or_create(
-        compound_id=compound_id, building_id=building_id, date=date, defaults={"cases": cases, "recorded_by": recorded_by}
+        compound_id=compound_id,
+        building_id=building_id,
+        date=date,
+        defaults={"cases": cases, "recorded_by": recorded_by},
     )
     return report
 
@@ -188,7 +217,7 @@ def positive_cases_record(
 def _packages_follow_level(compound_id: int) -> None:
     """Packed packages not yet delivered follow the new level (deliveries recomputes their mode and
     pick-up slot). The task is looked up by name: households does not depend on deliveries."""
-    transaction.on_commit(lambda: enqueue_by_name("deliveries.tasks.packages_recompute_task", compound_id))
+    transaction.on_commit(lambda: enqueue("deliveries.tasks.packages_recompute_task", compound_id))
 
 
 @transaction.atomic
@@ -204,7 +233,9 @@ def household_phones_set(*, household: Household, phones: list[str]) -> list[Hou
         if number not in normalized:
             normalized.append(number)
     if not normalized:
-        raise BaogongError(_("A household needs at least one phone number."), errors={"phones": [_("Enter a phone number.")]})
+        raise BaogongError(
+            _("A household needs at least one phone number."), errors={"phones": [_("Enter a phone number.")]}
+        )
     HouseholdPhone.objects.filter(household=household).delete()
     return HouseholdPhone.objects.bulk_create(
         HouseholdPhone(household=household, number=number, is_primary=(i == 0)) for i, number in enumerate(normalized)
@@ -264,15 +295,19 @@ def household_import_create(
     *, community_id: int, uploaded_by: User | None, filename: str, content: bytes, dry_run: bool = False
 ) -> HouseholdImport:
     """Store an uploaded register and queue it; the import runs after this transaction commits."""
-    from households.tasks import household_import_run_task
-
     importing.check_file(filename, content)
     with transaction.atomic():
         household_import = HouseholdImport.objects.create(
-            community_id=community_id, uploaded_by=uploaded_by, filename=filename[:200], content=content, dry_run=dry_run
+            community_id=community_id,
+            uploaded_by=uploaded_by,
+            filename=filename[:200],
+            content=content,
+            dry_run=dry_run,
         )
         # never inside the upload request: a worker with Redis, a thread of the web process without
-        transaction.on_commit(lambda: enqueue(household_import_run_task, household_import.pk, background=True))
+        transaction.on_commit(
+            lambda: enqueue("households.tasks.household_import_run_task", household_import.pk, background=True)
+        )
     return household_import
 
 
@@ -295,8 +330,11 @@ def household_import_run(*, import_id: int) -> HouseholdImport:
             if not isinstance(exc, BaogongError):
                 logger.exception("household import %s could not be read", import_id)
             household_import.status = ImportStatus.FAILED
-            household_import.error = (exc.message if isinstance(exc, BaogongError) else
-                                      _("The file could not be read: %(error)s") % {"error": exc.__class__.__name__})[:500]
+            household_import.error = (
+                exc.message
+                if isinstance(exc, BaogongError)
+                else _("The file could not be read: %(error)s") % {"error": exc.__class__.__name__}
+            )[:500]
             household_import.finished_at = timezone.now()
             household_import.save(update_fields=["status", "error", "finished_at"])
             return household_import
@@ -345,7 +383,11 @@ def notifications_create(*, kind: str, tells: list[Tell], now: datetime.datetime
     Notification.objects.bulk_create(
         [
             Notification(
-                household_id=t.household_id, kind=kind, key=t.key, params=t.params, created_at=now,
+                household_id=t.household_id,
+                kind=kind,
+                key=t.key,
+                params=t.params,
+                created_at=now,
                 sms_phone=phones.get(t.household_id, ""),
                 sms_status=SmsStatus.PENDING if t.household_id in phones else SmsStatus.NONE,
                 sms_next_at=now if t.household_id in phones else None,
@@ -356,9 +398,7 @@ def notifications_create(*, kind: str, tells: list[Tell], now: datetime.datetime
         batch_size=2000,
     )
     if phones:
-        from households.tasks import sms_send_due_task
-
-        transaction.on_commit(lambda: enqueue(sms_send_due_task))
+        transaction.on_commit(lambda: enqueue("households.tasks.sms_send_due_task"))
 
 
 def notifications_mark_read(*, user: User, now: datetime.datetime | None = None) -> int:
@@ -399,7 +439,9 @@ def _sms_send_batch(*, limit: int, now: datetime.datetime) -> dict:
     from households.notifications import SmsError, logger, message_text, sms_backend
 
     with transaction.atomic():
-        due = Notification.objects.filter(sms_status=SmsStatus.PENDING, sms_next_at__lte=now).order_by("sms_next_at", "id")
+        due = Notification.objects.filter(sms_status=SmsStatus.PENDING, sms_next_at__lte=now).order_by(
+            "sms_next_at", "id"
+        )
         claimed = list(due.select_for_update(skip_locked=True)[:limit])
         Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
             sms_status=SmsStatus.SENDING, sms_attempts=F("sms_attempts") + 1
@@ -415,7 +457,9 @@ def _sms_send_batch(*, limit: int, now: datetime.datetime) -> dict:
         except SmsError as exc:
             if attempts >= settings.SMS_MAX_ATTEMPTS:
                 status, counts["failed"] = SmsStatus.FAILED, counts["failed"] + 1
-                logger.error("SMS %s to %s failed after %s attempts: %s", notification.pk, notification.sms_phone, attempts, exc)
+                logger.error(
+                    "SMS %s to %s failed after %s attempts: %s", notification.pk, notification.sms_phone, attempts, exc
+                )
             else:
                 status, counts["retry"] = SmsStatus.PENDING, counts["retry"] + 1
             Notification.objects.filter(pk=notification.pk).update(

@@ -12,7 +12,9 @@ urlpatterns = [
     path("compounds/", views.compound_list, name="compound_list"),
     path("compounds/<int:pk>/", views.compound_detail, name="compound_detail"),
     path("compounds/<int:pk>/level/", views.compound_set_level, name="compound_set_level"),
-    path("compounds/<int:pk>/level/<int:change_id>/cancel/", views.lockdown_change_cancel, name="lockdown_change_cancel"),
+    path(
+        "compounds/<int:pk>/level/<int:change_id>/cancel/", views.lockdown_change_cancel, name="lockdown_change_cancel"
+    ),
     path("compounds/<int:pk>/cases/", views.compound_record_cases, name="compound_record_cases"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("schedule/", views.schedule_page, name="schedule"),

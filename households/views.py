@@ -3,10 +3,10 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.views import defaults
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from households import access, identity, selectors, services
@@ -45,9 +45,9 @@ def register_buildings(request: HttpRequest) -> HttpResponse:
     """The building options of one community, for the registration form (htmx)."""
     community_id = id_param(request.GET, "community")
     buildings = (
-        Building.objects.filter(compound__community_id=community_id).select_related("compound").order_by(
-            "compound__code", "sort_key", "number"
-        )
+        Building.objects.filter(compound__community_id=community_id)
+        .select_related("compound")
+        .order_by("compound__code", "sort_key", "number")
         if community_id is not None
         else Building.objects.none()
     )
@@ -95,8 +95,12 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": request.GET,
             "printing": printing,
-            "compound": selectors.compound_list(user=request.user).filter(pk=compound_id).first() if compound_id else None,
-            "community": selectors.community_list(user=request.user).filter(pk=community_id).first() if community_id else None,
+            "compound": selectors.compound_list(user=request.user).filter(pk=compound_id).first()
+            if compound_id
+            else None,
+            "community": selectors.community_list(user=request.user).filter(pk=community_id).first()
+            if community_id
+            else None,
         },
     )
 
@@ -163,7 +167,9 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
     scheduled = effective_at is not None and effective_at > timezone.now()
     try:
         if building_id:
-            building = selectors.building_list(user=request.user, compound_id=compound.pk).filter(pk=building_id).first()
+            building = (
+                selectors.building_list(user=request.user, compound_id=compound.pk).filter(pk=building_id).first()
+            )
             if building is None:
                 raise BaogongError(_("Unknown building."))
             services.building_set_lockdown_level(
@@ -179,8 +185,11 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         if scheduled:
-            messages.success(request, _("The change is scheduled for %(when)s; it can be cancelled until then.")
-                             % {"when": timezone.localtime(effective_at).strftime("%Y-%m-%d %H:%M")})
+            messages.success(
+                request,
+                _("The change is scheduled for %(when)s; it can be cancelled until then.")
+                % {"when": timezone.localtime(effective_at).strftime("%Y-%m-%d %H:%M")},
+            )
         else:
             messages.success(request, _("The lockdown level was changed and the change was recorded."))
     return redirect("households:compound_detail", pk=compound.pk)
@@ -213,8 +222,11 @@ def compound_record_cases(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("households:compound_detail", pk=compound.pk)
     try:
         services.positive_cases_record(
-            compound_id=compound.pk, building_id=form.cleaned_data["building"], date=form.cleaned_data["date"],
-            cases=form.cleaned_data["cases"], recorded_by=request.user,
+            compound_id=compound.pk,
+            building_id=form.cleaned_data["building"],
+            date=form.cleaned_data["date"],
+            cases=form.cleaned_data["cases"],
+            recorded_by=request.user,
         )
     except BaogongError as exc:
         messages.error(request, exc.message)
@@ -242,7 +254,9 @@ def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if decision == "approve":
             identity.registration_approve(registration_id=registration.pk, decided_by=request.user)
-            messages.success(request, _("Approved: %(phone)s can now sign in.") % {"phone": phone_display(registration.phone)})
+            messages.success(
+                request, _("Approved: %(phone)s can now sign in.") % {"phone": phone_display(registration.phone)}
+            )
         else:
             identity.registration_reject(
                 registration_id=registration.pk, decided_by=request.user, note=request.POST.get("note", "")
@@ -293,13 +307,17 @@ def too_many_requests(request: HttpRequest, exception: Exception) -> HttpRespons
     """429 for pages beyond their rate (django-ratelimit): say so, and when to try again."""
     from households.middleware import error_response
 
-    return error_response(request, status=429, message=_("Too many attempts in a short time. Wait a minute, then try again."))
+    return error_response(
+        request, status=429, message=_("Too many attempts in a short time. Wait a minute, then try again.")
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: the JSON error shape under /api/, the friendly page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": _("Not found: it does not exist, or it is not yours to see."), "errors": {}}, status=404)
+        return JsonResponse(
+            {"detail": _("Not found: it does not exist, or it is not yours to see."), "errors": {}}, status=404
+        )
     return defaults.page_not_found(request, exception)
 
 

@@ -59,7 +59,16 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = (
-            "name", "category", "unit", "size", "description", "is_bundle", "photo", "capacity", "household_limit", "is_active",
+            "name",
+            "category",
+            "unit",
+            "size",
+            "description",
+            "is_bundle",
+            "photo",
+            "capacity",
+            "household_limit",
+            "is_active",
         )
 
     def clean_photo(self):
@@ -78,7 +87,9 @@ class ProductAdminForm(forms.ModelForm):
         )
         if reserved is not None and capacity < reserved:
             raise forms.ValidationError(
-                _("Orders in this cycle already hold %(reserved)d of this product: the capacity cannot be lower than that.")
+                _(
+                    "Orders in this cycle already hold %(reserved)d of this product: the capacity cannot be lower than that."
+                )
                 % {"reserved": reserved}
             )
         return capacity
@@ -87,15 +98,39 @@ class ProductAdminForm(forms.ModelForm):
 @admin.register(Product)
 class ProductAdmin(ScopedAdmin):
     form = ProductAdminForm
-    list_display = ("name", "size", "unit", "supplier", "category", "price", "price_state", "reference_cap", "capacity", "is_active")
+    list_display = (
+        "name",
+        "size",
+        "unit",
+        "supplier",
+        "category",
+        "price",
+        "price_state",
+        "reference_cap",
+        "capacity",
+        "is_active",
+    )
     list_filter = ("category", "price_state", "is_active", "supplier")
     list_select_related = ("supplier",)
     search_fields = ("name", "supplier__name")
     # Prices and caps go through product_price_set / product_reference_cap_set, which keep the history.
     readonly_fields = ("supplier", "price_link", "price_state", "reference_cap", "created_at")
     fields = (
-        "supplier", "name", "category", "unit", "size", "description", "is_bundle", "photo", "price_link", "price_state",
-        "reference_cap", "capacity", "household_limit", "is_active", "created_at",
+        "supplier",
+        "name",
+        "category",
+        "unit",
+        "size",
+        "description",
+        "is_bundle",
+        "photo",
+        "price_link",
+        "price_state",
+        "reference_cap",
+        "capacity",
+        "household_limit",
+        "is_active",
+        "created_at",
     )
     view_roles = SUPPLY_VIEWERS
     edit_roles = ()  # administrators only; supplier staff keep their catalog on /catalog/
@@ -105,7 +140,9 @@ class ProductAdmin(ScopedAdmin):
         if obj.pk is None:
             return "—"
         return format_html(
-            '¥{} · <a href="{}">{}</a>', obj.price, reverse("catalog:product_detail", args=[obj.pk]),
+            '¥{} · <a href="{}">{}</a>',
+            obj.price,
+            reverse("catalog:product_detail", args=[obj.pk]),
             _("post a new price or see the history on the catalog page"),
         )
 
@@ -129,7 +166,16 @@ class ProductAdmin(ScopedAdmin):
 
 @admin.register(PriceChange)
 class PriceChangeAdmin(ReadOnlyAdmin):
-    list_display = ("changed_at", "product", "old_price", "new_price", "reference_cap", "state", "changed_by", "decided_by")
+    list_display = (
+        "changed_at",
+        "product",
+        "old_price",
+        "new_price",
+        "reference_cap",
+        "state",
+        "changed_by",
+        "decided_by",
+    )
     list_filter = ("state",)
     list_select_related = ("product", "changed_by", "decided_by")
     search_fields = ("product__name", "product__supplier__name")
@@ -190,7 +236,17 @@ class OrderLineInline(ScopedInline):
 class OrderAdmin(ReadOnlyAdmin):
     """Orders change only through the order services (capacity, limits, payment state)."""
 
-    list_display = ("id", "household", "cycle", "status", "channel", "total", "payment_method", "payment_state", "created_at")
+    list_display = (
+        "id",
+        "household",
+        "cycle",
+        "status",
+        "channel",
+        "total",
+        "payment_method",
+        "payment_state",
+        "created_at",
+    )
     list_filter = ("status", "channel", "payment_state", "cycle")
     list_select_related = ("household__building__compound", "cycle")
     search_fields = ("=id", "household__contact_name", "household__building__compound__name")

@@ -120,7 +120,9 @@ class CatalogApi(APIView):
         size = serializers.CharField()
         price = serializers.DecimalField(max_digits=8, decimal_places=2, coerce_to_string=True)
         supplier = serializers.CharField(source="supplier.name")
-        available = serializers.IntegerField(min_value=0, help_text=gettext_lazy("Units left in the open cycle; 0 = sold out."))
+        available = serializers.IntegerField(
+            min_value=0, help_text=gettext_lazy("Units left in the open cycle; 0 = sold out.")
+        )
         household_limit = serializers.IntegerField(
             allow_null=True, help_text=gettext_lazy("Most units one household may order in a cycle; null = no limit.")
         )
@@ -307,11 +309,13 @@ class OrderCreateApi(APIView):
         note = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=services.MAX_NOTE)
         household = _id_field(allow_null=True, help_text=FOR_HOUSEHOLD)
         payment_method = serializers.ChoiceField(
-            choices=[(m.value, m.label) for m in (PaymentMethod.ONLINE, PaymentMethod.ON_DELIVERY)], required=False,
+            choices=[(m.value, m.label) for m in (PaymentMethod.ONLINE, PaymentMethod.ON_DELIVERY)],
+            required=False,
             help_text=gettext_lazy("Recorded, not processed. Default: on_delivery."),
         )
         urgent = serializers.BooleanField(
-            required=False, default=False,
+            required=False,
+            default=False,
             help_text=gettext_lazy(
                 "Operators and workers: medicine that cannot wait becomes a same-day urgent package at once."
             ),
@@ -324,7 +328,8 @@ class OrderCreateApi(APIView):
             too_large = {
                 str(index): {"product": [_("Choose a product.")]}
                 for index, line in enumerate(lines)
-                if isinstance(line.get("product"), int) and not isinstance(line.get("product"), bool)
+                if isinstance(line.get("product"), int)
+                and not isinstance(line.get("product"), bool)
                 and line["product"] > MAX_ID
             }
             if too_large:
@@ -375,7 +380,9 @@ class OrderListApi(APIView):
         operation_id="orders_list",
         parameters=[
             FilterSerializer,
-            OpenApiParameter("page", {"type": "integer", "minimum": 1}, description=gettext_lazy("Page number, from 1.")),
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1}, description=gettext_lazy("Page number, from 1.")
+            ),
         ],
         responses=_with_errors({200: OrderPageOutputSerializer}, 400, 404),
     )
@@ -413,7 +420,9 @@ class OrderDetailApi(APIView):
     """One order the caller may see; any other id is 404."""
 
     @extend_schema(
-        tags=["orders"], operation_id="orders_retrieve", parameters=[ORDER_ID],
+        tags=["orders"],
+        operation_id="orders_retrieve",
+        parameters=[ORDER_ID],
         responses=_with_errors({200: OrderOutputSerializer}, 404),
     )
     def get(self, request, pk: int):
@@ -429,7 +438,10 @@ class OrderCancelApi(APIView):
     permission_classes = [IsAuthenticated, CanOrder]
 
     @extend_schema(
-        tags=["orders"], operation_id="orders_cancel", parameters=[ORDER_ID], request=None,
+        tags=["orders"],
+        operation_id="orders_cancel",
+        parameters=[ORDER_ID],
+        request=None,
         responses=_with_errors({200: OrderOutputSerializer}, 404, 409),
     )
     def post(self, request, pk: int):

@@ -7,7 +7,9 @@ class SupplyConfig(AppConfig):
     verbose_name = _("Supply")
 
     def ready(self) -> None:
-        from supply import access  # noqa: F401  (registers supply models with households.access)
-        from supply import dashboard  # (its figures for households.dashboard)
+        from supply import (
+            access,  # noqa: F401  (registers supply models with households.access)
+            dashboard,  # (its figures for households.dashboard)
+        )
 
         dashboard.register()

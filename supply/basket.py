@@ -38,7 +38,11 @@ class Basket:
         for key, quantity in raw.items():
             if len(items) >= MAX_LINES:
                 break
-            if not (str(key).isascii() and str(key).isdigit()) or isinstance(quantity, bool) or not isinstance(quantity, int):
+            if (
+                not (str(key).isascii() and str(key).isdigit())
+                or isinstance(quantity, bool)
+                or not isinstance(quantity, int)
+            ):
                 continue
             if int(key) > 0 and 1 <= quantity <= MAX_QUANTITY:
                 items[int(key)] = quantity
@@ -120,7 +124,9 @@ def line_problem(product: Product, quantity: int, *, already_ordered: int = 0) -
     limit = product.household_limit
     if limit and already_ordered + quantity > limit:
         return _("“%(name)s” is limited to %(limit)d per household in each cycle; you can add %(left)d more.") % {
-            "name": product, "limit": limit, "left": max(limit - already_ordered, 0),
+            "name": product,
+            "limit": limit,
+            "left": max(limit - already_ordered, 0),
         }
     return ""
 
@@ -155,7 +161,9 @@ class PricedBasket:
         return any(line.problem for line in self.lines)
 
 
-def basket_price(basket: Basket, products, *, ordered: dict[int, int] | None = None, check: bool = True) -> PricedBasket:
+def basket_price(
+    basket: Basket, products, *, ordered: dict[int, int] | None = None, check: bool = True
+) -> PricedBasket:
     """Price the basket at today's posted prices from ``products`` (a catalog queryset).
 
     ``check`` adds each line's problem (sold out, too few left, household limit) for an open cycle.

@@ -57,7 +57,11 @@ def _number_widget() -> forms.TextInput:
 class ProductDetailsForm(forms.Form):
     """What supplier staff keep about a product, except its price."""
 
-    name = forms.CharField(label=pgettext_lazy("product", "Name"), max_length=100, help_text=_("The Chinese name residents know, e.g. 大白菜"))
+    name = forms.CharField(
+        label=pgettext_lazy("product", "Name"),
+        max_length=100,
+        help_text=_("The Chinese name residents know, e.g. 大白菜"),
+    )
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     size = forms.CharField(label=_("Size"), max_length=30, required=False, help_text=_("e.g. 5kg, 500g×2"))
     unit = forms.CharField(label=pgettext_lazy("product", "Unit"), max_length=10, help_text=_("e.g. 袋, 盒, 斤"))
@@ -66,21 +70,43 @@ class ProductDetailsForm(forms.Form):
         label=_("Standard bundle"), required=False, help_text=_("A fixed pack such as a 5 kg vegetable pack.")
     )
     capacity = forms.IntegerField(
-        label=_("Capacity per cycle"), min_value=0, max_value=MAX_CAPACITY, initial=500, widget=_number_widget(),
+        label=_("Capacity per cycle"),
+        min_value=0,
+        max_value=MAX_CAPACITY,
+        initial=500,
+        widget=_number_widget(),
         error_messages={"invalid": _("Enter a whole number.")},
         help_text=_("How many you can deliver in one 3-day cycle."),
     )
     household_limit = forms.IntegerField(
-        label=_("Limit per household per cycle (限购)"), min_value=1, max_value=MAX_QUANTITY, required=False,
-        widget=_number_widget(), error_messages={"invalid": _("Enter a whole number.")},
+        label=_("Limit per household per cycle (限购)"),
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        required=False,
+        widget=_number_widget(),
+        error_messages={"invalid": _("Enter a whole number.")},
         help_text=_("Blank for no limit."),
     )
     photo = forms.ImageField(
-        label=_("Photo"), required=False, help_text=_("Optional. A JPEG or PNG of at most 2 MB."),
+        label=_("Photo"),
+        required=False,
+        help_text=_("Optional. A JPEG or PNG of at most 2 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
 
-    field_order = ["name", "category", "size", "unit", "price", "description", "is_bundle", "capacity", "household_limit", "is_active", "photo"]
+    field_order = [
+        "name",
+        "category",
+        "size",
+        "unit",
+        "price",
+        "description",
+        "is_bundle",
+        "capacity",
+        "household_limit",
+        "is_active",
+        "photo",
+    ]
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -90,7 +116,9 @@ class ProductDetailsForm(forms.Form):
 
 
 class ProductCreateForm(ProductDetailsForm):
-    price = money_field(_("Posted price (yuan)"), help_text=_("The price residents pay per unit, fixed in their order."))
+    price = money_field(
+        _("Posted price (yuan)"), help_text=_("The price residents pay per unit, fixed in their order.")
+    )
 
 
 class ProductUpdateForm(ProductDetailsForm):

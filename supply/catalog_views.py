@@ -69,8 +69,11 @@ def catalog_home(request: HttpRequest) -> HttpResponse:
     cycle = selectors.stock_cycle()
     category = request.GET.get("category", "")
     products = selectors.catalog_products(
-        user=request.user, cycle=cycle, supplier_id=request.user.supplier_id,
-        category=category if category in Category.values else "", search=text_param(request.GET, "q"),
+        user=request.user,
+        cycle=cycle,
+        supplier_id=request.user.supplier_id,
+        category=category if category in Category.values else "",
+        search=text_param(request.GET, "q"),
     )
     return render(
         request,
@@ -93,9 +96,17 @@ def product_create(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 product = services.product_create(
-                    supplier_id=request.user.supplier_id, by=request.user, name=data["name"], category=data["category"],
-                    unit=data["unit"], size=data["size"], description=data["description"], is_bundle=data["is_bundle"],
-                    price=data["price"], capacity=data["capacity"], household_limit=data["household_limit"],
+                    supplier_id=request.user.supplier_id,
+                    by=request.user,
+                    name=data["name"],
+                    category=data["category"],
+                    unit=data["unit"],
+                    size=data["size"],
+                    description=data["description"],
+                    is_bundle=data["is_bundle"],
+                    price=data["price"],
+                    capacity=data["capacity"],
+                    household_limit=data["household_limit"],
                 )
                 if data["photo"]:
                     services.product_update(product_id=product.pk, by=request.user, photo=data["photo"])
@@ -111,7 +122,18 @@ def product_create(request: HttpRequest) -> HttpResponse:
 
 def _details_initial(product) -> dict:
     """The form's starting values, so that only what the user changed reaches product_update."""
-    fields = ("name", "category", "size", "unit", "description", "is_bundle", "capacity", "household_limit", "is_active", "photo")
+    fields = (
+        "name",
+        "category",
+        "size",
+        "unit",
+        "description",
+        "is_bundle",
+        "capacity",
+        "household_limit",
+        "is_active",
+        "photo",
+    )
     return {name: getattr(product, name) for name in fields}
 
 
@@ -129,7 +151,9 @@ def _detail(request: HttpRequest, pk: int, *, details_form=None, price_form=None
             "can_edit": can_edit,
             "details_form": details_form,
             "price_form": price_form if price_form is not None else PriceForm(initial={"price": product.price}),
-            "history": selectors.price_history(user=request.user, product_id=product.pk).order_by("-changed_at", "-id")[:200],
+            "history": selectors.price_history(user=request.user, product_id=product.pk).order_by("-changed_at", "-id")[
+                :200
+            ],
             "cycle": cycle,
         },
         status=status,
@@ -165,7 +189,9 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         before = (product.price, product.price_state)
         try:
-            product = services.product_price_set(product_id=product.pk, price=form.cleaned_data["price"], by=request.user)
+            product = services.product_price_set(
+                product_id=product.pk, price=form.cleaned_data["price"], by=request.user
+            )
         except BaogongError as exc:
             _form_errors(form, exc)
         else:
@@ -183,7 +209,9 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("The new price ¥%(price)s is posted and shown to residents. Orders already placed keep their price.")
+                    _(
+                        "The new price ¥%(price)s is posted and shown to residents. Orders already placed keep their price."
+                    )
                     % {"price": product.price},
                 )
             return redirect("catalog:product_detail", pk=product.pk)
@@ -254,11 +282,15 @@ def product_cap(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReferenceCapForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, _("“%(name)s”: %(error)s Nothing was changed.") % {"name": product, "error": form.errors["reference_cap"][0]}
+            request,
+            _("“%(name)s”: %(error)s Nothing was changed.")
+            % {"name": product, "error": form.errors["reference_cap"][0]},
         )
         return redirect_back(request, "catalog:products")
     try:
-        product = services.product_reference_cap_set(product_id=product.pk, cap=form.cleaned_data["reference_cap"], by=request.user)
+        product = services.product_reference_cap_set(
+            product_id=product.pk, cap=form.cleaned_data["reference_cap"], by=request.user
+        )
     except BaogongError as exc:
         messages.error(request, exc.message)
     else:
@@ -282,7 +314,9 @@ def supplier_overview(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1" and request.user.district_id
     suppliers = selectors.supplier_overview(user=request.user, district_id=request.user.district_id if mine else None)
     return render(
-        request, "supply/catalog/supplier_list.html", {"suppliers": suppliers, "query": request.GET, "has_district": bool(request.user.district_id)}
+        request,
+        "supply/catalog/supplier_list.html",
+        {"suppliers": suppliers, "query": request.GET, "has_district": bool(request.user.district_id)},
     )
 
 
@@ -295,7 +329,9 @@ def supplier_whitelist(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose whether the supplier is on the whitelist."))
         return redirect_back(request, "catalog:suppliers")
     try:
-        supplier = services.supplier_whitelist(supplier_id=supplier.pk, whitelisted=form.cleaned_data["whitelisted"], by=request.user)
+        supplier = services.supplier_whitelist(
+            supplier_id=supplier.pk, whitelisted=form.cleaned_data["whitelisted"], by=request.user
+        )
     except BaogongError as exc:
         messages.error(request, exc.message)
     else:
@@ -304,7 +340,9 @@ def supplier_whitelist(request: HttpRequest, pk: int) -> HttpResponse:
             (
                 _("%(name)s is on the whitelist: residents of the districts it serves see its products.")
                 if supplier.is_whitelisted
-                else _("%(name)s is off the whitelist: residents no longer see its products. Orders already placed stand.")
+                else _(
+                    "%(name)s is off the whitelist: residents no longer see its products. Orders already placed stand."
+                )
             )
             % {"name": supplier.name},
         )

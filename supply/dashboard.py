@@ -28,8 +28,14 @@ ORDER_PATHS = place_paths(compound="household__building__compound")
 
 
 def _cycle_data(cycle: Cycle) -> dict:
-    return {"id": cycle.pk, "number": cycle.number, "status": cycle.status, "opens_at": cycle.opens_at,
-            "cutoff_at": cycle.cutoff_at, "first_delivery_date": cycle.first_delivery_date}
+    return {
+        "id": cycle.pk,
+        "number": cycle.number,
+        "status": cycle.status,
+        "opens_at": cycle.opens_at,
+        "cutoff_at": cycle.cutoff_at,
+        "first_delivery_date": cycle.first_delivery_date,
+    }
 
 
 def _cycle_label(cycle: Cycle) -> str:
@@ -52,7 +58,9 @@ def cycle_period(param: str | None) -> Period:
     else:
         cycle = next((c for c in recent if c.number == number), None) or Cycle.objects.filter(number=number).first()
         if cycle is None:
-            raise NotFound(_("There is no cycle %(number)d.") % {"number": number}, errors={"cycle": [_("No such cycle.")]})
+            raise NotFound(
+                _("There is no cycle %(number)d.") % {"number": number}, errors={"cycle": [_("No such cycle.")]}
+            )
     if cycle is None:
         return Period(obj=None, label=_("No cycle yet"), data=None)
     return Period(
@@ -88,8 +96,9 @@ def _supply(query: DashboardQuery) -> ProviderResult:
         stock = stock.filter(product__supplier__districts=query.place.district_id)
     sold_out = [
         {"product_id": pid, "product": f"{name} {size}".strip(), "supplier": supplier, "capacity": capacity}
-        for pid, name, size, supplier, capacity in stock.order_by("product__supplier__name", "product__name", "product_id")
-        .values_list("product_id", "product__name", "product__size", "product__supplier__name", "capacity")
+        for pid, name, size, supplier, capacity in stock.order_by(
+            "product__supplier__name", "product__name", "product_id"
+        ).values_list("product_id", "product__name", "product__size", "product__supplier__name", "capacity")
     ]
     return ProviderResult(by_child=by_child, tables={"sold_out": sold_out})
 

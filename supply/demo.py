@@ -1,7 +1,7 @@
 """The demo catalog for ``seed_demo``: the three demo suppliers' priced catalogs, an open cycle, a few orders.
 
-Runs after :func:`households.demo.demo_city_seed` (which creates the city, the accounts and the three
-suppliers by name). Products are found by their natural key (supplier, name, size) and only the
+:func:`demo_suppliers_seed` runs first (the ``supplier`` demo account works for the first one),
+the catalog after :func:`households.demo.demo_city_seed` (which creates the city and the accounts). Products are found by their natural key (supplier, name, size) and only the
 missing ones are created, through the same services a supplier and the task force use, so the
 price history and the cycle's stock are written the usual way. Existing rows are never updated.
 """
@@ -21,12 +21,47 @@ from django.utils.translation import gettext as _
 
 from households.errors import BaogongError
 from households.models import District, Household, User
+from households.phones import phone_normalize
 from supply import services
-from supply.models import BaselineItem, Category, Channel, Cycle, CycleStatus, CycleStock, Order, PaymentMethod, PriceState, Product, Supplier
+from supply.models import (
+    BaselineItem,
+    Category,
+    Channel,
+    Cycle,
+    CycleStatus,
+    CycleStock,
+    Order,
+    PaymentMethod,
+    PriceState,
+    Product,
+    Supplier,
+)
 
 # --- the plan ------------------------------------------------------------------------------------
 
-# The suppliers created by households.demo (by name), with the districts each one serves. The
+# The demo's suppliers (保供单位): name, contact and landline.
+SUPPLIERS = (
+    ("郑州丹尼斯生鲜超市", "赵经理", "0371-67891230"),
+    ("世纪联华中原保供中心", "孙经理", "0371-68675210"),
+    ("河南大参林保供药房", "王药师", "0371-63387766"),
+)
+
+
+def demo_suppliers_seed() -> tuple[list[Supplier], int]:
+    """The demo's whitelisted suppliers (made if missing, never changed); returns them, first the
+    one the ``supplier`` demo account works for, and how many were made now."""
+    suppliers, made = [], 0
+    for name, contact, landline in SUPPLIERS:
+        supplier, was_created = Supplier.objects.get_or_create(
+            name=name,
+            defaults={"contact_name": contact, "phone": phone_normalize(landline), "is_whitelisted": True},
+        )
+        suppliers.append(supplier)
+        made += was_created
+    return suppliers, made
+
+
+# The demo's suppliers (by name), with the districts each one serves. The
 # supermarket (which runs its own drugstore counters) covers the whole city, so every household
 # can order from every category; the other two serve two districts each, as 保供 units did.
 DENNIS, LIANHUA, DASHENLIN = "郑州丹尼斯生鲜超市", "世纪联华中原保供中心", "河南大参林保供药房"
@@ -63,13 +98,27 @@ class DemoProduct:
 
 
 V, M, G, D, E, N = (
-    Category.VEGETABLES, Category.MEAT_EGGS, Category.GRAIN_OIL, Category.MEDICINE, Category.EPIDEMIC, Category.DAILY,
+    Category.VEGETABLES,
+    Category.MEAT_EGGS,
+    Category.GRAIN_OIL,
+    Category.MEDICINE,
+    Category.EPIDEMIC,
+    Category.DAILY,
 )
 # Retail prices of Zhengzhou in November 2022, in yuan.
 CATALOG: tuple[DemoProduct, ...] = (
     # 丹尼斯: fresh food for the whole city, small packs of staples, a drugstore counter.
-    DemoProduct(DENNIS, V, "蔬菜包", "5kg", "份", "49.90", 0.30, is_bundle=True,
-                description="标准保供蔬菜包：大白菜、土豆、白萝卜、胡萝卜、西红柿、黄瓜、青椒、洋葱，品种随到货调整"),
+    DemoProduct(
+        DENNIS,
+        V,
+        "蔬菜包",
+        "5kg",
+        "份",
+        "49.90",
+        0.30,
+        is_bundle=True,
+        description="标准保供蔬菜包：大白菜、土豆、白萝卜、胡萝卜、西红柿、黄瓜、青椒、洋葱，品种随到货调整",
+    ),
     DemoProduct(DENNIS, V, "大白菜", "约2kg", "颗", "6.80", 0.25),
     DemoProduct(DENNIS, V, "土豆", "2.5kg", "袋", "12.50", 0.20),
     DemoProduct(DENNIS, V, "西红柿", "1kg", "袋", "9.80", 0.20),
@@ -87,8 +136,17 @@ CATALOG: tuple[DemoProduct, ...] = (
     DemoProduct(DENNIS, G, "面粉", "2.5kg", "袋", "14.50", 0.10),
     DemoProduct(DENNIS, G, "挂面", "1kg", "包", "8.90", 0.20),
     DemoProduct(DENNIS, G, "三全猪肉白菜水饺", "1kg", "袋", "19.90", 0.15),
-    DemoProduct(DENNIS, D, "布洛芬缓释胶囊", "0.3g×20粒", "盒", "19.80", 0.03, reference_cap="24.00",
-                description="丹尼斯大药房供货，非处方药"),
+    DemoProduct(
+        DENNIS,
+        D,
+        "布洛芬缓释胶囊",
+        "0.3g×20粒",
+        "盒",
+        "19.80",
+        0.03,
+        reference_cap="24.00",
+        description="丹尼斯大药房供货，非处方药",
+    ),
     DemoProduct(DENNIS, D, "板蓝根颗粒", "10g×20袋", "盒", "16.50", 0.05, description="丹尼斯大药房供货，非处方药"),
     DemoProduct(DENNIS, E, "医用外科口罩", "50只", "盒", "19.90", 0.10, reference_cap="25.00"),
     DemoProduct(DENNIS, E, "N95口罩", "10只", "盒", "35.00", 0.05, reference_cap="39.90", raised_to="45.00"),
@@ -112,15 +170,41 @@ CATALOG: tuple[DemoProduct, ...] = (
     DemoProduct(LIANHUA, N, "婴儿纸尿裤", "L码52片", "包", "89.00", 0.01, minimum=10),
     DemoProduct(LIANHUA, N, "婴儿配方奶粉", "800g", "罐", "228.00", 0.01, minimum=10),
     # 大参林: medicine (prescription drugs for chronic patients included) and protection.
-    DemoProduct(DASHENLIN, D, "连花清瘟胶囊", "0.35g×36粒", "盒", "29.80", 0.005, minimum=10, household_limit=2,
-                reference_cap="32.00"),
+    DemoProduct(
+        DASHENLIN,
+        D,
+        "连花清瘟胶囊",
+        "0.35g×36粒",
+        "盒",
+        "29.80",
+        0.005,
+        minimum=10,
+        household_limit=2,
+        reference_cap="32.00",
+    ),
     DemoProduct(DASHENLIN, D, "布洛芬缓释胶囊", "0.3g×20粒", "盒", "21.50", 0.03, reference_cap="24.00"),
     DemoProduct(DASHENLIN, D, "对乙酰氨基酚片", "0.5g×20片", "盒", "8.50", 0.03, reference_cap="12.00"),
     DemoProduct(DASHENLIN, D, "板蓝根颗粒", "10g×20袋", "盒", "15.80", 0.05),
-    DemoProduct(DASHENLIN, D, "降压药 硝苯地平缓释片", "10mg×30片", "盒", "12.60", 0.02,
-                description="处方药：凭处方或慢病卡购买，送药时请出示"),
-    DemoProduct(DASHENLIN, D, "二甲双胍片", "0.5g×48片", "盒", "9.80", 0.02,
-                description="处方药：凭处方或慢病卡购买，送药时请出示"),
+    DemoProduct(
+        DASHENLIN,
+        D,
+        "降压药 硝苯地平缓释片",
+        "10mg×30片",
+        "盒",
+        "12.60",
+        0.02,
+        description="处方药：凭处方或慢病卡购买，送药时请出示",
+    ),
+    DemoProduct(
+        DASHENLIN,
+        D,
+        "二甲双胍片",
+        "0.5g×48片",
+        "盒",
+        "9.80",
+        0.02,
+        description="处方药：凭处方或慢病卡购买，送药时请出示",
+    ),
     DemoProduct(DASHENLIN, E, "N95医用防护口罩", "10只", "盒", "38.00", 0.05, reference_cap="39.90"),
     DemoProduct(DASHENLIN, E, "抗原检测试剂盒", "5人份", "盒", "29.50", 0.05, household_limit=2, reference_cap="29.50"),
     DemoProduct(DASHENLIN, E, "电子体温计", "1支", "支", "25.00", 0.02),
@@ -131,18 +215,62 @@ SCARCE = (DASHENLIN, "连花清瘟胶囊", "0.35g×36粒")
 # A few orders so that the order pages, the supplier's view and the dashboards are not empty.
 # (label, account, channel, payment, household chooser, note, lines as (supplier, name, size, quantity)).
 DEMO_ORDERS = (
-    ("resident", "resident", Channel.WEB, PaymentMethod.ONLINE, "resident", "",
-     ((DENNIS, "蔬菜包", "5kg", 1), (DENNIS, "鸡蛋", "30枚", 1), (DENNIS, "牛奶", "250ml×24", 1),
-      (DENNIS, "医用外科口罩", "50只", 1), (*SCARCE, 2))),
-    ("worker", "worker", Channel.WORKER, PaymentMethod.ON_DELIVERY, "ledger", "独居老人，放门口后请敲门",
-     ((DENNIS, "蔬菜包", "5kg", 1), (DENNIS, "挂面", "1kg", 1), (*SCARCE, 1))),
-    ("hotline-1", "operator", Channel.HOTLINE, PaymentMethod.ON_DELIVERY, "chronic", "电话下单，慢病用药",
-     ((DENNIS, "大白菜", "约2kg", 1), (DENNIS, "鸡蛋", "30枚", 1), (DASHENLIN, "降压药 硝苯地平缓释片", "10mg×30片", 2),
-      (*SCARCE, 2))),
-    ("hotline-2", "operator", Channel.HOTLINE, PaymentMethod.ON_DELIVERY, "care", "电话下单",
-     ((DENNIS, "蔬菜包", "5kg", 1), (LIANHUA, "大米", "10kg", 1), (LIANHUA, "食用油", "5L", 1), (*SCARCE, 2))),
-    ("hotline-3", "operator", Channel.HOTLINE, PaymentMethod.ON_DELIVERY, "care", "电话下单",
-     ((DENNIS, "土豆", "2.5kg", 1), (DENNIS, "猪肉（前腿肉）", "500g", 2), (DENNIS, "卫生纸", "10卷", 1))),
+    (
+        "resident",
+        "resident",
+        Channel.WEB,
+        PaymentMethod.ONLINE,
+        "resident",
+        "",
+        (
+            (DENNIS, "蔬菜包", "5kg", 1),
+            (DENNIS, "鸡蛋", "30枚", 1),
+            (DENNIS, "牛奶", "250ml×24", 1),
+            (DENNIS, "医用外科口罩", "50只", 1),
+            (*SCARCE, 2),
+        ),
+    ),
+    (
+        "worker",
+        "worker",
+        Channel.WORKER,
+        PaymentMethod.ON_DELIVERY,
+        "ledger",
+        "独居老人，放门口后请敲门",
+        ((DENNIS, "蔬菜包", "5kg", 1), (DENNIS, "挂面", "1kg", 1), (*SCARCE, 1)),
+    ),
+    (
+        "hotline-1",
+        "operator",
+        Channel.HOTLINE,
+        PaymentMethod.ON_DELIVERY,
+        "chronic",
+        "电话下单，慢病用药",
+        (
+            (DENNIS, "大白菜", "约2kg", 1),
+            (DENNIS, "鸡蛋", "30枚", 1),
+            (DASHENLIN, "降压药 硝苯地平缓释片", "10mg×30片", 2),
+            (*SCARCE, 2),
+        ),
+    ),
+    (
+        "hotline-2",
+        "operator",
+        Channel.HOTLINE,
+        PaymentMethod.ON_DELIVERY,
+        "care",
+        "电话下单",
+        ((DENNIS, "蔬菜包", "5kg", 1), (LIANHUA, "大米", "10kg", 1), (LIANHUA, "食用油", "5L", 1), (*SCARCE, 2)),
+    ),
+    (
+        "hotline-3",
+        "operator",
+        Channel.HOTLINE,
+        PaymentMethod.ON_DELIVERY,
+        "care",
+        "电话下单",
+        ((DENNIS, "土豆", "2.5kg", 1), (DENNIS, "猪肉（前腿肉）", "500g", 2), (DENNIS, "卫生纸", "10卷", 1)),
+    ),
 )
 
 
@@ -203,7 +331,10 @@ def demo_catalog_seed(*, seed: int) -> DemoCatalogResult:
     - everything is one transaction: an error leaves the database as it was.
     """
     started = time.monotonic()
-    accounts = {u.username: u for u in User.objects.filter(username__in=("resident", "worker", "operator", "supplier", "taskforce"))}
+    accounts = {
+        u.username: u
+        for u in User.objects.filter(username__in=("resident", "worker", "operator", "supplier", "taskforce"))
+    }
     suppliers = {s.name: s for s in Supplier.objects.filter(name__in=SUPPLIER_DISTRICTS)}
     if len(suppliers) < len(SUPPLIER_DISTRICTS) or len(accounts) < 5:
         raise BaogongError(_("Seed the demo city first: its suppliers and accounts are missing."))
@@ -225,7 +356,7 @@ def demo_catalog_seed(*, seed: int) -> DemoCatalogResult:
     households = Household.objects.count()
     products, products_created = _products_create_missing(suppliers, households=households, accounts=accounts)
 
-    baseline_items = _baseline_items_create_missing(products, districts=districts.values())
+    _baseline_items_create_missing(products, districts=districts.values())
 
     cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
     cycle_created = cycle is None
@@ -235,7 +366,9 @@ def demo_catalog_seed(*, seed: int) -> DemoCatalogResult:
     orders_created, skipped = _orders_place(cycle, products, accounts=accounts, seed=seed)
 
     ours = Product.objects.filter(supplier__in=suppliers.values())
-    scarce = CycleStock.objects.filter(cycle=cycle, product=products.get(SCARCE)).values_list("capacity", "reserved").first()
+    scarce = (
+        CycleStock.objects.filter(cycle=cycle, product=products.get(SCARCE)).values_list("capacity", "reserved").first()
+    )
     return DemoCatalogResult(
         suppliers=len(suppliers),
         suppliers_whitelisted=whitelisted,
@@ -244,7 +377,8 @@ def demo_catalog_seed(*, seed: int) -> DemoCatalogResult:
         by_category=dict(ours.values_list("category").annotate(n=Count("id")).order_by("category")),
         reference_caps=ours.filter(reference_cap__isnull=False).count(),
         pending_prices=[
-            (str(p), p.price, p.reference_cap) for p in ours.filter(price_state=PriceState.PENDING).order_by("name", "id")
+            (str(p), p.price, p.reference_cap)
+            for p in ours.filter(price_state=PriceState.PENDING).order_by("name", "id")
         ],
         cycle_number=cycle.number,
         cycle_cutoff=cycle.cutoff_at,
@@ -299,9 +433,17 @@ def _products_create_missing(
         supplier = suppliers[item.supplier]
         by = supplier_user if supplier_user.supplier_id == supplier.pk else None
         product = services.product_create(
-            supplier_id=supplier.pk, by=by, name=item.name, category=item.category, unit=item.unit, price=item.price,
-            size=item.size, description=item.description, is_bundle=item.is_bundle,
-            capacity=_capacity(item, households), household_limit=item.household_limit,
+            supplier_id=supplier.pk,
+            by=by,
+            name=item.name,
+            category=item.category,
+            unit=item.unit,
+            price=item.price,
+            size=item.size,
+            description=item.description,
+            is_bundle=item.is_bundle,
+            capacity=_capacity(item, households),
+            household_limit=item.household_limit,
         )
         if item.reference_cap is not None:
             product = services.product_reference_cap_set(product_id=product.pk, cap=item.reference_cap, by=taskforce)
@@ -333,8 +475,14 @@ def _household_choices(accounts: dict[str, User], *, seed: int) -> dict[str, lis
         .values_list("pk", flat=True)[:1]
     )
     taken = {resident, *ledger}
-    in_district = Household.objects.filter(building__compound__community__office__district=accounts["operator"].district_id)
-    chronic = [pk for pk in in_district.filter(chronic_medicine=True).order_by(*natural).values_list("pk", flat=True)[:40] if pk not in taken]
+    in_district = Household.objects.filter(
+        building__compound__community__office__district=accounts["operator"].district_id
+    )
+    chronic = [
+        pk
+        for pk in in_district.filter(chronic_medicine=True).order_by(*natural).values_list("pk", flat=True)[:40]
+        if pk not in taken
+    ]
     chronic = rng.sample(chronic, min(1, len(chronic)))
     taken.update(chronic)
     care = [
@@ -364,7 +512,10 @@ def _orders_place(cycle: Cycle, products: dict, *, accounts: dict[str, User], se
             placed = services.order_place(
                 household_id=household_id,
                 lines=[{"product": products[(s, n, z)].pk, "quantity": q} for s, n, z, q in lines],
-                placed_by=accounts[username], channel=channel, payment_method=payment, note=note,
+                placed_by=accounts[username],
+                channel=channel,
+                payment_method=payment,
+                note=note,
                 idempotency_key=_key_prefix(cycle) + label,
             )
         except BaogongError as exc:  # the demo has been used: sold out, limit reached, price changed…

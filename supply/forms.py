@@ -67,11 +67,16 @@ class OrderDetailsForm(forms.Form):
     """How the household pays, a note for the packers, and the key that makes a double submit harmless."""
 
     payment_method = forms.ChoiceField(
-        label=_("Payment"), choices=PAYMENT_CHOICES, widget=forms.RadioSelect, initial=PaymentMethod.ON_DELIVERY,
+        label=_("Payment"),
+        choices=PAYMENT_CHOICES,
+        widget=forms.RadioSelect,
+        initial=PaymentMethod.ON_DELIVERY,
         error_messages={"required": _("Choose how to pay."), "invalid_choice": _("Choose how to pay.")},
     )
     note = forms.CharField(
-        label=_("Note for the packers (optional)"), max_length=MAX_NOTE, required=False,
+        label=_("Note for the packers (optional)"),
+        max_length=MAX_NOTE,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": MAX_NOTE}),
     )
     idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
@@ -87,7 +92,8 @@ class OnBehalfOrderForm(OrderDetailsForm):
 
     PREFIX = "qty_"
     urgent = forms.BooleanField(
-        label=_("Urgent medicine: deliver today as an urgent package"), required=False,
+        label=_("Urgent medicine: deliver today as an urgent package"),
+        required=False,
         help_text=_("Only for medicine that cannot wait until the cycle's delivery day."),
     )
     quantity_message = _("Enter a whole number from 1 to %(max)d, or leave it blank.")

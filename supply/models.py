@@ -16,10 +16,16 @@ class Supplier(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     phone = models.CharField(_("phone number"), max_length=20, blank=True)
-    districts = models.ManyToManyField(District, blank=True, related_name="suppliers", verbose_name=_("districts served"))
+    districts = models.ManyToManyField(
+        District, blank=True, related_name="suppliers", verbose_name=_("districts served")
+    )
     is_whitelisted = models.BooleanField(_("whitelisted"), default=False)
     whitelisted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("whitelisted by"),
     )
     whitelisted_at = models.DateTimeField(_("whitelisted at"), null=True, blank=True)
@@ -50,7 +56,9 @@ class PriceState(models.TextChoices):
 
 
 class Product(models.Model):
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products", verbose_name=_("supplier"))
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="products", verbose_name=_("supplier")
+    )
     name = models.CharField(_("name"), max_length=100)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices)
     unit = models.CharField(pgettext_lazy("product", "unit"), max_length=10, help_text=_("e.g. 袋, 盒, 斤"))
@@ -62,9 +70,15 @@ class Product(models.Model):
         _("posted price"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     # A price above the reference cap is not shown to residents until the task force approves it.
-    price_state = models.CharField(_("price state"), max_length=10, choices=PriceState.choices, default=PriceState.APPROVED)
+    price_state = models.CharField(
+        _("price state"), max_length=10, choices=PriceState.choices, default=PriceState.APPROVED
+    )
     reference_cap = models.DecimalField(
-        _("reference price cap"), max_digits=8, decimal_places=2, null=True, blank=True,
+        _("reference price cap"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Set by the task force. A higher price waits for its approval."),
     )
     capacity = models.PositiveIntegerField(_("capacity per cycle"), default=500)
@@ -93,7 +107,9 @@ class Product(models.Model):
 class PriceChange(models.Model):
     """Every posted price a product had: who set it, when, and the task force's decision if above the cap."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_changes", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="price_changes", verbose_name=_("product")
+    )
     old_price = models.DecimalField(_("old price"), max_digits=8, decimal_places=2, null=True, blank=True)
     new_price = models.DecimalField(_("new price"), max_digits=8, decimal_places=2)
     reference_cap = models.DecimalField(_("reference cap then"), max_digits=8, decimal_places=2, null=True, blank=True)
@@ -103,7 +119,11 @@ class PriceChange(models.Model):
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -112,6 +132,9 @@ class PriceChange(models.Model):
         verbose_name = _("price change")
         verbose_name_plural = _("price changes")
         ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.old_price} → {self.new_price}"
 
 
 class CycleStatus(models.TextChoices):
@@ -169,6 +192,9 @@ class CycleStock(models.Model):
             models.CheckConstraint(condition=Q(baseline__lte=F("capacity")), name="stock_baseline_within_capacity"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.product_id} @ {self.cycle_id}"
+
     @property
     def available(self) -> int:
         return max(self.capacity - self.reserved, 0)
@@ -206,30 +232,48 @@ class PaymentState(models.TextChoices):
 
 
 class Order(models.Model):
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="orders", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="orders", verbose_name=_("household")
+    )
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="orders", verbose_name=_("cycle"))
     status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("placed by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("placed by"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     total = models.DecimalField(_("total"), max_digits=10, decimal_places=2)
     payment_method = models.CharField(_("payment"), max_length=12, choices=PaymentMethod.choices)
     payment_state = models.CharField(_("payment state"), max_length=12, choices=PaymentState.choices)
     urgent = models.BooleanField(
-        _("urgent"), default=False, help_text=_("Medicine that cannot wait: delivered the same day as an urgent package.")
+        _("urgent"),
+        default=False,
+        help_text=_("Medicine that cannot wait: delivered the same day as an urgent package."),
     )
     standing_order = models.ForeignKey(
-        "StandingOrder", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders",
+        "StandingOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
         verbose_name=_("standing order"),
     )
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "": many orders have no key, and the unique constraint holds only among those that do.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("cancelled by"),
     )
 
@@ -244,7 +288,8 @@ class Order(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["placed_by", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                fields=["placed_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
                 name="order_idempotency_key",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
@@ -252,7 +297,8 @@ class Order(models.Model):
                 fields=["cycle", "household"], condition=Q(channel="baseline"), name="one_baseline_order_per_cycle"
             ),
             models.UniqueConstraint(
-                fields=["cycle", "standing_order"], condition=Q(standing_order__isnull=False),
+                fields=["cycle", "standing_order"],
+                condition=Q(standing_order__isnull=False),
                 name="one_order_per_standing_order_and_cycle",
             ),
         ]
@@ -279,12 +325,17 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name} ×{self.quantity}"
+
 
 class BaselineItem(models.Model):
     """One product of a district's baseline package (vegetables, medicine, epidemic-prevention
     supplies), given free every cycle to each stay-at-home household."""
 
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="baseline_items", verbose_name=_("district"))
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="baseline_items", verbose_name=_("district")
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
     quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
 
@@ -296,17 +347,27 @@ class BaselineItem(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="baseline_quantity_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.product_id} ×{self.quantity}"
+
 
 class StandingOrder(models.Model):
     """A ledger household's regular need (e.g. its blood-pressure medicine), ordered every cycle."""
 
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="standing_orders", verbose_name=_("household"))
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="standing_orders", verbose_name=_("household")
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
     quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -317,3 +378,6 @@ class StandingOrder(models.Model):
             models.UniqueConstraint(fields=["household", "product"], name="one_standing_order_per_product"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="standing_quantity_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} ×{self.quantity}"

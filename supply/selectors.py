@@ -27,9 +27,7 @@ def latest_cycle() -> Cycle | None:
     return Cycle.objects.order_by("-number").first()
 
 
-def catalog(
-    *, household: Household, cycle: Cycle | None, category: str = "", search: str = ""
-) -> QuerySet[Product]:
+def catalog(*, household: Household, cycle: Cycle | None, category: str = "", search: str = "") -> QuerySet[Product]:
     """What this household can order: products on sale at an approved posted price, from whitelisted
     suppliers serving its district, with ``available`` (capacity left in the cycle) annotated.
 
@@ -38,7 +36,9 @@ def catalog(
     district_id = household.building.compound.community.office.district_id
     qs = (
         Product.objects.filter(
-            is_active=True, price_state=PriceState.APPROVED, supplier__is_whitelisted=True,
+            is_active=True,
+            price_state=PriceState.APPROVED,
+            supplier__is_whitelisted=True,
             supplier__districts=district_id,
         )
         .select_related("supplier")
@@ -51,9 +51,11 @@ def catalog(
         qs = qs.filter(Q(name__contains=search) | Q(description__contains=search) | Q(supplier__name__contains=search))
     if cycle is None:
         return qs.annotate(available=Value(0))
-    left = CycleStock.objects.filter(cycle=cycle, product=OuterRef("pk")).annotate(
-        left=Greatest(F("capacity") - F("reserved"), Value(0))
-    ).values("left")[:1]
+    left = (
+        CycleStock.objects.filter(cycle=cycle, product=OuterRef("pk"))
+        .annotate(left=Greatest(F("capacity") - F("reserved"), Value(0)))
+        .values("left")[:1]
+    )
     return qs.annotate(available=Coalesce(Subquery(left), Value(0)))
 
 
@@ -74,7 +76,12 @@ def household_id_for_ordering(*, user: User, household_id: int) -> int:
     by the scope: staff need one narrow query, and a resident naming another household gets 404.
     ``tests/supply/test_services.py`` holds this to what ``access.restrict`` answers, for every role.
     """
-    if user.is_active and role_of(user) == Role.RESIDENT and user.household_id is not None and household_id == user.household_id:
+    if (
+        user.is_active
+        and role_of(user) == Role.RESIDENT
+        and user.household_id is not None
+        and household_id == user.household_id
+    ):
         return household_id
     scope = scope_of(user)
     if scope.level == "household" and scope.household_id == household_id:
@@ -84,10 +91,10 @@ def household_id_for_ordering(*, user: User, household_id: int) -> int:
 
 def _orders(user: User) -> QuerySet[Order]:
     # package_link is the deliveries app's reverse link; loaded here so an order shows its package.
-    return restrict(Order.objects.all(), user).select_related(
-        "cycle", "placed_by", "package_link__package__pickup_slot"
-    ).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    return (
+        restrict(Order.objects.all(), user)
+        .select_related("cycle", "placed_by", "package_link__package__pickup_slot")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
     )
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from households.errors import BaogongError, Conflict, NotFound
 from households.models import Household, User
-from households.queue import enqueue_by_name
+from households.queue import enqueue
 from supply.models import (
     Category,
     Channel,
@@ -99,11 +99,20 @@ def product_create(
             errors={"name": [_("You already have a product with this name and size.")]},
         )
     product = Product.objects.create(
-        supplier_id=supplier_id, name=name.strip(), category=category, unit=unit.strip(), size=size.strip(),
-        description=description.strip(), is_bundle=is_bundle, price=amount, capacity=capacity,
+        supplier_id=supplier_id,
+        name=name.strip(),
+        category=category,
+        unit=unit.strip(),
+        size=size.strip(),
+        description=description.strip(),
+        is_bundle=is_bundle,
+        price=amount,
+        capacity=capacity,
         household_limit=household_limit,
     )
-    PriceChange.objects.create(product=product, old_price=None, new_price=amount, state=PriceState.APPROVED, changed_by=by)
+    PriceChange.objects.create(
+        product=product, old_price=None, new_price=amount, state=PriceState.APPROVED, changed_by=by
+    )
     cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
     if cycle is not None:
         CycleStock.objects.get_or_create(cycle=cycle, product=product, defaults={"capacity": capacity})
@@ -123,7 +132,11 @@ def product_price_set(*, product_id: int, price, by: User | None) -> Product:
         return product
     state = _price_state(amount, product.reference_cap)
     PriceChange.objects.create(
-        product=product, old_price=product.price, new_price=amount, reference_cap=product.reference_cap, state=state,
+        product=product,
+        old_price=product.price,
+        new_price=amount,
+        reference_cap=product.reference_cap,
+        state=state,
         changed_by=by,
     )
     product.price, product.price_state = amount, state
@@ -140,7 +153,11 @@ def product_reference_cap_set(*, product_id: int, cap, by: User | None) -> Produ
     state = _price_state(product.price, amount)
     if state != product.price_state:
         PriceChange.objects.create(
-            product=product, old_price=product.price, new_price=product.price, reference_cap=amount, state=state,
+            product=product,
+            old_price=product.price,
+            new_price=product.price,
+            reference_cap=amount,
+            state=state,
             changed_by=by,
         )
         product.price_state = state
@@ -192,7 +209,9 @@ def cycle_open(*, opens_at: datetime.datetime | None = None) -> Cycle:
     try:
         with transaction.atomic():
             cycle = Cycle.objects.create(
-                number=(last.number + 1) if last else 1, opens_at=opens_at, cutoff_at=cutoff_at,
+                number=(last.number + 1) if last else 1,
+                opens_at=opens_at,
+                cutoff_at=cutoff_at,
                 first_delivery_date=first_delivery,
             )
     except IntegrityError:  # another process opened it at the same moment
@@ -246,8 +265,16 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
             ON CONFLICT DO NOTHING
             """,
             [
-                cycle.pk, OrderStatus.PLACED, Channel.WORKER, PaymentMethod.ON_DELIVERY, PaymentState.TO_COLLECT, now,
-                False, True, True, PriceState.APPROVED,
+                cycle.pk,
+                OrderStatus.PLACED,
+                Channel.WORKER,
+                PaymentMethod.ON_DELIVERY,
+                PaymentState.TO_COLLECT,
+                now,
+                False,
+                True,
+                True,
+                PriceState.APPROVED,
             ],
         )
         standing = cursor.rowcount
@@ -262,14 +289,19 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
             """,
             [cycle.pk],
         )
-    _stock_hold(cycle_id=cycle.pk, lines=OrderLine.objects.filter(order__cycle=cycle, order__standing_order__isnull=False))
+    _stock_hold(
+        cycle_id=cycle.pk, lines=OrderLine.objects.filter(order__cycle=cycle, order__standing_order__isnull=False)
+    )
     cycle.baseline_at = now
     cycle.save(update_fields=["baseline_at"])
     return baseline + standing
 
 
 def baseline_orders_place(
-    *, cycle_id: int, compound_id: int | None = None, now: datetime.datetime | None = None,
+    *,
+    cycle_id: int,
+    compound_id: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> list[int]:
     """Give every stay-at-home household (of one compound, or of the city) that has none yet its
     free baseline order in a cycle; returns the new orders' ids.
@@ -297,20 +329,32 @@ def baseline_orders_place(
         return []
     Order.objects.bulk_create(
         [
-            Order(household_id=h, cycle_id=cycle_id, status=OrderStatus.PLACED, channel=Channel.BASELINE, note="",
-                  total=0, payment_method=PaymentMethod.FREE, payment_state=PaymentState.FREE, request_hash="",
-                  created_at=now, urgent=False)
+            Order(
+                household_id=h,
+                cycle_id=cycle_id,
+                status=OrderStatus.PLACED,
+                channel=Channel.BASELINE,
+                note="",
+                total=0,
+                payment_method=PaymentMethod.FREE,
+                payment_state=PaymentState.FREE,
+                request_hash="",
+                created_at=now,
+                urgent=False,
+            )
             for h in households
         ],
-        batch_size=2000, ignore_conflicts=True,
+        batch_size=2000,
+        ignore_conflicts=True,
     )
     order_ids = list(
-        Order.objects.filter(cycle_id=cycle_id, channel=Channel.BASELINE, household_id__in=households, lines__isnull=True)
-        .values_list("pk", flat=True)
+        Order.objects.filter(
+            cycle_id=cycle_id, channel=Channel.BASELINE, household_id__in=households, lines__isnull=True
+        ).values_list("pk", flat=True)
     )
     with connection.cursor() as cursor:
         for start in range(0, len(order_ids), 5000):
-            chunk = order_ids[start:start + 5000]
+            chunk = order_ids[start : start + 5000]
             cursor.execute(
                 f"""
                 INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
@@ -336,7 +380,9 @@ def _stock_hold(*, cycle_id: int, lines) -> None:
             cycle_id=cycle_id, product_id=product_id, defaults={"capacity": 0}
         )
         CycleStock.objects.filter(pk=stock.pk).update(
-            capacity=F("capacity") + quantity, reserved=F("reserved") + quantity, baseline=F("baseline") + quantity,
+            capacity=F("capacity") + quantity,
+            reserved=F("reserved") + quantity,
+            baseline=F("baseline") + quantity,
         )
 
 
@@ -371,7 +417,9 @@ def _open_cycle_share_locked(now: datetime.datetime) -> Cycle | None:
     """The cycle taking orders now, or None. On PostgreSQL the row is share-locked: closing the
     cycle (an UPDATE of that row) waits for the orders and cancellations in flight to commit."""
     if connection.vendor == "postgresql":
-        cycle = next(iter(Cycle.objects.raw("SELECT * FROM supply_cycle WHERE status = %s FOR SHARE", [CycleStatus.OPEN])), None)
+        cycle = next(
+            iter(Cycle.objects.raw("SELECT * FROM supply_cycle WHERE status = %s FOR SHARE", [CycleStatus.OPEN])), None
+        )
     else:
         cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
     if cycle is None or now >= cycle.cutoff_at or now < cycle.opens_at:
@@ -397,7 +445,8 @@ def _clean_lines(lines) -> dict[int, int]:
         raise BaogongError(_("The order has no items."), errors={"lines": [_("Add at least one product.")]})
     if len(lines) > MAX_LINES:
         raise BaogongError(
-            _("An order can have at most %(n)d different products.") % {"n": MAX_LINES}, errors={"lines": [_("Too many lines.")]}
+            _("An order can have at most %(n)d different products.") % {"n": MAX_LINES},
+            errors={"lines": [_("Too many lines.")]},
         )
     merged: dict[int, int] = {}
     errors: dict[str, list[str]] = {}
@@ -414,7 +463,7 @@ def _clean_lines(lines) -> dict[int, int]:
             continue
         merged[product] = merged.get(product, 0) + quantity
     if not errors:
-        for product, quantity in merged.items():
+        for quantity in merged.values():
             if quantity > MAX_QUANTITY:
                 errors["lines"] = [_("The quantity must be a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY}]
     if errors:
@@ -581,12 +630,24 @@ def _existing_order(placed_by: User | None, idempotency_key: str) -> Order | Non
 
 
 _ORDER_COLUMNS = (
-    "household_id", "cycle_id", "status", "channel", "placed_by_id", "note", "total", "payment_method",
-    "payment_state", "urgent", "idempotency_key", "request_hash", "created_at",
+    "household_id",
+    "cycle_id",
+    "status",
+    "channel",
+    "placed_by_id",
+    "note",
+    "total",
+    "payment_method",
+    "payment_state",
+    "urgent",
+    "idempotency_key",
+    "request_hash",
+    "created_at",
 )
 _LINE_COLUMNS = ("order_id", "product_id", "name", "unit", "quantity", "unit_price", "line_total")
 _INSERT_ORDER_SQL = "INSERT INTO supply_order (%s) VALUES (%s)" % (
-    ", ".join(_ORDER_COLUMNS), ", ".join(["%s"] * len(_ORDER_COLUMNS))
+    ", ".join(_ORDER_COLUMNS),
+    ", ".join(["%s"] * len(_ORDER_COLUMNS)),
 )
 # With an idempotency key the unique constraint order_idempotency_key decides (no savepoint):
 # nothing is written when the user's order with that key exists.
@@ -662,7 +723,12 @@ def _reserve(cycle_id: int, quantities: dict[int, int]) -> int | None:
     ids = sorted(quantities)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _execute(cursor, "supply_order_reserve_all", _RESERVE_ALL_SQL, [ids, [quantities[pid] for pid in ids], cycle_id, ids])
+            _execute(
+                cursor,
+                "supply_order_reserve_all",
+                _RESERVE_ALL_SQL,
+                [ids, [quantities[pid] for pid in ids], cycle_id, ids],
+            )
             reserved = {row[0] for row in cursor.fetchall()}
             return next((pid for pid in ids if pid not in reserved), None)
         for pid in ids:  # SQLite: one writer at a time, one statement per product
@@ -672,8 +738,10 @@ def _reserve(cycle_id: int, quantities: dict[int, int]) -> int | None:
     return None
 
 
+# Complexity 24: one short transaction of prepared statements on the hot path (bench/order_rush.py);
+# splitting it into named steps waits for a before/after benchmark (issue 15).
 @transaction.atomic
-def order_place(
+def order_place(  # noqa: C901
     *,
     household_id: int,
     lines,
@@ -710,12 +778,15 @@ def order_place(
         raise BaogongError(_("The note must be text."), errors={"note": [_("The note must be text.")]})
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise BaogongError(_("The note is too long (at most %(n)d characters).") % {"n": MAX_NOTE}, errors={"note": [_("Too long.")]})
+        raise BaogongError(
+            _("The note is too long (at most %(n)d characters).") % {"n": MAX_NOTE}, errors={"note": [_("Too long.")]}
+        )
     if channel not in Channel.values:
         raise BaogongError(_("Unknown order channel."))
     if urgent and channel not in (Channel.HOTLINE, Channel.WORKER):
         raise BaogongError(
-            _("Only a hotline operator or a community worker can flag an order urgent."), errors={"urgent": [_("Not allowed.")]}
+            _("Only a hotline operator or a community worker can flag an order urgent."),
+            errors={"urgent": [_("Not allowed.")]},
         )
     method, payment_state = _payment(channel, payment_method)
     if idempotency_key is not None:
@@ -750,7 +821,9 @@ def order_place(
     elif idempotency_key:
         name, extra = "supply_order_read_key", extra + _SAME_KEY_SQL.format(by="= %s")
         extra_params += [placed_by.pk, idempotency_key]
-    rows = _orderable_rows(name=name, district_id=district_id, product_ids=merged, extra=extra, extra_params=extra_params)
+    rows = _orderable_rows(
+        name=name, district_id=district_id, product_ids=merged, extra=extra, extra_params=extra_params
+    )
     if idempotency_key and (not rows or rows[0][-1] is not None):
         # The key was used before (or nothing is orderable, and the key may be a retry of an
         # order placed while it was): the first order, if the request is the same.
@@ -785,14 +858,26 @@ def order_place(
     # rows stay locked for the shortest time. Any refusal below rolls the whole transaction back.
     total = sum((products[pid].price * quantity for pid, quantity in merged.items()), Decimal("0.00"))
     order = Order(
-        household_id=household_id, cycle_id=cycle_id, channel=channel, placed_by=placed_by, note=note, total=total,
-        urgent=urgent, payment_method=method, payment_state=payment_state, idempotency_key=idempotency_key or None,
+        household_id=household_id,
+        cycle_id=cycle_id,
+        channel=channel,
+        placed_by=placed_by,
+        note=note,
+        total=total,
+        urgent=urgent,
+        payment_method=method,
+        payment_state=payment_state,
+        idempotency_key=idempotency_key or None,
         request_hash=fingerprint,
     )
     order_lines = [
         OrderLine(
-            product_id=pid, name=str(products[pid]), unit=products[pid].unit, quantity=quantity,
-            unit_price=products[pid].price, line_total=products[pid].price * quantity,
+            product_id=pid,
+            name=str(products[pid]),
+            unit=products[pid].unit,
+            quantity=quantity,
+            unit_price=products[pid].price,
+            line_total=products[pid].price * quantity,
         )
         for pid, quantity in sorted(merged.items())
     ]
@@ -811,7 +896,9 @@ def order_place(
 
     short = _reserve(cycle_id, merged)
     if short is not None:
-        available = CycleStock.objects.filter(cycle_id=cycle_id, product_id=short).values_list("capacity", "reserved").first()
+        available = (
+            CycleStock.objects.filter(cycle_id=cycle_id, product_id=short).values_list("capacity", "reserved").first()
+        )
         left = max(available[0] - available[1], 0) if available else 0
         message = (
             _("“%(name)s” is sold out for this cycle.") % {"name": products[short]}
@@ -823,7 +910,7 @@ def order_place(
         # The deliveries app builds the urgent package (it depends on supply, not the reverse:
         # the task is looked up by name). A beat sweep catches it too if this message is lost.
         order_id = order.pk
-        transaction.on_commit(lambda: enqueue_by_name("deliveries.tasks.urgent_package_task", order_id))
+        transaction.on_commit(lambda: enqueue("deliveries.tasks.urgent_package_task", order_id))
     return PlacedOrder(order=order, created=True, lines=tuple(order_lines))
 
 
@@ -842,9 +929,15 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
         raise Conflict(_("This order has already been cancelled."))
     cycle = _open_cycle_share_locked(now)
     if cycle is None or cycle.pk != order.cycle_id:
-        raise Conflict(_("The ordering cutoff has passed: this order can no longer be cancelled. Call the supply hotline if there is a problem."))
+        raise Conflict(
+            _(
+                "The ordering cutoff has passed: this order can no longer be cancelled. Call the supply hotline if there is a problem."
+            )
+        )
     for product_id, quantity in order.lines.order_by("product_id").values_list("product_id", "quantity"):
-        CycleStock.objects.filter(cycle_id=order.cycle_id, product_id=product_id).update(reserved=F("reserved") - quantity)
+        CycleStock.objects.filter(cycle_id=order.cycle_id, product_id=product_id).update(
+            reserved=F("reserved") - quantity
+        )
     order.status = OrderStatus.CANCELLED
     order.cancelled_at, order.cancelled_by = now, by
     order.payment_state = PaymentState.TO_REFUND if order.payment_state == PaymentState.PAID else PaymentState.VOID
@@ -886,8 +979,10 @@ def _whole_number(value, *, field: str, low: int, high: int) -> int:
     return value
 
 
+# Complexity 25: one field-by-field check of a partial update (each field optional); to be split
+# with the supply services package (issue 15).
 @transaction.atomic
-def product_update(
+def product_update(  # noqa: C901
     *,
     product_id: int,
     by: User | None,
@@ -929,7 +1024,10 @@ def product_update(
     if size is not UNCHANGED:
         put("size", _text(size, field="size", label=_("size"), max_length=30, required=False))
     if description is not UNCHANGED:
-        put("description", _text(description, field="description", label=_("description"), max_length=300, required=False))
+        put(
+            "description",
+            _text(description, field="description", label=_("description"), max_length=300, required=False),
+        )
     if category is not UNCHANGED:
         if category not in Category.values:
             raise BaogongError(_("Choose a category."), errors={"category": [_("Choose a category.")]})
@@ -941,7 +1039,9 @@ def product_update(
     if household_limit is not UNCHANGED:
         put(
             "household_limit",
-            None if household_limit is None else _whole_number(household_limit, field="household_limit", low=1, high=MAX_QUANTITY),
+            None
+            if household_limit is None
+            else _whole_number(household_limit, field="household_limit", low=1, high=MAX_QUANTITY),
         )
     if capacity is not UNCHANGED:
         put("capacity", _whole_number(capacity, field="capacity", low=0, high=MAX_CAPACITY))
@@ -990,7 +1090,9 @@ def product_update(
     return product
 
 
-def orders_confirmed_notify(*, within: datetime.timedelta = datetime.timedelta(hours=1), now: datetime.datetime | None = None) -> int:
+def orders_confirmed_notify(
+    *, within: datetime.timedelta = datetime.timedelta(hours=1), now: datetime.datetime | None = None
+) -> int:
     """For the beat schedule: tell each household that its orders of the last hour are confirmed
     (what, how many items, the total), in the app and by SMS.
 
@@ -1007,7 +1109,8 @@ def orders_confirmed_notify(*, within: datetime.timedelta = datetime.timedelta(h
 
     now = now or timezone.now()
     told = Notification.objects.filter(
-        kind=NotificationKind.ORDER_CONFIRMED, household_id=OuterRef("household_id"),
+        kind=NotificationKind.ORDER_CONFIRMED,
+        household_id=OuterRef("household_id"),
         key=Concat(Value("order:"), Cast(OuterRef("pk"), CharField())),
     )
     orders = (
@@ -1019,7 +1122,11 @@ def orders_confirmed_notify(*, within: datetime.timedelta = datetime.timedelta(h
         .order_by("pk")[:5000]
     )
     tells = [
-        Tell(household_id=household_id, key=f"order:{pk}", params={"order": pk, "items": items or 0, "total": f"{total:.2f}"})
+        Tell(
+            household_id=household_id,
+            key=f"order:{pk}",
+            params={"order": pk, "items": items or 0, "total": f"{total:.2f}"},
+        )
         for pk, household_id, total, items in orders
     ]
     with transaction.atomic():
@@ -1050,14 +1157,17 @@ def standing_order_save(*, household_id: int, product_id: int, quantity, note: s
     if len(note) > 200:
         message = _("The note is too long (at most %(n)d characters).") % {"n": 200}
         raise BaogongError(message, errors={"note": [message]})
-    household = Household.objects.select_related("building__compound__community__office").filter(pk=household_id).first()
+    household = (
+        Household.objects.select_related("building__compound__community__office").filter(pk=household_id).first()
+    )
     if household is None:
         raise NotFound(_("Unknown household."))
     if product_id not in orderable_products(household=household, product_ids=[product_id]):
         message = _("This product cannot be ordered for this household (not on sale, or not sold in its district).")
         raise BaogongError(message, errors={"product": [message]})
     standing, _created = StandingOrder.objects.update_or_create(
-        household_id=household_id, product_id=product_id,
+        household_id=household_id,
+        product_id=product_id,
         defaults={"quantity": quantity, "note": note, "is_active": True, "created_by": by},
     )
     return standing

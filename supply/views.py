@@ -107,7 +107,9 @@ def _ordered(request: HttpRequest, household: Household, ordering: Ordering) -> 
     return selectors.household_ordered_quantities(user=request.user, household_id=household.pk, cycle=ordering.cycle)
 
 
-def _priced(request: HttpRequest, household: Household, ordering: Ordering, basket: Basket, ordered=None) -> PricedBasket:
+def _priced(
+    request: HttpRequest, household: Household, ordering: Ordering, basket: Basket, ordered=None
+) -> PricedBasket:
     if not basket:
         return PricedBasket()
     return basket_price(
@@ -199,8 +201,11 @@ def _basket_response(
             request,
             "supply/partials/basket_changed.html",
             {
-                "priced": _priced(request, household, ordering, basket), "ok": ok, "text": text,
-                "product": product, "quantity": basket.quantity(product.pk) if product else 0,
+                "priced": _priced(request, household, ordering, basket),
+                "ok": ok,
+                "text": text,
+                "product": product,
+                "quantity": basket.quantity(product.pk) if product else 0,
             },
         )
     (messages.success if ok else messages.error)(request, text)
@@ -221,7 +226,9 @@ def basket_add(request: HttpRequest) -> HttpResponse:
             raise BaogongError(form.first_error())
         if not ordering.is_open:
             raise Conflict(ordering.closed_message)
-        product = selectors.catalog(household=household, cycle=ordering.cycle).filter(pk=form.cleaned_data["product"]).first()
+        product = (
+            selectors.catalog(household=household, cycle=ordering.cycle).filter(pk=form.cleaned_data["product"]).first()
+        )
         if product is None:
             raise BaogongError(_("This product cannot be ordered (not on sale, or not sold in your district)."))
         ordered = _ordered(request, household, ordering).get(product.pk, 0)
@@ -229,7 +236,9 @@ def basket_add(request: HttpRequest) -> HttpResponse:
     except BaogongError as exc:
         return _basket_response(request, household, ordering, basket, ok=False, text=exc.message)
     text = _("Added: %(name)s. The basket now holds %(quantity)d %(unit)s.") % {
-        "name": product, "quantity": quantity, "unit": product.unit,
+        "name": product,
+        "quantity": quantity,
+        "unit": product.unit,
     }
     return _basket_response(request, household, ordering, basket, ok=True, text=text, product=product)
 
@@ -270,12 +279,16 @@ def basket_update(request: HttpRequest) -> HttpResponse:
     return redirect("supply:basket")
 
 
-def _basket_page(request: HttpRequest, household: Household, ordering: Ordering, basket: Basket, form, status: int = 200):
+def _basket_page(
+    request: HttpRequest, household: Household, ordering: Ordering, basket: Basket, form, status: int = 200
+):
     priced = _priced(request, household, ordering, basket)
     if priced.gone:
         for product_id in priced.gone:
             basket.remove(product_id)
-        messages.warning(request, _("Some products are no longer sold to your household and were taken out of the basket."))
+        messages.warning(
+            request, _("Some products are no longer sold to your household and were taken out of the basket.")
+        )
     # The hidden total is always the one on this page: a confirm compares it with the prices of then.
     if form.is_bound:
         form.data = form.data.copy()
@@ -334,7 +347,9 @@ def basket_confirm(request: HttpRequest) -> HttpResponse:
         form = OrderDetailsForm(initial=form.cleaned_data)
         messages.warning(
             request,
-            _("A posted price or your basket changed since you opened this page. Check the new total, then confirm again."),
+            _(
+                "A posted price or your basket changed since you opened this page. Check the new total, then confirm again."
+            ),
         )
         return _basket_page(request, household, ordering, basket, form, status=409)
     try:
@@ -411,8 +426,13 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "supply/order_detail.html",
-        {"row": _rows([order], ordering)[0], "order": order, "household": household, "ordering": ordering,
-         **_delivery(household, order.cycle)},
+        {
+            "row": _rows([order], ordering)[0],
+            "order": order,
+            "household": household,
+            "ordering": ordering,
+            **_delivery(household, order.cycle),
+        },
     )
 
 
@@ -434,7 +454,9 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _on_behalf_context(request: HttpRequest, household: Household, ordering: Ordering) -> dict:
     shown = ordering.cycle or selectors.latest_cycle()
-    existing = list(selectors.order_list(user=request.user, household_id=household.pk, cycle_id=shown.pk)) if shown else []
+    existing = (
+        list(selectors.order_list(user=request.user, household_id=household.pk, cycle_id=shown.pk)) if shown else []
+    )
     return {
         "household": household,
         "phones": list(household.phones.order_by("-is_primary", "id")),
@@ -469,7 +491,10 @@ def _read_back(request, household, ordering, form, status=200) -> HttpResponse:
         request,
         "supply/order_readback.html",
         {
-            **_on_behalf_context(request, household, ordering), "form": form, "lines": lines, "total": form.total(),
+            **_on_behalf_context(request, household, ordering),
+            "form": form,
+            "lines": lines,
+            "total": form.total(),
             "payment_label": dict(PAYMENT_CHOICES)[form.cleaned_data["payment_method"]],
         },
         status=status,
@@ -508,7 +533,8 @@ def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
     expected = form.cleaned_data["expected_total"]
     if expected is not None and form.total() != expected:
         messages.warning(
-            request, _("A posted price changed since the read-back. Read the new total to the caller, then confirm again.")
+            request,
+            _("A posted price changed since the read-back. Read the new total to the caller, then confirm again."),
         )
         return _read_back(request, household, ordering, form, status=409)
     try:

@@ -167,11 +167,18 @@ def city(db):
     Each community has one compound with one building and two households, and a worker.
     Users: one of every role, scoped to community A's chain where a place is needed.
     """
-    d1, d2 = DistrictFactory(name="中原区", hotline="0371-67635762"), DistrictFactory(name="二七区", hotline="0371-68812345")
+    d1, d2 = (
+        DistrictFactory(name="中原区", hotline="0371-67635762"),
+        DistrictFactory(name="二七区", hotline="0371-68812345"),
+    )
     o1, o2 = OfficeFactory(district=d1), OfficeFactory(district=d2)
     a, b, c = CommunityFactory(office=o1), CommunityFactory(office=o1), CommunityFactory(office=o2)
     places = {}
-    for community, level in ((a, LockdownLevel.STAY_AT_HOME), (b, LockdownLevel.STAY_IN_COMPOUND), (c, LockdownLevel.OPEN)):
+    for community, level in (
+        (a, LockdownLevel.STAY_AT_HOME),
+        (b, LockdownLevel.STAY_IN_COMPOUND),
+        (c, LockdownLevel.OPEN),
+    ):
         compound = CompoundFactory(community=community, lockdown_level=level)
         building = BuildingFactory(compound=compound)
         first = HouseholdFactory(building=building, room="301", floor=3, elderly_alone=True)
@@ -193,8 +200,17 @@ def city(db):
         admin=UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True),
     )
     return SimpleNamespace(
-        districts=(d1, d2), offices=(o1, o2), a=a, b=b, c=c, places=places, supplier=supplier, users=users,
-        household_a=places[a.pk].households[0], household_b=places[b.pk].households[0], household_c=places[c.pk].households[0],
+        districts=(d1, d2),
+        offices=(o1, o2),
+        a=a,
+        b=b,
+        c=c,
+        places=places,
+        supplier=supplier,
+        users=users,
+        household_a=places[a.pk].households[0],
+        household_b=places[b.pk].households[0],
+        household_c=places[c.pk].households[0],
     )
 
 
@@ -207,10 +223,19 @@ def shop(city):
     supplier = city.supplier
     supplier.districts.set(city.districts)
     cabbage = ProductFactory(supplier=supplier, name="大白菜", unit="颗", size="约2kg", price="6.50", capacity=20)
-    eggs = ProductFactory(supplier=supplier, name="鸡蛋", category="meat_eggs", unit="盒", size="30枚", price="28.00",
-                          capacity=100, household_limit=2)
-    masks = ProductFactory(supplier=supplier, name="医用口罩", category="epidemic", unit="盒", size="50只", price="19.90",
-                           capacity=100)
+    eggs = ProductFactory(
+        supplier=supplier,
+        name="鸡蛋",
+        category="meat_eggs",
+        unit="盒",
+        size="30枚",
+        price="28.00",
+        capacity=100,
+        household_limit=2,
+    )
+    masks = ProductFactory(
+        supplier=supplier, name="医用口罩", category="epidemic", unit="盒", size="50只", price="19.90", capacity=100
+    )
     cycle = services.cycle_open()
     return SimpleNamespace(supplier=supplier, cabbage=cabbage, eggs=eggs, masks=masks, cycle=cycle)
 

@@ -120,7 +120,9 @@ class ProductFactory(factory.django.DjangoModelFactory):
     capacity = 100
 
 
-def resident_registered(phone: str, *, building, room: str, unit: str = "", contact_name: str = "测试", password=None, client_ip="192.0.2.1"):
+def resident_registered(
+    phone: str, *, building, room: str, unit: str = "", contact_name: str = "测试", password=None, client_ip="192.0.2.1"
+):
     """Register the way a resident does: ask for a code for ``phone``, enter it with the address."""
     from households import identity
     from households.models import CodePurpose
@@ -128,6 +130,11 @@ def resident_registered(phone: str, *, building, room: str, unit: str = "", cont
     sent = identity.phone_code_send(phone=phone, purpose=CodePurpose.REGISTER, client_ip=client_ip)
     assert sent.code, f"no registration code for {phone}: it already has an account"
     return identity.resident_register(
-        phone=phone, code=sent.code, password_hash=identity.password_hash_for(password, phone=phone, name=contact_name),
-        contact_name=contact_name, building_id=building.pk, unit=unit, room=room,
+        phone=phone,
+        code=sent.code,
+        password_hash=identity.password_hash_for(password, phone=phone, name=contact_name),
+        contact_name=contact_name,
+        building_id=building.pk,
+        unit=unit,
+        room=room,
     )

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
+
 from households.identity import api_token_issue
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +133,15 @@ def others(shop, city):
     from hotlines import services as hotline_services
     from supply import services as supply_services
 
-    order_b = supply_services.order_place(household_id=city.household_b.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
-                                          placed_by=None, channel="web").order
-    ticket_c = hotline_services.ticket_open(household_id=city.household_c.pk, category="other", summary="求助", opened_by=None)
+    order_b = supply_services.order_place(
+        household_id=city.household_b.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=None,
+        channel="web",
+    ).order
+    ticket_c = hotline_services.ticket_open(
+        household_id=city.household_c.pk, category="other", summary="求助", opened_by=None
+    )
     return {"order_b": order_b, "ticket_c": ticket_c}
 
 
@@ -142,15 +149,15 @@ def test_ids_of_others_are_not_found(others, city, client, api_client):
     household_c = city.household_c
     compound_c = city.places[city.c.pk].compound
     cases = [
-        (city.users.worker, f"/households/{household_c.pk}/"),          # another community's household
+        (city.users.worker, f"/households/{household_c.pk}/"),  # another community's household
         (city.users.worker, f"/compounds/{compound_c.pk}/"),
-        (city.users.worker, f"/ledger/{city.household_b.pk}/"),        # community B's ledger household
-        (city.users.worker, f"/tickets/{others['ticket_c'].pk}/"),     # another district's ticket
-        (city.users.office, f"/households/{household_c.pk}/"),          # another office's household
-        (city.users.operator, f"/households/{household_c.pk}/"),        # another district's household
+        (city.users.worker, f"/ledger/{city.household_b.pk}/"),  # community B's ledger household
+        (city.users.worker, f"/tickets/{others['ticket_c'].pk}/"),  # another district's ticket
+        (city.users.office, f"/households/{household_c.pk}/"),  # another office's household
+        (city.users.operator, f"/households/{household_c.pk}/"),  # another district's household
         (city.users.operator, f"/orders/new/{household_c.pk}/"),
-        (city.users.taskforce, f"/compounds/{compound_c.pk}/"),         # another district's compound
-        (city.users.resident, f"/shop/orders/{others['order_b'].pk}/"), # another household's order
+        (city.users.taskforce, f"/compounds/{compound_c.pk}/"),  # another district's compound
+        (city.users.resident, f"/shop/orders/{others['order_b'].pk}/"),  # another household's order
     ]
     for user, url in cases:
         client.force_login(user)
@@ -178,8 +185,12 @@ def test_csrf_is_enforced_on_forms(city, shop):
 def test_suppliers_never_see_residents_names_or_phones(shop, city, client):
     from supply import services as supply_services
 
-    supply_services.order_place(household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 2}],
-                                placed_by=None, channel="web")
+    supply_services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 2}],
+        placed_by=None,
+        channel="web",
+    )
     client.force_login(city.users.supplier)
     secrets = []
     for place in city.places.values():
@@ -234,13 +245,23 @@ def test_staff_views_of_household_details_are_audit_logged(shop, city, client):
 def test_sign_in_is_throttled_per_address_on_the_page_and_the_api(city, client, api_client, settings):
     # different account names each time, so the guard's per-account back-off stays out of it
     for attempt in range(20):
-        assert client.post("/accounts/login/", {"username": f"1390000{attempt:04d}", "password": "wrong"}).status_code == 200
+        assert (
+            client.post("/accounts/login/", {"username": f"1390000{attempt:04d}", "password": "wrong"}).status_code
+            == 200
+        )
     blocked = client.post("/accounts/login/", {"username": "13900000001", "password": "demo12345"})
     assert blocked.status_code == 429 and "请等一分钟再试" in blocked.content.decode()
     cache.clear()  # the guard counts wrong passwords of the page and the API together: start the API afresh
     for attempt in range(20):
-        assert api_client.post("/api/v1/auth/token/", {"username": f"x{attempt}", "password": "y"}, format="json").status_code == 400
-    response = api_client.post("/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json")
+        assert (
+            api_client.post(
+                "/api/v1/auth/token/", {"username": f"x{attempt}", "password": "y"}, format="json"
+            ).status_code
+            == 400
+        )
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json"
+    )
     assert response.status_code == 429 and set(response.json()) == {"detail", "errors"}
 
 

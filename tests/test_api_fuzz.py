@@ -7,9 +7,10 @@ Bounded: a fixed number of examples per operation and role, in-process through t
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from households.identity import api_token_issue
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from households.identity import api_token_issue
 
 EXAMPLES_PER_OPERATION = 30
 
@@ -56,4 +57,6 @@ def test_no_server_error_and_every_response_matches_the_schema(case, tokens):
         if case.method.upper() == "POST":
             headers["Idempotency-Key"] = f"fuzz-{role}"
         response = case.call(headers=headers)
-        case.validate_response(response, checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
+        case.validate_response(
+            response, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
+        )

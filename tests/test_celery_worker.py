@@ -50,7 +50,9 @@ def test_real_worker_runs_a_queued_household_import():
             if household_import.status != ImportStatus.PENDING:
                 break
             assert worker.alive(), f"the worker exited:\n{worker.log()}"
-            assert time.monotonic() < deadline, f"the import was still pending after {IMPORT_SECONDS} s:\n{worker.log()}"
+            assert time.monotonic() < deadline, (
+                f"the import was still pending after {IMPORT_SECONDS} s:\n{worker.log()}"
+            )
             time.sleep(0.25)
 
         assert household_import.status == ImportStatus.DONE, (household_import.error, household_import.report)

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.django_db
 
 def _order(household, *lines, channel="web", by=None):
     return supply_services.order_place(
-        household_id=household.pk, lines=[{"product": p.pk, "quantity": q} for p, q in lines], placed_by=by, channel=channel
+        household_id=household.pk,
+        lines=[{"product": p.pk, "quantity": q} for p, q in lines],
+        placed_by=by,
+        channel=channel,
     ).order
 
 
@@ -34,8 +37,15 @@ def busy(city, shop, django_capture_on_commit_callbacks):
     users = city.users
     # A second compound in community A, stay in compound, with a building sealed on its own.
     compound = CompoundFactory(community=city.a, lockdown_level=LockdownLevel.STAY_IN_COMPOUND)
-    loose, sealed = BuildingFactory(compound=compound), BuildingFactory(compound=compound, lockdown_level=LockdownLevel.STAY_AT_HOME)
-    extra = [HouseholdFactory(building=loose), HouseholdFactory(building=loose, disabled=True), HouseholdFactory(building=sealed)]
+    loose, sealed = (
+        BuildingFactory(compound=compound),
+        BuildingFactory(compound=compound, lockdown_level=LockdownLevel.STAY_AT_HOME),
+    )
+    extra = [
+        HouseholdFactory(building=loose),
+        HouseholdFactory(building=loose, disabled=True),
+        HouseholdFactory(building=sealed),
+    ]
     a1, a2 = city.places[city.a.pk].households
     b1, b2 = city.places[city.b.pk].households
     c1, c2 = city.places[city.c.pk].households
@@ -65,8 +75,12 @@ def busy(city, shop, django_capture_on_commit_callbacks):
     Consignment.objects.filter(hop=Hop.COMMUNITY_COMPOUND, compound=compound).update(received_at=now)
     # Tickets: one overdue in A, one fresh in A, one in C, one resolved in B.
     past = now - datetime.timedelta(hours=30)
-    hotline_services.ticket_open(household_id=a2.pk, category="complaint", summary="菜不新鲜", opened_by=users.operator, now=past)
-    hotline_services.ticket_open(household_id=extra[1].pk, category="medicine", summary="降压药", opened_by=users.operator)
+    hotline_services.ticket_open(
+        household_id=a2.pk, category="complaint", summary="菜不新鲜", opened_by=users.operator, now=past
+    )
+    hotline_services.ticket_open(
+        household_id=extra[1].pk, category="medicine", summary="降压药", opened_by=users.operator
+    )
     hotline_services.ticket_open(household_id=c2.pk, category="other", summary="咨询", opened_by=users.operator2)
     done = hotline_services.ticket_open(household_id=b2.pk, category="other", summary="咨询", opened_by=users.operator)
     hotline_services.ticket_resolve(ticket_id=done.pk, by=users.worker_b, resolution="已答复")
@@ -81,8 +95,12 @@ def busy(city, shop, django_capture_on_commit_callbacks):
 def _chain(household: Household) -> dict:
     compound = household.building.compound
     community = compound.community
-    return {"compound": compound.pk, "community": community.pk, "office": community.office_id,
-            "district": community.office.district_id}
+    return {
+        "compound": compound.pk,
+        "community": community.pk,
+        "office": community.office_id,
+        "district": community.office.district_id,
+    }
 
 
 def _expected(place_level: str, place_id: int | None, child_level: str, busy) -> dict[int, Counter]:
@@ -106,8 +124,13 @@ def _expected(place_level: str, place_id: int | None, child_level: str, busy) ->
         ledger = h.needs_care or h.assigned_worker_id is not None
         if ledger:
             add(h.pk, "ledger_households")
-            chosen = Order.objects.filter(household=h, cycle=busy.cycle, status=OrderStatus.PLACED,
-                                          standing_order__isnull=True).exclude(channel="baseline").exists()
+            chosen = (
+                Order.objects.filter(
+                    household=h, cycle=busy.cycle, status=OrderStatus.PLACED, standing_order__isnull=True
+                )
+                .exclude(channel="baseline")
+                .exists()
+            )
             contacted = CheckIn.objects.filter(household=h, at__gte=busy.cycle.opens_at).exists()
             if not chosen and not contacted:
                 add(h.pk, "ledger_no_contact")
@@ -189,9 +212,15 @@ def test_route_figures_count_received_legs(city, busy):
     # Seen from community A, the supplier → office legs belong to no compound: they count in the totals.
     board = dash.dashboard(user=city.users.worker, now=busy.now)
     assert board.totals.values["office_sent"] == rows[city.a.pk]["office_sent"]
-    assert board.totals.values["compound_received"] == sum(
-        leg.package_count for leg in legs if leg.hop == Hop.COMMUNITY_COMPOUND and leg.compound_id == busy.compound.pk
-    ) > 0
+    assert (
+        board.totals.values["compound_received"]
+        == sum(
+            leg.package_count
+            for leg in legs
+            if leg.hop == Hop.COMMUNITY_COMPOUND and leg.compound_id == busy.compound.pk
+        )
+        > 0
+    )
 
 
 def test_supplier_fill_rates_and_sold_out(city, shop, busy):
@@ -203,8 +232,12 @@ def test_supplier_fill_rates_and_sold_out(city, shop, busy):
     )
     packed_orders = set(PackageOrder.objects.values_list("order_id", flat=True))
     for supplier_id, row in suppliers.items():
-        mine = [line for line in lines if line.product.supplier_id == supplier_id
-                and line.order.household.building.compound.community.office.district_id == d1.pk]
+        mine = [
+            line
+            for line in lines
+            if line.product.supplier_id == supplier_id
+            and line.order.household.building.compound.community.office.district_id == d1.pk
+        ]
         assert row["units_ordered"] == sum(line.quantity for line in mine)
         assert row["units_packed"] == sum(line.quantity for line in mine if line.order_id in packed_orders)
         stock = CycleStock.objects.filter(cycle=busy.cycle, product__supplier_id=supplier_id)
@@ -243,7 +276,15 @@ def test_place_narrows_within_scope_and_never_beyond(city, busy):
     ):
         with pytest.raises(NotFound):
             dash.dashboard(user=user, place=place)
-    for bad in ("community", "city:1", "compound:1", "district:0", "district:abc", "district:1:2", "district:99999999999999999999"):
+    for bad in (
+        "community",
+        "city:1",
+        "compound:1",
+        "district:0",
+        "district:abc",
+        "district:1:2",
+        "district:99999999999999999999",
+    ):
         with pytest.raises(BaogongError) as caught:
             dash.dashboard(user=admin, place=bad)
         assert caught.value.status_code == 400 and "place" in caught.value.errors
@@ -316,9 +357,9 @@ def test_reserved_equals_placed_lines_and_city_units_ordered(city, shop, busy):
     assert kept.pk
     for cycle in (busy.cycle, second):
         lines = Counter()
-        for product_id, quantity in OrderLine.objects.filter(order__cycle=cycle, order__status=OrderStatus.PLACED).values_list(
-            "product_id", "quantity"
-        ):
+        for product_id, quantity in OrderLine.objects.filter(
+            order__cycle=cycle, order__status=OrderStatus.PLACED
+        ).values_list("product_id", "quantity"):
             lines[product_id] += quantity
         stock = {s.product_id: s.reserved for s in CycleStock.objects.filter(cycle=cycle)}
         assert set(lines) <= set(stock)
@@ -331,7 +372,9 @@ def test_reserved_equals_placed_lines_and_city_units_ordered(city, shop, busy):
         assert {k: v for k, v in city_units.items() if v} == dict(expected)
         by_district: Counter = Counter()
         for district in city.districts:
-            part = dash.dashboard(user=city.users.admin, place=f"district:{district.pk}", cycle=str(cycle.number), now=busy.now)
+            part = dash.dashboard(
+                user=city.users.admin, place=f"district:{district.pk}", cycle=str(cycle.number), now=busy.now
+            )
             mine = {row["supplier_id"]: row["units_ordered"] for row in part.table_rows["suppliers"]}
             assert {k: v for k, v in mine.items() if v} == dict(_units_per_supplier(cycle, district.pk))
             by_district.update(mine)

@@ -9,8 +9,11 @@ from django.test.utils import CaptureQueriesContext
 
 from households import dashboard as dash
 from households.models import LockdownLevel
+from tests import test_dashboard
 from tests.factories import BuildingFactory, CommunityFactory, CompoundFactory, HouseholdFactory, OfficeFactory
-from tests.test_dashboard import _order, busy  # noqa: F401  (the fixture)
+from tests.test_dashboard import _order
+
+busy = test_dashboard.busy  # the fixture, shared with tests/test_dashboard.py
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +50,12 @@ def test_api_place_narrows_within_scope(city, busy, api_client):
     data = client.get(API, {"place": f"community:{city.b.pk}"}).json()
     assert data["place"]["id"] == city.b.pk and data["children_level"] == "compound"
     assert data["totals"]["orders"] == 1
-    for place in (f"community:{city.c.pk}", f"office:{city.offices[1].pk}", f"district:{city.districts[0].pk}",
-                  "community:99999999"):
+    for place in (
+        f"community:{city.c.pk}",
+        f"office:{city.offices[1].pk}",
+        f"district:{city.districts[0].pk}",
+        "community:99999999",
+    ):
         response = client.get(API, {"place": place})
         assert response.status_code == 404, place
         assert set(response.json()) == {"detail", "errors"}
@@ -87,8 +94,10 @@ def test_api_is_in_the_schema_with_its_response(admin_client):
 
 def test_page_for_each_staff_level(city, busy, client):
     for user, place_name in (
-        (city.users.admin, None), (city.users.taskforce, city.districts[0].name),
-        (city.users.office, city.offices[0].name), (city.users.worker, city.a.name),
+        (city.users.admin, None),
+        (city.users.taskforce, city.districts[0].name),
+        (city.users.office, city.offices[0].name),
+        (city.users.worker, city.a.name),
     ):
         client.force_login(user)
         response = client.get(PAGE)
@@ -121,7 +130,7 @@ def test_csv_has_one_row_per_child_with_the_same_figures(city, busy, client):
     board = dash.dashboard(user=city.users.office, now=busy.now)
     assert rows[0][3:] == [str(c.label) for c in board.columns]
     assert len(rows) == 1 + len(board.rows) == 3
-    for line, row in zip(rows[1:], board.rows):
+    for line, row in zip(rows[1:], board.rows, strict=True):
         assert int(line[1]) == row.place.id and line[2] == row.place.name
         assert [int(v) for v in line[3:]] == [row.values[c.key] for c in board.columns]
 

@@ -23,11 +23,19 @@ PRODUCTION = {
 
 
 def _check_deploy(**overrides) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "HTTPS_ONLY", "DJANGO_SETTINGS_MODULE", "SHOW_SMS_CODES"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "HTTPS_ONLY", "DJANGO_SETTINGS_MODULE", "SHOW_SMS_CODES"}
+    }
     env.update(PRODUCTION, **overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

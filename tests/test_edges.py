@@ -53,29 +53,40 @@ def test_addresses_sort_whatever_they_hold():
 def test_spreadsheet_cells_from_text_are_never_formulas():
     from openpyxl import Workbook
 
-    assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
-    assert [csv_cell(v) for v in ("+1", "-2", "@a", "\tx", "\rx", "ok", 5)] == ["'+1", "'-2", "'@a", "'\tx", "'\rx", "ok", 5]
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert [csv_cell(v) for v in ("+1", "-2", "@a", "\tx", "\rx", "ok", 5)] == [
+        "'+1",
+        "'-2",
+        "'@a",
+        "'\tx",
+        "'\rx",
+        "ok",
+        5,
+    ]
     sheet = Workbook().active
     xlsx_append(sheet, ["=1+1", "plain", 3])
     assert [c.data_type for c in sheet[1]] == ["s", "s", "n"] and sheet["A1"].value == "=1+1"
 
 
-@pytest.mark.parametrize("role, url", [
-    (None, "/accounts/register/buildings/?community=²"),
-    ("worker", "/households/?community=²"),
-    ("worker", "/households/?compound=²"),
-    ("worker", "/households/?level=9"),
-    ("worker", "/print/?cycle=²"),
-    ("worker", "/rounds/?compound=²"),
-    ("taskforce", "/catalog/products/?supplier=²"),
-    ("taskforce", "/dashboard/?cycle=²"),
-    ("resident", "/my/packages/?cycle=²"),
-    ("resident", "/shop/?q=%00"),
-    ("worker", "/households/?q=%00"),
-    ("supplier", "/catalog/?q=%00"),
-    ("taskforce", "/catalog/products/?q=%00"),
-    (None, "/accounts/login/?next=%00"),
-])
+@pytest.mark.parametrize(
+    "role, url",
+    [
+        (None, "/accounts/register/buildings/?community=²"),
+        ("worker", "/households/?community=²"),
+        ("worker", "/households/?compound=²"),
+        ("worker", "/households/?level=9"),
+        ("worker", "/print/?cycle=²"),
+        ("worker", "/rounds/?compound=²"),
+        ("taskforce", "/catalog/products/?supplier=²"),
+        ("taskforce", "/dashboard/?cycle=²"),
+        ("resident", "/my/packages/?cycle=²"),
+        ("resident", "/shop/?q=%00"),
+        ("worker", "/households/?q=%00"),
+        ("supplier", "/catalog/?q=%00"),
+        ("taskforce", "/catalog/products/?q=%00"),
+        (None, "/accounts/login/?next=%00"),
+    ],
+)
 def test_odd_parameters_are_a_400_in_chinese(city, shop, client, role, url):
     if role:
         client.force_login(getattr(city.users, role))
@@ -87,11 +98,14 @@ def test_odd_parameters_are_a_400_in_chinese(city, shop, client, role, url):
 def test_odd_form_fields_are_a_400(city, client):
     client.force_login(city.users.office)
     compound = city.places[city.a.pk].compound
-    response = client.post(reverse("households:compound_set_level", args=[compound.pk]),
-                           {"level": "2", "reason": "测试", "building": "abc"})
+    response = client.post(
+        reverse("households:compound_set_level", args=[compound.pk]),
+        {"level": "2", "reason": "测试", "building": "abc"},
+    )
     assert response.status_code == 400
-    response = client.post(reverse("households:compound_set_level", args=[compound.pk]),
-                           {"level": "2", "reason": "a\x00b"})
+    response = client.post(
+        reverse("households:compound_set_level", args=[compound.pk]), {"level": "2", "reason": "a\x00b"}
+    )
     assert response.status_code == 400
 
 
@@ -101,8 +115,9 @@ def test_the_api_answers_json_for_parse_errors_deep_json_nul_and_huge_bodies(cit
     assert response.status_code == 400 and response.json()["detail"]
     response = api_client.post("/api/v1/auth/token/", "{not json", content_type="application/json")
     assert response.status_code == 400 and set(response.json()) == {"detail", "errors"}
-    response = api_client.post("/api/v1/auth/token/", json.dumps({"username": "a\u0000b", "password": "x"}),
-                               content_type="application/json")
+    response = api_client.post(
+        "/api/v1/auth/token/", json.dumps({"username": "a\u0000b", "password": "x"}), content_type="application/json"
+    )
     assert response.status_code == 400 and response.json()["detail"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=city.users.resident)[1]}")
     big = json.dumps({"lines": [], "note": "x" * (11 * 1024 * 1024)})

@@ -14,11 +14,11 @@ import subprocess
 import time
 
 import pytest
-from households.identity import api_token_issue
 
 from deliveries import services as delivery_services
 from deliveries.models import Package, PackageOrder
 from deliveries.tasks import urgent_packages_sweep_task
+from households.identity import api_token_issue
 from supply import services as supply_services
 from supply.models import Cycle, CycleStatus, Order, OrderStatus
 from tests.workers import Worker, answers, free_port, wait_for
@@ -36,9 +36,19 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 
@@ -65,7 +75,9 @@ def broker(settings):
     redis_server.start()
     conf = celery_app.conf
     saved = conf.broker_url, conf.task_always_eager
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
+    }
 
     def use(url):
         conf.broker_url = url
@@ -83,8 +95,16 @@ def broker(settings):
 
 
 def test_orders_are_accepted_while_redis_is_down_and_the_work_happens_when_it_is_back(broker, shop, city, api_client):
-    medicine = supply_services.product_create(supplier_id=shop.supplier.pk, by=None, name="硝苯地平缓释片", category="medicine",
-                                              unit="盒", size="30片", price="12.50", capacity=50)
+    medicine = supply_services.product_create(
+        supplier_id=shop.supplier.pk,
+        by=None,
+        name="硝苯地平缓释片",
+        category="medicine",
+        unit="盒",
+        size="30片",
+        price="12.50",
+        capacity=50,
+    )
     resident = api_token_issue(user=city.users.resident)[1]
     operator = api_token_issue(user=city.users.operator)[1]
 
@@ -101,8 +121,9 @@ def test_orders_are_accepted_while_redis_is_down_and_the_work_happens_when_it_is
         response = order(resident, f"during-{n}", lines=[{"product": shop.cabbage.pk, "quantity": 1}])
         assert response.status_code == 201, response.content
         accepted.append(response.json()["id"])
-    urgent = order(operator, "urgent", household=city.household_b.pk, urgent=True,
-                   lines=[{"product": medicine.pk, "quantity": 1}])
+    urgent = order(
+        operator, "urgent", household=city.household_b.pk, urgent=True, lines=[{"product": medicine.pk, "quantity": 1}]
+    )
     assert urgent.status_code == 201, urgent.content
     assert time.monotonic() - started < 20, "requests must not hang on the dead broker"
     urgent_id = urgent.json()["id"]
@@ -114,18 +135,28 @@ def test_orders_are_accepted_while_redis_is_down_and_the_work_happens_when_it_is
     try:
         worker.wait_ready()
         urgent_packages_sweep_task.delay()  # what the beat schedule sends every minute
-        wait_for(lambda: PackageOrder.objects.filter(order_id=urgent_id).exists(), seconds=60,
-                 what="the urgent package built after Redis came back", worker=worker)
+        wait_for(
+            lambda: PackageOrder.objects.filter(order_id=urgent_id).exists(),
+            seconds=60,
+            what="the urgent package built after Redis came back",
+            worker=worker,
+        )
         delivery_services.cycle_close(cycle_id=shop.cycle.pk)
-        wait_for(lambda: Cycle.objects.get(pk=shop.cycle.pk).status == CycleStatus.PACKED, seconds=60,
-                 what="the cycle packed", worker=worker)
+        wait_for(
+            lambda: Cycle.objects.get(pk=shop.cycle.pk).status == CycleStatus.PACKED,
+            seconds=60,
+            what="the cycle packed",
+            worker=worker,
+        )
     finally:
         worker.stop()
     placed = Order.objects.filter(cycle=shop.cycle, status=OrderStatus.PLACED)
     links = PackageOrder.objects.filter(order__in=placed)
     assert links.count() == placed.count() and links.values("order_id").distinct().count() == placed.count()
-    assert Package.objects.filter(cycle=shop.cycle, urgent=False).values("household_id").distinct().count() == \
-        Package.objects.filter(cycle=shop.cycle, urgent=False).count()
+    assert (
+        Package.objects.filter(cycle=shop.cycle, urgent=False).values("household_id").distinct().count()
+        == Package.objects.filter(cycle=shop.cycle, urgent=False).count()
+    )
 
 
 # --- PostgreSQL restarted during a load ------------------------------------------------------------
@@ -165,7 +196,19 @@ class PrivatePostgres:
             sh.chown(self.data, "postgres")
         os.chmod(self.data, 0o700)
         self._run(f"{self.bindir}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-w", "-t", "60", "-l", f"{self.root}/log", "-o", self.options, "start")
+        self._run(
+            f"{self.bindir}/pg_ctl",
+            "-D",
+            self.data,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            f"{self.root}/log",
+            "-o",
+            self.options,
+            "start",
+        )
         import psycopg2
 
         connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
@@ -179,8 +222,21 @@ class PrivatePostgres:
 
     def restart(self) -> None:
         # -l: the server must not inherit this process's pipes (it would hold them open)
-        self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-w", "-t", "60", "-m", "fast", "-l", f"{self.root}/log",
-                  "-o", self.options, "restart")
+        self._run(
+            f"{self.bindir}/pg_ctl",
+            "-D",
+            self.data,
+            "-w",
+            "-t",
+            "60",
+            "-m",
+            "fast",
+            "-l",
+            f"{self.root}/log",
+            "-o",
+            self.options,
+            "restart",
+        )
 
     def stop(self) -> None:
         import shutil as sh
@@ -227,24 +283,55 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
     database.start()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(DATABASE_URL=database.url, DEBUG="false", DJANGO_SETTINGS_MODULE="config.settings", ORDER_RATE="100000/m",
-               SIGN_IN_RATE="1000/m", PYTHONUNBUFFERED="1")
+    env.update(
+        DATABASE_URL=database.url,
+        DEBUG="false",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        ORDER_RATE="100000/m",
+        SIGN_IN_RATE="1000/m",
+        PYTHONUNBUFFERED="1",
+    )
     server = None
     try:
         for command in (["migrate", "-v", "0"], ["seed_demo", "--households", "300"]):
-            done = subprocess.run([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env,
-                                  capture_output=True, text=True, timeout=300)
+            done = subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=settings.BASE_DIR,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert done.returncode == 0, done.stdout + done.stderr
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--threads", "4", "--log-level", "warning"],
-            cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
 
         def call(method, path, body=None, headers=None):
-            request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                             headers={"Content-Type": "application/json", **(headers or {})})
+            request = urllib.request.Request(
+                base + path,
+                method=method,
+                data=json.dumps(body).encode() if body else None,
+                headers={"Content-Type": "application/json", **(headers or {})},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
                     return response.status, json.loads(response.read() or b"null")
@@ -267,8 +354,12 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
             i = 0
             while not stop.is_set():
                 i += 1
-                status, body = call("POST", "/api/v1/orders/", {"lines": [{"product": product["id"], "quantity": 1}]},
-                                    headers={**auth, "Idempotency-Key": f"load-{n}-{i}"})
+                status, body = call(
+                    "POST",
+                    "/api/v1/orders/",
+                    {"lines": [{"product": product["id"], "quantity": 1}]},
+                    headers={**auth, "Idempotency-Key": f"load-{n}-{i}"},
+                )
                 with lock:
                     results.append((time.monotonic(), status, body))
                 time.sleep(0.02)
@@ -289,15 +380,19 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
             server.wait(timeout=20)
         try:
             statuses = [status for _at, status, _body in results] if "results" in locals() else []
-            acknowledged = {body["id"] for _at, status, body in (results if "results" in locals() else []) if status == 201}
+            acknowledged = {
+                body["id"] for _at, status, body in (results if "results" in locals() else []) if status == 201
+            }
             saved = database.order_ids(acknowledged) if acknowledged else set()
         finally:
             database.stop()
 
     from collections import Counter
 
-    print(f"PostgreSQL restart under load: {len(statuses)} requests, statuses {dict(Counter(statuses))}, "
-          f"{len(acknowledged)} acknowledged orders, {len(saved)} found after the restart")
+    print(
+        f"PostgreSQL restart under load: {len(statuses)} requests, statuses {dict(Counter(statuses))}, "
+        f"{len(acknowledged)} acknowledged orders, {len(saved)} found after the restart"
+    )
     assert statuses, "no request was made"
     unexpected = [(status, body) for _at, status, body in results if status not in (201, 409, 503)]
     assert not unexpected, f"only 201, 409 (sold out) and a clean 503 are acceptable: {unexpected[:5]}"
@@ -307,5 +402,3 @@ def test_a_postgresql_restart_fails_requests_in_flight_cleanly_and_loses_no_ackn
     assert acknowledged == saved, f"acknowledged orders lost: {sorted(acknowledged - saved)[:10]}"
     after = [status for at, status, _body in results if at > restarted_at[0] + 1]
     assert 201 in after, f"no order succeeded after the restart: {after[:20]}"
-
-

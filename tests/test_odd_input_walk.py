@@ -13,7 +13,9 @@ import re
 import pytest
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from households.identity import api_token_issue
 from households.models import Compound, Household
@@ -22,14 +24,40 @@ from tests.test_access_control import ALL, ROLES, _decision
 
 pytestmark = pytest.mark.django_db
 
-COMMON = ("q", "page", "cycle", "community", "compound", "building", "supplier", "household", "date", "day", "code",
-          "place", "format", "level", "category", "state", "print", "next", "phone", "room", "unit", "product", "quantity")
+COMMON = (
+    "q",
+    "page",
+    "cycle",
+    "community",
+    "compound",
+    "building",
+    "supplier",
+    "household",
+    "date",
+    "day",
+    "code",
+    "place",
+    "format",
+    "level",
+    "category",
+    "state",
+    "print",
+    "next",
+    "phone",
+    "room",
+    "unit",
+    "product",
+    "quantity",
+)
 ODD = ["²", "❶❷❸", "١٢", "-1", "99999999999999999999", "a\x00b", "x" * 3000, "2022-02-30", "😀'\"<>%", "=1+1"]
 
 # the first id in a route gets a real object of this model, so detail pages reach their parsing
 REAL = [
-    (r"^(households|ledger|orders/new)/<", Household), (r"^compounds/<", Compound), (r"^(cycles|print)/<", Cycle),
-    (r"^catalog/(products/)?<", Product), (r"^catalog/suppliers/<", Supplier),
+    (r"^(households|ledger|orders/new)/<", Household),
+    (r"^compounds/<", Compound),
+    (r"^(cycles|print)/<", Cycle),
+    (r"^catalog/(products/)?<", Product),
+    (r"^catalog/suppliers/<", Supplier),
     (r"^(shop/orders|orders/placed|api/v1/orders)/<", Order),
 ]
 
@@ -80,7 +108,9 @@ def _roles(pattern) -> list[str | None]:
 
 def _client_for(role, users, client, api_client, url):
     if url.startswith("/api/"):
-        api_client.credentials(**({"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=users[role])[1]}"} if role else {}))
+        api_client.credentials(
+            **({"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=users[role])[1]}"} if role else {})
+        )
         return api_client
     client.logout()
     if role:
@@ -103,8 +133,13 @@ def walk(city, shop, client, api_client, monkeypatch):
     """For every (route, role): the URL, the client signed in as that role, and the names its view reads."""
     from supply import services as supply_services
 
-    supply_services.order_place(household_id=city.household_a.pk, lines=[{"product": shop.eggs.pk, "quantity": 1}],
-                                placed_by=None, channel="web", payment_method="on_delivery")
+    supply_services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.eggs.pk, "quantity": 1}],
+        placed_by=None,
+        channel="web",
+        payment_method="on_delivery",
+    )
     users = {role: getattr(city.users, role) for role in ROLES}
     recorder = Recorder(monkeypatch)
     cases = []
@@ -133,15 +168,21 @@ def test_no_odd_value_in_any_parameter_gives_a_5xx(walk):
 
 
 odd_text = st.one_of(
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),  # lone surrogates cannot be sent
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40
+    ),  # lone surrogates cannot be sent
     st.integers().map(str),
     st.text(alphabet=st.characters(whitelist_categories=("Nd", "No")), min_size=1, max_size=12),
     st.sampled_from(ODD),
 )
 
 
-@hypothesis_settings(max_examples=200, deadline=None, derandomize=True,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hypothesis_settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_generated_values_in_every_parameter_give_no_5xx(walk, data):
     cases, users, client, api_client = walk

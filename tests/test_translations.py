@@ -25,7 +25,12 @@ def _entries(text: str):
             elif line.startswith('"') and current:
                 fields[current] += line[1:-1]
         if "msgid" in fields and fields["msgid"]:
-            yield fields["msgid"], [v for k, v in fields.items() if k.startswith("msgstr")], flags, fields.get("msgctxt")
+            yield (
+                fields["msgid"],
+                [v for k, v in fields.items() if k.startswith("msgstr")],
+                flags,
+                fields.get("msgctxt"),
+            )
 
 
 def test_every_string_is_translated_and_none_is_fuzzy():
@@ -43,7 +48,6 @@ def test_compiled_catalog_matches_the_po_file():
     missing = [
         msgid
         for msgid, _strs, _flags, context in _entries(PO.read_text(encoding="utf-8"))
-        if "\\" not in msgid
-        and (catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)) == msgid
+        if "\\" not in msgid and (catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)) == msgid
     ]
     assert not missing, f"the .mo is older than the .po (run make messages): {missing[:10]}"

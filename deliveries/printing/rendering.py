@@ -51,7 +51,9 @@ def fingerprint(data: dict) -> str:
     """A digest of everything printed on the list: equal data, equal fingerprint."""
     payload = json.dumps(
         {"data": data, "version": RENDER_VERSION, "language": translation.get_language(), "site": site_url()},
-        sort_keys=True, default=str, ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -89,39 +91,65 @@ def _qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=3, border=1)
 
 
-def context(data: dict, *, paper: bool, fingerprint_value: str = "", worker: str = "", base_url: str | None = None,
-            labels: list[dict] | None = None) -> dict:
+def context(
+    data: dict,
+    *,
+    paper: bool,
+    fingerprint_value: str = "",
+    worker: str = "",
+    base_url: str | None = None,
+    labels: list[dict] | None = None,
+) -> dict:
     """What the templates need besides the data: marks, QR codes, the page footer's words."""
     ctx = {
-        "data": data, "paper": paper, "fingerprint": fingerprint_value[:10], "worker": worker,
-        "body_template": f"deliveries/print/_{data['kind']}.html", "legend": care_legend(),
+        "data": data,
+        "paper": paper,
+        "fingerprint": fingerprint_value[:10],
+        "worker": worker,
+        "body_template": f"deliveries/print/_{data['kind']}.html",
+        "legend": care_legend(),
         "other_care_mark": OTHER_CARE_MARK,
     }
     if data["kind"] == ListKind.DOOR_LIST:
         ctx["blank_rows"] = range(data["blank_rows"])
         ctx["sections"] = [
-            {**section, "packages": [
-                {**package, "marks": _care_marks(package), "place": _place(package, with_room=True),
-                 "assigned_worker_text": _("Assigned worker: %(name)s") % {"name": package["assigned_worker"]}
-                 if package["assigned_worker"] else ""}
-                for package in section["packages"]
-            ]}
+            {
+                **section,
+                "packages": [
+                    {
+                        **package,
+                        "marks": _care_marks(package),
+                        "place": _place(package, with_room=True),
+                        "assigned_worker_text": _("Assigned worker: %(name)s") % {"name": package["assigned_worker"]}
+                        if package["assigned_worker"]
+                        else "",
+                    }
+                    for package in section["packages"]
+                ],
+            }
             for section in data["sections"]
         ]
     if data["kind"] == ListKind.LABELS:
         shown = data["labels"] if labels is None else labels
         make = _qr_png if paper else _qr_svg
         ctx["labels"] = [
-            {**label, "building_unit": _place(label, with_room=False), "qr": make(package_url(code=label["code"], cycle_number=data["cycle"], base=base_url)),
-             "url": package_url(code=label["code"], cycle_number=data["cycle"], base=base_url)}
+            {
+                **label,
+                "building_unit": _place(label, with_room=False),
+                "qr": make(package_url(code=label["code"], cycle_number=data["cycle"], base=base_url)),
+                "url": package_url(code=label["code"], cycle_number=data["cycle"], base=base_url),
+            }
             for label in shown
         ]
     page = _("Page {page} of {pages}")
     before, _sep, rest = page.partition("{page}")
     middle, _sep, after = rest.partition("{pages}")
     ctx["page_css"] = {
-        "title": css_string(data["title"]), "before": css_string(before), "middle": css_string(middle),
-        "after": css_string(after), "version": css_string(f"v{fingerprint_value[:10]}"),
+        "title": css_string(data["title"]),
+        "before": css_string(before),
+        "middle": css_string(middle),
+        "after": css_string(after),
+        "version": css_string(f"v{fingerprint_value[:10]}"),
     }
     return ctx
 
@@ -133,14 +161,18 @@ def css_string(text: str) -> str:
 
 
 def html_paper(data: dict, *, fingerprint_value: str) -> str:
-    return render_to_string("deliveries/print/paper.html", context(data, paper=True, fingerprint_value=fingerprint_value))
+    return render_to_string(
+        "deliveries/print/paper.html", context(data, paper=True, fingerprint_value=fingerprint_value)
+    )
 
 
 def pdf(data: dict, *, fingerprint_value: str) -> bytes:
     """The list as an A4 PDF with page x of y, Chinese set in Debian's Noto CJK fonts."""
     from weasyprint import HTML
 
-    return HTML(string=html_paper(data, fingerprint_value=fingerprint_value), base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(
+        string=html_paper(data, fingerprint_value=fingerprint_value), base_url=str(settings.BASE_DIR)
+    ).write_pdf()
 
 
 # --- spreadsheets ------------------------------------------------------------------------------
@@ -163,59 +195,177 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
         totals = [[p["name"], p["unit"], p["quantity"], ""] for p in data["products"]]
         crates = [
             [office["name"], crate["name"], p["name"], p["unit"], p["quantity"], ""]
-            for office in data["offices"] for crate in office["communities"] for p in crate["products"]
+            for office in data["offices"]
+            for crate in office["communities"]
+            for p in crate["products"]
         ]
         return [
             (_("Totals"), [_("Product"), pgettext("product", "Unit"), _("Quantity"), _("Picked")], totals),
-            (_("Crates"), [_("Office"), _("Community"), _("Product"), pgettext("product", "Unit"), _("Quantity"), _("Packed")], crates),
+            (
+                _("Crates"),
+                [_("Office"), _("Community"), _("Product"), pgettext("product", "Unit"), _("Quantity"), _("Packed")],
+                crates,
+            ),
         ]
     if kind == ListKind.MANIFEST:
         signatures = [_("Handed over by"), _("Received by"), _("Time")]
         return [
-            (_("From suppliers"), [_("Supplier"), _("Crates"), _("Packages"), _("Items"), *signatures],
-             [[s["name"], s["crates"], s["packages"], s["items"], "", "", ""] for s in data["suppliers"]]),
-            (_("To communities"), [_("Community"), _("Receiving point"), _("Crates"), _("Packages"), _("Items"), *signatures],
-             [[c["name"], c["receiving_point"], c["crates"], c["packages"], c["items"], "", "", ""] for c in data["communities"]]),
+            (
+                _("From suppliers"),
+                [_("Supplier"), _("Crates"), _("Packages"), _("Items"), *signatures],
+                [[s["name"], s["crates"], s["packages"], s["items"], "", "", ""] for s in data["suppliers"]],
+            ),
+            (
+                _("To communities"),
+                [_("Community"), _("Receiving point"), _("Crates"), _("Packages"), _("Items"), *signatures],
+                [
+                    [c["name"], c["receiving_point"], c["crates"], c["packages"], c["items"], "", "", ""]
+                    for c in data["communities"]
+                ],
+            ),
         ]
     if kind == ListKind.RECEIVING:
         return [
-            (_("Compounds"),
-             [_("Compound"), _("Receiving point"), _("To the door"), _("Pick-up"), _("Packages"), _("Items"), _("To collect"),
-              _("Received")],
-             [[c["name"], c["receiving_point"], c["door"], c["pickup"], c["packages"], c["items"], _money(c["to_collect"]), ""]
-              for c in data["compounds"]]),
-            (_("Crates"), [_("Supplier"), _("Crates"), _("Items")], [[c["supplier"], c["crates"], c["items"]] for c in data["crates"]]),
+            (
+                _("Compounds"),
+                [
+                    _("Compound"),
+                    _("Receiving point"),
+                    _("To the door"),
+                    _("Pick-up"),
+                    _("Packages"),
+                    _("Items"),
+                    _("To collect"),
+                    _("Received"),
+                ],
+                [
+                    [
+                        c["name"],
+                        c["receiving_point"],
+                        c["door"],
+                        c["pickup"],
+                        c["packages"],
+                        c["items"],
+                        _money(c["to_collect"]),
+                        "",
+                    ]
+                    for c in data["compounds"]
+                ],
+            ),
+            (
+                _("Crates"),
+                [_("Supplier"), _("Crates"), _("Items")],
+                [[c["supplier"], c["crates"], c["items"]] for c in data["crates"]],
+            ),
         ]
     if kind == ListKind.DOOR_LIST:
         rows = []
         for section in data["sections"]:
             for n, p in enumerate(section["packages"], start=1):
-                rows.append([
-                    section["compound"], n, p["building"], p["unit"], p["floor"], p["room"], p["code"], p["contact"], p["phone"],
-                    p["items"], _money(p["to_collect"]), _care_marks(p), p["care_note"],
-                    p["slot"] if p["mode"] == "pickup" else _("To the door"), "",
-                ])
+                rows.append(
+                    [
+                        section["compound"],
+                        n,
+                        p["building"],
+                        p["unit"],
+                        p["floor"],
+                        p["room"],
+                        p["code"],
+                        p["contact"],
+                        p["phone"],
+                        p["items"],
+                        _money(p["to_collect"]),
+                        _care_marks(p),
+                        p["care_note"],
+                        p["slot"] if p["mode"] == "pickup" else _("To the door"),
+                        "",
+                    ]
+                )
                 if p.get("subtotal"):
                     total = p["subtotal"]
-                    rows.append([
-                        section["compound"], "", total["building"], "", "", "", _("Subtotal"),
-                        _("%(n)d packages") % {"n": total["packages"]}, "", _("%(n)d items") % {"n": total["items"]},
-                        _money(total["to_collect"]), "", "", "", "",
-                    ])
-        return [(_("Door list"), [
-            _("Compound"), "#", _("Building"), _("Unit"), _("Floor"), _("Room"), _("Package"), _("Contact"), _("Phone"),
-            _("Items"), _("To collect"), _("Care"), _("Care note"), _("Delivery"), _("Signature or exception"),
-        ], rows)]
+                    rows.append(
+                        [
+                            section["compound"],
+                            "",
+                            total["building"],
+                            "",
+                            "",
+                            "",
+                            _("Subtotal"),
+                            _("%(n)d packages") % {"n": total["packages"]},
+                            "",
+                            _("%(n)d items") % {"n": total["items"]},
+                            _money(total["to_collect"]),
+                            "",
+                            "",
+                            "",
+                            "",
+                        ]
+                    )
+        return [
+            (
+                _("Door list"),
+                [
+                    _("Compound"),
+                    "#",
+                    _("Building"),
+                    _("Unit"),
+                    _("Floor"),
+                    _("Room"),
+                    _("Package"),
+                    _("Contact"),
+                    _("Phone"),
+                    _("Items"),
+                    _("To collect"),
+                    _("Care"),
+                    _("Care note"),
+                    _("Delivery"),
+                    _("Signature or exception"),
+                ],
+                rows,
+            )
+        ]
     if kind == ListKind.PICKUP_NOTICE:
-        return [(_("Pick-up times"), [_("Building"), _("Time slots"), _("Households")],
-                 [[b["building"], " / ".join(b["slots"]), b["households"]] for b in data["buildings"]])]
+        return [
+            (
+                _("Pick-up times"),
+                [_("Building"), _("Time slots"), _("Households")],
+                [[b["building"], " / ".join(b["slots"]), b["households"]] for b in data["buildings"]],
+            )
+        ]
     if kind == ListKind.LABELS:
-        return [(_("Labels"), [_("Package"), _("Bag"), _("Compound"), _("Building"), _("Unit"), _("Room"), _("Phone (last 4)"),
-                               _("Items"), _("Delivery"), _("Link")],
-                 [[label["code"], f"{label['bag']}/{label['bags']}", label["compound"], label["building"], label["unit"],
-                   label["room"], label["phone_tail"], label["items"],
-                   label["slot"] if label["mode"] == "pickup" else _("To the door"),
-                   package_url(code=label["code"], cycle_number=data["cycle"])] for label in data["labels"]])]
+        return [
+            (
+                _("Labels"),
+                [
+                    _("Package"),
+                    _("Bag"),
+                    _("Compound"),
+                    _("Building"),
+                    _("Unit"),
+                    _("Room"),
+                    _("Phone (last 4)"),
+                    _("Items"),
+                    _("Delivery"),
+                    _("Link"),
+                ],
+                [
+                    [
+                        label["code"],
+                        f"{label['bag']}/{label['bags']}",
+                        label["compound"],
+                        label["building"],
+                        label["unit"],
+                        label["room"],
+                        label["phone_tail"],
+                        label["items"],
+                        label["slot"] if label["mode"] == "pickup" else _("To the door"),
+                        package_url(code=label["code"], cycle_number=data["cycle"]),
+                    ]
+                    for label in data["labels"]
+                ],
+            )
+        ]
     raise ValueError(kind)
 
 
@@ -252,8 +402,19 @@ def xlsx(data: dict, *, fingerprint_value: str) -> bytes:
         sheet = workbook.create_sheet(_sheet_title(title))
         xlsx_append(sheet, [data["title"]])
         sheet["A1"].font = Font(bold=True, size=13)
-        xlsx_append(sheet, [_("Cycle"), data["cycle"], _("Delivery date"), data["date"].isoformat(), _("Supply hotline"),
-                            data.get("hotline", ""), _("Version"), fingerprint_value[:10]])
+        xlsx_append(
+            sheet,
+            [
+                _("Cycle"),
+                data["cycle"],
+                _("Delivery date"),
+                data["date"].isoformat(),
+                _("Supply hotline"),
+                data.get("hotline", ""),
+                _("Version"),
+                fingerprint_value[:10],
+            ],
+        )
         sheet.append([])
         xlsx_append(sheet, headings)
         for cell in sheet[4]:

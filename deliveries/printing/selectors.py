@@ -81,7 +81,9 @@ class ListKey:
         first, second = int(match.group(1)), match.group(2)
         if (kind in SUPPLIER_KINDS) != (second is not None):
             return None
-        return cls(kind=kind, cycle_id=cycle_id, delivery_date=day, place_id=first, district_id=int(second) if second else None)
+        return cls(
+            kind=kind, cycle_id=cycle_id, delivery_date=day, place_id=first, district_id=int(second) if second else None
+        )
 
     def url_args(self) -> list:
         return [self.cycle_id, self.kind, self.place_key, self.delivery_date.isoformat()]
@@ -122,11 +124,16 @@ def document_list(*, user: User, cycle: Cycle) -> QuerySet[PrintDocument]:
     """
     kinds = kinds_for(user=user)
     same_list = PrintDocument.objects.filter(
-        cycle=OuterRef("cycle"), kind=OuterRef("kind"), place_key=OuterRef("place_key"),
-        delivery_date=OuterRef("delivery_date"), superseded_at__isnull=False,
+        cycle=OuterRef("cycle"),
+        kind=OuterRef("kind"),
+        place_key=OuterRef("place_key"),
+        delivery_date=OuterRef("delivery_date"),
+        superseded_at__isnull=False,
     )
     changed = Package.objects.filter(
-        cycle=OuterRef("cycle"), community=OuterRef("community"), delivery_date=OuterRef("delivery_date"),
+        cycle=OuterRef("cycle"),
+        community=OuterRef("community"),
+        delivery_date=OuterRef("delivery_date"),
         recomputed_at__gt=OuterRef("generated_at"),
     )
     documents = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True, kind__in=kinds).annotate(
@@ -146,13 +153,13 @@ def failure_list(*, user: User, cycle: Cycle) -> QuerySet:
 
 
 def document_current(*, key: ListKey) -> PrintDocument | None:
-    return (
-        PrintDocument.objects.filter(
-            cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date,
-            superseded_at__isnull=True,
-        )
-        .first()
-    )
+    return PrintDocument.objects.filter(
+        cycle_id=key.cycle_id,
+        kind=key.kind,
+        place_key=key.place_key,
+        delivery_date=key.delivery_date,
+        superseded_at__isnull=True,
+    ).first()
 
 
 # --- which lists a cycle has -------------------------------------------------------------------
@@ -167,8 +174,11 @@ def community_keys(*, cycle_id: int, community_id: int) -> list[ListKey]:
     """The community's lists: receiving list, door list and labels per delivery day, and a pick-up
     notice per pick-up compound and day (one query)."""
     rows = (
-        _cycle_packages(cycle_id).filter(community_id=community_id)
-        .values_list("delivery_date", "dispatch_date", "compound_id", "mode").distinct().order_by()
+        _cycle_packages(cycle_id)
+        .filter(community_id=community_id)
+        .values_list("delivery_date", "dispatch_date", "compound_id", "mode")
+        .distinct()
+        .order_by()
     )
     keys: set[ListKey] = set()
     for day, dispatched, compound_id, mode in rows:
@@ -184,14 +194,18 @@ def community_keys(*, cycle_id: int, community_id: int) -> list[ListKey]:
 def office_keys(*, cycle_id: int, office_id: int) -> list[ListKey]:
     days = (
         Consignment.objects.filter(cycle_id=cycle_id, office_id=office_id, hop=Hop.OFFICE_COMMUNITY, supplement=False)
-        .values_list("delivery_date", flat=True).distinct().order_by("delivery_date")
+        .values_list("delivery_date", flat=True)
+        .distinct()
+        .order_by("delivery_date")
     )
     return [ListKey(kind=ListKind.MANIFEST, cycle_id=cycle_id, delivery_date=day, place_id=office_id) for day in days]
 
 
 def _supplier_lines(*, cycle_id: int, supplier_id: int) -> QuerySet[OrderLine]:
     return OrderLine.objects.filter(
-        product__supplier_id=supplier_id, order__status=OrderStatus.PLACED, order__package_link__package__cycle_id=cycle_id,
+        product__supplier_id=supplier_id,
+        order__status=OrderStatus.PLACED,
+        order__package_link__package__cycle_id=cycle_id,
     )
 
 
@@ -200,14 +214,25 @@ def supplier_keys(*, cycle_id: int, supplier_id: int) -> list[ListKey]:
     supplement list where urgent-lane packages were added (one query)."""
     rows = (
         _supplier_lines(cycle_id=cycle_id, supplier_id=supplier_id)
-        .values_list("order__package_link__package__dispatch_date", "order__package_link__package__community__office__district_id",
-                     "order__package_link__package__urgent")
-        .distinct().order_by()
+        .values_list(
+            "order__package_link__package__dispatch_date",
+            "order__package_link__package__community__office__district_id",
+            "order__package_link__package__urgent",
+        )
+        .distinct()
+        .order_by()
     )
     return sorted(
-        (ListKey(kind=ListKind.SUPPLEMENT if urgent else ListKind.PICK_LIST, cycle_id=cycle_id, delivery_date=day,
-                 place_id=supplier_id, district_id=district_id)
-         for day, district_id, urgent in rows),
+        (
+            ListKey(
+                kind=ListKind.SUPPLEMENT if urgent else ListKind.PICK_LIST,
+                cycle_id=cycle_id,
+                delivery_date=day,
+                place_id=supplier_id,
+                district_id=district_id,
+            )
+            for day, district_id, urgent in rows
+        ),
         key=lambda k: (k.delivery_date, k.district_id, k.kind),
     )
 
@@ -225,9 +250,16 @@ def cycle_units(*, cycle_id: int) -> CycleUnits:
     legs = Consignment.objects.filter(cycle_id=cycle_id)
     return CycleUnits(
         communities=sorted(set(_cycle_packages(cycle_id).values_list("community_id", flat=True).distinct().order_by())),
-        offices=sorted(set(legs.filter(hop=Hop.OFFICE_COMMUNITY).values_list("office_id", flat=True).distinct().order_by())),
+        offices=sorted(
+            set(legs.filter(hop=Hop.OFFICE_COMMUNITY).values_list("office_id", flat=True).distinct().order_by())
+        ),
         suppliers=sorted(
-            set(legs.filter(hop=Hop.SUPPLIER_OFFICE, supplier__isnull=False).values_list("supplier_id", flat=True).distinct().order_by())
+            set(
+                legs.filter(hop=Hop.SUPPLIER_OFFICE, supplier__isnull=False)
+                .values_list("supplier_id", flat=True)
+                .distinct()
+                .order_by()
+            )
         ),
     )
 
@@ -245,7 +277,10 @@ def lists_pending(*, cycle_id: int) -> int:
         set(current.filter(kind=ListKind.MANIFEST).values_list("office_id", flat=True)),
         set(current.filter(kind__in=SUPPLIER_KINDS).values_list("supplier_id", flat=True)),
     )
-    return sum(len(set(ids) - done) for ids, done in zip((units.communities, units.offices, units.suppliers), drawn, strict=True))
+    return sum(
+        len(set(ids) - done)
+        for ids, done in zip((units.communities, units.offices, units.suppliers), drawn, strict=True)
+    )
 
 
 def _cycle_number(cycle_id: int) -> int:
@@ -255,14 +290,25 @@ def _cycle_number(cycle_id: int) -> int:
 def _community_header(community_id: int) -> dict:
     c = Community.objects.select_related("office__district").get(pk=community_id)
     return {
-        "community": c.name, "community_id": c.pk, "office": c.office.name, "office_id": c.office_id,
-        "district": c.office.district.name, "district_id": c.office.district_id, "hotline": c.office.district.hotline,
+        "community": c.name,
+        "community_id": c.pk,
+        "office": c.office.name,
+        "office_id": c.office_id,
+        "district": c.office.district.name,
+        "district_id": c.office.district_id,
+        "hotline": c.office.district.hotline,
         "receiving_point": c.receiving_point,
     }
 
 
 def _header(key: ListKey, **places) -> dict:
-    return {"kind": key.kind, "cycle": _cycle_number(key.cycle_id), "cycle_id": key.cycle_id, "date": key.delivery_date, **places}
+    return {
+        "kind": key.kind,
+        "cycle": _cycle_number(key.cycle_id),
+        "cycle_id": key.cycle_id,
+        "date": key.delivery_date,
+        **places,
+    }
 
 
 def pick_list_data(*, key: ListKey) -> dict:
@@ -275,12 +321,21 @@ def pick_list_data(*, key: ListKey) -> dict:
         _supplier_lines(cycle_id=key.cycle_id, supplier_id=key.place_id)
         # By the day the goods leave the supplier: a package re-queued at a door stays on this list.
         # The pick list has the packages of the close; the supplement list those added after it.
-        .filter(**{f"{package}dispatch_date": key.delivery_date, f"{package}community__office__district_id": key.district_id,
-                   f"{package}urgent": key.kind == ListKind.SUPPLEMENT})
+        .filter(
+            **{
+                f"{package}dispatch_date": key.delivery_date,
+                f"{package}community__office__district_id": key.district_id,
+                f"{package}urgent": key.kind == ListKind.SUPPLEMENT,
+            }
+        )
         .values(
-            "product_id", office_id=F(f"{package}community__office_id"), office=F(f"{package}community__office__name"),
-            office_code=F(f"{package}community__office__code"), community_id=F(f"{package}community_id"),
-            community=F(f"{package}community__name"), community_code=F(f"{package}community__code"),
+            "product_id",
+            office_id=F(f"{package}community__office_id"),
+            office=F(f"{package}community__office__name"),
+            office_code=F(f"{package}community__office__code"),
+            community_id=F(f"{package}community_id"),
+            community=F(f"{package}community__name"),
+            community_code=F(f"{package}community__code"),
         )
         .annotate(product_name=Min("name"), product_unit=Min("unit"), total=Sum("quantity"))
         .order_by()
@@ -288,17 +343,23 @@ def pick_list_data(*, key: ListKey) -> dict:
     totals: dict[int, dict] = {}
     offices: dict[int, dict] = {}
     for row in lines:
-        product = totals.setdefault(row["product_id"], {"name": row["product_name"], "unit": row["product_unit"], "quantity": 0})
+        product = totals.setdefault(
+            row["product_id"], {"name": row["product_name"], "unit": row["product_unit"], "quantity": 0}
+        )
         product["quantity"] += row["total"]
         office = offices.setdefault(
             row["office_id"], {"name": row["office"], "code": row["office_code"], "products": {}, "communities": {}}
         )
-        line = office["products"].setdefault(row["product_id"], {"name": row["product_name"], "unit": row["product_unit"], "quantity": 0})
+        line = office["products"].setdefault(
+            row["product_id"], {"name": row["product_name"], "unit": row["product_unit"], "quantity": 0}
+        )
         line["quantity"] += row["total"]
         crate = office["communities"].setdefault(
             row["community_id"], {"name": row["community"], "code": row["community_code"], "products": {}}
         )
-        item = crate["products"].setdefault(row["product_id"], {"name": row["product_name"], "unit": row["product_unit"], "quantity": 0})
+        item = crate["products"].setdefault(
+            row["product_id"], {"name": row["product_name"], "unit": row["product_unit"], "quantity": 0}
+        )
         item["quantity"] += row["total"]
 
     def ordered(products: dict) -> list[dict]:
@@ -307,20 +368,33 @@ def pick_list_data(*, key: ListKey) -> dict:
     office_list = []
     for office in sorted(offices.values(), key=lambda o: natural_key(o["code"])):
         crates = [
-            {"name": c["name"], "products": ordered(c["products"]), "quantity": sum(p["quantity"] for p in c["products"].values())}
+            {
+                "name": c["name"],
+                "products": ordered(c["products"]),
+                "quantity": sum(p["quantity"] for p in c["products"].values()),
+            }
             for c in sorted(office["communities"].values(), key=lambda c: natural_key(c["code"]))
         ]
-        office_list.append({
-            "name": office["name"], "products": ordered(office["products"]), "communities": crates,
-            "quantity": sum(p["quantity"] for p in office["products"].values()),
-        })
+        office_list.append(
+            {
+                "name": office["name"],
+                "products": ordered(office["products"]),
+                "communities": crates,
+                "quantity": sum(p["quantity"] for p in office["products"].values()),
+            }
+        )
     products = ordered(totals)
     return {
         **_header(key, supplier=supplier["name"], district=district["name"], hotline=district["hotline"]),
-        "title": (_("Supplement pick list · %(supplier)s · %(district)s · %(date)s") if key.kind == ListKind.SUPPLEMENT
-                  else _("Pick list · %(supplier)s · %(district)s · %(date)s"))
+        "title": (
+            _("Supplement pick list · %(supplier)s · %(district)s · %(date)s")
+            if key.kind == ListKind.SUPPLEMENT
+            else _("Pick list · %(supplier)s · %(district)s · %(date)s")
+        )
         % {"supplier": supplier["name"], "district": district["name"], "date": key.delivery_date.isoformat()},
-        "products": products, "offices": office_list, "quantity": sum(p["quantity"] for p in products),
+        "products": products,
+        "offices": office_list,
+        "quantity": sum(p["quantity"] for p in products),
         "rows": len(products),
     }
 
@@ -330,39 +404,54 @@ def manifest_data(*, key: ListKey) -> dict:
     to each community (packages, crates, items), with lines for both signatures of each handover."""
     office = Office.objects.select_related("district").get(pk=key.place_id)
     # Frozen at dispatch: the legs of the close (urgent-lane legs have the supplement lists).
-    legs = Consignment.objects.filter(cycle_id=key.cycle_id, office_id=key.place_id, delivery_date=key.delivery_date,
-                                      supplement=False)
+    legs = Consignment.objects.filter(
+        cycle_id=key.cycle_id, office_id=key.place_id, delivery_date=key.delivery_date, supplement=False
+    )
     outgoing = (
         legs.filter(hop=Hop.OFFICE_COMMUNITY)
         .values("community_id", "community__name", "community__code", "community__receiving_point")
-        .annotate(packages=Sum("package_count"), items=Sum("item_count")).order_by()
+        .annotate(packages=Sum("package_count"), items=Sum("item_count"))
+        .order_by()
     )
     incoming = (
         legs.filter(hop=Hop.SUPPLIER_OFFICE, supplier__isnull=False)
         .values("built_by_id", "supplier_id", "supplier__name")
-        .annotate(packages=Sum("package_count"), items=Sum("item_count")).order_by()
+        .annotate(packages=Sum("package_count"), items=Sum("item_count"))
+        .order_by()
     )
     crates: dict[int, int] = defaultdict(int)
     suppliers: dict[int, dict] = {}
     for row in incoming:
         crates[row["built_by_id"]] += 1  # one crate per supplier and community (the pick list's split)
-        entry = suppliers.setdefault(row["supplier_id"], {"name": row["supplier__name"], "crates": 0, "packages": 0, "items": 0})
+        entry = suppliers.setdefault(
+            row["supplier_id"], {"name": row["supplier__name"], "crates": 0, "packages": 0, "items": 0}
+        )
         entry["crates"] += 1
         entry["packages"] += row["packages"]
         entry["items"] += row["items"]
     communities = [
-        {"name": row["community__name"], "receiving_point": row["community__receiving_point"], "packages": row["packages"],
-         "items": row["items"], "crates": crates.get(row["community_id"], 0), "code": row["community__code"]}
+        {
+            "name": row["community__name"],
+            "receiving_point": row["community__receiving_point"],
+            "packages": row["packages"],
+            "items": row["items"],
+            "crates": crates.get(row["community_id"], 0),
+            "code": row["community__code"],
+        }
         for row in outgoing
     ]
     communities.sort(key=lambda c: natural_key(c["code"]))
     supplier_list = sorted(suppliers.values(), key=lambda s: natural_key(s["name"]))
     return {
         **_header(key, office=office.name, district=office.district.name, hotline=office.district.hotline),
-        "title": _("Dispatch manifest · %(office)s · %(date)s") % {"office": office.name, "date": key.delivery_date.isoformat()},
-        "communities": communities, "suppliers": supplier_list,
-        "packages": sum(c["packages"] for c in communities), "items": sum(c["items"] for c in communities),
-        "crates": sum(c["crates"] for c in communities), "rows": len(communities),
+        "title": _("Dispatch manifest · %(office)s · %(date)s")
+        % {"office": office.name, "date": key.delivery_date.isoformat()},
+        "communities": communities,
+        "suppliers": supplier_list,
+        "packages": sum(c["packages"] for c in communities),
+        "items": sum(c["items"] for c in communities),
+        "crates": sum(c["crates"] for c in communities),
+        "rows": len(communities),
     }
 
 
@@ -371,64 +460,112 @@ def receiving_data(*, key: ListKey) -> dict:
     collect, and the crates expected from each supplier."""
     header = _community_header(key.place_id)
     compounds = (
-        _cycle_packages(key.cycle_id).filter(community_id=key.place_id, dispatch_date=key.delivery_date)
+        _cycle_packages(key.cycle_id)
+        .filter(community_id=key.place_id, dispatch_date=key.delivery_date)
         .values("compound_id", "compound__name", "compound__code", "compound__receiving_point")
         .annotate(
-            door=Count("id", filter=Q(mode=DeliveryMode.DOOR)), pickup=Count("id", filter=Q(mode=DeliveryMode.PICKUP)),
-            items=Sum("item_count"), to_collect=Sum("to_collect"),
+            door=Count("id", filter=Q(mode=DeliveryMode.DOOR)),
+            pickup=Count("id", filter=Q(mode=DeliveryMode.PICKUP)),
+            items=Sum("item_count"),
+            to_collect=Sum("to_collect"),
         )
         .order_by()
     )
     rows = sorted(
         (
-            {"name": c["compound__name"], "receiving_point": c["compound__receiving_point"] or header["receiving_point"],
-             "door": c["door"], "pickup": c["pickup"], "packages": c["door"] + c["pickup"], "items": c["items"],
-             "to_collect": c["to_collect"], "code": c["compound__code"]}
+            {
+                "name": c["compound__name"],
+                "receiving_point": c["compound__receiving_point"] or header["receiving_point"],
+                "door": c["door"],
+                "pickup": c["pickup"],
+                "packages": c["door"] + c["pickup"],
+                "items": c["items"],
+                "to_collect": c["to_collect"],
+                "code": c["compound__code"],
+            }
             for c in compounds
         ),
         key=lambda c: natural_key(c["code"]),
     )
     crates = list(
         Consignment.objects.filter(
-            cycle_id=key.cycle_id, built_by_id=key.place_id, delivery_date=key.delivery_date, hop=Hop.SUPPLIER_OFFICE,
+            cycle_id=key.cycle_id,
+            built_by_id=key.place_id,
+            delivery_date=key.delivery_date,
+            hop=Hop.SUPPLIER_OFFICE,
             supplier__isnull=False,
         )
-        .values("supplier__name").annotate(crates=Count("id"), items=Sum("item_count")).order_by("supplier__name")
+        .values("supplier__name")
+        .annotate(crates=Count("id"), items=Sum("item_count"))
+        .order_by("supplier__name")
     )
     return {
         **_header(key, **header),
-        "title": _("Receiving list · %(community)s · %(date)s") % {"community": header["community"], "date": key.delivery_date.isoformat()},
-        "compounds": rows, "crates": [{"supplier": c["supplier__name"], "crates": c["crates"], "items": c["items"]} for c in crates],
-        "door": sum(c["door"] for c in rows), "pickup": sum(c["pickup"] for c in rows),
-        "packages": sum(c["packages"] for c in rows), "items": sum(c["items"] for c in rows),
-        "to_collect": sum((c["to_collect"] for c in rows), start=0), "rows": len(rows),
+        "title": _("Receiving list · %(community)s · %(date)s")
+        % {"community": header["community"], "date": key.delivery_date.isoformat()},
+        "compounds": rows,
+        "crates": [{"supplier": c["supplier__name"], "crates": c["crates"], "items": c["items"]} for c in crates],
+        "door": sum(c["door"] for c in rows),
+        "pickup": sum(c["pickup"] for c in rows),
+        "packages": sum(c["packages"] for c in rows),
+        "items": sum(c["items"] for c in rows),
+        "to_collect": sum((c["to_collect"] for c in rows), start=0),
+        "rows": len(rows),
     }
 
 
 def _package_rows(key: ListKey, *, with_household: bool, with_phone: bool = False) -> list[dict]:
     """The community's packages of the day in address order: compound → building → unit → floor → room."""
     fields = [
-        "code", "mode", "item_summary", "item_count", "to_collect", "compound_id", "compound__name", "compound__code",
-        "building__number", "building__sort_key", "household__unit", "household__floor", "household__room",
-        "pickup_slot__starts_at", "pickup_slot__ends_at",
+        "code",
+        "mode",
+        "item_summary",
+        "item_count",
+        "to_collect",
+        "compound_id",
+        "compound__name",
+        "compound__code",
+        "building__number",
+        "building__sort_key",
+        "household__unit",
+        "household__floor",
+        "household__room",
+        "pickup_slot__starts_at",
+        "pickup_slot__ends_at",
     ]
     packages = _cycle_packages(key.cycle_id).filter(community_id=key.place_id, delivery_date=key.delivery_date)
     if with_household or with_phone:
-        primary_phone = HouseholdPhone.objects.filter(household_id=OuterRef("household_id")).order_by("-is_primary", "id")
+        primary_phone = HouseholdPhone.objects.filter(household_id=OuterRef("household_id")).order_by(
+            "-is_primary", "id"
+        )
         packages = packages.annotate(phone=Subquery(primary_phone.values("number")[:1]))
         fields.append("phone")
     if with_household:
         fields += [
-            "household__contact_name", "household__elderly_alone", "household__disabled", "household__pregnant",
-            "household__chronic_medicine", "household__dialysis", "household__care_note",
-            "household__assigned_worker__username", "household__assigned_worker__last_name",
+            "household__contact_name",
+            "household__elderly_alone",
+            "household__disabled",
+            "household__pregnant",
+            "household__chronic_medicine",
+            "household__dialysis",
+            "household__care_note",
+            "household__assigned_worker__username",
+            "household__assigned_worker__last_name",
             "household__assigned_worker__first_name",
         ]
     rows = list(packages.values(*fields).order_by())
-    rows.sort(key=lambda p: (
-        natural_key(p["compound__code"]), p["compound_id"], p["building__sort_key"], natural_key(p["building__number"]),
-        natural_key(p["household__unit"]), p["household__floor"], natural_key(p["household__room"]), p["code"],
-    ))
+    rows.sort(
+        key=lambda p: (
+            natural_key(p["compound__code"]),
+            p["compound_id"],
+            p["building__sort_key"],
+            natural_key(p["building__number"]),
+            natural_key(p["household__unit"]),
+            p["household__floor"],
+            natural_key(p["household__room"]),
+            p["code"],
+        )
+    )
     return rows
 
 
@@ -451,39 +588,63 @@ def door_list_data(*, key: ListKey) -> dict:
     for row in _package_rows(key, with_household=True):
         section = sections.get(row["compound_id"])
         if section is None:
-            section = sections[row["compound_id"]] = {"compound": row["compound__name"], "packages": [], "door": 0, "pickup": 0}
+            section = sections[row["compound_id"]] = {
+                "compound": row["compound__name"],
+                "packages": [],
+                "door": 0,
+                "pickup": 0,
+            }
         worker = (
             f"{row['household__assigned_worker__last_name'] or ''}{row['household__assigned_worker__first_name'] or ''}".strip()
-            or row["household__assigned_worker__username"] or ""
+            or row["household__assigned_worker__username"]
+            or ""
         )
         section[row["mode"]] += 1
-        section["packages"].append({
-            "code": row["code"], "building": row["building__number"], "unit": row["household__unit"],
-            "floor": row["household__floor"], "room": row["household__room"], "contact": row["household__contact_name"],
-            "phone": phone_masked(row["phone"]) if row["phone"] else "", "items": row["item_summary"],
-            "item_count": row["item_count"], "to_collect": row["to_collect"], "mode": row["mode"], "slot": _slot(row),
-            "care": [flag for flag in CARE_FLAGS if row[f"household__{flag}"]], "care_note": row["household__care_note"],
-            "assigned_worker": worker,
-        })
+        section["packages"].append(
+            {
+                "code": row["code"],
+                "building": row["building__number"],
+                "unit": row["household__unit"],
+                "floor": row["household__floor"],
+                "room": row["household__room"],
+                "contact": row["household__contact_name"],
+                "phone": phone_masked(row["phone"]) if row["phone"] else "",
+                "items": row["item_summary"],
+                "item_count": row["item_count"],
+                "to_collect": row["to_collect"],
+                "mode": row["mode"],
+                "slot": _slot(row),
+                "care": [flag for flag in CARE_FLAGS if row[f"household__{flag}"]],
+                "care_note": row["household__care_note"],
+                "assigned_worker": worker,
+            }
+        )
     section_list = list(sections.values())
     for section in section_list:  # a subtotal after each building: what the worker carries up it
-        for package, following in zip(section["packages"], section["packages"][1:] + [None]):
+        for package, following in zip(section["packages"], section["packages"][1:] + [None], strict=True):
             if following is None or following["building"] != package["building"]:
                 same = [p for p in section["packages"] if p["building"] == package["building"]]
                 package["subtotal"] = {
-                    "building": package["building"], "packages": len(same), "items": sum(p["item_count"] for p in same),
+                    "building": package["building"],
+                    "packages": len(same),
+                    "items": sum(p["item_count"] for p in same),
                     "to_collect": sum((p["to_collect"] for p in same), start=0),
                 }
     count = sum(len(s["packages"]) for s in section_list)
     workers = [
         f"{last or ''}{first or ''}".strip() or username
         for username, last, first in User.objects.filter(role=Role.WORKER, community_id=key.place_id, is_active=True)
-        .order_by("pk").values_list("username", "last_name", "first_name")
+        .order_by("pk")
+        .values_list("username", "last_name", "first_name")
     ]
     return {
         **_header(key, **header),
-        "title": _("Door list · %(community)s · %(date)s") % {"community": header["community"], "date": key.delivery_date.isoformat()},
-        "sections": section_list, "blank_rows": BLANK_ROWS, "rows": count, "workers": "、".join(workers),
+        "title": _("Door list · %(community)s · %(date)s")
+        % {"community": header["community"], "date": key.delivery_date.isoformat()},
+        "sections": section_list,
+        "blank_rows": BLANK_ROWS,
+        "rows": count,
+        "workers": "、".join(workers),
         "to_collect": sum((p["to_collect"] for s in section_list for p in s["packages"]), start=0),
     }
 
@@ -497,15 +658,27 @@ def labels_data(*, key: ListKey) -> dict:
     for row in _package_rows(key, with_household=False, with_phone=True):
         bags = max(1, -(-row["item_count"] // ITEMS_PER_BAG))
         for bag in range(1, bags + 1):
-            labels.append({
-                "code": row["code"], "compound": row["compound__name"], "building": row["building__number"],
-                "unit": row["household__unit"], "room": row["household__room"], "mode": row["mode"], "slot": _slot(row),
-                "phone_tail": (row["phone"] or "")[-4:], "items": row["item_count"], "bag": bag, "bags": bags,
-            })
+            labels.append(
+                {
+                    "code": row["code"],
+                    "compound": row["compound__name"],
+                    "building": row["building__number"],
+                    "unit": row["household__unit"],
+                    "room": row["household__room"],
+                    "mode": row["mode"],
+                    "slot": _slot(row),
+                    "phone_tail": (row["phone"] or "")[-4:],
+                    "items": row["item_count"],
+                    "bag": bag,
+                    "bags": bags,
+                }
+            )
     return {
         **_header(key, **header),
-        "title": _("Labels · %(community)s · %(date)s") % {"community": header["community"], "date": key.delivery_date.isoformat()},
-        "labels": labels, "rows": len(labels),
+        "title": _("Labels · %(community)s · %(date)s")
+        % {"community": header["community"], "date": key.delivery_date.isoformat()},
+        "labels": labels,
+        "rows": len(labels),
     }
 
 
@@ -517,7 +690,8 @@ def pickup_notice_data(*, key: ListKey) -> dict:
         _cycle_packages(key.cycle_id)
         .filter(compound_id=key.place_id, delivery_date=key.delivery_date, mode=DeliveryMode.PICKUP)
         .values("building__number", "building__sort_key", "pickup_slot__starts_at", "pickup_slot__ends_at")
-        .annotate(households=Count("id")).order_by()
+        .annotate(households=Count("id"))
+        .order_by()
     )
     buildings: dict[tuple, dict] = {}
     for row in rows:
@@ -534,12 +708,18 @@ def pickup_notice_data(*, key: ListKey) -> dict:
         building_list.append({**entry, "slots": [label for _start, label in sorted(entry["slots"])]})
     return {
         **_header(
-            key, compound=compound.name, community=community.name, district=community.office.district.name,
+            key,
+            compound=compound.name,
+            community=community.name,
+            district=community.office.district.name,
             hotline=community.office.district.hotline,
             receiving_point=compound.receiving_point or community.receiving_point,
         ),
-        "title": _("Pick-up notice · %(compound)s · %(date)s") % {"compound": compound.name, "date": key.delivery_date.isoformat()},
-        "buildings": building_list, "households": sum(b["households"] for b in building_list), "rows": len(building_list),
+        "title": _("Pick-up notice · %(compound)s · %(date)s")
+        % {"compound": compound.name, "date": key.delivery_date.isoformat()},
+        "buildings": building_list,
+        "households": sum(b["households"] for b in building_list),
+        "rows": len(building_list),
     }
 
 
@@ -561,11 +741,16 @@ def list_data(*, key: ListKey) -> dict:
 def key_of(document: PrintDocument) -> ListKey:
     """The key of a kept list (to link its page and files)."""
     place_id = {
-        ListKind.PICK_LIST: document.supplier_id, ListKind.SUPPLEMENT: document.supplier_id,
-        ListKind.MANIFEST: document.office_id, ListKind.PICKUP_NOTICE: document.compound_id,
+        ListKind.PICK_LIST: document.supplier_id,
+        ListKind.SUPPLEMENT: document.supplier_id,
+        ListKind.MANIFEST: document.office_id,
+        ListKind.PICKUP_NOTICE: document.compound_id,
     }.get(document.kind, document.community_id)
     return ListKey(
-        kind=document.kind, cycle_id=document.cycle_id, delivery_date=document.delivery_date, place_id=place_id,
+        kind=document.kind,
+        cycle_id=document.cycle_id,
+        delivery_date=document.delivery_date,
+        place_id=place_id,
         district_id=document.district_id if document.kind in SUPPLIER_KINDS else None,
     )
 

@@ -21,6 +21,7 @@ from deliveries.printing import rendering, selectors
 from deliveries.printing.selectors import COMMUNITY_KINDS, ListKey
 from households.errors import NotFound
 from households.models import Community, Compound, Office
+from households.queue import enqueue
 from supply.models import Cycle
 
 logger = logging.getLogger(__name__)
@@ -39,15 +40,21 @@ def _places(key: ListKey) -> dict:
         office = Office.objects.values("district_id").get(pk=key.place_id)
         return {"office_id": key.place_id, "district_id": office["district_id"]}
     if key.kind == ListKind.PICKUP_NOTICE:
-        compound = Compound.objects.values("community_id", "community__office_id", "community__office__district_id").get(
-            pk=key.place_id
-        )
+        compound = Compound.objects.values(
+            "community_id", "community__office_id", "community__office__district_id"
+        ).get(pk=key.place_id)
         return {
-            "compound_id": key.place_id, "community_id": compound["community_id"], "office_id": compound["community__office_id"],
+            "compound_id": key.place_id,
+            "community_id": compound["community_id"],
+            "office_id": compound["community__office_id"],
             "district_id": compound["community__office__district_id"],
         }
     community = Community.objects.values("office_id", "office__district_id").get(pk=key.place_id)
-    return {"community_id": key.place_id, "office_id": community["office_id"], "district_id": community["office__district_id"]}
+    return {
+        "community_id": key.place_id,
+        "office_id": community["office_id"],
+        "district_id": community["office__district_id"],
+    }
 
 
 def _file_name(key: ListKey, fingerprint: str, extension: str) -> str:
@@ -78,8 +85,15 @@ def document_ensure(*, key: ListKey, data: dict | None = None, now: datetime.dat
         pdf_bytes = rendering.pdf(data, fingerprint_value=fingerprint)
         xlsx_bytes = rendering.xlsx(data, fingerprint_value=fingerprint)
     document = PrintDocument(
-        cycle_id=key.cycle_id, kind=key.kind, delivery_date=key.delivery_date, place_key=key.place_key,
-        title=data["title"][:200], rows=data["rows"], fingerprint=fingerprint, generated_at=now, confirmed_at=now,
+        cycle_id=key.cycle_id,
+        kind=key.kind,
+        delivery_date=key.delivery_date,
+        place_key=key.place_key,
+        title=data["title"][:200],
+        rows=data["rows"],
+        fingerprint=fingerprint,
+        generated_at=now,
+        confirmed_at=now,
         **_places(key),
     )
     document.pdf.save(_file_name(key, fingerprint, "pdf"), ContentFile(pdf_bytes), save=False)
@@ -88,8 +102,13 @@ def document_ensure(*, key: ListKey, data: dict | None = None, now: datetime.dat
         with transaction.atomic():
             old = (
                 PrintDocument.objects.select_for_update()
-                .filter(cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date,
-                        superseded_at__isnull=True)
+                .filter(
+                    cycle_id=key.cycle_id,
+                    kind=key.kind,
+                    place_key=key.place_key,
+                    delivery_date=key.delivery_date,
+                    superseded_at__isnull=True,
+                )
                 .first()
             )
             if old is not None and old.fingerprint == fingerprint and _files_exist(old):
@@ -116,8 +135,10 @@ def _nothing_message() -> str:
 
 def _files_exist(document: PrintDocument) -> bool:
     storage = document.pdf.storage
-    return bool(document.pdf.name and document.xlsx.name) and storage.exists(document.pdf.name) and storage.exists(
-        document.xlsx.name
+    return (
+        bool(document.pdf.name and document.xlsx.name)
+        and storage.exists(document.pdf.name)
+        and storage.exists(document.xlsx.name)
     )
 
 
@@ -144,10 +165,16 @@ def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
     """Draw each list; one that fails is recorded with its reason (and logged) and the others go on.
     A list drawn now clears its earlier failure (one query to find them, one to clear them)."""
     cycles = {key.cycle_id for key in keys}
-    failed_before = {
-        (f.cycle_id, f.kind, f.place_key, f.delivery_date): f.pk
-        for f in PrintFailure.objects.filter(cycle_id__in=cycles).only("cycle_id", "kind", "place_key", "delivery_date")
-    } if cycles else {}
+    failed_before = (
+        {
+            (f.cycle_id, f.kind, f.place_key, f.delivery_date): f.pk
+            for f in PrintFailure.objects.filter(cycle_id__in=cycles).only(
+                "cycle_id", "kind", "place_key", "delivery_date"
+            )
+        }
+        if cycles
+        else {}
+    )
     kept, cleared = [], []
     for key in keys:
         try:
@@ -157,7 +184,10 @@ def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
         except Exception as exc:  # noqa: BLE001 - whatever broke this list must not stop the others
             logger.exception("list %s could not be drawn", key)
             PrintFailure.objects.update_or_create(
-                cycle_id=key.cycle_id, kind=key.kind, place_key=key.place_key, delivery_date=key.delivery_date,
+                cycle_id=key.cycle_id,
+                kind=key.kind,
+                place_key=key.place_key,
+                delivery_date=key.delivery_date,
                 defaults={"error": f"{exc.__class__.__name__}: {exc}"[:300], "failed_at": now, **_places(key)},
             )
             continue
@@ -198,19 +228,17 @@ def cycle_lists_queue(*, cycle_id: int, force: bool = False) -> selectors.CycleU
     """Queue the generation of every list of a packed cycle: one task per community, office and
     supplier. Returns the units queued, or None when the cycle is not packed (or printing on pack
     is turned off and ``force`` is not given)."""
-    from deliveries import tasks
-
     if not (force or printing_on_pack_enabled()):
         return None
     if not Cycle.objects.filter(pk=cycle_id, status__in=selectors.PRINTABLE_STATUSES).exists():
         return None
     units = selectors.cycle_units(cycle_id=cycle_id)
     for community_id in units.communities:
-        tasks.community_lists_print_task.delay(cycle_id, community_id)
+        enqueue("deliveries.tasks.community_lists_print_task", cycle_id, community_id)
     for office_id in units.offices:
-        tasks.office_lists_print_task.delay(cycle_id, office_id)
+        enqueue("deliveries.tasks.office_lists_print_task", cycle_id, office_id)
     for supplier_id in units.suppliers:
-        tasks.supplier_lists_print_task.delay(cycle_id, supplier_id)
+        enqueue("deliveries.tasks.supplier_lists_print_task", cycle_id, supplier_id)
     return units
 
 
@@ -218,15 +246,16 @@ def stale_lists_refresh(*, now: datetime.datetime | None = None) -> int:
     """For the beat schedule: queue again the communities (and their offices) whose packages were
     recomputed after their lists were kept (a late lockdown change moved packages between door and
     pick-up or between slots). Only delivery days still to come. Returns how many were queued."""
-    from deliveries import tasks
-
     if not printing_on_pack_enabled():
         return 0
     now = now or timezone.now()
     today = timezone.localdate(now)
     recomputed = (
         Package.objects.filter(
-            cycle__status__in=selectors.PRINTABLE_STATUSES, urgent=False, delivery_date__gte=today, recomputed_at__isnull=False,
+            cycle__status__in=selectors.PRINTABLE_STATUSES,
+            urgent=False,
+            delivery_date__gte=today,
+            recomputed_at__isnull=False,
         )
         .values("cycle_id", "community_id", "community__office_id")
         .annotate(last=Max("recomputed_at"))
@@ -234,16 +263,20 @@ def stale_lists_refresh(*, now: datetime.datetime | None = None) -> int:
     )
     kept = {
         (row["cycle_id"], row["community_id"]): row["oldest"]
-        for row in PrintDocument.objects.filter(superseded_at__isnull=True, community__isnull=False, delivery_date__gte=today)
-        .values("cycle_id", "community_id").annotate(oldest=Min("confirmed_at")).order_by()
+        for row in PrintDocument.objects.filter(
+            superseded_at__isnull=True, community__isnull=False, delivery_date__gte=today
+        )
+        .values("cycle_id", "community_id")
+        .annotate(oldest=Min("confirmed_at"))
+        .order_by()
     }
     queued = 0
     for row in recomputed:
         oldest = kept.get((row["cycle_id"], row["community_id"]))
         if oldest is not None and oldest >= row["last"]:
             continue
-        tasks.community_lists_print_task.delay(row["cycle_id"], row["community_id"])
-        tasks.office_lists_print_task.delay(row["cycle_id"], row["community__office_id"])
+        enqueue("deliveries.tasks.community_lists_print_task", row["cycle_id"], row["community_id"])
+        enqueue("deliveries.tasks.office_lists_print_task", row["cycle_id"], row["community__office_id"])
         queued += 1
     return queued
 
@@ -252,4 +285,3 @@ def document_for_download(*, key: ListKey, data: dict | None = None) -> PrintDoc
     """The kept files of a list for a download: current ones at once, regenerated first if the data
     changed since they were kept (see :func:`document_ensure`)."""
     return document_ensure(key=key, data=data)
-

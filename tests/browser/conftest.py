@@ -43,10 +43,14 @@ def open_page(browser, **options):
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.script_problems = []
-    page.on("console", lambda message: (
-        page.script_problems.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text else None
-    ))
+    page.on(
+        "console",
+        lambda message: (
+            page.script_problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: page.script_problems.append(str(error)))
     return context, page
 

@@ -34,7 +34,9 @@ def delivery_day(live_server):
     """A stay-at-home compound with two households whose packages are due today, and whose goods
     have reached the community (the office and the community confirmed their receipts)."""
     community = CommunityFactory(name="平安街社区")
-    compound = CompoundFactory(community=community, name="正商城", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0)
+    compound = CompoundFactory(
+        community=community, name="正商城", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0
+    )
     building = BuildingFactory(compound=compound, number="1号楼")
     home = HouseholdFactory(building=building, room="301", floor=3, contact_name="张伟")
     neighbour = HouseholdFactory(building=building, room="1201", floor=12, contact_name="李娜")
@@ -44,14 +46,27 @@ def delivery_day(live_server):
     UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
     supplier = SupplierFactory(name="交接测试保供超市")
     supplier.districts.add(community.office.district_id)
-    rice = services.product_create(supplier_id=supplier.pk, by=None, name="交接测试大米", category="grain_oil", unit="袋",
-                                   size="5kg", price="39.90", capacity=50)
+    rice = services.product_create(
+        supplier_id=supplier.pk,
+        by=None,
+        name="交接测试大米",
+        category="grain_oil",
+        unit="袋",
+        size="5kg",
+        price="39.90",
+        capacity=50,
+    )
     cycle = services.cycle_open()
     # Today is this cycle's first delivery day (the compound delivers on day 0 of the cycle).
     Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
     for household in (home, neighbour):
-        services.order_place(household_id=household.pk, lines=[{"product": rice.pk, "quantity": 1}], placed_by=None,
-                             channel="web", payment_method="on_delivery")
+        services.order_place(
+            household_id=household.pk,
+            lines=[{"product": rice.pk, "quantity": 1}],
+            placed_by=None,
+            channel="web",
+            payment_method="on_delivery",
+        )
     delivery_services.cycle_close(cycle_id=cycle.pk)  # the build runs in-process and commits
     assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED
     receive_upstream(cycle, UserFactory(username="office-admin", role=Role.ADMIN, is_staff=True))
@@ -117,22 +132,40 @@ def test_worker_delivers_and_records_an_exception_and_the_resident_sees_it(deliv
 def long_round(live_server):
     """Forty doors of one compound due today, their goods at the community."""
     community = CommunityFactory(name="长街社区")
-    compound = CompoundFactory(community=community, name="长街小区", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0)
+    compound = CompoundFactory(
+        community=community, name="长街小区", lockdown_level=LockdownLevel.STAY_AT_HOME, delivery_day=0
+    )
     building = BuildingFactory(compound=compound, number="1号楼")
-    households = [HouseholdFactory(building=building, room=f"{floor}0{n}", floor=floor, contact_name=f"住户{floor}{n}")
-                  for floor in range(1, 21) for n in (1, 2)]
+    households = [
+        HouseholdFactory(building=building, room=f"{floor}0{n}", floor=floor, contact_name=f"住户{floor}{n}")
+        for floor in range(1, 21)
+        for n in (1, 2)
+    ]
     for household in households:
         HouseholdPhoneFactory(household=household)
     UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
     supplier = SupplierFactory(name="长街保供超市")
     supplier.districts.add(community.office.district_id)
-    rice = services.product_create(supplier_id=supplier.pk, by=None, name="长街大米", category="grain_oil", unit="袋",
-                                   size="5kg", price="39.90", capacity=100)
+    rice = services.product_create(
+        supplier_id=supplier.pk,
+        by=None,
+        name="长街大米",
+        category="grain_oil",
+        unit="袋",
+        size="5kg",
+        price="39.90",
+        capacity=100,
+    )
     cycle = services.cycle_open()
     Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
     for household in households:
-        services.order_place(household_id=household.pk, lines=[{"product": rice.pk, "quantity": 1}], placed_by=None,
-                             channel="web", payment_method="on_delivery")
+        services.order_place(
+            household_id=household.pk,
+            lines=[{"product": rice.pk, "quantity": 1}],
+            placed_by=None,
+            channel="web",
+            payment_method="on_delivery",
+        )
     delivery_services.cycle_close(cycle_id=cycle.pk)
     receive_upstream(cycle, UserFactory(username="long-admin", role=Role.ADMIN, is_staff=True))
     return live_server, list(Package.objects.filter(cycle=cycle).order_by("code"))

@@ -26,8 +26,16 @@ def hotline_city(live_server):
     household = resident.household
     supplier = SupplierFactory(name="热线测试保供超市", is_whitelisted=True)
     supplier.districts.add(household.building.compound.community.office.district_id)
-    rice = services.product_create(supplier_id=supplier.pk, by=None, name="热线测试大米", category="grain_oil", unit="袋",
-                                   size="5kg", price="39.90", capacity=50)
+    rice = services.product_create(
+        supplier_id=supplier.pk,
+        by=None,
+        name="热线测试大米",
+        category="grain_oil",
+        unit="袋",
+        size="5kg",
+        price="39.90",
+        capacity=50,
+    )
     services.cycle_open()
     return live_server, household, rice
 
@@ -76,7 +84,11 @@ def test_operator_takes_a_call_orders_with_read_back_and_sends_a_transport_ticke
     form.get_by_role("button", name=gettext("Send the ticket to the community")).click()
     page.locator(".messages").wait_for()
     ticket = Ticket.objects.get(call=call)
-    assert ticket.call_id == call.pk and ticket.need == "dialysis" and ticket.community_id == household.building.compound.community_id
+    assert (
+        ticket.call_id == call.pk
+        and ticket.need == "dialysis"
+        and ticket.community_id == household.building.compound.community_id
+    )
     assert "透析" in page.locator("#tickets").inner_text()
 
     # 4. The wrap-up is suggested; the call is logged.
@@ -95,8 +107,10 @@ def test_operator_takes_a_call_orders_with_read_back_and_sends_a_transport_ticke
     row = page.locator(f"#ticket-{ticket.pk}")
     text = row.inner_text()
     assert "点对点闭环转运" in text and "郑州大学第一附属医院" in text and household.address in text
-    rows = [page.locator("#ticket-table tbody tr").nth(i).get_attribute("id")
-            for i in range(page.locator("#ticket-table tbody tr").count())]
+    rows = [
+        page.locator("#ticket-table tbody tr").nth(i).get_attribute("id")
+        for i in range(page.locator("#ticket-table tbody tr").count())
+    ]
     urgent = Ticket.objects.filter(community=ticket.community, status="open", priority=Priority.URGENT).count()
     assert rows.index(f"ticket-{ticket.pk}") < urgent, "urgent tickets come first"
 

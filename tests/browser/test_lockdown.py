@@ -37,12 +37,21 @@ def packed_pickup_compound(live_server):
     UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
     supplier = SupplierFactory(name="封控测试保供超市")
     supplier.districts.add(community.office.district_id)
-    flour = services.product_create(supplier_id=supplier.pk, by=None, name="封控测试面粉", category="grain_oil", unit="袋",
-                                    size="5kg", price="29.90", capacity=50)
+    flour = services.product_create(
+        supplier_id=supplier.pk,
+        by=None,
+        name="封控测试面粉",
+        category="grain_oil",
+        unit="袋",
+        size="5kg",
+        price="29.90",
+        capacity=50,
+    )
     cycle = services.cycle_open()
     for household in households:
-        services.order_place(household_id=household.pk, lines=[{"product": flour.pk, "quantity": 1}], placed_by=None,
-                             channel="web")
+        services.order_place(
+            household_id=household.pk, lines=[{"product": flour.pk, "quantity": 1}], placed_by=None, channel="web"
+        )
     delivery_services.cycle_close(cycle_id=cycle.pk)
     printing.community_lists_generate(cycle_id=cycle.pk, community_id=community.pk)
     packages = list(Package.objects.filter(cycle=cycle, compound=compound))
@@ -51,7 +60,9 @@ def packed_pickup_compound(live_server):
     return live_server, compound, packages
 
 
-def test_a_compound_sealed_at_home_switches_its_packages_to_the_door_and_the_list_is_out_of_date(packed_pickup_compound, page):
+def test_a_compound_sealed_at_home_switches_its_packages_to_the_door_and_the_list_is_out_of_date(
+    packed_pickup_compound, page
+):
     server, compound, packages = packed_pickup_compound
 
     # The worker's door list is current before the change.
@@ -67,7 +78,9 @@ def test_a_compound_sealed_at_home_switches_its_packages_to_the_door_and_the_lis
     page.locator("#id_reason").fill("新增阳性病例，升级为足不出户")
     page.get_by_role("button", name=gettext("Change the level")).click()
     page.locator(".messages").wait_for()
-    assert gettext("The lockdown level was changed and the change was recorded.") in page.locator(".messages").inner_text()
+    assert (
+        gettext("The lockdown level was changed and the change was recorded.") in page.locator(".messages").inner_text()
+    )
     assert LockdownChange.objects.filter(compound=compound, to_level=LockdownLevel.STAY_AT_HOME).exists()
 
     # Its packages now go to the door, without a pick-up slot.
@@ -81,4 +94,9 @@ def test_a_compound_sealed_at_home_switches_its_packages_to_the_door_and_the_lis
     page.get_by_role("link", name=gettext("Printed lists")).first.click()
     stale = page.locator("[data-state='out-of-date']")
     assert stale.count() >= 1
-    assert gettext("Out of date: packages on it changed (a lockdown change). Being drawn again; do not use the paper printed before.") in stale.first.inner_text()
+    assert (
+        gettext(
+            "Out of date: packages on it changed (a lockdown change). Being drawn again; do not use the paper printed before."
+        )
+        in stale.first.inner_text()
+    )

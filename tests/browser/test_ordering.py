@@ -40,8 +40,16 @@ def demo_shop(live_server):
     supplier = SupplierFactory(name="浏览器测试保供超市", is_whitelisted=True)
     supplier.districts.add(resident.household.building.compound.community.office.district_id)
     products = [
-        services.product_create(supplier_id=supplier.pk, by=None, name=name, category=category, unit=unit, size=size,
-                                price=price, capacity=50)
+        services.product_create(
+            supplier_id=supplier.pk,
+            by=None,
+            name=name,
+            category=category,
+            unit=unit,
+            size=size,
+            price=price,
+            capacity=50,
+        )
         for name, category, unit, size, price in (
             ("测试大白菜", "vegetables", "颗", "约2kg", "6.50"),
             ("测试鸡蛋", "meat_eggs", "盒", "30枚", "28.00"),

@@ -26,7 +26,9 @@ def sign_in(page, base_url: str, username: str, password: str = "demo12345") -> 
     try:
         page.wait_for_url(f"{base_url}/")
     except PlaywrightTimeout:
-        pytest.fail(f"signing in as {username} did not reach the home page; the page says:\n{page.locator('body').inner_text()}")
+        pytest.fail(
+            f"signing in as {username} did not reach the home page; the page says:\n{page.locator('body').inner_text()}"
+        )
     page.wait_for_load_state("domcontentloaded")
 
 
@@ -79,7 +81,9 @@ def test_a_new_resident_registers_with_the_code_signs_in_by_code_and_resets_the_
     base = demo_city.url
     household = (
         Household.objects.filter(residents__isnull=True, phones__isnull=False)
-        .select_related("building__compound__community").order_by("pk").first()
+        .select_related("building__compound__community")
+        .order_by("pk")
+        .first()
     )
     phone = household.phones.order_by("-is_primary").first().number
     building = household.building

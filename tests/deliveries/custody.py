@@ -14,8 +14,11 @@ from tests.factories import ProductFactory, SupplierFactory
 
 def order(household, *lines):
     return supply_services.order_place(
-        household_id=household.pk, lines=[{"product": p.pk, "quantity": q} for p, q in lines], placed_by=None,
-        channel="web", payment_method="on_delivery",
+        household_id=household.pk,
+        lines=[{"product": p.pk, "quantity": q} for p, q in lines],
+        placed_by=None,
+        channel="web",
+        payment_method="on_delivery",
     ).order
 
 
@@ -38,8 +41,13 @@ def pack(city, shop, capture, *, today: bool = False) -> SimpleNamespace:
     assert cycle.status == CycleStatus.PACKED
     packages = {p.household_id: p for p in Package.objects.filter(cycle=cycle)}
     return SimpleNamespace(
-        cycle=cycle, rice=rice, second_supplier=second_supplier,
-        a1=packages[a1.pk], a2=packages[a2.pk], b=packages[city.household_b.pk], c=packages[city.household_c.pk],
+        cycle=cycle,
+        rice=rice,
+        second_supplier=second_supplier,
+        a1=packages[a1.pk],
+        a2=packages[a2.pk],
+        b=packages[city.household_b.pk],
+        c=packages[city.household_c.pk],
     )
 
 
@@ -63,5 +71,3 @@ def receive(consignment, by, **kwargs):
 def status(package):
     package.refresh_from_db()
     return package.status
-
-

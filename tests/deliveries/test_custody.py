@@ -67,8 +67,12 @@ def test_no_hop_is_confirmed_before_the_hop_before_it(due_today, city, shop):
     with pytest.raises(Conflict):
         receive(compound_leg, users.worker)
     with pytest.raises(Conflict):
-        handovers.round_start(by=users.worker, compound_id=compound_leg.compound_id, delivery_date=compound_leg.delivery_date)
-    assert not Consignment.objects.filter(hop__in=[Hop.OFFICE_COMMUNITY, Hop.COMMUNITY_COMPOUND], received_at__isnull=False).exists()
+        handovers.round_start(
+            by=users.worker, compound_id=compound_leg.compound_id, delivery_date=compound_leg.delivery_date
+        )
+    assert not Consignment.objects.filter(
+        hop__in=[Hop.OFFICE_COMMUNITY, Hop.COMMUNITY_COMPOUND], received_at__isnull=False
+    ).exists()
     assert {status(due_today.a1), status(due_today.a2)} == {PackageStatus.PACKED, PackageStatus.AT_OFFICE}
 
 
@@ -78,7 +82,9 @@ def test_the_round_takes_out_only_what_reached_the_community(due_today, city, sh
         receive(supplier_leg, users.office)
     receive(leg(cycle, Hop.OFFICE_COMMUNITY, community=city.a), users.worker)
     compound = city.places[city.a.pk].compound
-    assert handovers.round_start(by=users.worker, compound_id=compound.pk, delivery_date=due_today.a1.delivery_date) == 2
+    assert (
+        handovers.round_start(by=users.worker, compound_id=compound.pk, delivery_date=due_today.a1.delivery_date) == 2
+    )
     assert {status(due_today.a1), status(due_today.a2)} == {PackageStatus.AT_COMPOUND}
 
 
@@ -107,13 +113,18 @@ def test_a_shortfall_upstream_is_what_the_next_hop_expects(due_today, city, shop
 
 def test_the_receiving_page_is_prefilled_with_what_is_expected(due_today, city, shop, client):
     users, cycle = city.users, due_today.cycle
-    receive(leg(cycle, Hop.SUPPLIER_OFFICE, supplier=shop.supplier, built_by=city.a), users.office,
-            packages_received=1, items_received=1, note="少一箱")
+    receive(
+        leg(cycle, Hop.SUPPLIER_OFFICE, supplier=shop.supplier, built_by=city.a),
+        users.office,
+        packages_received=1,
+        items_received=1,
+        note="少一箱",
+    )
     receive(leg(cycle, Hop.SUPPLIER_OFFICE, supplier=due_today.second_supplier, built_by=city.a), users.office)
     client.force_login(users.worker)
     html = client.get(f"/receiving/?date={due_today.a1.delivery_date.isoformat()}").content.decode()
     office_leg = leg(cycle, Hop.OFFICE_COMMUNITY, community=city.a)
-    form = html[html.index(f'id="c-{office_leg.pk}"'):]
+    form = html[html.index(f'id="c-{office_leg.pk}"') :]
     assert 'name="packages_received" type="number" min="0" inputmode="numeric" value="1"' in form
     assert 'name="items_received" type="number" min="0" inputmode="numeric" value="2"' in form
     assert "少一箱" in form
@@ -123,11 +134,18 @@ def test_a_refused_receipt_shows_what_was_typed(due_today, city, shop, client):
     users, cycle = city.users, due_today.cycle
     first = leg(cycle, Hop.SUPPLIER_OFFICE, supplier=shop.supplier, built_by=city.a)
     client.force_login(users.office)
-    answer = client.post(f"/receiving/{first.pk}/", {"packages_received": "2", "items_received": "1", "note": "",
-                                                     "next": f"/receiving/?date={first.delivery_date.isoformat()}"})
+    answer = client.post(
+        f"/receiving/{first.pk}/",
+        {
+            "packages_received": "2",
+            "items_received": "1",
+            "note": "",
+            "next": f"/receiving/?date={first.delivery_date.isoformat()}",
+        },
+    )
     assert answer.status_code == 400
     html = answer.content.decode()
-    form = html[html.index(f'id="c-{first.pk}"'):]
+    form = html[html.index(f'id="c-{first.pk}"') :]
     assert 'value="1"' in form.split("items_received", 1)[1][:120], "the counts typed, not the list's"
     first.refresh_from_db()
     assert first.received_at is None
@@ -175,7 +193,9 @@ def test_undoing_a_requeue_puts_the_package_back_on_its_day(arrived, city):
 
 
 def _pick_items(cycle, supplier, district, day) -> int:
-    key = printing.ListKey(kind="pick", cycle_id=cycle.pk, delivery_date=day, place_id=supplier.pk, district_id=district.pk)
+    key = printing.ListKey(
+        kind="pick", cycle_id=cycle.pk, delivery_date=day, place_id=supplier.pk, district_id=district.pk
+    )
     data = printing.pick_list_data(key=key)
     return data["quantity"]
 
@@ -184,11 +204,19 @@ def test_a_requeue_never_changes_the_suppliers_pick_list(arrived, city, shop):
     worker, package = city.users.worker, arrived.a1
     day, district = package.delivery_date, city.districts[0]
     tomorrow = day + datetime.timedelta(days=1)
-    before = (_pick_items(arrived.cycle, shop.supplier, district, day), _pick_items(arrived.cycle, shop.supplier, district, tomorrow))
+    before = (
+        _pick_items(arrived.cycle, shop.supplier, district, day),
+        _pick_items(arrived.cycle, shop.supplier, district, tomorrow),
+    )
     handovers.round_start(by=worker, compound_id=package.compound_id, delivery_date=day)
     handovers.package_exception(package_id=package.pk, by=worker, reason=ExceptionReason.NOT_HOME)
-    after = (_pick_items(arrived.cycle, shop.supplier, district, day), _pick_items(arrived.cycle, shop.supplier, district, tomorrow))
+    after = (
+        _pick_items(arrived.cycle, shop.supplier, district, day),
+        _pick_items(arrived.cycle, shop.supplier, district, tomorrow),
+    )
     assert after == before
     assert printing.supplier_keys(cycle_id=arrived.cycle.pk, supplier_id=shop.supplier.pk) == [
-        k for k in printing.supplier_keys(cycle_id=arrived.cycle.pk, supplier_id=shop.supplier.pk) if k.delivery_date == day
+        k
+        for k in printing.supplier_keys(cycle_id=arrived.cycle.pk, supplier_id=shop.supplier.pk)
+        if k.delivery_date == day
     ]

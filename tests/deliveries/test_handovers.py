@@ -39,7 +39,12 @@ def test_each_hop_moves_its_packages_and_keeps_the_counts(packed, city, shop):
 
     event = receive(first, users.office, location="办事处院内")
     assert (event.kind, event.packages_received, event.items_received, event.by, event.location) == (
-        HandoverKind.RECEIVED, 2, 3, users.office, "办事处院内")
+        HandoverKind.RECEIVED,
+        2,
+        3,
+        users.office,
+        "办事处院内",
+    )
     first.refresh_from_db()
     assert first.received_at == event.at
     # a2 holds only the first supplier's goods: at the office; a1 waits for the rice.
@@ -84,8 +89,13 @@ def test_only_the_receiving_place_confirms_a_hop(packed, city, shop):
     users = city.users
     office_leg = leg(packed.cycle, Hop.OFFICE_COMMUNITY, community=city.a)
     supplier_leg = Consignment.objects.filter(cycle=packed.cycle, hop=Hop.SUPPLIER_OFFICE, built_by=city.a).first()
-    for user, consignment in ((users.worker_b, office_leg), (users.worker, supplier_leg), (users.resident, office_leg),
-                              (users.supplier, supplier_leg), (users.operator, office_leg)):
+    for user, consignment in (
+        (users.worker_b, office_leg),
+        (users.worker, supplier_leg),
+        (users.resident, office_leg),
+        (users.supplier, supplier_leg),
+        (users.operator, office_leg),
+    ):
         with pytest.raises(NotFound):
             receive(consignment, user)
     other_office = Consignment.objects.filter(cycle=packed.cycle, hop=Hop.SUPPLIER_OFFICE, built_by=city.c).first()
@@ -126,19 +136,31 @@ def test_workers_act_only_on_their_own_community(packed, city):
     assert status(packed.a1) == PackageStatus.PACKED and not HandoverEvent.objects.exists()
 
 
-def test_an_exception_requeues_the_package_to_the_next_day_and_counts_it_again(arrived, city, django_capture_on_commit_callbacks):
+def test_an_exception_requeues_the_package_to_the_next_day_and_counts_it_again(
+    arrived, city, django_capture_on_commit_callbacks
+):
     worker, package = city.users.worker, arrived.a1
     day = package.delivery_date
     now = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 30)))
     compound = city.places[city.a.pk].compound
     handovers.round_start(by=worker, compound_id=compound.pk, delivery_date=day, now=now)
     event = handovers.package_exception(
-        package_id=package.pk, by=worker, reason=ExceptionReason.NOT_HOME, for_date=day, note="敲门无人", now=now,
+        package_id=package.pk,
+        by=worker,
+        reason=ExceptionReason.NOT_HOME,
+        for_date=day,
+        note="敲门无人",
+        now=now,
     )
     package.refresh_from_db()
     tomorrow = day + datetime.timedelta(days=1)
     assert (package.delivery_date, package.status) == (tomorrow, PackageStatus.AT_COMMUNITY)
-    assert (event.delivery_date, event.requeued_to, event.outcome, event.note) == (day, tomorrow, "not_home", "敲门无人")
+    assert (event.delivery_date, event.requeued_to, event.outcome, event.note) == (
+        day,
+        tomorrow,
+        "not_home",
+        "敲门无人",
+    )
     again = handovers.package_exception(package_id=package.pk, by=worker, reason=ExceptionReason.DAMAGED, for_date=day)
     assert again.pk == event.pk, "a second tap for the same day is the same event"
     assert HandoverEvent.objects.filter(package=package, kind=HandoverKind.EXCEPTION).count() == 1
@@ -146,10 +168,15 @@ def test_an_exception_requeues_the_package_to_the_next_day_and_counts_it_again(a
     next_leg = leg(arrived.cycle, Hop.COMMUNITY_COMPOUND, compound=compound, delivery_date=tomorrow)
     assert (next_leg.package_count, next_leg.item_count) == (1, package.item_count)
     told = Notification.objects.get(kind="exception")
-    assert told.params == {"code": package.code, "reason": str(ExceptionReason.NOT_HOME.label), "date": tomorrow.isoformat()}
+    assert told.params == {
+        "code": package.code,
+        "reason": str(ExceptionReason.NOT_HOME.label),
+        "date": tomorrow.isoformat(),
+    }
     # Tomorrow's door list has it; today's round still shows it, as not delivered.
-    doors = printing.door_list_data(key=printing.ListKey(kind="doors", cycle_id=arrived.cycle.pk, delivery_date=tomorrow,
-                                                         place_id=city.a.pk))
+    doors = printing.door_list_data(
+        key=printing.ListKey(kind="doors", cycle_id=arrived.cycle.pk, delivery_date=tomorrow, place_id=city.a.pk)
+    )
     assert [p["code"] for s in doors["sections"] for p in s["packages"]] == [package.code]
     shown = {p.code: p.missed_reason for p in selectors.round_packages(user=worker, day=day, compound_id=compound.pk)}
     assert shown == {arrived.a1.code: "not_home", arrived.a2.code: None}
@@ -170,8 +197,9 @@ def test_a_pickup_package_not_collected_frees_its_slot(arrived, city):
     package = arrived.b
     slot = package.pickup_slot
     assert slot is not None and slot.assigned == 1
-    handovers.package_exception(package_id=package.pk, by=city.users.worker_b, reason=ExceptionReason.NOT_HOME,
-                                for_date=package.delivery_date)
+    handovers.package_exception(
+        package_id=package.pk, by=city.users.worker_b, reason=ExceptionReason.NOT_HOME, for_date=package.delivery_date
+    )
     slot.refresh_from_db()
     package.refresh_from_db()
     assert slot.assigned == 0 and package.pickup_slot_id is None
@@ -181,7 +209,10 @@ def test_refused_is_a_final_outcome(arrived, city):
     event = handovers.package_exception(package_id=arrived.a2.pk, by=city.users.worker, reason=ExceptionReason.REFUSED)
     arrived.a2.refresh_from_db()
     assert (arrived.a2.status, event.requeued_to, arrived.a2.delivery_date) == (
-        PackageStatus.EXCEPTION, None, event.delivery_date)
+        PackageStatus.EXCEPTION,
+        None,
+        event.delivery_date,
+    )
     with pytest.raises(Conflict):
         handovers.package_deliver(package_id=arrived.a2.pk, by=city.users.worker)
     with pytest.raises(BaogongError) as error:
@@ -208,14 +239,26 @@ def test_events_are_append_only_and_unique_in_the_database(arrived, city):
     with pytest.raises(DatabaseError), transaction.atomic():
         HandoverEvent.objects.filter(pk=event.pk).update(note="changed")
     with pytest.raises(IntegrityError), transaction.atomic():
-        HandoverEvent.objects.create(package=arrived.a1, kind=HandoverKind.DELIVERED, delivery_date=event.delivery_date,
-                                     by=city.users.worker, at=timezone.now())
+        HandoverEvent.objects.create(
+            package=arrived.a1,
+            kind=HandoverKind.DELIVERED,
+            delivery_date=event.delivery_date,
+            by=city.users.worker,
+            at=timezone.now(),
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        HandoverEvent.objects.create(package=arrived.a2, kind=HandoverKind.EXCEPTION, outcome="",
-                                     delivery_date=event.delivery_date, by=city.users.worker, at=timezone.now())
+        HandoverEvent.objects.create(
+            package=arrived.a2,
+            kind=HandoverKind.EXCEPTION,
+            outcome="",
+            delivery_date=event.delivery_date,
+            by=city.users.worker,
+            at=timezone.now(),
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        HandoverEvent.objects.create(kind=HandoverKind.DELIVERED, delivery_date=event.delivery_date,
-                                     by=city.users.worker, at=timezone.now())
+        HandoverEvent.objects.create(
+            kind=HandoverKind.DELIVERED, delivery_date=event.delivery_date, by=city.users.worker, at=timezone.now()
+        )
     if connection.vendor == "postgresql":  # SQLite keeps DELETE for the test flush
         with pytest.raises(DatabaseError), transaction.atomic():
             HandoverEvent.objects.filter(pk=event.pk).delete()
@@ -225,7 +268,9 @@ def test_events_are_append_only_and_unique_in_the_database(arrived, city):
 def test_the_history_of_a_package_has_every_hop_and_door(due_today, city, shop):
     users, day = city.users, due_today.a2.delivery_date
     receive(leg(due_today.cycle, Hop.SUPPLIER_OFFICE, supplier=shop.supplier, built_by=city.a), users.office)
-    receive(leg(due_today.cycle, Hop.SUPPLIER_OFFICE, supplier=due_today.second_supplier, built_by=city.a), users.office)
+    receive(
+        leg(due_today.cycle, Hop.SUPPLIER_OFFICE, supplier=due_today.second_supplier, built_by=city.a), users.office
+    )
     receive(leg(due_today.cycle, Hop.OFFICE_COMMUNITY, community=city.a), users.worker)
     handovers.round_start(by=users.worker, compound_id=due_today.a2.compound_id, delivery_date=day)
     handovers.package_exception(package_id=due_today.a2.pk, by=users.worker, reason=ExceptionReason.DAMAGED)
@@ -233,7 +278,13 @@ def test_the_history_of_a_package_has_every_hop_and_door(due_today, city, shop):
     due_today.a2.refresh_from_db()
     history = selectors.package_history(packages=[due_today.a2, due_today.c])
     assert [row["what"] for row in history[due_today.a2.pk]] == [
-        _("Arrived at the office"), _("Arrived at the community"), _("Arrived at the compound"), "配送中", "未送达", "已送达"]
+        _("Arrived at the office"),
+        _("Arrived at the community"),
+        _("Arrived at the compound"),
+        "配送中",
+        "未送达",
+        "已送达",
+    ]
     assert history[due_today.a2.pk][4]["reason"] == _("Damaged")
     assert history[due_today.c.pk] == []
     # The second supplier's leg holds nothing of a2's: it is not in a2's history (one office row above).
@@ -245,7 +296,11 @@ def test_the_history_of_a_package_has_every_hop_and_door(due_today, city, shop):
 def test_the_cycle_is_complete_when_every_package_has_its_outcome(arrived, city, django_capture_on_commit_callbacks):
     users = city.users
     rows = {r.community: r for r in selectors.reconciliation(user=users.city_taskforce, cycle=arrived.cycle)}
-    assert {name: (r.total, r.open) for name, r in rows.items()} == {city.a.name: (2, 2), city.b.name: (1, 1), city.c.name: (1, 1)}
+    assert {name: (r.total, r.open) for name, r in rows.items()} == {
+        city.a.name: (2, 2),
+        city.b.name: (1, 1),
+        city.c.name: (1, 1),
+    }
     assert [r.community for r in selectors.reconciliation(user=users.worker, cycle=arrived.cycle)] == [city.a.name]
 
     worker_c = city.users.worker_b.__class__.objects.create(username="worker_c", role="worker", community=city.c)
@@ -259,7 +314,9 @@ def test_the_cycle_is_complete_when_every_package_has_its_outcome(arrived, city,
     rows = {r.community: r for r in selectors.reconciliation(user=users.city_taskforce, cycle=arrived.cycle)}
     assert (rows[city.a.name].delivered, rows[city.a.name].refused, rows[city.a.name].open) == (1, 1, 0)
     assert rows[city.b.name].open == 1
-    assert [p.code for p in selectors.open_packages(user=users.city_taskforce, cycle=arrived.cycle, community_id=city.b.pk)] == [arrived.b.code]
+    assert [
+        p.code for p in selectors.open_packages(user=users.city_taskforce, cycle=arrived.cycle, community_id=city.b.pk)
+    ] == [arrived.b.code]
     assert list(selectors.open_packages(user=users.worker, cycle=arrived.cycle, community_id=city.b.pk)) == []
 
     assert handovers.cycle_complete_if_done(cycle_id=arrived.cycle.pk).status == CycleStatus.PACKED

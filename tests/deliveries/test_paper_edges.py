@@ -24,8 +24,13 @@ EVIL = '=HYPERLINK("http://evil.example","点我")'
 
 
 def _order(shop, household):
-    supply_services.order_place(household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
-                                placed_by=None, channel="web", payment_method="on_delivery")
+    supply_services.order_place(
+        household_id=household.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=None,
+        channel="web",
+        payment_method="on_delivery",
+    )
 
 
 def _close(cycle, capture):
@@ -37,14 +42,23 @@ def _close(cycle, capture):
 
 def _formula_cells(content: bytes) -> list[str]:
     book = load_workbook(io.BytesIO(content))
-    return [f"{sheet.title}!{cell.coordinate}={cell.value}" for sheet in book.worksheets for row in sheet.iter_rows()
-            for cell in row if cell.data_type == "f"]
+    return [
+        f"{sheet.title}!{cell.coordinate}={cell.value}"
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
 
 
-def test_no_spreadsheet_holds_a_formula_from_what_people_typed(city, shop, client, settings, django_capture_on_commit_callbacks):
+def test_no_spreadsheet_holds_a_formula_from_what_people_typed(
+    city, shop, client, settings, django_capture_on_commit_callbacks
+):
     settings.DELIVERIES_PRINT_ON_PACK = True
     a = city.places[city.a.pk]
-    Household.objects.filter(building__compound__community=city.a).update(contact_name=EVIL, care_note=EVIL, elderly_alone=True)
+    Household.objects.filter(building__compound__community=city.a).update(
+        contact_name=EVIL, care_note=EVIL, elderly_alone=True
+    )
     a.compound.name, a.building.number = "=1+1小区", "=2号楼"
     a.compound.save()
     a.building.save()
@@ -68,7 +82,9 @@ def test_no_spreadsheet_holds_a_formula_from_what_people_typed(city, shop, clien
     assert EVIL in texts  # kept as the text people typed, only never a formula
 
     client.force_login(city.users.worker)
-    archive = client.post(reverse("hotlines:offline_download"), {"password": "社区约定的密码2022", "password_again": "社区约定的密码2022"})
+    archive = client.post(
+        reverse("hotlines:offline_download"), {"password": "社区约定的密码2022", "password_again": "社区约定的密码2022"}
+    )
     assert archive.status_code == 200
     with pyzipper.AESZipFile(io.BytesIO(archive.content)) as z:
         z.setpassword("社区约定的密码2022".encode())
@@ -94,12 +110,15 @@ def test_a_room_like_10_circled_1_gets_its_lists(city, shop, settings, django_ca
         _order(shop, household)
     _close(shop.cycle, django_capture_on_commit_callbacks)
     doors = PrintDocument.objects.get(kind="doors", community=city.a, superseded_at__isnull=True)
-    assert "10❶" in str([c.value for row in load_workbook(io.BytesIO(doors.xlsx.read())).active.iter_rows() for c in row])
+    assert "10❶" in str(
+        [c.value for row in load_workbook(io.BytesIO(doors.xlsx.read())).active.iter_rows() for c in row]
+    )
     assert not PrintFailure.objects.exists()
 
 
-def test_a_list_that_fails_to_draw_is_marked_and_the_others_are_drawn(city, shop, client, settings, monkeypatch,
-                                                                        django_capture_on_commit_callbacks):
+def test_a_list_that_fails_to_draw_is_marked_and_the_others_are_drawn(
+    city, shop, client, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.DELIVERIES_PRINT_ON_PACK = True
     real_pdf = rendering.pdf
 

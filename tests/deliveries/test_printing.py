@@ -37,13 +37,18 @@ needs_pdftotext = pytest.mark.skipif(
 
 def order(shop, household, *lines):
     return supply_services.order_place(
-        household_id=household.pk, lines=[{"product": p.pk, "quantity": q} for p, q in lines], placed_by=None,
-        channel="web", payment_method="on_delivery",
+        household_id=household.pk,
+        lines=[{"product": p.pk, "quantity": q} for p, q in lines],
+        placed_by=None,
+        channel="web",
+        payment_method="on_delivery",
     ).order
 
 
 def pdf_text(content: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
 
 
 @pytest.fixture
@@ -72,14 +77,21 @@ def street(city, shop):
     h10 = HouseholdFactory(building=later_building, unit="1", floor=1, room="101", contact_name="赵六")
     ten = HouseholdFactory(building=early_building, unit="1", floor=1, room="10", contact_name="钱七")
     nine = HouseholdFactory(building=early_building, unit="1", floor=1, room="9", contact_name="孙八", pregnant=True)
-    unit2 = HouseholdFactory(building=early_building, unit="2", floor=2, room="201", contact_name="李九", care_note="轮椅")
+    unit2 = HouseholdFactory(
+        building=early_building, unit="2", floor=2, room="201", contact_name="李九", care_note="轮椅"
+    )
     for household in (h10, ten, nine, unit2):
         HouseholdPhoneFactory(household=household)
     for household in (second, h10, unit2, ten, first, nine):
         order(shop, household, (shop.masks, 1), (shop.cabbage, 1))
     order(shop, city.household_b, (shop.eggs, 2))  # community B: stay in compound, a pick-up
     return SimpleNamespace(
-        first=first, second=second, h10=h10, ten=ten, nine=nine, unit2=unit2,
+        first=first,
+        second=second,
+        h10=h10,
+        ten=ten,
+        nine=nine,
+        unit2=unit2,
         expected=[nine, ten, first, second, unit2, h10],
     )
 
@@ -90,7 +102,9 @@ def packed(street, shop, close):
 
 
 def door_key(cycle, community, day=None) -> ListKey:
-    day = day or Package.objects.filter(cycle=cycle, community=community).values_list("delivery_date", flat=True).first()
+    day = (
+        day or Package.objects.filter(cycle=cycle, community=community).values_list("delivery_date", flat=True).first()
+    )
     return ListKey(kind=ListKind.DOOR_LIST, cycle_id=cycle.pk, delivery_date=day, place_id=community.pk)
 
 
@@ -152,7 +166,9 @@ def test_the_same_data_gives_the_same_pdf_text(packed, city):
 def test_xlsx_has_the_rows_in_order_with_masked_phones(packed, city, street):
     document = printing.document_ensure(key=door_key(packed, city.a))
     sheet = load_workbook(io.BytesIO(document.xlsx.read())).worksheets[0]
-    rows = [row for row in sheet.iter_rows(min_row=5, values_only=True) if row[6] != "小计"]  # not the buildings' subtotals
+    rows = [
+        row for row in sheet.iter_rows(min_row=5, values_only=True) if row[6] != "小计"
+    ]  # not the buildings' subtotals
     assert [row[7] for row in rows] == [h.contact_name for h in street.expected]
     assert "138****1234" in [row[8] for row in rows]
     assert not any("13812341234" in str(cell) for row in rows for cell in row)
@@ -185,7 +201,9 @@ def test_list_reads_do_not_grow_with_the_packages(city, shop, close, kind, djang
         HouseholdPhoneFactory(household=household)
         order(shop, household, (shop.masks, 1))
     cycle2 = close(cycle2)
-    key2 = ListKey(kind=kind, cycle_id=cycle2.pk, delivery_date=door_key(cycle2, city.a).delivery_date, place_id=city.a.pk)
+    key2 = ListKey(
+        kind=kind, cycle_id=cycle2.pk, delivery_date=door_key(cycle2, city.a).delivery_date, place_id=city.a.pk
+    )
     assert selectors.list_data(key=key2)["rows"] >= (10 if kind != ListKind.RECEIVING else 1)
     with django_assert_num_queries(few):
         selectors.list_data(key=key2)
@@ -251,8 +269,12 @@ def test_a_late_lockdown_change_regenerates_the_list_and_supersedes_the_old_one(
     old.refresh_from_db()
     new = selectors.document_current(key=key)
     assert old.superseded_at is not None and new.pk != old.pk and new.fingerprint != old.fingerprint
-    assert PrintDocument.objects.filter(kind=ListKind.DOOR_LIST, community=city.a, superseded_at__isnull=True).count() == 1
-    assert PrintDocument.objects.filter(kind=ListKind.PICKUP_NOTICE, compound=compound, superseded_at__isnull=True).exists()
+    assert (
+        PrintDocument.objects.filter(kind=ListKind.DOOR_LIST, community=city.a, superseded_at__isnull=True).count() == 1
+    )
+    assert PrintDocument.objects.filter(
+        kind=ListKind.PICKUP_NOTICE, compound=compound, superseded_at__isnull=True
+    ).exists()
 
 
 def test_the_beat_regenerates_lists_of_recomputed_packages(packed, city, settings):
@@ -270,7 +292,10 @@ def test_the_beat_regenerates_lists_of_recomputed_packages(packed, city, setting
 
 def test_pick_list_has_products_and_counts_and_nothing_about_residents(packed, city, shop, client):
     key = ListKey(
-        kind=ListKind.PICK_LIST, cycle_id=packed.pk, place_id=city.supplier.pk, district_id=city.districts[0].pk,
+        kind=ListKind.PICK_LIST,
+        cycle_id=packed.pk,
+        place_id=city.supplier.pk,
+        district_id=city.districts[0].pk,
         delivery_date=door_key(packed, city.a).delivery_date,
     )
     data = selectors.pick_list_data(key=key)
@@ -311,7 +336,12 @@ def test_pickup_notice_lists_buildings_and_time_slots(packed, city):
 @needs_pdftotext
 def test_labels_carry_the_code_address_and_a_qr_code_to_the_handover_page(packed, city, settings):
     settings.SITE_URL = "https://baogong.example.org"
-    key = ListKey(kind=ListKind.LABELS, cycle_id=packed.pk, delivery_date=door_key(packed, city.a).delivery_date, place_id=city.a.pk)
+    key = ListKey(
+        kind=ListKind.LABELS,
+        cycle_id=packed.pk,
+        delivery_date=door_key(packed, city.a).delivery_date,
+        place_id=city.a.pk,
+    )
     document = printing.document_ensure(key=key)
     text = pdf_text(document.pdf.read())
     package = Package.objects.filter(cycle=packed, community=city.a).first()
@@ -327,7 +357,10 @@ def test_labels_carry_the_code_address_and_a_qr_code_to_the_handover_page(packed
 def test_other_communities_suppliers_and_residents_do_not_see_a_door_list(packed, city, client):
     url = list_url(door_key(packed, city.a))
     for user, status in (
-        (city.users.worker_b, 404), (city.users.supplier, 403), (city.users.office, 403), (city.users.resident, 403),
+        (city.users.worker_b, 404),
+        (city.users.supplier, 403),
+        (city.users.office, 403),
+        (city.users.resident, 403),
         (city.users.operator, 403),
     ):
         client.force_login(user)
@@ -344,8 +377,13 @@ def test_a_supplier_sees_its_own_pick_lists_only(packed, city, client):
     from tests.factories import SupplierFactory
 
     day = door_key(packed, city.a).delivery_date
-    key = ListKey(kind=ListKind.PICK_LIST, cycle_id=packed.pk, delivery_date=day, place_id=city.supplier.pk,
-                  district_id=city.districts[0].pk)
+    key = ListKey(
+        kind=ListKind.PICK_LIST,
+        cycle_id=packed.pk,
+        delivery_date=day,
+        place_id=city.supplier.pk,
+        district_id=city.districts[0].pk,
+    )
     client.force_login(city.users.supplier)
     assert client.get(list_url(key)).status_code == 200
     stranger = UserFactory(role="supplier", supplier=SupplierFactory())
@@ -365,10 +403,16 @@ def test_the_index_shows_each_role_its_own_lists(packed, city, client):
     assert {d.kind for d in listed} == {ListKind.PICK_LIST}
 
 
-@pytest.mark.parametrize("place,date,kind", [
-    ("abc", "2026-11-30", "doors"), ("1", "2026-13-01", "doors"), ("1", "2026-11-30", "nonsense"), ("1", "2026-11-30", "pick"),
-    ("99999", "2026-11-30", "doors"),
-])
+@pytest.mark.parametrize(
+    "place,date,kind",
+    [
+        ("abc", "2026-11-30", "doors"),
+        ("1", "2026-13-01", "doors"),
+        ("1", "2026-11-30", "nonsense"),
+        ("1", "2026-11-30", "pick"),
+        ("99999", "2026-11-30", "doors"),
+    ],
+)
 def test_malformed_list_addresses_are_404(packed, city, client, place, date, kind):
     client.force_login(city.users.city_taskforce)
     url = reverse("deliveries:print_list", args=[packed.pk, kind, place, date])
@@ -416,7 +460,10 @@ def test_print_lists_writes_every_list_of_the_city(packed, city, tmp_path):
     assert (folder / "index.tsv").read_text(encoding="utf-8").count("\n") == current.count() + 1
     kept = list(current.values_list("pk", flat=True))
     call_command("print_lists", cycle=packed.pk, out=str(tmp_path), stdout=io.StringIO())
-    assert list(PrintDocument.objects.filter(cycle=packed, superseded_at__isnull=True).values_list("pk", flat=True)) == kept
+    assert (
+        list(PrintDocument.objects.filter(cycle=packed, superseded_at__isnull=True).values_list("pk", flat=True))
+        == kept
+    )
 
 
 def test_print_lists_refuses_a_cycle_that_is_not_packed(city, shop, tmp_path):
@@ -428,12 +475,21 @@ def test_print_lists_refuses_a_cycle_that_is_not_packed(city, shop, tmp_path):
 
 def test_every_list_has_a_page_a_pdf_and_a_spreadsheet(packed, city, shop, client):
     # A baseline order of a household sealed after the close: an urgent-lane package, on a supplement list.
-    late = Order.objects.create(household=city.household_b, cycle=packed, status="placed", channel="baseline", total=0,
-                                payment_method="free", payment_state="free")
-    OrderLine.objects.create(order=late, product=shop.masks, name="医用口罩 50只", unit="盒", quantity=1, unit_price=0,
-                             line_total=0)
-    services.supplement_packages_build(order_ids=[late.pk], day=packed.first_delivery_date,
-                                                code=lambda o, prefix: f"B-{prefix}-{o.pk}")
+    late = Order.objects.create(
+        household=city.household_b,
+        cycle=packed,
+        status="placed",
+        channel="baseline",
+        total=0,
+        payment_method="free",
+        payment_state="free",
+    )
+    OrderLine.objects.create(
+        order=late, product=shop.masks, name="医用口罩 50只", unit="盒", quantity=1, unit_price=0, line_total=0
+    )
+    services.supplement_packages_build(
+        order_ids=[late.pk], day=packed.first_delivery_date, code=lambda o, prefix: f"B-{prefix}-{o.pk}"
+    )
     for community in (city.a, city.b):
         printing.community_lists_generate(cycle_id=packed.pk, community_id=community.pk)
     printing.office_lists_generate(cycle_id=packed.pk, office_id=city.offices[0].pk)
@@ -522,7 +578,11 @@ def test_labels_carry_the_phone_tail_and_one_label_per_bag(packed, city, shop):
     Package.objects.filter(pk=package.pk).update(item_count=23)  # three bags of up to ten
     key = ListKey(kind=ListKind.LABELS, cycle_id=packed.pk, delivery_date=package.delivery_date, place_id=city.a.pk)
     labels = [label for label in selectors.list_data(key=key)["labels"] if label["code"] == package.code]
-    assert [(label["bag"], label["bags"], label["phone_tail"]) for label in labels] == [(1, 3, "1234"), (2, 3, "1234"), (3, 3, "1234")]
+    assert [(label["bag"], label["bags"], label["phone_tail"]) for label in labels] == [
+        (1, 3, "1234"),
+        (2, 3, "1234"),
+        (3, 3, "1234"),
+    ]
     text = pdf_text(rendering.pdf(selectors.list_data(key=key), fingerprint_value="x" * 12))
     assert "2/3" in text and "☎1234" in text
 
@@ -539,12 +599,18 @@ def test_the_print_page_says_while_lists_are_still_being_drawn(packed, city, cli
 def test_crates_are_counted_as_crates_on_every_list(packed, city, shop):
     day = door_key(packed, city.a).delivery_date
     pick_keys = selectors.supplier_keys(cycle_id=packed.pk, supplier_id=shop.supplier.pk)
-    pick_crates = sum(len(office["communities"]) for k in pick_keys if k.delivery_date == day
-                      for office in selectors.list_data(key=k)["offices"])
-    manifest = selectors.list_data(key=ListKey(kind=ListKind.MANIFEST, cycle_id=packed.pk, delivery_date=day,
-                                               place_id=city.offices[0].pk))
+    pick_crates = sum(
+        len(office["communities"])
+        for k in pick_keys
+        if k.delivery_date == day
+        for office in selectors.list_data(key=k)["offices"]
+    )
+    manifest = selectors.list_data(
+        key=ListKey(kind=ListKind.MANIFEST, cycle_id=packed.pk, delivery_date=day, place_id=city.offices[0].pk)
+    )
     assert manifest["crates"] == pick_crates == 2, "one crate per community and supplier, whatever the items"
     assert manifest["items"] > manifest["crates"]
-    receiving = selectors.list_data(key=ListKey(kind=ListKind.RECEIVING, cycle_id=packed.pk, delivery_date=day,
-                                                place_id=city.a.pk))
+    receiving = selectors.list_data(
+        key=ListKey(kind=ListKind.RECEIVING, cycle_id=packed.pk, delivery_date=day, place_id=city.a.pk)
+    )
     assert [(c["crates"], c["items"]) for c in receiving["crates"]] == [(1, 12)]

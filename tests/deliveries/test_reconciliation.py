@@ -40,8 +40,9 @@ def test_every_count_of_the_demo_cycle_adds_up(django_capture_on_commit_callback
     # Every hop received as listed; today's doors: every fifth missed, one refused, the rest delivered.
     for hop in (Hop.SUPPLIER_OFFICE, Hop.OFFICE_COMMUNITY):
         for leg in Consignment.objects.filter(cycle=cycle, hop=hop):
-            handovers.consignment_receive(consignment_id=leg.pk, by=admin, packages_received=leg.package_count,
-                                          items_received=leg.item_count)
+            handovers.consignment_receive(
+                consignment_id=leg.pk, by=admin, packages_received=leg.package_count, items_received=leg.item_count
+            )
     todays = list(Package.objects.filter(cycle=cycle, delivery_date=today).order_by("code"))
     assert todays, "the demo delivers on its first day"
     with django_capture_on_commit_callbacks(execute=True):
@@ -52,13 +53,16 @@ def test_every_count_of_the_demo_cycle_adds_up(django_capture_on_commit_callback
                 handovers.package_exception(package_id=package.pk, by=admin, reason=ExceptionReason.REFUSED)
             else:
                 handovers.package_deliver(package_id=package.pk, by=admin)
-    requeued = HandoverEvent.objects.filter(package__cycle=cycle, kind=HandoverKind.EXCEPTION, requeued_to__isnull=False)
+    requeued = HandoverEvent.objects.filter(
+        package__cycle=cycle, kind=HandoverKind.EXCEPTION, requeued_to__isnull=False
+    )
     assert requeued.count() == len(todays[::5])
     # A compound sealed after the close: its households' baseline packages join the supplement lane.
     looser = Compound.objects.exclude(lockdown_level=LockdownLevel.STAY_AT_HOME).order_by("pk").first()
     with django_capture_on_commit_callbacks(execute=True):
         household_services.compound_set_lockdown_level(
-            compound_id=looser.pk, level=LockdownLevel.STAY_AT_HOME, reason="发现阳性病例", changed_by=admin)
+            compound_id=looser.pk, level=LockdownLevel.STAY_AT_HOME, reason="发现阳性病例", changed_by=admin
+        )
     assert Package.objects.filter(cycle=cycle, urgent=True, compound=looser).exists()
 
     days = sorted(set(Package.objects.filter(cycle=cycle).values_list("dispatch_date", flat=True)))
@@ -67,37 +71,51 @@ def test_every_count_of_the_demo_cycle_adds_up(django_capture_on_commit_callback
     offices = set(Consignment.objects.filter(cycle=cycle).values_list("office_id", flat=True))
     office_keys = [k for o in offices for k in printing.office_keys(cycle_id=cycle.pk, office_id=o)]
     community_keys = [
-        k for c in set(Package.objects.filter(cycle=cycle).values_list("community_id", flat=True))
-        for k in printing.community_keys(cycle_id=cycle.pk, community_id=c) if k.kind == "receiving"
+        k
+        for c in set(Package.objects.filter(cycle=cycle).values_list("community_id", flat=True))
+        for k in printing.community_keys(cycle_id=cycle.pk, community_id=c)
+        if k.kind == "receiving"
     ]
     for day in days:
         legs = Consignment.objects.filter(cycle=cycle, delivery_date=day)
         for supplement, kind in ((False, "pick"), (True, "supplement")):
             picked = _lists_total([k for k in supplier_keys if k.delivery_date == day and k.kind == kind], "quantity")
-            carried = legs.filter(hop=Hop.SUPPLIER_OFFICE, supplement=supplement).aggregate(n=Sum("item_count"))["n"] or 0
+            carried = (
+                legs.filter(hop=Hop.SUPPLIER_OFFICE, supplement=supplement).aggregate(n=Sum("item_count"))["n"] or 0
+            )
             assert picked == carried, (day, kind)
         manifests = [k for k in office_keys if k.delivery_date == day]
         incoming = sum(s["items"] for k in manifests for s in printing.list_data(key=k)["suppliers"])
         assert incoming == legs.filter(hop=Hop.SUPPLIER_OFFICE, supplement=False).aggregate(n=Sum("item_count"))["n"]
-        assert _lists_total(manifests, "packages") == legs.filter(
-            hop=Hop.OFFICE_COMMUNITY, supplement=False).aggregate(n=Sum("package_count"))["n"]
+        assert (
+            _lists_total(manifests, "packages")
+            == legs.filter(hop=Hop.OFFICE_COMMUNITY, supplement=False).aggregate(n=Sum("package_count"))["n"]
+        )
         receiving = [k for k in community_keys if k.delivery_date == day]
         crates = sum(c["items"] for k in receiving for c in printing.list_data(key=k)["crates"])
         assert crates == legs.filter(hop=Hop.SUPPLIER_OFFICE).aggregate(n=Sum("item_count"))["n"], day
-        assert _lists_total(receiving, "packages") == legs.filter(hop=Hop.OFFICE_COMMUNITY).aggregate(
-            n=Sum("package_count"))["n"], day
+        assert (
+            _lists_total(receiving, "packages")
+            == legs.filter(hop=Hop.OFFICE_COMMUNITY).aggregate(n=Sum("package_count"))["n"]
+        ), day
 
     # Each compound leg: what was dispatched to the compound that day plus what was re-queued into it.
     expected = Counter()
-    for compound_id, day, urgent in Package.objects.filter(cycle=cycle).values_list("compound_id", "dispatch_date", "urgent"):
+    for compound_id, day, urgent in Package.objects.filter(cycle=cycle).values_list(
+        "compound_id", "dispatch_date", "urgent"
+    ):
         expected[(compound_id, day, urgent)] += 1
     for compound_id, day, urgent in requeued.values_list("package__compound_id", "requeued_to", "package__urgent"):
         expected[(compound_id, day, urgent)] += 1
     got = defaultdict(int)
     for compound_id, day, supplement, count in Consignment.objects.filter(
-        cycle=cycle, hop=Hop.COMMUNITY_COMPOUND).values_list("compound_id", "delivery_date", "supplement", "package_count"):
+        cycle=cycle, hop=Hop.COMMUNITY_COMPOUND
+    ).values_list("compound_id", "delivery_date", "supplement", "package_count"):
         got[(compound_id, day, supplement)] += count
     assert dict(got) == dict(expected)
     # And nothing was delivered that had not arrived.
     assert not HandoverEvent.objects.filter(kind=HandoverKind.DELIVERED).exclude(override="").exists()
-    assert Package.objects.filter(cycle=cycle, status=PackageStatus.DELIVERED).count() == len(todays) - len(todays[::5]) - 1
+    assert (
+        Package.objects.filter(cycle=cycle, status=PackageStatus.DELIVERED).count()
+        == len(todays) - len(todays[::5]) - 1
+    )

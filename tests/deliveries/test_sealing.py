@@ -33,10 +33,13 @@ def sealed_later(city, shop):
 
 def _seal(compound, by):
     household_services.compound_set_lockdown_level(
-        compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="发现阳性病例", changed_by=by)
+        compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="发现阳性病例", changed_by=by
+    )
 
 
-def test_sealed_before_the_close_the_normal_build_has_their_baseline(city, shop, sealed_later, django_capture_on_commit_callbacks):
+def test_sealed_before_the_close_the_normal_build_has_their_baseline(
+    city, shop, sealed_later, django_capture_on_commit_callbacks
+):
     compound, households = sealed_later
     with django_capture_on_commit_callbacks(execute=True):
         _seal(compound, city.users.taskforce)
@@ -49,7 +52,10 @@ def test_sealed_before_the_close_the_normal_build_has_their_baseline(city, shop,
 
 
 def test_sealed_after_the_close_each_household_gets_a_package_on_the_next_delivery_day(
-    city, shop, sealed_later, django_capture_on_commit_callbacks,
+    city,
+    shop,
+    sealed_later,
+    django_capture_on_commit_callbacks,
 ):
     compound, households = sealed_later
     order(households[0], (shop.eggs, 1))
@@ -66,14 +72,18 @@ def test_sealed_after_the_close_each_household_gets_a_package_on_the_next_delive
     # Routed: supplement legs at every hop, counting them.
     legs = Consignment.objects.filter(cycle=shop.cycle, supplement=True, delivery_date=tomorrow)
     assert {leg.hop: leg.package_count for leg in legs} == {
-        Hop.SUPPLIER_OFFICE: 5, Hop.OFFICE_COMMUNITY: 5, Hop.COMMUNITY_COMPOUND: 5}
+        Hop.SUPPLIER_OFFICE: 5,
+        Hop.OFFICE_COMMUNITY: 5,
+        Hop.COMMUNITY_COMPOUND: 5,
+    }
     # Printed: the supplier's supplement list for tomorrow, and the door list has them.
     keys = printing.supplier_keys(cycle_id=shop.cycle.pk, supplier_id=shop.supplier.pk)
     supplement = [k for k in keys if k.kind == "supplement"]
     assert [(k.delivery_date, k.district_id) for k in supplement] == [(tomorrow, city.districts[0].pk)]
     assert printing.list_data(key=supplement[0])["quantity"] == 15
-    doors = printing.door_list_data(key=printing.ListKey(kind="doors", cycle_id=shop.cycle.pk, delivery_date=tomorrow,
-                                                         place_id=city.b.pk))
+    doors = printing.door_list_data(
+        key=printing.ListKey(kind="doors", cycle_id=shop.cycle.pk, delivery_date=tomorrow, place_id=city.b.pk)
+    )
     assert len([p for s in doors["sections"] for p in s["packages"]]) == 5
     # The task force sees who the change covered.
     from django.test import Client

@@ -45,9 +45,15 @@ def close(django_capture_on_commit_callbacks):
 
 def snapshot(cycle):
     return (
-        sorted(Package.objects.filter(cycle=cycle).values_list("household_id", "code", "mode", "delivery_date", "item_count", "total")),
+        sorted(
+            Package.objects.filter(cycle=cycle).values_list(
+                "household_id", "code", "mode", "delivery_date", "item_count", "total"
+            )
+        ),
         sorted(PackageOrder.objects.filter(package__cycle=cycle).values_list("order_id", "package__code")),
-        sorted(Consignment.objects.filter(cycle=cycle).values_list("hop", "delivery_date", "package_count", "item_count")),
+        sorted(
+            Consignment.objects.filter(cycle=cycle).values_list("hop", "delivery_date", "package_count", "item_count")
+        ),
         sorted(PickupSlot.objects.filter(cycle=cycle).values_list("compound_id", "starts_at", "assigned")),
     )
 
@@ -97,8 +103,20 @@ def test_postgresql_folds_the_lines_exactly_as_python_does(shop, city, close):
 
     def fields(drafts):
         return sorted(
-            (d.household_id, d.building_id, d.compound_id, d.sort, d.level, d.delivery_day, list(d.order_ids),
-             d.item_count, d.item_summary, d.total, d.to_collect, d.supplier_items)
+            (
+                d.household_id,
+                d.building_id,
+                d.compound_id,
+                d.sort,
+                d.level,
+                d.delivery_day,
+                list(d.order_ids),
+                d.item_count,
+                d.item_summary,
+                d.total,
+                d.to_collect,
+                d.supplier_items,
+            )
             for d in drafts
         )
 
@@ -106,7 +124,9 @@ def test_postgresql_folds_the_lines_exactly_as_python_does(shop, city, close):
     in_python = services._drafts_folded_in_python(cycle=cycle, community_id=city.a.pk)
     assert len(in_sql) == 2
     assert fields(in_sql) == fields(in_python)
-    assert [d.item_summary for d in in_sql if d.household_id == a1.pk] == ["大白菜 约2kg ×4颗、医用口罩 50只 ×1盒、鸡蛋 30枚 ×2盒"]
+    assert [d.item_summary for d in in_sql if d.household_id == a1.pk] == [
+        "大白菜 约2kg ×4颗、医用口罩 50只 ×1盒、鸡蛋 30枚 ×2盒"
+    ]
 
 
 def test_orders_are_refused_once_the_cycle_is_closing(shop, city, close):
@@ -221,7 +241,9 @@ def test_the_mode_follows_the_level_at_closing_time(shop, city, close):
     assert Package.objects.get(household=city.household_c).mode == "door"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     plan=st.lists(
         st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 3), st.booleans()), min_size=0, max_size=14
@@ -282,10 +304,14 @@ def test_the_order_api_shows_the_package_once_packed(shop, city, close, api_clie
 def medicine(shop):
     from tests.factories import ProductFactory
 
-    return ProductFactory(supplier=shop.supplier, name="硝苯地平缓释片", category="medicine", unit="盒", size="30片", price="25.00")
+    return ProductFactory(
+        supplier=shop.supplier, name="硝苯地平缓释片", category="medicine", unit="盒", size="30片", price="25.00"
+    )
 
 
-def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(shop, city, medicine, django_capture_on_commit_callbacks):
+def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(
+    shop, city, medicine, django_capture_on_commit_callbacks
+):
     from django.utils import timezone
 
     from supply.models import CycleStock
@@ -293,8 +319,11 @@ def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(shop, city,
     CycleStock.objects.get_or_create(cycle=shop.cycle, product=medicine, defaults={"capacity": 10})
     with django_capture_on_commit_callbacks(execute=True):
         placed = supply_services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": medicine.pk, "quantity": 1}], placed_by=city.users.operator,
-            channel="hotline", urgent=True,
+            household_id=city.household_a.pk,
+            lines=[{"product": medicine.pk, "quantity": 1}],
+            placed_by=city.users.operator,
+            channel="hotline",
+            urgent=True,
         )
     package = Package.objects.get(order_links__order=placed.order)
     assert package.urgent and package.delivery_date == timezone.localdate() and package.code.startswith("U-")
@@ -307,25 +336,36 @@ def test_the_urgent_lane_is_for_medicine_from_operators_and_workers(shop, city, 
 
     with pytest.raises(BaogongError):
         supply_services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=city.users.operator,
-            channel="hotline", urgent=True,
+            household_id=city.household_a.pk,
+            lines=[{"product": shop.masks.pk, "quantity": 1}],
+            placed_by=city.users.operator,
+            channel="hotline",
+            urgent=True,
         )
     with pytest.raises(BaogongError):
         supply_services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": medicine.pk, "quantity": 1}], placed_by=city.users.resident,
-            channel="web", urgent=True,
+            household_id=city.household_a.pk,
+            lines=[{"product": medicine.pk, "quantity": 1}],
+            placed_by=city.users.resident,
+            channel="web",
+            urgent=True,
         )
     assert not Order.objects.exists()
 
 
-def test_closing_leaves_urgent_orders_in_their_own_package(shop, city, medicine, close, django_capture_on_commit_callbacks):
+def test_closing_leaves_urgent_orders_in_their_own_package(
+    shop, city, medicine, close, django_capture_on_commit_callbacks
+):
     from supply.models import CycleStock
 
     CycleStock.objects.get_or_create(cycle=shop.cycle, product=medicine, defaults={"capacity": 10})
     with django_capture_on_commit_callbacks(execute=True):
         urgent = supply_services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": medicine.pk, "quantity": 1}], placed_by=city.users.worker,
-            channel="worker", urgent=True,
+            household_id=city.household_a.pk,
+            lines=[{"product": medicine.pk, "quantity": 1}],
+            placed_by=city.users.worker,
+            channel="worker",
+            urgent=True,
         ).order
     normal = order(shop, city.household_a, (shop.masks, 1))
     close()
@@ -333,7 +373,9 @@ def test_closing_leaves_urgent_orders_in_their_own_package(shop, city, medicine,
     assert Package.objects.get(urgent=False, household=city.household_a).order_links.get().order == normal
 
 
-def test_a_late_lockdown_change_moves_packages_to_the_door_and_back(shop, city, close, django_capture_on_commit_callbacks):
+def test_a_late_lockdown_change_moves_packages_to_the_door_and_back(
+    shop, city, close, django_capture_on_commit_callbacks
+):
     from households import services as household_services
 
     place = city.places[city.b.pk]  # stay in compound: pick-up
@@ -344,11 +386,17 @@ def test_a_late_lockdown_change_moves_packages_to_the_door_and_back(shop, city, 
     assert set(packages.values_list("mode", flat=True)) == {"pickup"} and all(p.pickup_slot_id for p in packages)
     with django_capture_on_commit_callbacks(execute=True):
         household_services.compound_set_lockdown_level(
-            compound_id=place.compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="新增阳性", changed_by=city.users.office
+            compound_id=place.compound.pk,
+            level=LockdownLevel.STAY_AT_HOME,
+            reason="新增阳性",
+            changed_by=city.users.office,
         )
     packages = Package.objects.filter(compound=place.compound)
     assert set(packages.values_list("mode", flat=True)) == {"door"}
-    assert not packages.filter(pickup_slot__isnull=False).exists() and not packages.filter(recomputed_at__isnull=True).exists()
+    assert (
+        not packages.filter(pickup_slot__isnull=False).exists()
+        and not packages.filter(recomputed_at__isnull=True).exists()
+    )
     assert not PickupSlot.objects.filter(compound=place.compound).exists()
     with django_capture_on_commit_callbacks(execute=True):
         household_services.compound_set_lockdown_level(

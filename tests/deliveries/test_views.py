@@ -10,7 +10,10 @@ pytestmark = pytest.mark.django_db
 
 def test_task_force_closes_the_cycle_from_the_page(shop, city, client, django_capture_on_commit_callbacks):
     supply_services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=None, channel="web"
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=None,
+        channel="web",
     )
     client.force_login(city.users.city_taskforce)
     page = client.get(reverse("deliveries:cycle_list"))

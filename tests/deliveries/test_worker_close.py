@@ -10,7 +10,14 @@ from deliveries import services
 from deliveries.models import BuildStatus, CommunityBuild, Package, PackageOrder
 from supply import services as supply_services
 from supply.models import Cycle, CycleStatus, Order
-from tests.factories import BuildingFactory, CommunityFactory, HouseholdFactory, OfficeFactory, ProductFactory, SupplierFactory
+from tests.factories import (
+    BuildingFactory,
+    CommunityFactory,
+    HouseholdFactory,
+    OfficeFactory,
+    ProductFactory,
+    SupplierFactory,
+)
 from tests.workers import Worker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -28,7 +35,9 @@ def _city_with_orders(communities: int = 5, households: int = 12) -> Cycle:
             household = HouseholdFactory(building=building)
             for quantity in (1, 2):
                 supply_services.order_place(
-                    household_id=household.pk, lines=[{"product": product.pk, "quantity": quantity}], placed_by=None,
+                    household_id=household.pk,
+                    lines=[{"product": product.pk, "quantity": quantity}],
+                    placed_by=None,
                     channel="web",
                 )
     return cycle
@@ -52,7 +61,12 @@ def test_a_real_worker_closes_a_cycle():
         worker.wait_ready()
         celery_app.conf.task_always_eager = False
         services.cycle_close(cycle_id=cycle.pk)
-        wait_for(lambda: Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED, seconds=60, what="cycle packed", worker=worker)
+        wait_for(
+            lambda: Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED,
+            seconds=60,
+            what="cycle packed",
+            worker=worker,
+        )
         _assert_one_package_per_household(cycle)
         assert "community_build_task" in worker.log()
     finally:
@@ -73,7 +87,9 @@ def test_a_worker_killed_mid_close_is_replaced_and_the_cycle_still_packs_once():
         # kill it while it is inside a community's transaction, after at least one is done
         wait_for(
             lambda: CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.DONE).exists(),
-            seconds=60, what="a first community built", worker=slow,
+            seconds=60,
+            what="a first community built",
+            worker=slow,
         )
         os.kill(slow.process.pid, signal.SIGKILL)
         slow.process.wait(timeout=10)
@@ -81,7 +97,9 @@ def test_a_worker_killed_mid_close_is_replaced_and_the_cycle_still_packs_once():
         pending = CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).count()
         assert pending >= 1
         # the half-built community was rolled back with the dead connection: no package of it exists
-        done_communities = set(CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.DONE).values_list("community_id", flat=True))
+        done_communities = set(
+            CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.DONE).values_list("community_id", flat=True)
+        )
         assert set(Package.objects.filter(cycle=cycle).values_list("community_id", flat=True)) <= done_communities
 
         # the beat task notices builds left pending and queues them again; a new worker takes them
@@ -91,10 +109,15 @@ def test_a_worker_killed_mid_close_is_replaced_and_the_cycle_still_packs_once():
         replacement.wait_ready()
         wait_for(
             lambda: Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED,
-            seconds=90, what="cycle packed after the crash", worker=replacement,
+            seconds=90,
+            what="cycle packed after the crash",
+            worker=replacement,
         )
         _assert_one_package_per_household(cycle)
-        assert CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.DONE).count() == CommunityBuild.objects.filter(cycle=cycle).count()
+        assert (
+            CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.DONE).count()
+            == CommunityBuild.objects.filter(cycle=cycle).count()
+        )
     finally:
         slow.stop()
         if replacement is not None:

@@ -1,10 +1,10 @@
 """``POST /api/v1/hotline/calls/``: a telephone system logs a call and gets the caller's households."""
 
 import pytest
-from households.identity import api_token_issue
 from rest_framework.test import APIClient
 
 from hotlines.models import Call
+from households.identity import api_token_issue
 from tests.factories import HouseholdPhoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +59,9 @@ def test_households_of_another_district_are_not_returned(city):
     assert data["households"] == []
 
 
-@pytest.mark.parametrize("body", [{"phone": "12345"}, {"phone": "not a phone"}, {"phone": ""}, {}, {"phone": ["138"]},
-                                  {"phone": "1" * 41}])
+@pytest.mark.parametrize(
+    "body", [{"phone": "12345"}, {"phone": "not a phone"}, {"phone": ""}, {}, {"phone": ["138"]}, {"phone": "1" * 41}]
+)
 def test_a_malformed_number_is_a_400_and_logs_nothing(city, body):
     data = assert_error_shape(client_for(city.users.operator).post(URL, body, format="json"), 400)
     assert "phone" in data["errors"] or "non_field_errors" in data["errors"] or data["errors"] == {}

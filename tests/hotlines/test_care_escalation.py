@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_missed_door_of_a_ledger_household_opens_a_ticket_for_its_worker(
-    arrived, city, client, django_capture_on_commit_callbacks,
+    arrived,
+    city,
+    client,
+    django_capture_on_commit_callbacks,
 ):
     worker = city.users.worker
     elderly = city.places[city.a.pk].households[0]  # room 301, elderly living alone (the fixture)
@@ -28,7 +31,11 @@ def test_a_missed_door_of_a_ledger_household_opens_a_ticket_for_its_worker(
     with django_capture_on_commit_callbacks(execute=True):
         event = handovers.package_exception(package_id=package.pk, by=worker, reason=ExceptionReason.NOT_HOME)
     ticket = Ticket.objects.get(household=elderly)
-    assert (ticket.category, ticket.status, ticket.assigned_to) == (TicketCategory.MISSED_DELIVERY, TicketStatus.OPEN, worker)
+    assert (ticket.category, ticket.status, ticket.assigned_to) == (
+        TicketCategory.MISSED_DELIVERY,
+        TicketStatus.OPEN,
+        worker,
+    )
     assert package.code in ticket.summary and event.requeued_to.isoformat() in ticket.summary
     assert (ticket.due_at - event.at).total_seconds() <= 4 * 3600, "a deadline within hours: medicine may be inside"
     html = client.get(reverse("hotlines:ledger_alerts")).content.decode()

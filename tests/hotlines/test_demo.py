@@ -22,4 +22,9 @@ def test_the_demo_has_calls_tickets_and_a_check_in_and_a_second_run_adds_none(db
     assert Call.objects.filter(operator=operator).count() == counts[0]
 
     call_command("seed_demo", households=300, quiet=True)
-    assert (Call.objects.count(), Ticket.objects.count(), TicketEvent.objects.count(), CheckIn.objects.count()) == counts
+    assert (
+        Call.objects.count(),
+        Ticket.objects.count(),
+        TicketEvent.objects.count(),
+        CheckIn.objects.count(),
+    ) == counts

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def packed_today(shop, city, django_capture_on_commit_callbacks):
     for household in city.places[city.a.pk].households + city.places[city.b.pk].households:
-        supply_services.order_place(household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
-                                    placed_by=None, channel="web")
+        supply_services.order_place(
+            household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=None, channel="web"
+        )
     Cycle.objects.filter(pk=shop.cycle.pk).update(first_delivery_date=timezone.localdate())
     with django_capture_on_commit_callbacks(execute=True):
         delivery_services.cycle_close(cycle_id=shop.cycle.pk)
@@ -67,8 +68,12 @@ def test_another_community_is_not_in_reach(packed_today, city, client):
     ledger = load_workbook(io.BytesIO(archive.read(gettext("Care ledger") + ".xlsx"))).active
     assert [r[0] for r in ledger.iter_rows(min_row=2, values_only=True)] == [city.household_b.address]  # B's own only
     client.force_login(city.users.office)
-    assert client.post("/offline/download/", {"community": city.a.pk, "password": PASSWORD,
-                                              "password_again": PASSWORD}).status_code == 403
+    assert (
+        client.post(
+            "/offline/download/", {"community": city.a.pk, "password": PASSWORD, "password_again": PASSWORD}
+        ).status_code
+        == 403
+    )
 
 
 def test_the_archive_is_encrypted_and_carries_a_call_list_with_full_numbers(packed_today, city, client):
@@ -90,17 +95,27 @@ def test_the_archive_is_encrypted_and_carries_a_call_list_with_full_numbers(pack
     archive = opened(content)
     calls = [n for n in archive.namelist() if n.endswith(".xlsx") and "电话" in n]
     assert calls, archive.namelist()
-    rows = [row for name in calls for row in load_workbook(io.BytesIO(archive.read(name))).active.iter_rows(values_only=True)]
+    rows = [
+        row
+        for name in calls
+        for row in load_workbook(io.BytesIO(archive.read(name))).active.iter_rows(values_only=True)
+    ]
     first = city.places[city.a.pk].households[0]
     full = first.phones.first().number
-    assert any(full in str(cell) or full[3:] in str(cell).replace(" ", "") for row in rows for cell in row), "full numbers, to call"
+    assert any(full in str(cell) or full[3:] in str(cell).replace(" ", "") for row in rows for cell in row), (
+        "full numbers, to call"
+    )
 
 
 def test_the_archive_holds_the_next_days_that_have_deliveries_even_if_they_start_later(packed_today, city):
     from hotlines.offline import community_offline_archive
 
-    early = community_offline_archive(user=city.users.worker, community_id=city.a.pk, password=PASSWORD,
-                                      today=timezone.localdate() - datetime.timedelta(days=5))
+    early = community_offline_archive(
+        user=city.users.worker,
+        community_id=city.a.pk,
+        password=PASSWORD,
+        today=timezone.localdate() - datetime.timedelta(days=5),
+    )
     assert early.lists > 0
     names = zipfile.ZipFile(io.BytesIO(early.content)).namelist()
     assert any(n.endswith(".pdf") for n in names)

@@ -32,12 +32,16 @@ def fengchan(city):
     return household
 
 
-@pytest.mark.parametrize("typed", ["13712345502", "137 1234 5502", "+86 137-1234-5502", "0371-6611 2233", "037166112233", "5502", "66112233"])
+@pytest.mark.parametrize(
+    "typed", ["13712345502", "137 1234 5502", "+86 137-1234-5502", "0371-6611 2233", "037166112233", "5502", "66112233"]
+)
 def test_look_up_by_any_phone_number_or_its_last_digits(city, fengchan, typed):
     assert ids(selectors.household_lookup(user=city.users.operator, search=typed)) == {fengchan.pk}
 
 
-@pytest.mark.parametrize("typed", ["丰产路3号院 3号楼 2单元 502", "丰产路3号院 3 502", "fcl 3 2 502", "FCL3 3 502", "fcl3hy 502"])
+@pytest.mark.parametrize(
+    "typed", ["丰产路3号院 3号楼 2单元 502", "丰产路3号院 3 502", "fcl 3 2 502", "FCL3 3 502", "fcl3hy 502"]
+)
 def test_look_up_by_address_with_chinese_or_pinyin_initials(city, fengchan, typed):
     assert ids(selectors.household_lookup(user=city.users.operator, search=typed)) == {fengchan.pk}
 
@@ -82,7 +86,9 @@ def test_household_panel_404s_outside_the_scope(city):
 
 
 def test_tickets_are_seen_in_their_community_office_and_district_only(city):
-    ticket = services.ticket_open(household_id=city.household_a.pk, category="medicine", summary="降压药", opened_by=None)
+    ticket = services.ticket_open(
+        household_id=city.household_a.pk, category="medicine", summary="降压药", opened_by=None
+    )
     can = [city.users.worker, city.users.office, city.users.operator, city.users.taskforce, city.users.city_taskforce]
     cannot = [city.users.worker_b, city.users.operator2, city.users.supplier]
     for user in can:
@@ -116,21 +122,31 @@ def test_an_order_someone_chose_clears_the_alert_but_baseline_and_standing_order
     assert ledger.orders.filter(standing_order__isnull=False).exists()
     assert alert_ids(city.users.worker) == {ledger.pk}
 
-    supply_services.order_place(household_id=ledger.pk, lines=[{"product": shop.cabbage.pk, "quantity": 1}],
-                                placed_by=city.users.operator, channel=Channel.HOTLINE)
+    supply_services.order_place(
+        household_id=ledger.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 1}],
+        placed_by=city.users.operator,
+        channel=Channel.HOTLINE,
+    )
     assert alert_ids(city.users.worker) == set()
 
 
 def test_a_cancelled_order_does_not_count(shop, city):
-    placed = supply_services.order_place(household_id=city.household_a.pk, lines=[{"product": shop.cabbage.pk, "quantity": 1}],
-                                         placed_by=city.users.worker, channel=Channel.WORKER)
+    placed = supply_services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 1}],
+        placed_by=city.users.worker,
+        channel=Channel.WORKER,
+    )
     assert alert_ids(city.users.worker) == set()
     supply_services.order_cancel(order_id=placed.order.pk, by=city.users.worker)
     assert alert_ids(city.users.worker) == {city.household_a.pk}
 
 
 def test_a_check_in_before_the_cycle_opened_does_not_count(shop, city):
-    checkin = services.checkin_record(household_id=city.household_a.pk, worker=city.users.worker, kind="visit", outcome="well")
+    checkin = services.checkin_record(
+        household_id=city.household_a.pk, worker=city.users.worker, kind="visit", outcome="well"
+    )
     CheckIn.objects.filter(pk=checkin.pk).update(at=shop.cycle.opens_at - datetime.timedelta(seconds=1))
     assert alert_ids(city.users.worker) == {city.household_a.pk}
     CheckIn.objects.filter(pk=checkin.pk).update(at=shop.cycle.opens_at)
@@ -151,7 +167,9 @@ def test_alerts_per_assigned_worker_and_within_scope(shop, city):
 
 def test_without_any_cycle_the_last_three_days_count(city):
     assert alert_ids(city.users.worker) == {city.household_a.pk}
-    checkin = services.checkin_record(household_id=city.household_a.pk, worker=city.users.worker, kind="call", outcome="well")
+    checkin = services.checkin_record(
+        household_id=city.household_a.pk, worker=city.users.worker, kind="call", outcome="well"
+    )
     assert alert_ids(city.users.worker) == set()
     CheckIn.objects.filter(pk=checkin.pk).update(at=timezone.now() - datetime.timedelta(days=4))
     assert alert_ids(city.users.worker) == {city.household_a.pk}

@@ -43,8 +43,12 @@ def start_call(client, phone: str) -> Call:
 
 def test_a_call_from_a_known_number_shows_the_household_at_once(shop, city, client):
     household = city.household_a
-    supply_services.order_place(household_id=household.pk, lines=[{"product": shop.cabbage.pk, "quantity": 1}],
-                                placed_by=city.users.resident, channel=Channel.WEB)
+    supply_services.order_place(
+        household_id=household.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 1}],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
+    )
     services.ticket_open(household_id=household.pk, category="medicine", summary="降压药吃完了", opened_by=None)
     client.force_login(city.users.operator)
     call = start_call(client, household.phones.get().number[3:])
@@ -89,7 +93,9 @@ def test_the_operator_finds_an_unknown_caller_by_address_and_attaches_the_househ
 def test_an_operator_cannot_attach_another_districts_household(city, client):
     client.force_login(city.users.operator)
     call = start_call(client, "13812345678")
-    response = client.post(reverse("hotlines:call_household", args=[call.pk]), {"household": city.household_c.pk}, follow=True)
+    response = client.post(
+        reverse("hotlines:call_household", args=[call.pk]), {"household": city.household_c.pk}, follow=True
+    )
     call.refresh_from_db()
     assert call.household_id is None
     assert city.household_c.address not in html(response)
@@ -100,7 +106,12 @@ def test_another_districts_call_is_not_found(city, client):
     call = start_call(client, city.household_a.phones.get().number)
     client.force_login(city.users.operator2)
     assert client.get(reverse("hotlines:call", args=[call.pk])).status_code == 404
-    assert client.post(reverse("hotlines:call_finish", args=[call.pk]), {"category": "other", "outcome": "dropped"}).status_code == 404
+    assert (
+        client.post(
+            reverse("hotlines:call_finish", args=[call.pk]), {"category": "other", "outcome": "dropped"}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_medical_transport_ticket_from_a_call_reaches_the_workers_queue(city, client):
@@ -108,18 +119,33 @@ def test_a_medical_transport_ticket_from_a_call_reaches_the_workers_queue(city, 
     call = start_call(client, city.household_a.phones.get().number)
     appointment = (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     url = reverse("hotlines:call_ticket", args=[call.pk])
-    missing = client.post(url, {"category": "transport", "summary": "透析", "appointment_at": appointment, "need": "dialysis"})
+    missing = client.post(
+        url, {"category": "transport", "summary": "透析", "appointment_at": appointment, "need": "dialysis"}
+    )
     assert missing.status_code == 400 and not Ticket.objects.exists()
-    response = client.post(url, {"category": "transport", "summary": "周三透析，需要闭环车辆", "appointment_at": appointment,
-                                 "destination": "郑大一附院", "need": "dialysis"})
+    response = client.post(
+        url,
+        {
+            "category": "transport",
+            "summary": "周三透析，需要闭环车辆",
+            "appointment_at": appointment,
+            "destination": "郑大一附院",
+            "need": "dialysis",
+        },
+    )
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.call == call and ticket.community == city.a and ticket.need == "dialysis"
 
     page = html(client.get(reverse("hotlines:call", args=[call.pk])))
     assert 'value="ticket" selected' in page and 'value="transport" selected' in page, "the wrap-up is suggested"
-    assert client.post(reverse("hotlines:call_finish", args=[call.pk]),
-                       {"category": "transport", "outcome": "ticket", "summary": "已派单"}).status_code == 302
+    assert (
+        client.post(
+            reverse("hotlines:call_finish", args=[call.pk]),
+            {"category": "transport", "outcome": "ticket", "summary": "已派单"},
+        ).status_code
+        == 302
+    )
 
     client.force_login(city.users.worker)
     queue = html(client.get(TICKETS))
@@ -136,7 +162,9 @@ def test_finishing_needs_category_and_outcome(city, client):
     assert response.status_code == 400
     call.refresh_from_db()
     assert call.ended_at is None
-    response = client.post(reverse("hotlines:call_finish", args=[call.pk]), {"category": "enquiry", "outcome": "answered"})
+    response = client.post(
+        reverse("hotlines:call_finish", args=[call.pk]), {"category": "enquiry", "outcome": "answered"}
+    )
     assert response.status_code == 302 and response["Location"] == CONSOLE
     call.refresh_from_db()
     assert call.ended_at is not None
@@ -150,8 +178,12 @@ def test_the_console_leads_back_to_the_open_call(city, client):
 
 def test_call_page_query_count_does_not_grow_with_history(shop, city, client, django_assert_max_num_queries):
     household = city.household_a
-    supply_services.order_place(household_id=household.pk, lines=[{"product": shop.eggs.pk, "quantity": 1}],
-                                placed_by=city.users.resident, channel=Channel.WEB)
+    supply_services.order_place(
+        household_id=household.pk,
+        lines=[{"product": shop.eggs.pk, "quantity": 1}],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
+    )
     client.force_login(city.users.operator)
     call = start_call(client, household.phones.get().number)
     url = reverse("hotlines:call", args=[call.pk])
@@ -159,13 +191,24 @@ def test_call_page_query_count_does_not_grow_with_history(shop, city, client, dj
     with django_assert_max_num_queries(30) as small:
         client.get(url)
     for n in range(5):
-        supply_services.order_place(household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
-                                    placed_by=city.users.operator, channel=Channel.HOTLINE)
+        supply_services.order_place(
+            household_id=household.pk,
+            lines=[{"product": shop.masks.pk, "quantity": 1}],
+            placed_by=city.users.operator,
+            channel=Channel.HOTLINE,
+        )
         services.ticket_open(household_id=household.pk, category="other", summary=f"来电求助第{n}件", opened_by=None)
-        Call.objects.create(district=city.districts[0], operator=city.users.operator, caller_number="+8613812345678",
-                            household=household)
-        HouseholdPhoneFactory(household=HouseholdFactory(building=household.building), number=household.phones.get().number,
-                              is_primary=False)
+        Call.objects.create(
+            district=city.districts[0],
+            operator=city.users.operator,
+            caller_number="+8613812345678",
+            household=household,
+        )
+        HouseholdPhoneFactory(
+            household=HouseholdFactory(building=household.building),
+            number=household.phones.get().number,
+            is_primary=False,
+        )
     with django_assert_max_num_queries(30) as large:
         page = html(client.get(url, {"q": "fcl"}))
     assert len(large.captured_queries) == len(small.captured_queries) + 2  # the address search: rows and phones
@@ -188,8 +231,13 @@ def test_call_log_lists_the_districts_calls_only(city, client):
 
 
 def test_office_queue_shows_what_was_escalated_to_it(city, client):
-    late = services.ticket_open(household_id=city.household_a.pk, category="medicine", summary="逾期的药",
-                                opened_by=None, now=timezone.now() - datetime.timedelta(hours=5))
+    late = services.ticket_open(
+        household_id=city.household_a.pk,
+        category="medicine",
+        summary="逾期的药",
+        opened_by=None,
+        now=timezone.now() - datetime.timedelta(hours=5),
+    )
     services.ticket_open(household_id=city.household_b.pk, category="medicine", summary="刚来的药", opened_by=None)
     services.tickets_escalate_due()
     client.force_login(city.users.office)
@@ -204,7 +252,9 @@ def test_office_queue_shows_what_was_escalated_to_it(city, client):
 
 
 def test_a_worker_resolves_a_ticket_and_the_trail_keeps_it(city, client):
-    ticket = services.ticket_open(household_id=city.household_a.pk, category="unsealing", summary="已连续7天阴性", opened_by=None)
+    ticket = services.ticket_open(
+        household_id=city.household_a.pk, category="unsealing", summary="已连续7天阴性", opened_by=None
+    )
     client.force_login(city.users.worker)
     url = reverse("hotlines:ticket_resolve", args=[ticket.pk])
     assert client.post(url, {"resolution": ""}).status_code == 400
@@ -264,18 +314,26 @@ def test_the_worker_checks_in_from_the_alert_list(shop, city, client):
 
 def test_assisted_order_in_one_step_from_the_alert_list(shop, city, client):
     household = city.household_a
-    earlier = supply_services.order_place(household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 2}],
-                                          placed_by=city.users.worker, channel=Channel.WORKER)
+    earlier = supply_services.order_place(
+        household_id=household.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 2}],
+        placed_by=city.users.worker,
+        channel=Channel.WORKER,
+    )
     supply_services.order_cancel(order_id=earlier.order.pk, by=city.users.worker)
     # A cancelled order is not a usual order; a standing order is.
-    supply_services.standing_order_save(household_id=household.pk, product_id=shop.cabbage.pk, quantity=1, by=city.users.worker)
+    supply_services.standing_order_save(
+        household_id=household.pk, product_id=shop.cabbage.pk, quantity=1, by=city.users.worker
+    )
     client.force_login(city.users.worker)
     page = html(client.get(ALERTS, {"mine": "0"}))
     key = re.search(rf'ledger/{household.pk}/order/".*?name="idempotency_key" value="([0-9a-f]+)"', page, re.S).group(1)
     url = reverse("hotlines:ledger_assisted_order", args=[household.pk])
     response = client.post(url, {"idempotency_key": key}, follow=True)
     order = Order.objects.get(household=household, status="placed")
-    assert order.channel == Channel.WORKER and list(order.lines.values_list("product_id", "quantity")) == [(shop.cabbage.pk, 1)]
+    assert order.channel == Channel.WORKER and list(order.lines.values_list("product_id", "quantity")) == [
+        (shop.cabbage.pk, 1)
+    ]
     assert any(str(order.pk) in m for m in messages_of(response))
     assert f'id="alert-{household.pk}"' not in html(response), "off the alert list"
     client.post(url, {"idempotency_key": key})
@@ -285,8 +343,12 @@ def test_assisted_order_in_one_step_from_the_alert_list(shop, city, client):
 def test_ledger_pages_are_scoped(city, client):
     client.force_login(city.users.worker_b)
     assert client.get(reverse("hotlines:ledger_household", args=[city.household_a.pk])).status_code == 404
-    assert client.post(reverse("hotlines:ledger_checkin", args=[city.household_a.pk]),
-                       {"kind": "call", "outcome": "well"}).status_code == 404
+    assert (
+        client.post(
+            reverse("hotlines:ledger_checkin", args=[city.household_a.pk]), {"kind": "call", "outcome": "well"}
+        ).status_code
+        == 404
+    )
     plain = city.places[city.a.pk].households[1]
     client.force_login(city.users.worker)
     assert client.get(reverse("hotlines:ledger_household", args=[plain.pk])).status_code == 404, "not on the ledger"

@@ -62,7 +62,11 @@ def test_places_above_the_scope_are_the_users_own_ancestors(city):
 
 
 def test_phones_follow_their_household(city):
-    numbers = set(restrict(HouseholdPhone.objects.all(), city.users.worker).values_list("household__building__compound__community", flat=True))
+    numbers = set(
+        restrict(HouseholdPhone.objects.all(), city.users.worker).values_list(
+            "household__building__compound__community", flat=True
+        )
+    )
     assert numbers == {city.a.pk}
     assert not restrict(HouseholdPhone.objects.all(), city.users.supplier).exists()
 

@@ -18,9 +18,7 @@ def test_worker_admin_cannot_open_household_of_another_community(city, client):
     client.force_login(city.users.worker)
     response = client.get(f"/admin/households/household/{city.household_b.pk}/change/")
     assert response.status_code == 302  # the admin says "does not exist" and goes back
-    response = client.post(
-        f"/admin/households/household/{city.household_b.pk}/delete/", {"post": "yes"}
-    )
+    response = client.post(f"/admin/households/household/{city.household_b.pk}/delete/", {"post": "yes"})
     assert response.status_code in (302, 403, 404)
     from households.models import Household
 

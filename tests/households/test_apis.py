@@ -6,15 +6,21 @@ pytestmark = pytest.mark.django_db
 
 def test_token_for_staff_username_and_resident_phone(city):
     client = APIClient()
-    response = client.post("/api/v1/auth/token/", {"username": city.users.worker.username, "password": "demo12345"}, format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": city.users.worker.username, "password": "demo12345"}, format="json"
+    )
     assert response.status_code == 200 and len(response.json()["token"]) == 40
-    again = client.post("/api/v1/auth/token/", {"username": city.users.worker.username, "password": "demo12345"}, format="json")
+    again = client.post(
+        "/api/v1/auth/token/", {"username": city.users.worker.username, "password": "demo12345"}, format="json"
+    )
     assert again.json()["token"] != response.json()["token"]  # one token per device, each revocable
     resident = client.post("/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json")
     assert resident.status_code == 200
 
 
-@pytest.mark.parametrize("body", [{}, {"username": "worker"}, {"username": "x", "password": "y"}, {"username": ["a"], "password": 3}])
+@pytest.mark.parametrize(
+    "body", [{}, {"username": "worker"}, {"username": "x", "password": "y"}, {"username": ["a"], "password": 3}]
+)
 def test_bad_sign_in_is_a_400_with_the_error_shape(city, body):
     response = APIClient().post("/api/v1/auth/token/", body, format="json")
     assert response.status_code == 400

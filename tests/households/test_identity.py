@@ -39,7 +39,9 @@ def _later(seconds: float) -> datetime.datetime:
 # --- codes --------------------------------------------------------------------------------------------
 
 
-def test_a_code_is_six_digits_sent_by_text_and_stored_only_as_a_digest(city, sms_outbox, django_capture_on_commit_callbacks):
+def test_a_code_is_six_digits_sent_by_text_and_stored_only_as_a_digest(
+    city, sms_outbox, django_capture_on_commit_callbacks
+):
     phone = city.household_b.phones.get().number
     with django_capture_on_commit_callbacks(execute=True):
         sent = identity.phone_code_send(phone=phone[3:], purpose=REGISTER, client_ip=IP)
@@ -51,7 +53,9 @@ def test_a_code_is_six_digits_sent_by_text_and_stored_only_as_a_digest(city, sms
     assert (row.expires_at - row.created_at) == datetime.timedelta(minutes=5)
 
 
-def test_no_code_is_sent_where_it_cannot_be_used_but_the_request_looks_the_same(city, sms_outbox, django_capture_on_commit_callbacks):
+def test_no_code_is_sent_where_it_cannot_be_used_but_the_request_looks_the_same(
+    city, sms_outbox, django_capture_on_commit_callbacks
+):
     resident_phone = city.users.resident.phone  # already has an account: nothing to register
     worker = city.users.worker
     worker.phone = "+8613600000002"
@@ -71,7 +75,9 @@ def test_no_code_is_sent_where_it_cannot_be_used_but_the_request_looks_the_same(
         messages.add(exc.value.message)
     real = identity.phone_code_send(phone=city.household_b.phones.get().number, purpose=REGISTER, client_ip=IP)
     with pytest.raises(WrongAnswer) as exc:
-        identity.phone_code_verify(phone=real.phone, purpose=REGISTER, code="000000" if real.code != "000000" else "111111")
+        identity.phone_code_verify(
+            phone=real.phone, purpose=REGISTER, code="000000" if real.code != "000000" else "111111"
+        )
     messages.add(exc.value.message)
     assert messages == {"验证码错误。此验证码还可再试 4 次。"}
 
@@ -141,8 +147,13 @@ def test_registration_binds_only_with_the_code_and_only_at_the_address_on_the_re
     household = city.household_b
     phone = household.phones.get().number
     sent = identity.phone_code_send(phone=phone, purpose=REGISTER, client_ip=IP)
-    details = dict(password_hash=identity.password_hash_for("Baozhang-2022", phone=phone), contact_name="冒名",
-                   building_id=household.building_id, unit=household.unit, room=household.room)
+    details = dict(
+        password_hash=identity.password_hash_for("Baozhang-2022", phone=phone),
+        contact_name="冒名",
+        building_id=household.building_id,
+        unit=household.unit,
+        room=household.room,
+    )
     with pytest.raises(WrongAnswer):
         identity.resident_register(phone=phone, code="", **details)
     assert not User.objects.filter(phone=phone).exists() and not ResidentRegistration.objects.exists()
@@ -156,7 +167,9 @@ def test_a_typed_address_that_differs_from_the_register_waits_for_the_community(
     household = city.household_b
     phone = household.phones.get().number
     other = city.places[city.b.pk].households[1]
-    registration = resident_registered(phone, building=other.building, room=other.room, contact_name="李四", password="Baozhang-2022")
+    registration = resident_registered(
+        phone, building=other.building, room=other.room, contact_name="李四", password="Baozhang-2022"
+    )
     assert isinstance(registration, ResidentRegistration)
     assert registration.reason == RegistrationReason.ADDRESS_DIFFERS and registration.registered_household == household
     assert registration.phone_verified_at is not None
@@ -166,8 +179,9 @@ def test_a_typed_address_that_differs_from_the_register_waits_for_the_community(
 
 def test_a_number_not_on_the_register_waits_for_approval_and_is_linked_when_approved(city):
     building = city.places[city.a.pk].building
-    registration = resident_registered("13700001111", building=building, unit="2", room="502", contact_name="李秀英",
-                                       password="Baozhang-2022")
+    registration = resident_registered(
+        "13700001111", building=building, unit="2", room="502", contact_name="李秀英", password="Baozhang-2022"
+    )
     assert registration.reason == RegistrationReason.NOT_ON_REGISTER and registration.registered_household is None
     user = identity.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
     household = user.household
@@ -187,12 +201,15 @@ def test_registration_without_a_password_signs_in_by_code_only(city):
 
 def test_approval_reuses_the_household_at_the_address_and_rejection_creates_no_account(city):
     household = city.household_a
-    registration = resident_registered("13700002222", building=household.building, unit=household.unit, room=household.room,
-                                       contact_name="王芳")
+    registration = resident_registered(
+        "13700002222", building=household.building, unit=household.unit, room=household.room, contact_name="王芳"
+    )
     user = identity.registration_approve(registration_id=registration.pk, decided_by=city.users.worker)
     assert user.household == household and household.phones.count() == 2
 
-    other = resident_registered("13700003333", building=city.places[city.a.pk].building, room="101", contact_name="赵磊")
+    other = resident_registered(
+        "13700003333", building=city.places[city.a.pk].building, room="101", contact_name="赵磊"
+    )
     identity.registration_reject(registration_id=other.pk, decided_by=city.users.worker, note="查无此人")
     other.refresh_from_db()
     assert other.status == RegistrationStatus.REJECTED and not User.objects.filter(phone="+8613700003333").exists()
@@ -245,7 +262,9 @@ def test_tokens_expire_and_die_with_a_change_of_password_role_or_place(city, api
     resident.save()
     assert _token_get(api_client, key).status_code == 401
 
-    _, key = identity.api_token_issue(user=resident, now=timezone.now() - datetime.timedelta(days=settings.API_TOKEN_LIFETIME_DAYS, seconds=1))
+    _, key = identity.api_token_issue(
+        user=resident, now=timezone.now() - datetime.timedelta(days=settings.API_TOKEN_LIFETIME_DAYS, seconds=1)
+    )
     response = _token_get(api_client, key)
     assert response.status_code == 401 and "过期" in response.json()["detail"]
     assert ApiToken.objects.filter(digest=identity.api_token_digest(key)).exists()  # only its digest was ever stored
@@ -254,8 +273,12 @@ def test_tokens_expire_and_die_with_a_change_of_password_role_or_place(city, api
 
 def test_owners_list_and_revoke_their_tokens_and_signing_out_revokes_the_one_used(city, api_client):
     resident, operator = city.users.resident, city.users.operator
-    first = api_client.post("/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json").json()
-    second = api_client.post("/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json").json()
+    first = api_client.post(
+        "/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json"
+    ).json()
+    second = api_client.post(
+        "/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json"
+    ).json()
     assert first["token"] != second["token"] and first["expires_at"]
     _, theirs = identity.api_token_issue(user=operator)
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {first['token']}")

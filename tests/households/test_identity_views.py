@@ -30,8 +30,15 @@ def _code_on_page(html: str) -> str | None:
 def _register_form(household, number: str, **changes) -> dict:
     community = household.building.compound.community
     return {
-        "phone": number, "contact_name": "新住户", "community": community.pk, "building": household.building_id,
-        "unit": household.unit, "room": household.room, "password": PASSWORD, "password_again": PASSWORD, **changes,
+        "phone": number,
+        "contact_name": "新住户",
+        "community": community.pk,
+        "building": household.building_id,
+        "unit": household.unit,
+        "room": household.room,
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+        **changes,
     }
 
 
@@ -93,8 +100,15 @@ def test_an_address_that_differs_from_the_register_waits_for_the_worker(city, cl
 
 def test_registration_refuses_odd_input_with_a_400_and_changes_nothing(city, client):
     household = city.household_b
-    for changes in ({"phone": "12345"}, {"room": "❶❷❸"}, {"room": "1\x0001"}, {"community": "²"}, {"building": "abc"},
-                    {"password": "123", "password_again": "123"}, {"password_again": "other-Pass-1"}):
+    for changes in (
+        {"phone": "12345"},
+        {"room": "❶❷❸"},
+        {"room": "1\x0001"},
+        {"community": "²"},
+        {"building": "abc"},
+        {"password": "123", "password_again": "123"},
+        {"password_again": "other-Pass-1"},
+    ):
         response = client.post(reverse("register"), _register_form(household, "13711113333", **changes))
         assert response.status_code == 400, changes
         assert any("\u4e00" <= ch <= "\u9fff" for ch in response.content.decode())
@@ -111,9 +125,14 @@ def test_a_resident_signs_in_by_code_and_resets_the_password_by_code(city, clien
     client.post(reverse("logout"))
     client.post(reverse("password_reset"), {"phone": "13900000001"})
     code = _code_on_page(client.get(reverse("password_reset_verify")).content.decode())
-    weak = client.post(reverse("password_reset_verify"), {"code": code, "new_password": "123", "new_password_again": "123"})
+    weak = client.post(
+        reverse("password_reset_verify"), {"code": code, "new_password": "123", "new_password_again": "123"}
+    )
     assert weak.status_code == 400
-    client.post(reverse("password_reset_verify"), {"code": code, "new_password": "Xin-Mima-2022", "new_password_again": "Xin-Mima-2022"})
+    client.post(
+        reverse("password_reset_verify"),
+        {"code": code, "new_password": "Xin-Mima-2022", "new_password_again": "Xin-Mima-2022"},
+    )
     client.post(reverse("logout"))
     assert client.post(reverse("login"), {"username": "13900000001", "password": "Xin-Mima-2022"}).status_code == 302
 
@@ -128,14 +147,24 @@ def test_staff_get_no_reset_code_and_the_answer_is_the_same(city, client):
 
 
 def test_an_applicant_learns_how_the_registration_stands_only_with_the_password_chosen(city, client):
-    registration = resident_registered("13700007777", building=city.places[city.a.pk].building, room="703",
-                                       contact_name="郑爽", password=PASSWORD)
-    assert "审核" not in client.post(reverse("login"), {"username": "13700007777", "password": "guess-1234"}).content.decode()
+    registration = resident_registered(
+        "13700007777", building=city.places[city.a.pk].building, room="703", contact_name="郑爽", password=PASSWORD
+    )
+    assert (
+        "审核"
+        not in client.post(reverse("login"), {"username": "13700007777", "password": "guess-1234"}).content.decode()
+    )
     assert "审核" in client.post(reverse("login"), {"username": "13700007777", "password": PASSWORD}).content.decode()
     client.force_login(city.users.worker)
-    client.post(reverse("households:registration_decide", args=[registration.pk]), {"decision": "reject", "note": "该地址查无此人"})
+    client.post(
+        reverse("households:registration_decide", args=[registration.pk]),
+        {"decision": "reject", "note": "该地址查无此人"},
+    )
     client.logout()
-    assert "该地址查无此人" in client.post(reverse("login"), {"username": "13700007777", "password": PASSWORD}).content.decode()
+    assert (
+        "该地址查无此人"
+        in client.post(reverse("login"), {"username": "13700007777", "password": PASSWORD}).content.decode()
+    )
 
 
 def test_identity_pages_are_never_cached_and_every_page_has_the_csp(city, client):
@@ -167,19 +196,28 @@ def test_the_client_address_believes_x_forwarded_for_only_behind_trusted_proxies
 
 def test_100_password_guesses_with_rotating_forwarded_for_are_stopped_at_the_limit(city, client, api_client, settings):
     responses = [
-        client.post(reverse("login"), {"username": "13900000001", "password": f"guess-{n}"},
-                    HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        client.post(
+            reverse("login"),
+            {"username": "13900000001", "password": f"guess-{n}"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
         for n in range(100)
     ]
     checked = [r.status_code for r in responses]
-    assert checked.count(200) == settings.GUARD_FREE_FAILURES_PER_ACCOUNT and checked.count(429) == 100 - checked.count(200)
+    assert checked.count(200) == settings.GUARD_FREE_FAILURES_PER_ACCOUNT and checked.count(429) == 100 - checked.count(
+        200
+    )
     assert "错误次数过多" in responses[settings.GUARD_FREE_FAILURES_PER_ACCOUNT].content.decode()  # the guard's lock
     locked = client.post(reverse("login"), {"username": "13900000001", "password": "demo12345"})
     assert locked.status_code == 429 and "_auth_user_id" not in client.session
 
     answers = [
-        api_client.post("/api/v1/auth/token/", {"username": "worker-x", "password": f"guess-{n}"}, format="json",
-                        HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+        api_client.post(
+            "/api/v1/auth/token/",
+            {"username": "worker-x", "password": f"guess-{n}"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
         for n in range(100)
     ]
     assert answers.count(400) <= settings.GUARD_FREE_FAILURES_PER_ACCOUNT and answers.count(429) >= 95
@@ -188,14 +226,22 @@ def test_100_password_guesses_with_rotating_forwarded_for_are_stopped_at_the_lim
 def test_guessing_many_accounts_from_one_address_is_stopped_even_behind_a_proxy(city, api_client, settings):
     settings.TRUSTED_PROXIES = 1
     answers = [
-        api_client.post("/api/v1/auth/token/", {"username": f"someone-{n}", "password": "guess"}, format="json",
-                        HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9").status_code
+        api_client.post(
+            "/api/v1/auth/token/",
+            {"username": f"someone-{n}", "password": "guess"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9",
+        ).status_code
         for n in range(100)
     ]
     assert answers.count(400) <= max(settings.GUARD_FREE_FAILURES_PER_ADDRESS, 20) and answers[-1] == 429
     # another client behind the same proxy is not held up
-    other = api_client.post("/api/v1/auth/token/", {"username": "13900000001", "password": "demo12345"}, format="json",
-                            HTTP_X_FORWARDED_FOR="203.0.113.77")
+    other = api_client.post(
+        "/api/v1/auth/token/",
+        {"username": "13900000001", "password": "demo12345"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="203.0.113.77",
+    )
     assert other.status_code == 200
 
 
@@ -207,8 +253,11 @@ def test_100_code_guesses_are_stopped_at_the_code_and_the_guard(city, client, se
         guess = "%06d" % n
         if guess == code:
             guess = "999999"
-        answers.append(client.post(reverse("login_code_verify"), {"code": guess},
-                                   HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code)
+        answers.append(
+            client.post(
+                reverse("login_code_verify"), {"code": guess}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+            ).status_code
+        )
     assert answers.count(400) <= settings.PHONE_CODE_MAX_TRIES and answers.count(429) >= 95
     assert client.post(reverse("login_code_verify"), {"code": code}).status_code == 429
     assert "_auth_user_id" not in client.session
@@ -225,7 +274,9 @@ def test_api_sign_in_by_code(city, api_client, settings, sms_outbox, django_capt
     assert api_client.post("/api/v1/auth/code/", {"phone": "12"}, format="json").status_code == 400
     (code,) = codes_sent_to("+8613900000001")
     assert codes_sent_to("+8613711114444") == []
-    wrong = api_client.post("/api/v1/auth/token/", {"phone": "13900000001", "code": "%06d" % ((int(code) + 1) % 10**6)}, format="json")
+    wrong = api_client.post(
+        "/api/v1/auth/token/", {"phone": "13900000001", "code": "%06d" % ((int(code) + 1) % 10**6)}, format="json"
+    )
     assert wrong.status_code == 400 and wrong.json()["errors"]["code"]
     right = api_client.post("/api/v1/auth/token/", {"phone": "13900000001", "code": code}, format="json")
     assert right.status_code == 200 and ApiToken.objects.filter(user=city.users.resident).count() == 1
@@ -233,7 +284,8 @@ def test_api_sign_in_by_code(city, api_client, settings, sms_outbox, django_capt
 
 def test_registration_is_rate_limited_per_address(city, client, settings):
     statuses = [
-        client.post(reverse("register"), _register_form(city.household_b, f"1371111{n:04d}")).status_code for n in range(11)
+        client.post(reverse("register"), _register_form(city.household_b, f"1371111{n:04d}")).status_code
+        for n in range(11)
     ]
     assert statuses[:10] == [302] * 10 and statuses[10] == 429  # REGISTER_RATE: 10 an hour
 

@@ -16,7 +16,10 @@ HEADER = "小区,楼栋,单元,室,联系人,电话,人数,人口类型,关爱�
 
 def run(city, content: bytes, filename="register.csv", dry_run=False, community=None) -> HouseholdImport:
     household_import = services.household_import_create(
-        community_id=(community or city.a).pk, uploaded_by=city.users.worker, filename=filename, content=content,
+        community_id=(community or city.a).pk,
+        uploaded_by=city.users.worker,
+        filename=filename,
+        content=content,
         dry_run=dry_run,
     )
     return services.household_import_run(import_id=household_import.pk)
@@ -52,7 +55,10 @@ def test_valid_rows_are_created_and_updated(city):
     created = Household.objects.get(building=city.places[city.a.pk].building, unit="2", room="502")
     assert created.floor == 5 and created.members == 3 and created.elderly_alone and created.dialysis
     assert created.care_note == "轮椅"
-    assert list(created.phones.order_by("-is_primary").values_list("number", flat=True)) == ["+8613812340001", "+8637167180381"]
+    assert list(created.phones.order_by("-is_primary").values_list("number", flat=True)) == [
+        "+8613812340001",
+        "+8637167180381",
+    ]
     existing.refresh_from_db()
     assert existing.contact_name == "张建国" and existing.population_type == "floating"
     # the file's number becomes the primary one; the number the household had is kept
@@ -98,7 +104,9 @@ def test_bad_rows_are_rejected_with_reasons_and_good_rows_still_import(city):
     assert "12345" in reasons[5]
     assert "2" in reasons[6]  # duplicate of row 2
     assert len(result.report[5]["errors"]) == 3  # no name, members 0, unknown population type
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in reason.replace("不存在小区", "")) for reason in reasons.values())
+    assert all(
+        any("\u4e00" <= ch <= "\u9fff" for ch in reason.replace("不存在小区", "")) for reason in reasons.values()
+    )
 
 
 def test_bad_file_changes_nothing(city):
@@ -159,7 +167,9 @@ def test_rows_of_another_community_are_refused(city):
 def test_running_an_import_twice_changes_nothing_more(city):
     compound, building = address(city)
     household_import = services.household_import_create(
-        community_id=city.a.pk, uploaded_by=None, filename="r.csv",
+        community_id=city.a.pk,
+        uploaded_by=None,
+        filename="r.csv",
         content=csv_for(city, f"{compound},{building},1,1001,王芳,13812340011,2,,,"),
     )
     services.household_import_run(import_id=household_import.pk)
@@ -212,9 +222,13 @@ def test_a_million_row_bomb_is_refused_at_upload_in_seconds(city, client):
     assert len(bomb) < 1024 * 1024  # small on disk
     client.force_login(city.users.worker)
     started = time.monotonic()
-    response = client.post(reverse("households:import"), {
-        "community": city.a.pk, "file": SimpleUploadedFile("register.xlsx", bomb),
-    })
+    response = client.post(
+        reverse("households:import"),
+        {
+            "community": city.a.pk,
+            "file": SimpleUploadedFile("register.xlsx", bomb),
+        },
+    )
     elapsed = time.monotonic() - started
     assert response.status_code == 200 and elapsed < 5, elapsed
     assert "拆分" in response.content.decode() or "行" in response.content.decode()
@@ -235,7 +249,7 @@ def test_a_formula_in_any_free_text_column_is_refused(city, column):
     cells = [compound, building, "1", "705", "王芳", "13812340031", "2", "", "", ""]
     if column in (5, 6):  # the phone and member columns are parsed strictly instead
         return
-    cells[column] = "=HYPERLINK(\"http://x\")" if column != 8 else "@SUM(1)"
+    cells[column] = '=HYPERLINK("http://x")' if column != 8 else "@SUM(1)"
     result = run(city, csv_for(city, ",".join(f'"{c}"' if "," in c else c for c in cells)))
     assert result.created_count == 0 and result.rejected_count == 1, (column, result.report)
 

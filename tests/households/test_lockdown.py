@@ -17,8 +17,12 @@ TODAY = datetime.date(2026, 11, 29)
 
 def report(place, *, days_ago, cases=0, building=None, today=TODAY):
     services.positive_cases_record(
-        compound_id=place.compound.pk, building_id=building.pk if building else None,
-        date=today - datetime.timedelta(days=days_ago), cases=cases, recorded_by=None, today=today,
+        compound_id=place.compound.pk,
+        building_id=building.pk if building else None,
+        date=today - datetime.timedelta(days=days_ago),
+        cases=cases,
+        recorded_by=None,
+        today=today,
     )
 
 
@@ -100,8 +104,12 @@ def test_a_scheduled_change_waits_for_its_time_then_applies_once(city, sealed, d
     now = timezone.now()
     compound = sealed.compound
     services.compound_set_lockdown_level(
-        compound_id=compound.pk, level=LockdownLevel.STAY_IN_COMPOUND, reason="7天无新增", changed_by=city.users.taskforce,
-        effective_at=now + datetime.timedelta(hours=2), now=now,
+        compound_id=compound.pk,
+        level=LockdownLevel.STAY_IN_COMPOUND,
+        reason="7天无新增",
+        changed_by=city.users.taskforce,
+        effective_at=now + datetime.timedelta(hours=2),
+        now=now,
     )
     compound.refresh_from_db()
     assert compound.lockdown_level == LockdownLevel.STAY_AT_HOME
@@ -123,8 +131,12 @@ def test_a_scheduled_change_can_be_cancelled_until_it_applies(city, sealed):
     before = sealed.building.lockdown_level
     assert before != LockdownLevel.STAY_AT_HOME  # the building follows its compound
     services.building_set_lockdown_level(
-        building_id=sealed.building.pk, level=LockdownLevel.STAY_AT_HOME, reason="楼栋封控", changed_by=None,
-        effective_at=now + datetime.timedelta(hours=1), now=now,
+        building_id=sealed.building.pk,
+        level=LockdownLevel.STAY_AT_HOME,
+        reason="楼栋封控",
+        changed_by=None,
+        effective_at=now + datetime.timedelta(hours=1),
+        now=now,
     )
     change = LockdownChange.objects.get()
     services.lockdown_change_cancel(change_id=change.pk, cancelled_by=None)
@@ -139,7 +151,9 @@ def test_pages_schedule_record_and_list(city, sealed, client):
     client.force_login(city.users.taskforce)
     url = f"/compounds/{sealed.compound.pk}/"
     later = timezone.localtime() + datetime.timedelta(days=1)
-    response = client.post(url + "level/", {"level": 1, "reason": "连续7天无新增", "effective_at": later.strftime("%Y-%m-%dT%H:%M")})
+    response = client.post(
+        url + "level/", {"level": 1, "reason": "连续7天无新增", "effective_at": later.strftime("%Y-%m-%dT%H:%M")}
+    )
     assert response.status_code == 302
     change = LockdownChange.objects.get()
     assert change.is_scheduled
@@ -159,6 +173,9 @@ def test_pages_schedule_record_and_list(city, sealed, client):
     assert "7+" in listing
 
     client.force_login(city.users.worker_b)  # another community's worker cannot touch this compound
-    assert client.post(url + "cases/", {"building": "", "date": timezone.localdate().isoformat(), "cases": 3}).status_code == 404
+    assert (
+        client.post(url + "cases/", {"building": "", "date": timezone.localdate().isoformat(), "cases": 3}).status_code
+        == 404
+    )
     client.force_login(city.users.resident)
     assert client.get("/compounds/unsealing/").status_code == 403

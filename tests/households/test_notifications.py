@@ -36,11 +36,15 @@ def recording(settings):
     return SENT
 
 
-def test_the_same_event_is_told_once_and_texted_only_where_there_is_a_phone(city, recording, django_capture_on_commit_callbacks):
+def test_the_same_event_is_told_once_and_texted_only_where_there_is_a_phone(
+    city, recording, django_capture_on_commit_callbacks
+):
     with_phone, without_phone = city.places[city.a.pk].households
     without_phone.phones.all().delete()
-    tells = [Tell(household_id=h.pk, key="package:1", params={"code": "ZY-1-1-001", "date": "2026-12-01", "mode": "door"})
-             for h in (with_phone, without_phone)]
+    tells = [
+        Tell(household_id=h.pk, key="package:1", params={"code": "ZY-1-1-001", "date": "2026-12-01", "mode": "door"})
+        for h in (with_phone, without_phone)
+    ]
     with django_capture_on_commit_callbacks(execute=True):
         services.notifications_create(kind="package_scheduled", tells=tells)
         services.notifications_create(kind="package_scheduled", tells=tells)  # a task that ran twice
@@ -48,16 +52,21 @@ def test_the_same_event_is_told_once_and_texted_only_where_there_is_a_phone(city
     told = {n.household_id: n for n in Notification.objects.all()}
     assert told[with_phone.pk].sms_status == SmsStatus.SENT  # the on-commit sender ran (eager Celery)
     assert told[without_phone.pk].sms_status == SmsStatus.NONE
-    assert recording == [(with_phone.phones.get(is_primary=True).number, "物资包 ZY-1-1-001 将于 2026-12-01 送货上门。")]
+    assert recording == [
+        (with_phone.phones.get(is_primary=True).number, "物资包 ZY-1-1-001 将于 2026-12-01 送货上门。")
+    ]
     assert services.sms_send_due() == {"sent": 0, "retry": 0, "failed": 0}  # nothing is sent twice
 
 
-def test_closing_a_cycle_tells_every_household_its_package_once(shop, city, recording, django_capture_on_commit_callbacks):
+def test_closing_a_cycle_tells_every_household_its_package_once(
+    shop, city, recording, django_capture_on_commit_callbacks
+):
     a1 = city.places[city.a.pk].households[0]
     b1 = city.places[city.b.pk].households[0]
     for household in (a1, b1):
-        supply_services.order_place(household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
-                                    placed_by=None, channel="web")
+        supply_services.order_place(
+            household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=None, channel="web"
+        )
     with django_capture_on_commit_callbacks(execute=True):
         delivery_services.cycle_close()
     assert Package.objects.count() == 2
@@ -108,9 +117,10 @@ def gateway(settings):
 
 def _one_pending(city) -> Notification:
     household = city.household_a
-    services.notifications_create(kind="order_confirmed", tells=[
-        Tell(household_id=household.pk, key="order:9", params={"order": 9, "items": 3, "total": "19.90"})
-    ])
+    services.notifications_create(
+        kind="order_confirmed",
+        tells=[Tell(household_id=household.pk, key="order:9", params={"order": 9, "items": 3, "total": "19.90"})],
+    )
     return Notification.objects.get()
 
 
@@ -160,9 +170,14 @@ def test_two_senders_at_once_send_each_message_once(city, recording):
 
     household = city.household_a
     later = timezone.now() + datetime.timedelta(hours=1)  # not yet due for the sender queued on commit
-    services.notifications_create(kind="order_confirmed", now=later, tells=[
-        Tell(household_id=household.pk, key=f"order:{i}", params={"order": i, "items": 1, "total": "1.00"}) for i in range(40)
-    ])
+    services.notifications_create(
+        kind="order_confirmed",
+        now=later,
+        tells=[
+            Tell(household_id=household.pk, key=f"order:{i}", params={"order": i, "items": 1, "total": "1.00"})
+            for i in range(40)
+        ],
+    )
     assert not recording
     results = []
 
@@ -183,10 +198,13 @@ def test_two_senders_at_once_send_each_message_once(city, recording):
 
 
 def test_residents_see_their_own_notifications_only_and_opening_marks_them_read(city, client):
-    services.notifications_create(kind="order_confirmed", tells=[
-        Tell(household_id=city.household_a.pk, key="order:1", params={"order": 1, "items": 2, "total": "13.00"}),
-        Tell(household_id=city.household_b.pk, key="order:2", params={"order": 2, "items": 5, "total": "99.00"}),
-    ])
+    services.notifications_create(
+        kind="order_confirmed",
+        tells=[
+            Tell(household_id=city.household_a.pk, key="order:1", params={"order": 1, "items": 2, "total": "13.00"}),
+            Tell(household_id=city.household_b.pk, key="order:2", params={"order": 2, "items": 5, "total": "99.00"}),
+        ],
+    )
     client.force_login(city.users.resident)
     home = client.get("/")
     assert "订单 1 已确认" in home.content.decode()
@@ -199,11 +217,17 @@ def test_residents_see_their_own_notifications_only_and_opening_marks_them_read(
     assert client.get("/notifications/").status_code == 403
 
 
-def test_new_orders_are_confirmed_once_by_the_beat_and_baseline_orders_are_not(shop, city, recording, django_capture_on_commit_callbacks):
+def test_new_orders_are_confirmed_once_by_the_beat_and_baseline_orders_are_not(
+    shop, city, recording, django_capture_on_commit_callbacks
+):
     from supply.models import Order
 
-    placed = supply_services.order_place(household_id=city.household_a.pk, placed_by=None, channel="web",
-                                         lines=[{"product": shop.masks.pk, "quantity": 2}, {"product": shop.cabbage.pk, "quantity": 1}]).order
+    placed = supply_services.order_place(
+        household_id=city.household_a.pk,
+        placed_by=None,
+        channel="web",
+        lines=[{"product": shop.masks.pk, "quantity": 2}, {"product": shop.cabbage.pk, "quantity": 1}],
+    ).order
     baseline = Order.objects.filter(channel="baseline")
     with django_capture_on_commit_callbacks(execute=True):
         assert supply_services.orders_confirmed_notify() == 1
@@ -212,5 +236,7 @@ def test_new_orders_are_confirmed_once_by_the_beat_and_baseline_orders_are_not(s
     assert notice.household_id == city.household_a.pk and notice.key == f"order:{placed.pk}"
     assert notice.params == {"order": placed.pk, "items": 3, "total": f"{placed.total:.2f}"}
     assert f"订单 {placed.pk} 已确认：共 3 件" in notice.text
-    assert not Notification.objects.filter(key__in=[f"order:{pk}" for pk in baseline.values_list("pk", flat=True)]).exists()
+    assert not Notification.objects.filter(
+        key__in=[f"order:{pk}" for pk in baseline.values_list("pk", flat=True)]
+    ).exists()
     assert len(recording) == 1

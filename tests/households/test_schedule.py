@@ -20,8 +20,13 @@ pytestmark = pytest.mark.django_db
 def test_run_schedule_applies_a_due_change_and_the_pages_say_what_ran(city, client):
     compound = city.places[city.b.pk].compound
     soon = timezone.now() + datetime.timedelta(minutes=5)
-    services.compound_set_lockdown_level(compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="夜间封控",
-                                         changed_by=city.users.taskforce, effective_at=soon)
+    services.compound_set_lockdown_level(
+        compound_id=compound.pk,
+        level=LockdownLevel.STAY_AT_HOME,
+        reason="夜间封控",
+        changed_by=city.users.taskforce,
+        effective_at=soon,
+    )
     change = LockdownChange.objects.get(compound=compound)
     LockdownChange.objects.filter(pk=change.pk).update(effective_at=timezone.now() - datetime.timedelta(minutes=10))
     client.force_login(city.users.taskforce)
@@ -42,7 +47,9 @@ def test_run_schedule_applies_a_due_change_and_the_pages_say_what_ran(city, clie
     assert set(status) == set(ScheduledRun.objects.values_list("job", flat=True)), "every job ran and was recorded"
     html = client.get(reverse("households:schedule")).content.decode()
     assert 'id="schedule-late"' not in html and "apply-due-lockdown-changes" in html
-    assert "overdue-change" not in client.get(reverse("households:compound_detail", args=[compound.pk])).content.decode()
+    assert (
+        "overdue-change" not in client.get(reverse("households:compound_detail", args=[compound.pk])).content.decode()
+    )
 
 
 def test_a_job_not_run_for_three_intervals_is_late(city):

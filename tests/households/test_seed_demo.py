@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command, get_commands
 from django.db.models import Count, Max, Min, Q
 
 from households.demo import DEMO_USERNAMES
-from households.pinyin import pinyin_initials
+from households.edges import building_sort_key, floor_from_room
 from households.models import (
     Building,
     Community,
@@ -25,8 +25,7 @@ from households.models import (
     User,
 )
 from households.phones import phone_normalize
-from households.edges import building_sort_key
-from households.services import floor_from_room
+from households.pinyin import pinyin_initials
 from supply.models import Cycle, Order, Product, Supplier
 
 HOUSEHOLDS = 300
@@ -69,24 +68,54 @@ def city_snapshot() -> dict[str, list]:
                 "community__code", "code", "name", "initials", "lockdown_level", "delivery_day", "receiving_point"
             )
         ),
-        "buildings": sorted(Building.objects.values_list("compound__community__code", "compound__code", "number", "lockdown_level", "sort_key")),
+        "buildings": sorted(
+            Building.objects.values_list(
+                "compound__community__code", "compound__code", "number", "lockdown_level", "sort_key"
+            )
+        ),
         "households": sorted(
             Household.objects.values_list(
-                "building__compound__community__code", "building__compound__code", "building__number", "unit", "floor", "room",
-                "contact_name", "members", "population_type", "elderly_alone", "disabled", "pregnant",
-                "chronic_medicine", "dialysis", "care_note", "assigned_worker__username",
+                "building__compound__community__code",
+                "building__compound__code",
+                "building__number",
+                "unit",
+                "floor",
+                "room",
+                "contact_name",
+                "members",
+                "population_type",
+                "elderly_alone",
+                "disabled",
+                "pregnant",
+                "chronic_medicine",
+                "dialysis",
+                "care_note",
+                "assigned_worker__username",
             )
         ),
         "phones": sorted(
             HouseholdPhone.objects.values_list(
-                "household__building__compound__community__code", "household__building__compound__code",
-                "household__building__number", "household__unit", "household__room", "number", "is_primary",
+                "household__building__compound__community__code",
+                "household__building__compound__code",
+                "household__building__number",
+                "household__unit",
+                "household__room",
+                "number",
+                "is_primary",
             )
         ),
         "users": sorted(
             User.objects.values_list(
-                "username", "role", "phone", "household__room", "community__code", "office__code", "district__code",
-                "supplier__name", "is_staff", "is_superuser",
+                "username",
+                "role",
+                "phone",
+                "household__room",
+                "community__code",
+                "office__code",
+                "district__code",
+                "supplier__name",
+                "is_staff",
+                "is_superuser",
             )
         ),
         "suppliers": sorted(Supplier.objects.values_list("name", "phone", "is_whitelisted")),
@@ -166,7 +195,9 @@ def test_care_flags_occur_on_a_few_households_and_lonely_elderly_have_a_worker(d
     assert ledger.exists()
     assert set(ledger.values_list("assigned_worker", flat=True)) == {worker.pk}
     # Elsewhere the community's own worker account is assigned.
-    for household in Household.objects.filter(elderly_alone=True).exclude(building__compound__community=worker.community):
+    for household in Household.objects.filter(elderly_alone=True).exclude(
+        building__compound__community=worker.community
+    ):
         assigned = household.assigned_worker
         assert assigned.role == Role.WORKER
         assert assigned.community_id == household.building.compound.community_id

@@ -1,7 +1,7 @@
 import pytest
 
 from households import services
-from households.edges import building_sort_key
+from households.edges import building_sort_key, floor_from_room
 from households.errors import BaogongError
 from households.models import (
     Household,
@@ -41,9 +41,9 @@ def test_phone_masked_hides_the_middle_digits():
 def test_building_sort_key_and_floor_from_room():
     assert building_sort_key("12号楼") == 12 and building_sort_key("１２号楼") == 12 and building_sort_key("❶号楼") == 0
     assert building_sort_key("2号楼") < building_sort_key("12号楼")
-    assert services.floor_from_room("1201") == 12
-    assert services.floor_from_room("301") == 3
-    assert services.floor_from_room("52") is None
+    assert floor_from_room("1201") == 12
+    assert floor_from_room("301") == 3
+    assert floor_from_room("52") is None
 
 
 def test_compound_level_change_is_kept_with_who_and_why(city):
@@ -55,10 +55,15 @@ def test_compound_level_change_is_kept_with_who_and_why(city):
     assert compound.lockdown_level == LockdownLevel.STAY_AT_HOME
     change = LockdownChange.objects.get(compound=compound)
     assert (change.from_level, change.to_level, change.reason, change.changed_by) == (
-        LockdownLevel.OPEN, LockdownLevel.STAY_AT_HOME, "新增阳性病例", city.users.office,
+        LockdownLevel.OPEN,
+        LockdownLevel.STAY_AT_HOME,
+        "新增阳性病例",
+        city.users.office,
     )
     # the same level again records nothing
-    services.compound_set_lockdown_level(compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="x", changed_by=None)
+    services.compound_set_lockdown_level(
+        compound_id=compound.pk, level=LockdownLevel.STAY_AT_HOME, reason="x", changed_by=None
+    )
     assert LockdownChange.objects.filter(compound=compound).count() == 1
 
 
@@ -88,7 +93,8 @@ def test_household_phones_set_replaces_and_validates(city):
     household = city.household_c
     services.household_phones_set(household=household, phones=["13812340000", "0371-67180381", "138 1234 0000"])
     assert list(household.phones.order_by("-is_primary", "id").values_list("number", "is_primary")) == [
-        ("+8613812340000", True), ("+8637167180381", False),
+        ("+8613812340000", True),
+        ("+8637167180381", False),
     ]
     with pytest.raises(BaogongError):
         services.household_phones_set(household=household, phones=["13812340001", "bad"])
@@ -101,7 +107,7 @@ def test_delivery_days_are_levelled_and_the_spread_reported(city):
     community = city.a
     sizes = [40, 35, 30, 20, 15, 10, 5, 5]
     compounds = [CompoundFactory(community=community, delivery_day=0) for _ in sizes]
-    weights = {compound.pk: size for compound, size in zip(compounds, sizes)}
+    weights = {compound.pk: size for compound, size in zip(compounds, sizes, strict=True)}
     weights[city.places[city.a.pk].compound.pk] = 0
     result = services.community_delivery_days_level(community_id=community.pk, weights=weights)
     assert sum(result.loads) == sum(sizes)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from households.models import LockdownChange, LockdownLevel
 from households import services
+from households.models import LockdownChange, LockdownLevel
 from tests.factories import HouseholdFactory, HouseholdPhoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,9 @@ def has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-@pytest.mark.parametrize("role", ["resident", "worker", "office", "operator", "taskforce", "city_taskforce", "supplier", "admin"])
+@pytest.mark.parametrize(
+    "role", ["resident", "worker", "office", "operator", "taskforce", "city_taskforce", "supplier", "admin"]
+)
 def test_every_role_has_a_home_page_in_chinese(city, client, role):
     client.force_login(getattr(city.users, role))
     response = client.get("/")
@@ -114,9 +116,19 @@ def test_level_change_without_reason_changes_nothing(city, client):
 def test_workers_cannot_change_levels_and_offices_not_others(city, client):
     compound = city.places[city.c.pk].compound  # another district
     client.force_login(city.users.worker)
-    assert client.post(reverse("households:compound_set_level", args=[compound.pk]), {"level": 2, "reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            reverse("households:compound_set_level", args=[compound.pk]), {"level": 2, "reason": "x"}
+        ).status_code
+        == 403
+    )
     client.force_login(city.users.office)
-    assert client.post(reverse("households:compound_set_level", args=[compound.pk]), {"level": 2, "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            reverse("households:compound_set_level", args=[compound.pk]), {"level": 2, "reason": "x"}
+        ).status_code
+        == 404
+    )
     compound.refresh_from_db()
     assert compound.lockdown_level == LockdownLevel.OPEN
 

@@ -21,8 +21,18 @@ pytestmark = pytest.mark.django_db
 CATALOG, ORDERS = "/api/v1/catalog/", "/api/v1/orders/"
 PRODUCT_FIELDS = {"id", "name", "category", "unit", "size", "price", "supplier", "available", "household_limit"}
 ORDER_FIELDS = {
-    "id", "status", "channel", "household", "cycle", "lines", "total", "payment_method", "payment_state", "note",
-    "created_at", "package",
+    "id",
+    "status",
+    "channel",
+    "household",
+    "cycle",
+    "lines",
+    "total",
+    "payment_method",
+    "payment_state",
+    "note",
+    "created_at",
+    "package",
 }
 LINE_FIELDS = {"product", "name", "quantity", "unit_price", "line_total"}
 
@@ -88,8 +98,15 @@ def test_a_resident_signs_in_with_a_token_and_reads_the_catalog(shop, city, api_
     assert set(items) == {shop.cabbage.pk, shop.eggs.pk, shop.masks.pk}
     assert all(set(item) == PRODUCT_FIELDS for item in items.values())
     assert items[shop.cabbage.pk] == {
-        "id": shop.cabbage.pk, "name": "大白菜", "category": "vegetables", "unit": "颗", "size": "约2kg",
-        "price": "6.50", "supplier": shop.supplier.name, "available": 20, "household_limit": None,
+        "id": shop.cabbage.pk,
+        "name": "大白菜",
+        "category": "vegetables",
+        "unit": "颗",
+        "size": "约2kg",
+        "price": "6.50",
+        "supplier": shop.supplier.name,
+        "available": 20,
+        "household_limit": None,
     }
     assert items[shop.eggs.pk]["price"] == "28.00" and items[shop.eggs.pk]["household_limit"] == 2
 
@@ -147,8 +164,13 @@ def test_a_resident_without_a_household_gets_403(shop, city):
 
 def test_anonymous_callers_get_401(shop):
     client = APIClient()
-    for response in (client.get(CATALOG), client.get(ORDERS), client.post(ORDERS, {}, format="json"),
-                     client.get(f"{ORDERS}1/"), client.post(f"{ORDERS}1/cancel/")):
+    for response in (
+        client.get(CATALOG),
+        client.get(ORDERS),
+        client.post(ORDERS, {}, format="json"),
+        client.get(f"{ORDERS}1/"),
+        client.post(f"{ORDERS}1/cancel/"),
+    ):
         assert_error(response, 401)
 
 
@@ -178,8 +200,20 @@ def test_a_resident_places_an_order_with_every_field_and_money_as_strings(shop, 
     assert order["payment_method"] == "online" and order["payment_state"] == "paid"
     assert order["package"] is None
     assert order["lines"] == [
-        {"product": shop.cabbage.pk, "name": "大白菜 约2kg", "quantity": 3, "unit_price": "6.50", "line_total": "19.50"},
-        {"product": shop.masks.pk, "name": "医用口罩 50只", "quantity": 1, "unit_price": "19.90", "line_total": "19.90"},
+        {
+            "product": shop.cabbage.pk,
+            "name": "大白菜 约2kg",
+            "quantity": 3,
+            "unit_price": "6.50",
+            "line_total": "19.50",
+        },
+        {
+            "product": shop.masks.pk,
+            "name": "医用口罩 50只",
+            "quantity": 1,
+            "unit_price": "19.90",
+            "line_total": "19.90",
+        },
     ]
     assert all(set(line) == LINE_FIELDS for line in order["lines"])
     assert datetime.datetime.fromisoformat(order["created_at"]).tzinfo is not None
@@ -220,14 +254,18 @@ def test_placing_an_order_takes_a_pinned_number_of_queries_and_shows_what_a_read
 
 
 def test_an_operator_orders_by_phone_for_a_household_of_the_district(shop, city):
-    response = post_order(client_for(city.users.operator), {"household": city.household_b.pk, "lines": lines((shop.eggs, 1))})
+    response = post_order(
+        client_for(city.users.operator), {"household": city.household_b.pk, "lines": lines((shop.eggs, 1))}
+    )
     assert response.status_code == 201
     assert response.json()["channel"] == "hotline" and response.json()["household"] == city.household_b.pk
     assert Order.objects.get().placed_by == city.users.operator
 
 
 def test_a_worker_orders_for_a_household_of_the_own_community(shop, city):
-    response = post_order(client_for(city.users.worker), {"household": city.household_a.pk, "lines": lines((shop.eggs, 1))})
+    response = post_order(
+        client_for(city.users.worker), {"household": city.household_a.pk, "lines": lines((shop.eggs, 1))}
+    )
     assert response.status_code == 201
     assert response.json()["channel"] == "worker" and response.json()["household"] == city.household_a.pk
 
@@ -248,7 +286,9 @@ def test_nobody_orders_for_a_household_outside_their_scope(shop, city):
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, 100, 10**12, 10**30, True, False, "2", None, [], {"n": 1}])
 def test_every_bad_quantity_is_a_400_and_nothing_is_written(shop, city, quantity):
     before = db_state()
-    response = post_order(client_for(city.users.resident), {"lines": [{"product": shop.cabbage.pk, "quantity": quantity}]})
+    response = post_order(
+        client_for(city.users.resident), {"lines": [{"product": shop.cabbage.pk, "quantity": quantity}]}
+    )
     assert "lines.0.quantity" in assert_error(response, 400)["errors"]
     assert db_state() == before
 

@@ -28,7 +28,8 @@ def test_stay_at_home_households_get_a_free_baseline_order_once(shop, city, base
     baseline_order = orders.get()
     assert baseline_order.total == 0 and baseline_order.payment_method == "free"
     assert sorted(baseline_order.lines.values_list("name", "quantity", "line_total")) == [
-        ("医用口罩 50只", 1, Decimal("0.00")), ("大白菜 约2kg", 2, Decimal("0.00")),
+        ("医用口罩 50只", 1, Decimal("0.00")),
+        ("大白菜 约2kg", 2, Decimal("0.00")),
     ]
     assert CycleStock.objects.get(cycle=shop.cycle, product=shop.cabbage).reserved == 2
     services.cycle_baseline_orders(cycle_id=shop.cycle.pk)
@@ -39,7 +40,9 @@ def test_a_sealed_building_in_a_looser_compound_gets_the_baseline(shop, city, ba
     from households import services as household_services
 
     place = city.places[city.b.pk]
-    household_services.building_set_lockdown_level(building_id=place.building.pk, level=2, reason="楼栋封控", changed_by=None)
+    household_services.building_set_lockdown_level(
+        building_id=place.building.pk, level=2, reason="楼栋封控", changed_by=None
+    )
     services.cycle_baseline_orders(cycle_id=shop.cycle.pk)
     got = set(Order.objects.filter(channel=Channel.BASELINE).values_list("household_id", flat=True))
     assert {h.pk for h in place.households} <= got
@@ -52,7 +55,9 @@ def test_baseline_supply_comes_on_top_of_what_residents_can_order(shop, city, ba
 
 
 def test_standing_orders_become_orders_every_cycle(shop, city, baseline):
-    StandingOrder.objects.create(household=city.household_c, product=shop.eggs, quantity=1, created_by=city.users.worker)
+    StandingOrder.objects.create(
+        household=city.household_c, product=shop.eggs, quantity=1, created_by=city.users.worker
+    )
     StandingOrder.objects.create(household=city.household_b, product=shop.masks, quantity=3, is_active=False)
     services.cycle_baseline_orders(cycle_id=shop.cycle.pk)
     standing = Order.objects.get(standing_order__isnull=False)

@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.utils import timezone
-from households.identity import api_token_issue
-from households.models import ApiToken
 from rest_framework.test import APIClient
 
+from households.identity import api_token_issue
+from households.models import ApiToken
 from supply import services
 from supply.models import Cycle, CycleStock, Order, OrderLine
 from tests.factories import UserFactory
@@ -56,7 +56,10 @@ def test_a_new_price_counts_from_the_next_order_and_placed_orders_keep_theirs(sh
 @pytest.mark.parametrize(
     "change",
     [
-        pytest.param(lambda shop, city: services.product_update(product_id=shop.masks.pk, by=None, is_active=False), id="off-sale"),
+        pytest.param(
+            lambda shop, city: services.product_update(product_id=shop.masks.pk, by=None, is_active=False),
+            id="off-sale",
+        ),
         pytest.param(
             lambda shop, city: (
                 services.product_reference_cap_set(product_id=shop.masks.pk, cap="20.00", by=None),
@@ -65,10 +68,14 @@ def test_a_new_price_counts_from_the_next_order_and_placed_orders_keep_theirs(sh
             id="price-above-cap-waiting",
         ),
         pytest.param(
-            lambda shop, city: services.supplier_whitelist(supplier_id=shop.supplier.pk, whitelisted=False, by=city.users.taskforce),
+            lambda shop, city: services.supplier_whitelist(
+                supplier_id=shop.supplier.pk, whitelisted=False, by=city.users.taskforce
+            ),
             id="supplier-off-whitelist",
         ),
-        pytest.param(lambda shop, city: shop.supplier.districts.remove(city.districts[0]), id="district-no-longer-served"),
+        pytest.param(
+            lambda shop, city: shop.supplier.districts.remove(city.districts[0]), id="district-no-longer-served"
+        ),
     ],
 )
 def test_a_product_taken_off_the_catalog_is_refused_at_the_next_order(shop, city, resident_client, change):
@@ -135,11 +142,15 @@ def test_an_unknown_token_is_refused_and_a_valid_one_authenticates_the_whole_acc
     assert client.get(ORDERS).status_code == 401
     operator = UserFactory(role="operator", district=city.districts[0], is_staff=True)
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=operator)[1]}")
-    placed = client.post(ORDERS, {"household": city.household_b.pk, "lines": [{"product": shop.eggs.pk, "quantity": 1}]}, format="json")
+    placed = client.post(
+        ORDERS, {"household": city.household_b.pk, "lines": [{"product": shop.eggs.pk, "quantity": 1}]}, format="json"
+    )
     assert placed.status_code == 201 and placed.json()["channel"] == "hotline"
     assert Order.objects.get().placed_by == operator
     # a household outside the operator's district: not found
-    outside = client.post(ORDERS, {"household": city.household_c.pk, "lines": [{"product": shop.eggs.pk, "quantity": 1}]}, format="json")
+    outside = client.post(
+        ORDERS, {"household": city.household_c.pk, "lines": [{"product": shop.eggs.pk, "quantity": 1}]}, format="json"
+    )
     assert outside.status_code == 404
 
 
@@ -152,7 +163,12 @@ def test_prepared_statements_survive_a_refused_order_and_a_new_connection(shop, 
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'supply_order%%'")
         prepared = {row[0] for row in cursor.fetchall()}
-    assert {"supply_order_lock", "supply_order_read_key", "supply_order_insert_key", "supply_order_reserve_all"} <= prepared
+    assert {
+        "supply_order_lock",
+        "supply_order_read_key",
+        "supply_order_insert_key",
+        "supply_order_reserve_all",
+    } <= prepared
     connection.close()  # a new connection has nothing prepared: the statements are prepared again
     assert order(resident_client, (shop.cabbage, 3), key="after-reconnect").status_code == 201
     assert CycleStock.objects.get(cycle=shop.cycle, product=shop.cabbage).reserved == 5

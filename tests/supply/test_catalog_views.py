@@ -37,8 +37,15 @@ def product_state(product) -> tuple:
     """Everything a bad request must leave as it was."""
     product.refresh_from_db()
     return (
-        product.name, product.size, product.price, product.price_state, product.reference_cap, product.capacity,
-        product.household_limit, product.is_active, product.photo.name,
+        product.name,
+        product.size,
+        product.price,
+        product.price_state,
+        product.reference_cap,
+        product.capacity,
+        product.household_limit,
+        product.is_active,
+        product.photo.name,
         PriceChange.objects.filter(product=product).count(),
         tuple(CycleStock.objects.filter(product=product).values_list("capacity", "reserved")),
     )
@@ -69,8 +76,15 @@ def _media(settings, tmp_path):
 
 
 NEW_PRODUCT = {
-    "name": "蔬菜包", "category": "vegetables", "size": "5kg", "unit": "袋", "price": "39.90", "description": "白菜、土豆、萝卜",
-    "is_bundle": "on", "capacity": "200", "household_limit": "2",
+    "name": "蔬菜包",
+    "category": "vegetables",
+    "size": "5kg",
+    "unit": "袋",
+    "price": "39.90",
+    "description": "白菜、土豆、萝卜",
+    "is_bundle": "on",
+    "capacity": "200",
+    "household_limit": "2",
 }
 
 
@@ -83,7 +97,12 @@ def test_supplier_adds_a_product_and_sees_it(shop, city, client):
     product = Product.objects.get(supplier=shop.supplier, name="蔬菜包")
     assert response.redirect_chain[-1][0] == reverse("catalog:product_detail", args=[product.pk])
     assert constants.SUCCESS in levels(response)
-    assert (product.price, product.capacity, product.household_limit, product.is_bundle) == (Decimal("39.90"), 200, 2, True)
+    assert (product.price, product.capacity, product.household_limit, product.is_bundle) == (
+        Decimal("39.90"),
+        200,
+        2,
+        True,
+    )
     first = PriceChange.objects.get(product=product)
     assert first.changed_by == city.users.supplier and first.old_price is None
     assert CycleStock.objects.get(cycle=shop.cycle, product=product).capacity == 200
@@ -94,7 +113,9 @@ def test_supplier_adds_a_product_and_sees_it(shop, city, client):
 
 def test_supplier_catalog_shows_this_cycles_reserved_and_available(shop, city, client):
     services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.cabbage.pk, "quantity": 3}], placed_by=None,
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 3}],
+        placed_by=None,
         channel=Channel.WEB,
     )
     client.force_login(city.users.supplier)
@@ -114,7 +135,9 @@ def test_a_photo_is_optional_and_at_most_2_mb(shop, city, client):
     assert not Product.objects.filter(name="大蔬菜包").exists()
     not_an_image = io.BytesIO(b"not a picture")
     not_an_image.name = "x.png"
-    response = client.post(reverse("catalog:product_create"), {**NEW_PRODUCT, "name": "大蔬菜包", "photo": not_an_image})
+    response = client.post(
+        reverse("catalog:product_create"), {**NEW_PRODUCT, "name": "大蔬菜包", "photo": not_an_image}
+    )
     assert "photo" in response.context["form"].errors and not Product.objects.filter(name="大蔬菜包").exists()
 
 
@@ -176,7 +199,10 @@ def test_history_lists_each_change_with_who(shop, city, client):
     services.price_change_decide(price_change_id=change.pk, approve=True, by=city.users.taskforce)
     response = client.get(reverse("catalog:product_detail", args=[shop.cabbage.pk]))
     history = list(response.context["history"])
-    assert [(c.old_price, c.new_price) for c in history] == [(Decimal("7.00"), Decimal("9.00")), (Decimal("6.50"), Decimal("7.00"))]
+    assert [(c.old_price, c.new_price) for c in history] == [
+        (Decimal("7.00"), Decimal("9.00")),
+        (Decimal("6.50"), Decimal("7.00")),
+    ]
     assert [c.changed_by for c in history] == [city.users.supplier, city.users.supplier]
     html = response.content.decode()
     assert html.count("赵磊") >= 2 and "郭振华" in html  # who posted, and who approved
@@ -184,8 +210,15 @@ def test_history_lists_each_change_with_who(shop, city, client):
 
 def test_supplier_edits_details_and_capacity_follows_into_the_open_cycle(shop, city, client):
     client.force_login(city.users.supplier)
-    data = {"name": "大白菜", "category": "vegetables", "size": "约2kg", "unit": "颗", "capacity": "50", "household_limit": "3",
-            "is_active": "on"}
+    data = {
+        "name": "大白菜",
+        "category": "vegetables",
+        "size": "约2kg",
+        "unit": "颗",
+        "capacity": "50",
+        "household_limit": "3",
+        "is_active": "on",
+    }
     response = client.post(reverse("catalog:product_edit", args=[shop.cabbage.pk]), data, follow=True)
     assert constants.SUCCESS in levels(response)
     shop.cabbage.refresh_from_db()
@@ -198,17 +231,28 @@ def test_supplier_edits_details_and_capacity_follows_into_the_open_cycle(shop, c
 
 def test_capacity_below_what_is_reserved_is_refused_and_changes_nothing(shop, city, client):
     services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 5}], placed_by=None,
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 5}],
+        placed_by=None,
         channel=Channel.WEB,
     )
     before = product_state(shop.masks)
     client.force_login(city.users.supplier)
-    data = {"name": "医用口罩", "category": "epidemic", "size": "50只", "unit": "盒", "capacity": "4", "is_active": "on"}
+    data = {
+        "name": "医用口罩",
+        "category": "epidemic",
+        "size": "50只",
+        "unit": "盒",
+        "capacity": "4",
+        "is_active": "on",
+    }
     response = client.post(reverse("catalog:product_edit", args=[shop.masks.pk]), data)
     assert response.status_code == 400 and "capacity" in response.context["details_form"].errors
     assert product_state(shop.masks) == before
     client.post(reverse("catalog:product_edit", args=[shop.masks.pk]), {**data, "capacity": "5"})
-    assert CycleStock.objects.get(cycle=shop.cycle, product=shop.masks).capacity == 5  # exactly what is reserved is fine
+    assert (
+        CycleStock.objects.get(cycle=shop.cycle, product=shop.masks).capacity == 5
+    )  # exactly what is reserved is fine
 
 
 @pytest.mark.parametrize("price", ["-1", "0", "abc", "6.505", "", "100000", "1e3", "NaN", "7,00.1", "7,50"])
@@ -230,8 +274,17 @@ def test_a_price_typed_on_a_chinese_keyboard_is_understood(shop, city, client):
 @pytest.mark.parametrize(
     "change",
     [
-        {"name": ""}, {"name": "   "}, {"price": "-3"}, {"price": "abc"}, {"price": "1.999"}, {"capacity": "-1"},
-        {"capacity": "ten"}, {"household_limit": "0"}, {"category": "weapons"}, {"unit": ""}, {"name": "鸡蛋", "size": "30枚"},
+        {"name": ""},
+        {"name": "   "},
+        {"price": "-3"},
+        {"price": "abc"},
+        {"price": "1.999"},
+        {"capacity": "-1"},
+        {"capacity": "ten"},
+        {"household_limit": "0"},
+        {"category": "weapons"},
+        {"unit": ""},
+        {"name": "鸡蛋", "size": "30枚"},
     ],
 )
 def test_a_bad_new_product_changes_nothing(shop, city, client, change):
@@ -270,8 +323,12 @@ def test_supplier_of_a_cannot_reach_products_of_supplier_b(shop, city, client, o
 def test_residents_and_workers_cannot_open_catalog_pages(shop, city, client, role):
     client.force_login(getattr(city.users, role))
     for url in (
-        reverse("catalog:home"), reverse("catalog:product_create"), reverse("catalog:product_detail", args=[shop.cabbage.pk]),
-        reverse("catalog:price_queue"), reverse("catalog:products"), reverse("catalog:suppliers"),
+        reverse("catalog:home"),
+        reverse("catalog:product_create"),
+        reverse("catalog:product_detail", args=[shop.cabbage.pk]),
+        reverse("catalog:price_queue"),
+        reverse("catalog:products"),
+        reverse("catalog:suppliers"),
     ):
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("catalog:product_price", args=[shop.cabbage.pk]), {"price": "1.00"}).status_code == 403
@@ -281,8 +338,13 @@ def test_residents_and_workers_cannot_open_catalog_pages(shop, city, client, rol
 
 def test_supplier_staff_cannot_open_task_force_or_household_pages(shop, city, client):
     client.force_login(city.users.supplier)
-    for url in (reverse("catalog:price_queue"), reverse("catalog:products"), reverse("catalog:suppliers"),
-                reverse("households:household_list"), reverse("households:compound_list")):
+    for url in (
+        reverse("catalog:price_queue"),
+        reverse("catalog:products"),
+        reverse("catalog:suppliers"),
+        reverse("households:household_list"),
+        reverse("households:compound_list"),
+    ):
         assert client.get(url).status_code == 403, url
     response = client.post(reverse("catalog:product_cap", args=[shop.cabbage.pk]), {"reference_cap": "1.00"})
     assert response.status_code == 403
@@ -302,7 +364,10 @@ def test_posts_need_the_csrf_token(shop, city):
     client.force_login(city.users.supplier)
     assert client.post(reverse("catalog:product_price", args=[shop.cabbage.pk]), {"price": "7.00"}).status_code == 403
     client.force_login(city.users.taskforce)
-    assert client.post(reverse("catalog:product_cap", args=[shop.cabbage.pk]), {"reference_cap": "1.00"}).status_code == 403
+    assert (
+        client.post(reverse("catalog:product_cap", args=[shop.cabbage.pk]), {"reference_cap": "1.00"}).status_code
+        == 403
+    )
     shop.cabbage.refresh_from_db()
     assert shop.cabbage.price == Decimal("6.50") and shop.cabbage.reference_cap is None
 
@@ -340,7 +405,8 @@ def test_a_bad_cap_changes_nothing(shop, city, client, cap):
 def test_a_redirect_never_leaves_the_site(shop, city, client):
     client.force_login(city.users.taskforce)
     response = client.post(
-        reverse("catalog:product_cap", args=[shop.cabbage.pk]), {"reference_cap": "9.00", "next": "https://evil.example/"}
+        reverse("catalog:product_cap", args=[shop.cabbage.pk]),
+        {"reference_cap": "9.00", "next": "https://evil.example/"},
     )
     assert response.url == reverse("catalog:products")
 
@@ -377,7 +443,9 @@ def test_office_staff_and_operators_see_prices_and_caps_read_only(shop, city, cl
     html = response.content.decode()
     assert response.status_code == 200 and "29.00" in html and "28.00" in html
     assert reverse("catalog:product_cap", args=[shop.eggs.pk]) not in html
-    assert client.post(reverse("catalog:product_cap", args=[shop.eggs.pk]), {"reference_cap": "1.00"}).status_code == 403
+    assert (
+        client.post(reverse("catalog:product_cap", args=[shop.eggs.pk]), {"reference_cap": "1.00"}).status_code == 403
+    )
     assert client.get(reverse("catalog:price_queue")).status_code == 403
     assert client.get(reverse("catalog:home")).status_code == 302  # to the products overview
 
@@ -395,7 +463,13 @@ def test_task_force_may_look_at_a_product_but_not_post_its_price(shop, city, cli
 def _more_products(supplier, n=30):
     for i in range(n):
         services.product_create(
-            supplier_id=supplier.pk, by=None, name=f"加量商品{i}", category="daily", unit="件", price="5.00", capacity=10
+            supplier_id=supplier.pk,
+            by=None,
+            name=f"加量商品{i}",
+            category="daily",
+            unit="件",
+            price="5.00",
+            capacity=10,
         )
 
 
@@ -423,7 +497,9 @@ def test_list_pages_do_not_grow_with_products(shop, city, client, django_assert_
         services.product_reference_cap_set(product_id=product.pk, cap="4.00", by=None)  # 20 pending prices
     with django_assert_max_num_queries(QUERY_LIMIT) as many:
         response = client.get(reverse(url))
-    assert response.status_code == 200 and len(response.context["page" if "page" in response.context else "suppliers"]) > 2
+    assert (
+        response.status_code == 200 and len(response.context["page" if "page" in response.context else "suppliers"]) > 2
+    )
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
@@ -447,12 +523,18 @@ def _admin_urls(shop, order):
     stock = CycleStock.objects.filter(cycle=shop.cycle).first()
     change = PriceChange.objects.first()
     return [
-        "/admin/supply/product/", f"/admin/supply/product/{shop.cabbage.pk}/change/",
-        "/admin/supply/pricechange/", f"/admin/supply/pricechange/{change.pk}/change/",
-        "/admin/supply/cycle/", f"/admin/supply/cycle/{shop.cycle.pk}/change/",
-        "/admin/supply/cyclestock/", f"/admin/supply/cyclestock/{stock.pk}/change/",
-        "/admin/supply/order/", f"/admin/supply/order/{order.pk}/change/",
-        "/admin/supply/supplier/", f"/admin/supply/supplier/{shop.supplier.pk}/change/",
+        "/admin/supply/product/",
+        f"/admin/supply/product/{shop.cabbage.pk}/change/",
+        "/admin/supply/pricechange/",
+        f"/admin/supply/pricechange/{change.pk}/change/",
+        "/admin/supply/cycle/",
+        f"/admin/supply/cycle/{shop.cycle.pk}/change/",
+        "/admin/supply/cyclestock/",
+        f"/admin/supply/cyclestock/{stock.pk}/change/",
+        "/admin/supply/order/",
+        f"/admin/supply/order/{order.pk}/change/",
+        "/admin/supply/supplier/",
+        f"/admin/supply/supplier/{shop.supplier.pk}/change/",
     ]
 
 
@@ -460,7 +542,9 @@ def _admin_urls(shop, order):
 def order(shop, city):
     services.product_price_set(product_id=shop.cabbage.pk, price="7.00", by=city.users.supplier)
     return services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.cabbage.pk, "quantity": 2}], placed_by=city.users.resident,
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 2}],
+        placed_by=city.users.resident,
         channel=Channel.WEB,
     ).order
 
@@ -482,8 +566,16 @@ def test_admin_pages_of_the_supply_models_load_for_admin(shop, city, client, ord
 def test_admin_product_edit_goes_through_the_service(shop, city, client, order):
     client.force_login(city.users.admin)
     url = f"/admin/supply/product/{shop.cabbage.pk}/change/"
-    data = {"name": "大白菜", "category": "vegetables", "unit": "颗", "size": "约2kg", "description": "", "capacity": "1",
-            "household_limit": "", "is_active": "on"}
+    data = {
+        "name": "大白菜",
+        "category": "vegetables",
+        "unit": "颗",
+        "size": "约2kg",
+        "description": "",
+        "capacity": "1",
+        "household_limit": "",
+        "is_active": "on",
+    }
     response = client.post(url, data)
     assert response.status_code == 200  # 2 are reserved: the form says so
     assert CycleStock.objects.get(cycle=shop.cycle, product=shop.cabbage).capacity == 20

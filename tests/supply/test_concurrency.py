@@ -38,7 +38,10 @@ def test_fifty_orders_racing_for_twenty_units_accept_exactly_twenty(shop, city):
     results = race(
         50,
         lambda i: services.order_place(
-            household_id=households[i].pk, lines=[{"product": shop.cabbage.pk, "quantity": 1}], placed_by=None, channel="web"
+            household_id=households[i].pk,
+            lines=[{"product": shop.cabbage.pk, "quantity": 1}],
+            placed_by=None,
+            channel="web",
         ),
     )
     accepted = [r for r in results if isinstance(r, services.PlacedOrder)]
@@ -71,11 +74,17 @@ def test_household_limit_holds_under_concurrency(shop, city):
     results = race(
         10,
         lambda i: services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": shop.eggs.pk, "quantity": 1}], placed_by=None, channel="web"
+            household_id=city.household_a.pk,
+            lines=[{"product": shop.eggs.pk, "quantity": 1}],
+            placed_by=None,
+            channel="web",
         ),
     )
     assert sum(isinstance(r, services.PlacedOrder) for r in results) == 2
-    assert OrderLine.objects.filter(order__household=city.household_a, product=shop.eggs).aggregate(n=Sum("quantity"))["n"] == 2
+    assert (
+        OrderLine.objects.filter(order__household=city.household_a, product=shop.eggs).aggregate(n=Sum("quantity"))["n"]
+        == 2
+    )
 
 
 def test_the_same_idempotency_key_sent_five_times_in_parallel_creates_one_order(shop, city):
@@ -83,8 +92,11 @@ def test_the_same_idempotency_key_sent_five_times_in_parallel_creates_one_order(
     results = race(
         5,
         lambda i: services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 3}], placed_by=user,
-            channel="web", idempotency_key="retry-me",
+            household_id=city.household_a.pk,
+            lines=[{"product": shop.masks.pk, "quantity": 3}],
+            placed_by=user,
+            channel="web",
+            idempotency_key="retry-me",
         ),
     )
     assert all(isinstance(r, services.PlacedOrder) for r in results), results
@@ -100,8 +112,11 @@ def test_the_same_key_for_two_households_at_the_same_moment_places_one_order(sho
     results = race(
         2,
         lambda i: services.order_place(
-            household_id=households[i].pk, lines=[{"product": shop.masks.pk, "quantity": 2}], placed_by=user,
-            channel="hotline", idempotency_key="same-moment",
+            household_id=households[i].pk,
+            lines=[{"product": shop.masks.pk, "quantity": 2}],
+            placed_by=user,
+            channel="hotline",
+            idempotency_key="same-moment",
         ),
     )
     assert sum(isinstance(r, services.PlacedOrder) and r.created for r in results) == 1, results
@@ -113,7 +128,10 @@ def test_the_same_key_for_two_households_at_the_same_moment_places_one_order(sho
 
 def test_cancel_racing_with_itself_releases_capacity_once(shop, city):
     order = services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.cabbage.pk, "quantity": 4}], placed_by=None, channel="web"
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 4}],
+        placed_by=None,
+        channel="web",
     ).order
     results = race(6, lambda i: services.order_cancel(order_id=order.pk, by=None))
     assert sum(not isinstance(r, BaogongError) for r in results) == 1

@@ -38,7 +38,10 @@ def seed(households: int = HOUSEHOLDS, seed: int = 2022) -> None:
 @pytest.fixture
 def demo(db):
     seed()
-    return {u.username: u for u in User.objects.filter(username__in=("resident", "worker", "operator", "supplier", "taskforce"))}
+    return {
+        u.username: u
+        for u in User.objects.filter(username__in=("resident", "worker", "operator", "supplier", "taskforce"))
+    }
 
 
 def supply_tables() -> dict[str, list[dict]]:
@@ -49,34 +52,83 @@ def supply_tables() -> dict[str, list[dict]]:
 
 def catalog_by_natural_key() -> dict[str, list]:
     """The demo's catalog, prices, stock and orders without ids or timestamps: equal for the same city and seed."""
-    natural = ("household__building__compound__community__code", "household__building__compound__code",
-               "household__building__number", "household__unit", "household__room")
+    natural = (
+        "household__building__compound__community__code",
+        "household__building__compound__code",
+        "household__building__number",
+        "household__unit",
+        "household__room",
+    )
     return {
         "suppliers": sorted(
-            (s.name, s.is_whitelisted, s.whitelisted_by.username, tuple(sorted(s.districts.values_list("code", flat=True))))
+            (
+                s.name,
+                s.is_whitelisted,
+                s.whitelisted_by.username,
+                tuple(sorted(s.districts.values_list("code", flat=True))),
+            )
             for s in Supplier.objects.select_related("whitelisted_by")
         ),
         "products": sorted(
             Product.objects.values_list(
-                "supplier__name", "name", "size", "category", "unit", "price", "price_state", "reference_cap", "capacity",
-                "household_limit", "is_bundle", "is_active", "description",
+                "supplier__name",
+                "name",
+                "size",
+                "category",
+                "unit",
+                "price",
+                "price_state",
+                "reference_cap",
+                "capacity",
+                "household_limit",
+                "is_bundle",
+                "is_active",
+                "description",
             )
         ),
         "prices": sorted(
             PriceChange.objects.values_list(
-                "product__supplier__name", "product__name", "product__size", "old_price", "new_price", "reference_cap",
-                "state", "changed_by__username",
+                "product__supplier__name",
+                "product__name",
+                "product__size",
+                "old_price",
+                "new_price",
+                "reference_cap",
+                "state",
+                "changed_by__username",
             ),
             key=str,
         ),
-        "stock": sorted(CycleStock.objects.values_list("cycle__number", "product__supplier__name", "product__name",
-                                                       "product__size", "capacity", "reserved")),
+        "stock": sorted(
+            CycleStock.objects.values_list(
+                "cycle__number", "product__supplier__name", "product__name", "product__size", "capacity", "reserved"
+            )
+        ),
         "orders": sorted(
-            Order.objects.values_list("idempotency_key", *natural, "channel", "placed_by__username", "status", "total",
-                                      "payment_method", "payment_state", "note"),
+            Order.objects.values_list(
+                "idempotency_key",
+                *natural,
+                "channel",
+                "placed_by__username",
+                "status",
+                "total",
+                "payment_method",
+                "payment_state",
+                "note",
+            ),
             key=str,
         ),
-        "lines": sorted(OrderLine.objects.values_list("order__idempotency_key", *(f"order__{n}" for n in natural), "name", "quantity", "unit_price", "line_total"), key=str),
+        "lines": sorted(
+            OrderLine.objects.values_list(
+                "order__idempotency_key",
+                *(f"order__{n}" for n in natural),
+                "name",
+                "quantity",
+                "unit_price",
+                "line_total",
+            ),
+            key=str,
+        ),
     }
 
 
@@ -107,9 +159,11 @@ def test_the_suppliers_are_whitelisted_and_every_district_can_order_every_catego
     assert Supplier.objects.get(name="郑州丹尼斯生鲜超市").districts.count() == 3
     cycle = selectors.open_cycle()
     for district in District.objects.all():
-        household = Household.objects.select_related("building__compound__community__office").filter(
-            building__compound__community__office__district=district
-        ).first()
+        household = (
+            Household.objects.select_related("building__compound__community__office")
+            .filter(building__compound__community__office__district=district)
+            .first()
+        )
         categories = set(selectors.catalog(household=household, cycle=cycle).values_list("category", flat=True))
         assert categories == set(Category.values), district.name
 
@@ -138,10 +192,14 @@ def test_a_cycle_is_open_with_stock_for_every_product_on_sale(demo):
     # the free baseline packages of stay-at-home households come on top of each product's capacity
     baseline = dict(
         OrderLine.objects.filter(order__cycle=cycle, order__channel=Channel.BASELINE)
-        .values_list("product_id").annotate(n=Sum("quantity"))
+        .values_list("product_id")
+        .annotate(n=Sum("quantity"))
     )
     assert baseline, "stay-at-home households get a baseline package"
-    expected = {pid: capacity + baseline.get(pid, 0) for pid, capacity in Product.objects.filter(is_active=True).values_list("id", "capacity")}
+    expected = {
+        pid: capacity + baseline.get(pid, 0)
+        for pid, capacity in Product.objects.filter(is_active=True).values_list("id", "capacity")
+    }
     assert stock == expected
 
 
@@ -170,8 +228,11 @@ def test_the_demo_resident_can_order_from_the_catalog(demo):
 
     cabbage = next(p for p in products if p.name == "大白菜")
     placed = services.order_place(
-        household_id=household.pk, lines=[{"product": cabbage.pk, "quantity": 2}], placed_by=resident,
-        channel=Channel.WEB, idempotency_key="test-resident-cabbage",
+        household_id=household.pk,
+        lines=[{"product": cabbage.pk, "quantity": 2}],
+        placed_by=resident,
+        channel=Channel.WEB,
+        idempotency_key="test-resident-cabbage",
     )
     assert placed.created and placed.order.total == cabbage.price * 2
 

@@ -6,7 +6,17 @@ from django.utils import timezone
 
 from households.errors import BaogongError, Conflict, NotFound
 from supply import selectors, services
-from supply.models import Channel, Cycle, CycleStatus, CycleStock, Order, OrderLine, PaymentState, PriceChange, PriceState
+from supply.models import (
+    Channel,
+    Cycle,
+    CycleStatus,
+    CycleStock,
+    Order,
+    OrderLine,
+    PaymentState,
+    PriceChange,
+    PriceState,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +106,9 @@ def test_bad_quantities_are_refused_with_nothing_written(shop, city, quantity):
     before = db_state()
     with pytest.raises(BaogongError) as exc:
         services.order_place(
-            household_id=city.household_a.pk, lines=[{"product": shop.cabbage.pk, "quantity": quantity}], placed_by=None,
+            household_id=city.household_a.pk,
+            lines=[{"product": shop.cabbage.pk, "quantity": quantity}],
+            placed_by=None,
             channel="web",
         )
     assert "lines.0.quantity" in exc.value.errors
@@ -113,7 +125,9 @@ def test_unknown_inactive_hidden_and_foreign_products_are_refused(shop, city):
     for product_id in (999999, inactive.pk, foreign.pk, unlisted.pk):
         with pytest.raises(BaogongError):
             services.order_place(
-                household_id=city.household_a.pk, lines=[{"product": product_id, "quantity": 1}], placed_by=None,
+                household_id=city.household_a.pk,
+                lines=[{"product": product_id, "quantity": 1}],
+                placed_by=None,
                 channel="web",
             )
     assert not Order.objects.exists()
@@ -161,7 +175,9 @@ def test_idempotency_key_returns_the_first_order_and_refuses_another_body(shop, 
 
 
 def test_payment_is_recorded_not_processed(shop, city):
-    assert place(shop, city.household_a, (shop.masks, 1), payment_method="online").order.payment_state == PaymentState.PAID
+    assert (
+        place(shop, city.household_a, (shop.masks, 1), payment_method="online").order.payment_state == PaymentState.PAID
+    )
     assert place(shop, city.household_a, (shop.masks, 1)).order.payment_state == PaymentState.TO_COLLECT
     baseline = place(shop, city.household_a, (shop.masks, 1), channel="baseline").order
     assert baseline.payment_method == "free" and baseline.payment_state == PaymentState.FREE
@@ -223,7 +239,9 @@ def test_delivery_expectation_follows_the_lockdown_level(shop, city):
     household = selectors.household_for_ordering(user=city.users.worker, household_id=city.household_a.pk)
     expectation = selectors.delivery_expectation(household=household, cycle=shop.cycle)
     assert expectation.mode == "door"
-    assert expectation.date == shop.cycle.first_delivery_date + datetime.timedelta(days=household.building.compound.delivery_day)
+    assert expectation.date == shop.cycle.first_delivery_date + datetime.timedelta(
+        days=household.building.compound.delivery_day
+    )
     other = selectors.household_for_ordering(user=city.users.admin, household_id=city.household_b.pk)
     assert selectors.delivery_expectation(household=other, cycle=shop.cycle).mode == "pickup"
 
@@ -252,5 +270,7 @@ def test_the_household_one_orders_for_is_what_the_scope_allows_for_every_role(sh
     resident = city.users.resident
     resident.refresh_from_db()
     with CaptureQueriesContext(connection) as queries:
-        assert selectors.household_id_for_ordering(user=resident, household_id=city.household_a.pk) == city.household_a.pk
+        assert (
+            selectors.household_id_for_ordering(user=resident, household_id=city.household_a.pk) == city.household_a.pk
+        )
     assert len(queries) == 0

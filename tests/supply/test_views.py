@@ -99,7 +99,7 @@ def test_catalog_marks_sold_out_and_few_left_and_offers_no_add_for_sold_out(shop
     CycleStock.objects.filter(cycle=shop.cycle, product=shop.cabbage).update(reserved=20)
     CycleStock.objects.filter(cycle=shop.cycle, product=shop.masks).update(reserved=93)
     page = html(resident.get(SHOP))
-    cabbage = page[page.index(f'id="product-{shop.cabbage.pk}"'):]
+    cabbage = page[page.index(f'id="product-{shop.cabbage.pk}"') :]
     cabbage = cabbage[: cabbage.index("</li>")]
     assert gettext("Sold out") in cabbage
     assert 'name="quantity"' not in cabbage
@@ -143,12 +143,19 @@ def test_resident_orders_from_the_basket_at_the_posted_price(shop, city, residen
     key = key_of(page)
 
     # The posted price changes after the order: the order keeps the price it was placed at.
-    form = {"payment_method": "on_delivery", "note": "请放门口", "idempotency_key": key, "expected_total": total_of(page)}
+    form = {
+        "payment_method": "on_delivery",
+        "note": "请放门口",
+        "idempotency_key": key,
+        "expected_total": total_of(page),
+    }
     response = resident.post(CONFIRM, form)
     order = Order.objects.get()
     assert response.status_code == 302 and response.url == reverse("supply:order_detail", args=[order.pk])
     assert order.channel == Channel.WEB and order.placed_by == city.users.resident and order.household == household
-    assert order.total == Decimal("39.40") and order.note == "请放门口" and order.payment_state == PaymentState.TO_COLLECT
+    assert (
+        order.total == Decimal("39.40") and order.note == "请放门口" and order.payment_state == PaymentState.TO_COLLECT
+    )
     assert order.lines.get(product=shop.cabbage).unit_price == Decimal("6.50")
     assert not resident.session.get(SESSION_KEY)
     services.product_price_set(product_id=shop.cabbage.pk, price="9.00", by=None)
@@ -195,7 +202,9 @@ def test_a_refused_order_keeps_the_basket_and_says_why(shop, city, resident):
     page = html(resident.get(BASKET))
     # Someone else takes the cabbages between the review and the confirm.
     services.order_place(
-        household_id=city.household_b.pk, lines=[{"product": shop.cabbage.pk, "quantity": 18}], placed_by=None,
+        household_id=city.household_b.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 18}],
+        placed_by=None,
         channel=Channel.HOTLINE,
     )
     response = confirm(resident, page)
@@ -308,8 +317,10 @@ def test_no_cycle_at_all_says_ordering_opens_soon(city, client):
 
 def test_orders_of_a_closed_cycle_cannot_be_cancelled_from_the_page(shop, city, resident):
     order = services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.masks.pk, "quantity": 1}],
-        placed_by=city.users.resident, channel=Channel.WEB,
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
     ).order
     close_ordering(shop.cycle)
     page = html(resident.get(MY_ORDERS))
@@ -328,7 +339,9 @@ def test_orders_of_a_closed_cycle_cannot_be_cancelled_from_the_page(shop, city, 
 
 def test_another_households_order_is_404(shop, city, resident):
     theirs = services.order_place(
-        household_id=city.household_b.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=None,
+        household_id=city.household_b.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=None,
         channel=Channel.HOTLINE,
     ).order
     assert resident.get(reverse("supply:order_detail", args=[theirs.pk])).status_code == 404
@@ -340,8 +353,10 @@ def test_another_households_order_is_404(shop, city, resident):
 
 def test_my_orders_shows_orders_placed_for_the_household_by_the_hotline(shop, city, resident):
     order = services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": shop.eggs.pk, "quantity": 1}],
-        placed_by=city.users.operator, channel=Channel.HOTLINE,
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.eggs.pk, "quantity": 1}],
+        placed_by=city.users.operator,
+        channel=Channel.HOTLINE,
     ).order
     page = html(resident.get(MY_ORDERS))
     assert gettext("Order %(n)s") % {"n": order.pk} in page and str(Channel.HOTLINE.label) in page
@@ -385,7 +400,7 @@ def entry(client, household, quantities: dict, **fields):
 
 def read_back_form(page: str) -> dict[str, str]:
     """The hidden fields of the read-back page's confirm form."""
-    form = page[page.index('action="/orders/new/'):]
+    form = page[page.index('action="/orders/new/') :]
     form = form[: form.index("</form>")]
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
@@ -393,7 +408,9 @@ def read_back_form(page: str) -> dict[str, str]:
 def test_operator_orders_for_a_household_seeing_its_orders_first(shop, city, client):
     household = city.household_a
     web = services.order_place(
-        household_id=household.pk, lines=[{"product": shop.masks.pk, "quantity": 1}], placed_by=city.users.resident,
+        household_id=household.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=city.users.resident,
         channel=Channel.WEB,
     ).order
     client.force_login(city.users.operator)
@@ -411,8 +428,14 @@ def test_operator_orders_for_a_household_seeing_its_orders_first(shop, city, cli
 
     response = client.post(
         new_url(household),
-        {f"qty_{shop.cabbage.pk}": "2", f"qty_{shop.eggs.pk}": "", f"qty_{shop.masks.pk}": "0",
-         "payment_method": "on_delivery", "note": "老人独居，请敲门", "idempotency_key": key_of(page)},
+        {
+            f"qty_{shop.cabbage.pk}": "2",
+            f"qty_{shop.eggs.pk}": "",
+            f"qty_{shop.masks.pk}": "0",
+            "payment_method": "on_delivery",
+            "note": "老人独居，请敲门",
+            "idempotency_key": key_of(page),
+        },
     )
     read_back = html(response)
     assert response.status_code == 200 and gettext("Read this to the caller") in read_back
@@ -460,8 +483,13 @@ def test_worker_orders_for_a_household_of_their_community_through_the_worker_cha
 def test_on_behalf_pages_are_scoped_to_the_staff_members_places(shop, city, client):
     client.force_login(city.users.worker)  # community A
     assert client.get(new_url(city.household_b)).status_code == 404
-    assert client.post(confirm_url(city.household_b), {f"qty_{shop.masks.pk}": "1", "payment_method": "on_delivery",
-                                                       "idempotency_key": "k", "action": "confirm"}).status_code == 404
+    assert (
+        client.post(
+            confirm_url(city.household_b),
+            {f"qty_{shop.masks.pk}": "1", "payment_method": "on_delivery", "idempotency_key": "k", "action": "confirm"},
+        ).status_code
+        == 404
+    )
     client.force_login(city.users.operator2)  # the other district
     assert client.get(new_url(city.household_a)).status_code == 404
     client.force_login(city.users.operator)
@@ -488,8 +516,12 @@ def test_household_page_offers_ordering_to_operators_and_workers_only(shop, city
 def test_bad_quantities_on_behalf_are_marked_and_order_nothing(shop, city, client, quantity):
     client.force_login(city.users.operator)
     before = db_state()
-    data = {f"qty_{shop.masks.pk}": "2", f"qty_{shop.cabbage.pk}": quantity, "payment_method": "on_delivery",
-            "idempotency_key": "k1"}
+    data = {
+        f"qty_{shop.masks.pk}": "2",
+        f"qty_{shop.cabbage.pk}": quantity,
+        "payment_method": "on_delivery",
+        "idempotency_key": "k1",
+    }
     response = client.post(new_url(city.household_a), data)
     page = html(response)
     assert response.status_code == 400
@@ -509,8 +541,13 @@ def test_an_empty_order_on_behalf_is_refused(shop, city, client):
 
 def test_a_refusal_on_behalf_keeps_the_quantities(shop, city, client):
     client.force_login(city.users.operator)
-    data = {f"qty_{shop.eggs.pk}": "3", f"qty_{shop.masks.pk}": "1", "payment_method": "on_delivery",
-            "idempotency_key": "k1", "action": "confirm"}
+    data = {
+        f"qty_{shop.eggs.pk}": "3",
+        f"qty_{shop.masks.pk}": "1",
+        "payment_method": "on_delivery",
+        "idempotency_key": "k1",
+        "action": "confirm",
+    }
     response = client.post(confirm_url(city.household_a), data)  # eggs are limited to 2
     page = html(response)
     assert response.status_code == 409 and shop.eggs.name in page
@@ -523,8 +560,10 @@ def test_on_behalf_after_the_cutoff_shows_the_household_but_takes_no_order(shop,
     client.force_login(city.users.operator)
     page = html(client.get(new_url(city.household_a)))
     assert city.household_a.address in page and f'name="qty_{shop.masks.pk}"' not in page
-    response = client.post(confirm_url(city.household_a), {f"qty_{shop.masks.pk}": "1", "payment_method": "on_delivery",
-                                                            "idempotency_key": "k1", "action": "confirm"})
+    response = client.post(
+        confirm_url(city.household_a),
+        {f"qty_{shop.masks.pk}": "1", "payment_method": "on_delivery", "idempotency_key": "k1", "action": "confirm"},
+    )
     assert response.status_code == 409 and not Order.objects.exists()
 
 
@@ -548,8 +587,10 @@ def test_shop_query_count_does_not_grow_with_products_or_basket(shop, city, resi
     for product in extra[:10]:
         add(resident, product, 1)
     services.order_place(
-        household_id=city.household_a.pk, lines=[{"product": p.pk, "quantity": 1} for p in extra[10:20]],
-        placed_by=city.users.resident, channel=Channel.WEB,
+        household_id=city.household_a.pk,
+        lines=[{"product": p.pk, "quantity": 1} for p in extra[10:20]],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
     )
     with django_assert_max_num_queries(9):
         response = resident.get(SHOP)
@@ -562,7 +603,8 @@ def test_my_orders_query_count_does_not_grow_with_orders(shop, city, resident, d
             services.order_place(
                 household_id=city.household_a.pk,
                 lines=[{"product": shop.masks.pk, "quantity": 1}, {"product": shop.cabbage.pk, "quantity": 1}],
-                placed_by=city.users.resident, channel=Channel.WEB,
+                placed_by=city.users.resident,
+                channel=Channel.WEB,
             )
 
     place(1)

@@ -41,7 +41,13 @@ class Command(BaseCommand):
             )
         if json:
             self.stdout.write(
-                _json(cycle=summary.cycle, orders=summary.orders, packages=summary.packages, households=summary.households, seconds=seconds)
+                _json(
+                    cycle=summary.cycle,
+                    orders=summary.orders,
+                    packages=summary.packages,
+                    households=summary.households,
+                    seconds=seconds,
+                )
             )
         else:
             self.stdout.write(

@@ -12,9 +12,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
-from django.conf import settings
 
 from deliveries.models import ListKind, PrintDocument
 from deliveries.printing import selectors
@@ -55,7 +55,9 @@ class Command(BaseCommand):
         generated = time.monotonic() - started_clock
 
         documents = list(
-            PrintDocument.objects.filter(cycle=found, superseded_at__isnull=True).order_by("delivery_date", "kind", "title", "id")
+            PrintDocument.objects.filter(cycle=found, superseded_at__isnull=True).order_by(
+                "delivery_date", "kind", "title", "id"
+            )
         )
         counts: Counter = Counter()
         index_lines = ["date\tlist\ttitle\trows\tpdf\txlsx"]
@@ -70,7 +72,9 @@ class Command(BaseCommand):
                     shutil.copyfileobj(source, copy)
                 paths.append(str(path.relative_to(target)))
             counts[document.kind] += 1
-            index_lines.append(f"{document.delivery_date}\t{document.kind}\t{document.title}\t{document.rows}\t{paths[0]}\t{paths[1]}")
+            index_lines.append(
+                f"{document.delivery_date}\t{document.kind}\t{document.title}\t{document.rows}\t{paths[0]}\t{paths[1]}"
+            )
             if options["verbosity"] >= 2:
                 self.stdout.write(f"  {folder / stem}.pdf|.xlsx")
         (target / "index.tsv").write_text("\n".join(index_lines) + "\n", encoding="utf-8")
@@ -87,13 +91,17 @@ class Command(BaseCommand):
         if units is None:
             return
         expected = {
-            "community": set(units.communities), "office": set(units.offices), "supplier": set(units.suppliers),
+            "community": set(units.communities),
+            "office": set(units.offices),
+            "supplier": set(units.suppliers),
         }
         last_report = time.monotonic()
         while True:
             current = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True, confirmed_at__gte=started)
             done = {
-                "community": set(current.filter(kind__in=selectors.COMMUNITY_KINDS).values_list("community_id", flat=True)),
+                "community": set(
+                    current.filter(kind__in=selectors.COMMUNITY_KINDS).values_list("community_id", flat=True)
+                ),
                 "office": set(current.filter(kind=ListKind.MANIFEST).values_list("office_id", flat=True)),
                 "supplier": set(current.filter(kind=ListKind.PICK_LIST).values_list("supplier_id", flat=True)),
             }

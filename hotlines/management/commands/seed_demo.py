@@ -14,7 +14,7 @@ from django.utils import timezone
 from hotlines.demo import demo_hotline_seed
 from households.demo import demo_city_seed, demo_registration_example
 from households.errors import BaogongError
-from supply.demo import demo_catalog_seed
+from supply.demo import demo_catalog_seed, demo_suppliers_seed
 from supply.models import Category
 
 
@@ -35,7 +35,8 @@ class Command(BaseCommand):
         try:
             # One transaction: a failure in the catalog leaves no half-seeded city behind.
             with transaction.atomic():
-                result = demo_city_seed(households=households, seed=seed)
+                suppliers, suppliers_made = demo_suppliers_seed()
+                result = demo_city_seed(households=households, seed=seed, supplier_id=suppliers[0].pk)
                 catalog = demo_catalog_seed(seed=seed)
                 hotline = demo_hotline_seed()
         except BaogongError as exc:
@@ -65,11 +66,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<12}{total:>9}  ({result.created[label]} new)")
 
         self.stdout.write(self.style.MIGRATE_HEADING("Demo catalog"))
+        self.stdout.write(f"  {'suppliers':<12}{len(suppliers):>9}  ({suppliers_made} new)")
         self.stdout.write(f"  {'products':<12}{catalog.products:>9}  ({catalog.products_created} new)")
         labels = dict(Category.choices)
-        self.stdout.write(
-            "  " + ", ".join(f"{labels.get(code, code)} {n}" for code, n in catalog.by_category.items())
-        )
+        self.stdout.write("  " + ", ".join(f"{labels.get(code, code)} {n}" for code, n in catalog.by_category.items()))
         self.stdout.write(f"  {catalog.reference_caps} reference caps set by the task force")
         for name, price, cap in catalog.pending_prices:
             self.stdout.write(f"  waiting for the task force: {name} {price} above its cap {cap}")
