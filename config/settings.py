@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "core",
     "households",
     "supply",
     "deliveries",
@@ -51,11 +52,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "households.middleware.ChineseFirstMiddleware",
+    "core.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "households.middleware.DatabaseUnavailableMiddleware",  # database restarting → 503, not 500
-    "households.middleware.RequestEdgesMiddleware",  # control characters, oversized bodies, bad parameters → 4xx
+    "core.middleware.DatabaseUnavailableMiddleware",  # database restarting → 503, not 500
+    "core.middleware.RequestEdgesMiddleware",  # control characters, oversized bodies, bad parameters → 4xx
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -177,11 +178,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON only, refusing too-deep nesting and control characters (households/parsers.py)
-    "DEFAULT_PARSER_CLASSES": ["households.parsers.SafeJSONParser"],
+    # JSON only, refusing too-deep nesting and control characters (core/parsers.py)
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "households.api_errors.exception_handler",
-    # households/throttling.py: sign-in per address, orders per account (429 beyond)
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    # core/throttling.py: sign-in per address, orders per account (429 beyond)
     "DEFAULT_THROTTLE_RATES": {
         "sign_in": env("SIGN_IN_RATE", default="20/m"),
         "orders": env("ORDER_RATE", default="60/m"),
@@ -193,11 +194,11 @@ ORDER_RATE = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["orders"]
 REGISTER_RATE = env("REGISTER_RATE", default="10/h")  # registration forms sent per client address
 RATELIMIT_VIEW = "households.views.too_many_requests"
 RATELIMIT_FAIL_OPEN = True  # Redis down: let sign-ins and orders through rather than refuse them all
-# Who the client is (households/guard.py): X-Forwarded-For is believed only for this many proxies
+# Who the client is (core/guard.py): X-Forwarded-For is believed only for this many proxies
 # of our own in front of the web processes (0: the connection's own address, whatever the header says).
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
-RATELIMIT_IP_META_KEY = "households.guard.client_ip"
-# Wrong passwords and codes (households/guard.py): free failures per account (or phone number) and
+RATELIMIT_IP_META_KEY = "core.guard.client_ip"
+# Wrong passwords and codes (core/guard.py): free failures per account (or phone number) and
 # per client address, then a lock that doubles with each failure, from GUARD_BACKOFF_SECONDS up to
 # GUARD_BACKOFF_MAX_SECONDS. Counts are forgotten GUARD_WINDOW_SECONDS after the last failure.
 GUARD_FREE_FAILURES_PER_ACCOUNT = env.int("GUARD_FREE_FAILURES_PER_ACCOUNT", default=5)
@@ -269,7 +270,7 @@ DELIVERIES_BUILD_PAUSE = env.float("DELIVERIES_BUILD_PAUSE", default=0.0)
 # as a cycle is packed, and kept.
 DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=True)
 # Without Redis (eager tasks), long work nobody waits for runs in a thread of the web process
-# (households/queue.py), so closing a cycle in the demo does not wait for every PDF.
+# (core/queue.py), so closing a cycle in the demo does not wait for every PDF.
 EAGER_TASKS_IN_THREADS = env.bool("EAGER_TASKS_IN_THREADS", default=True)
 # The address phones reach the site at: label QR codes open SITE_URL/p/<package code>/. Required
 # in a deployment (check --deploy: baogong.E002); `make run` sets it from HOST and PORT; unset in
@@ -285,7 +286,7 @@ SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 # The demo has no phones: with the console backend, a one-time code is also shown on the page that
 # asks for it when DEBUG is on (or SHOW_SMS_CODES=true, as `make run` sets). Never with a real
-# gateway; `check --deploy` refuses it (households/checks.py).
+# gateway; `check --deploy` refuses it (core/checks.py).
 SHOW_SMS_CODES = env.bool("SHOW_SMS_CODES", default=DEBUG) and SMS_BACKEND == "console"
 
 # The city's 24-hour supply hotline (a district's own number takes precedence on its pages).

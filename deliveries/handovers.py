@@ -33,6 +33,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.errors import BaogongError, Conflict, NotFound
+from core.queue import enqueue
 from deliveries.models import (
     FINAL_REASONS,
     OPEN_STATUSES,
@@ -46,10 +48,8 @@ from deliveries.models import (
     PickupSlot,
 )
 from households.access import restrict
-from households.errors import BaogongError, Conflict, NotFound
 from households.models import Role, User
 from households.permissions import role_of
-from households.queue import enqueue
 from supply.models import Cycle, CycleStatus, OrderLine
 
 # Who confirms which hop: the office receives from suppliers; the community receives from the

@@ -129,7 +129,7 @@ def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
         )
         .order_by()
     )
-    from households.edges import natural_key
+    from core.edges import natural_key
 
     return sorted(
         rows, key=lambda r: (r["community__name"], natural_key(r["compound__code"]), r["compound_id"], r["cycle_id"])
@@ -183,7 +183,7 @@ def round_packages(
     """One compound's packages of a delivery day for the worker at the doors (or just one of them,
     ``package_id``), in address order, each with its exception of that day, its delivery time,
     its phone numbers and what its door buttons need (three queries)."""
-    from households.edges import natural_key
+    from core.edges import natural_key
     from households.models import HouseholdPhone
 
     events = HandoverEvent.objects.filter(package_id=OuterRef("pk"), attempt=OuterRef("attempt"))

@@ -19,6 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import BaogongError, Conflict
+from core.queue import enqueue
 from deliveries.models import (
     BuildStatus,
     CommunityBuild,
@@ -29,9 +31,7 @@ from deliveries.models import (
     PackageStatus,
     PickupSlot,
 )
-from households.errors import BaogongError, Conflict
 from households.models import Community, Compound, DeliveryMode, Household, delivery_mode_for
-from households.queue import enqueue
 from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus, PaymentState, Product
 
 # Pick-up at the receiving point (错时领取): half-hour slots from 08:00, so many packages each.

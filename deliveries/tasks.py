@@ -3,8 +3,8 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
+from core.queue import enqueue
 from deliveries import services
-from households.queue import enqueue
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)

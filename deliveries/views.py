@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.edges import date_param, id_param, int_param, redirect_back
+from core.errors import BaogongError, NotFound
 from deliveries import handovers, selectors, services
 from deliveries.models import ExceptionReason, HandoverEvent, Package
 from households import selectors as household_selectors
 from households import services as household_services
-from households.edges import date_param, id_param, int_param, redirect_back
-from households.errors import BaogongError, NotFound
 from households.models import Role
 from households.permissions import role_of, role_required
 
@@ -124,10 +124,10 @@ def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date:
     from django.core.paginator import Paginator
     from django.http import FileResponse
 
+    from core.errors import NotFound
     from deliveries.printing import rendering
     from deliveries.printing import selectors as printing
     from deliveries.printing import services as printing_services
-    from households.errors import NotFound
 
     key = printing.ListKey.parse(kind=kind, cycle_id=cycle_id, place=place, date=date)
     if key is None or not printing.list_allowed(user=request.user, key=key):

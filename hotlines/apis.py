@@ -12,10 +12,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.phones import phone_normalize
 from hotlines import selectors, services
 from households.models import Role
 from households.permissions import role_of
-from households.phones import phone_normalize
 from supply.apis import ErrorOutputSerializer
 
 

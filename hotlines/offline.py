@@ -14,15 +14,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from core.edges import xlsx_append
+from core.errors import BaogongError, NotFound
+from core.phones import phone_display
 from deliveries.models import Package
 from deliveries.printing import selectors as printing_selectors
 from deliveries.printing import services as printing_services
 from hotlines import selectors
 from households import selectors as household_selectors
-from households.edges import xlsx_append
-from households.errors import BaogongError, NotFound
 from households.models import HouseholdPhone, User
-from households.phones import phone_display
 
 OFFLINE_DAYS = 3
 # The archive holds residents' full phone numbers: it is AES-256 encrypted with a password the

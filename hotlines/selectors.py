@@ -10,11 +10,11 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.phones import InvalidPhone, phone_normalize
 from hotlines.models import Call, CheckIn, CheckInCadence, Ticket, TicketEvent, TicketLevel, TicketStatus
 from households import selectors as household_selectors
 from households.access import restrict
 from households.models import Household, HouseholdPhone, Role, User
-from households.phones import InvalidPhone, phone_normalize
 from supply import selectors as supply_selectors
 from supply.models import Channel, Cycle, Order, OrderStatus, StandingOrder
 

@@ -1,6 +1,6 @@
 """Writes for hotline calls, tickets and the care ledger.
 
-Every service raises :class:`households.errors.BaogongError` (or a subclass carrying its HTTP
+Every service raises :class:`core.errors.BaogongError` (or a subclass carrying its HTTP
 status) with a message a person can act on, and leaves the database unchanged when it does.
 Orders go through :func:`supply.services.order_place`, never around it.
 """
@@ -13,6 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import BaogongError, Conflict, NotFound
+from core.phones import phone_normalize
 from hotlines.models import (
     TICKET_RULES,
     Call,
@@ -30,9 +32,7 @@ from hotlines.models import (
     TicketStatus,
     TransportNeed,
 )
-from households.errors import BaogongError, Conflict, NotFound
 from households.models import Household, Role, User
-from households.phones import phone_normalize
 from supply import services as supply_services
 from supply.models import Channel, Order, OrderStatus, Product, StandingOrder
 

@@ -15,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.edges import id_param, text_param
+from core.errors import BaogongError, NotFound
+from core.phones import phone_normalize
 from hotlines import offline as offline_archive
 from hotlines import selectors, services
 from hotlines.forms import (
@@ -31,11 +34,8 @@ from hotlines.forms import (
 from hotlines.models import CallCategory, CallOutcome, TicketCategory, TicketStatus
 from households import selectors as household_selectors
 from households import services as household_services
-from households.edges import id_param, text_param
-from households.errors import BaogongError, NotFound
 from households.models import Role
 from households.permissions import STAFF_ROLES, role_of, role_required
-from households.phones import phone_normalize
 from supply import selectors as supply_selectors
 from supply import services as supply_services
 

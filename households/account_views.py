@@ -2,7 +2,7 @@
 code, and the account's security page (API tokens, password change).
 
 Every page here answers ``Cache-Control: no-store``; every code or password check runs under the
-guard against guessing (households/guard.py). A code flow keeps what it is about (the purpose,
+guard against guessing (core/guard.py). A code flow keeps what it is about (the purpose,
 the phone number, a registration's details with the password only as a hash) in the server-side
 session between its two steps.
 """
@@ -21,13 +21,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.errors import BaogongError
+from core.guard import Guard, client_ip, guarded
+from core.phones import phone_display
 from households import identity, selectors
-from households.errors import BaogongError
 from households.forms import CodeForm, PasswordResetCodeForm, PhoneForm, RegistrationForm, SignInForm
-from households.guard import Guard, client_ip, guarded
 from households.models import CodePurpose, Role, User
 from households.permissions import role_required
-from households.phones import phone_display
 from households.views import form_errors
 
 FLOW = "code_flow"

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from core.phones import InvalidPhone, phone_normalize
+from core.pinyin import pinyin_initials
 from households import access, services
 from households.access import restrict, scope_q
 from households.models import (
@@ -22,8 +24,6 @@ from households.models import (
     User,
 )
 from households.permissions import role_of
-from households.phones import InvalidPhone, phone_normalize
-from households.pinyin import pinyin_initials
 
 
 class ScopedAdmin(admin.ModelAdmin):

@@ -7,10 +7,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.guard import Guard, client_ip, guarded
+from core.throttling import SignInThrottle
 from households import identity, selectors
-from households.guard import Guard, client_ip, guarded
 from households.models import ApiToken, CodePurpose
-from households.throttling import SignInThrottle
 
 
 class TokenOutputSerializer(serializers.Serializer):

@@ -7,4 +7,4 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Places and households")
 
     def ready(self) -> None:
-        from households import checks, schedule  # noqa: F401  (deploy checks; the schedule's run records)
+        from households import schedule  # noqa: F401  (the timed jobs' run records)

@@ -7,9 +7,9 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions
 
+from core.phones import InvalidPhone, phone_normalize
 from households.identity import api_token_digest
 from households.models import ApiToken, Role, User
-from households.phones import InvalidPhone, phone_normalize
 
 
 class PhoneNumberBackend(ModelBackend):

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import BaogongError, NotFound
 from households.access import restrict, scope_of
-from households.errors import BaogongError, NotFound
 from households.models import Community, Compound, District, Household, LockdownLevel, Office, Role, User
 from households.permissions import role_of
 

@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.edges import csv_cells
+from core.errors import BaogongError, NotFound
 from households import dashboard as dash
-from households.edges import csv_cells
-from households.errors import BaogongError, NotFound
 from households.permissions import role_required
 
 

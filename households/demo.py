@@ -22,8 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from households.edges import building_sort_key
-from households.errors import BaogongError
+from core.edges import building_sort_key
+from core.errors import BaogongError
+from core.phones import phone_display
+from core.pinyin import pinyin_initials
 from households.models import (
     Building,
     Community,
@@ -37,8 +39,6 @@ from households.models import (
     Role,
     User,
 )
-from households.phones import phone_display
-from households.pinyin import pinyin_initials
 
 DEMO_PASSWORD = "demo12345"
 MIN_HOUSEHOLDS = 50

@@ -5,11 +5,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from households.guard import Guard, client_ip, wait_message
+from core.guard import Guard, client_ip, wait_message
+from core.phones import InvalidPhone, phone_normalize
 from households.identity import account_key, registration_password_matches
 from households.importing import MAX_FILE_BYTES
 from households.models import Building, Community, LockdownLevel, RegistrationStatus
-from households.phones import InvalidPhone, phone_normalize
 
 
 class SignInForm(AuthenticationForm):

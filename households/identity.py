@@ -28,8 +28,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households.edges import floor_from_room
-from households.errors import BaogongError, WrongAnswer
+from core.edges import floor_from_room
+from core.errors import BaogongError, WrongAnswer
+from core.phones import phone_normalize
 from households.models import (
     ApiToken,
     Building,
@@ -43,7 +44,6 @@ from households.models import (
     Role,
     User,
 )
-from households.phones import phone_normalize
 from households.selectors import households_with_phone
 
 
@@ -149,8 +149,8 @@ def phone_code_send(
 
 
 def _code_deliver(phone: str, text: str) -> None:
+    from core.queue import enqueue
     from households.notifications import sms_send_now
-    from households.queue import enqueue
 
     # Queued, so the answer takes as long whether a code was sent or not; sent from here if the
     # broker is down (a code is wanted now, the beat's sweep would be too late).

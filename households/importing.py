@@ -15,10 +15,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from households.edges import FORMULA_STARTS, floor_from_room, has_control_characters
-from households.errors import BaogongError
+from core.edges import FORMULA_STARTS, floor_from_room, has_control_characters
+from core.errors import BaogongError
+from core.phones import InvalidPhone, phone_normalize
 from households.models import Building, Household, HouseholdPhone, PopulationType, Role, User
-from households.phones import InvalidPhone, phone_normalize
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000

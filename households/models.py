@@ -137,7 +137,7 @@ class Building(models.Model):
     lockdown_level = models.PositiveSmallIntegerField(
         _("building lockdown level"), choices=LockdownLevel.choices, default=LockdownLevel.OPEN
     )
-    # Derived from the number on every save (households.edges.building_sort_key): a building added
+    # Derived from the number on every save (core.edges.building_sort_key): a building added
     # later through the admin sorts by its number like the others. Bulk writes set it themselves.
     sort_key = models.PositiveIntegerField(_("sort key"), default=0, editable=False)
 
@@ -154,7 +154,7 @@ class Building(models.Model):
         return f"{self.compound.name} {self.number}"
 
     def save(self, *args, **kwargs):
-        from households.edges import building_sort_key
+        from core.edges import building_sort_key
 
         self.sort_key = building_sort_key(self.number)
         if kwargs.get("update_fields") is not None and "number" in kwargs["update_fields"]:
@@ -331,7 +331,7 @@ class HouseholdPhone(models.Model):
         ]
 
     def __str__(self) -> str:
-        from households.phones import phone_display
+        from core.phones import phone_display
 
         return phone_display(self.number)
 

@@ -11,6 +11,7 @@ from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from core.phones import InvalidPhone, phone_normalize
 from households.access import restrict, scope_of
 from households.models import (
     ApiToken,
@@ -28,7 +29,6 @@ from households.models import (
     ResidentRegistration,
     User,
 )
-from households.phones import InvalidPhone, phone_normalize
 
 
 def hotline_for(*, user: User | None) -> str | None:

@@ -12,8 +12,10 @@ from django.db.models import Count, F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.errors import BaogongError
+from core.phones import phone_normalize
+from core.queue import enqueue
 from households import importing
-from households.errors import BaogongError
 from households.models import (
     Building,
     Compound,
@@ -30,8 +32,6 @@ from households.models import (
     SmsStatus,
     User,
 )
-from households.phones import phone_normalize
-from households.queue import enqueue
 
 logger = logging.getLogger("baogong.households")
 

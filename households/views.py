@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
+from core.edges import id_param, int_param, text_param
+from core.errors import BaogongError
+from core.phones import phone_display
 from households import access, identity, selectors, services
-from households.edges import id_param, int_param, text_param
-from households.errors import BaogongError
 from households.forms import (
     CaseReportForm,
     HouseholdImportForm,
@@ -19,7 +20,6 @@ from households.forms import (
 )
 from households.models import Building, ImportStatus, LockdownLevel, Role
 from households.permissions import STAFF_ROLES, role_of, role_required
-from households.phones import phone_display
 from households.schedule import jobs_status, schedule_running
 
 # The job that applies scheduled lockdown changes (config/settings.py CELERY_BEAT_SCHEDULE).
@@ -305,7 +305,7 @@ def household_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
     """429 for pages beyond their rate (django-ratelimit): say so, and when to try again."""
-    from households.middleware import error_response
+    from core.middleware import error_response
 
     return error_response(
         request, status=429, message=_("Too many attempts in a short time. Wait a minute, then try again.")

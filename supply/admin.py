@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import BaogongError
 from households.admin import ScopedAdmin, ScopedInline
-from households.errors import BaogongError
 from households.models import Role
 from supply import services
 from supply.models import Cycle, CycleStatus, CycleStock, Order, OrderLine, PriceChange, Product, Supplier

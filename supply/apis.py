@@ -17,10 +17,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from households.errors import BaogongError
+from core.errors import BaogongError
+from core.throttling import OrderPlaceThrottle
 from households.models import Household, Role, User
 from households.permissions import role_of
-from households.throttling import OrderPlaceThrottle
 from supply import selectors, services
 from supply.models import Category, Channel, PaymentMethod
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from households.errors import BaogongError, Conflict
+from core.errors import BaogongError, Conflict
 from supply.models import Product
 from supply.services import MAX_LINES, MAX_QUANTITY
 

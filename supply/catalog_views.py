@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from households.edges import id_param, redirect_back, text_param
-from households.errors import BaogongError
+from core.edges import id_param, redirect_back, text_param
+from core.errors import BaogongError
 from households.models import Role
 from households.permissions import role_of, role_required
 from supply import selectors, services

@@ -8,6 +8,7 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import BaogongError, NotFound
 from households.dashboard import (
     Chart,
     Column,
@@ -20,7 +21,6 @@ from households.dashboard import (
     register_period,
     register_provider,
 )
-from households.errors import BaogongError, NotFound
 from supply.models import Channel, Cycle, CycleStock, Order, OrderStatus
 
 RECENT_CYCLES = 6

@@ -19,9 +19,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.errors import BaogongError
+from core.errors import BaogongError
+from core.phones import phone_normalize
 from households.models import District, Household, User
-from households.phones import phone_normalize
 from supply import services
 from supply.models import (
     BaselineItem,

@@ -1,6 +1,6 @@
 """Writes for suppliers, posted prices, cycles and orders.
 
-Every service raises :class:`households.errors.BaogongError` (or a subclass carrying its HTTP
+Every service raises :class:`core.errors.BaogongError` (or a subclass carrying its HTTP
 status) with a message a person can act on, and leaves the database unchanged when it does.
 """
 
@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from households.errors import BaogongError, Conflict, NotFound
+from core.errors import BaogongError, Conflict, NotFound
+from core.queue import enqueue
 from households.models import Household, User
-from households.queue import enqueue
 from supply.models import (
     Category,
     Channel,

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.edges import id_param, redirect_back, text_param
+from core.errors import BaogongError, Conflict
 from households import services as household_services
-from households.edges import id_param, redirect_back, text_param
-from households.errors import BaogongError, Conflict
 from households.models import Household, Role
 from households.permissions import role_of, role_required
 from supply import selectors, services

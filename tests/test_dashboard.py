@@ -7,12 +7,12 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from core.errors import BaogongError, NotFound
 from deliveries import services as delivery_services
 from deliveries.models import Consignment, Hop, Package, PackageOrder, PackageStatus
 from hotlines import services as hotline_services
 from hotlines.models import CheckIn, Ticket
 from households import dashboard as dash
-from households.errors import BaogongError, NotFound
 from households.models import Household, LockdownLevel
 from supply import services as supply_services
 from supply.models import CycleStock, Order, OrderLine, OrderStatus

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from households.edges import (
+from core.edges import (
     BadParameter,
     csv_cell,
     date_param,

@@ -1,11 +1,11 @@
-"""households.queue: work is queued after commit without failing the request when the broker is
+"""core.queue: work is queued after commit without failing the request when the broker is
 down; in the embedded demo, long work runs in a thread of its own."""
 
 import threading
 
 from celery import shared_task
 
-from households.queue import enqueue
+from core.queue import enqueue
 
 DONE = []
 
@@ -40,7 +40,7 @@ def test_a_fresh_web_process_finds_tasks_by_name_and_every_beat_task_exists():
         "import django; django.setup()\n"
         "from celery import current_app\n"
         "from django.conf import settings\n"
-        "import households.queue as queue\n"
+        "import core.queue as queue\n"
         "assert 'deliveries.tasks.packages_recompute_task' not in current_app.tasks\n"
         "print(queue._task_named('deliveries.tasks.packages_recompute_task').name)\n"
         "missing = [e['task'] for e in settings.CELERY_BEAT_SCHEDULE.values() if e['task'] not in current_app.tasks]\n"

@@ -18,8 +18,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from core.edges import xlsx_append
 from deliveries.models import ListKind
-from households.edges import xlsx_append
 
 # WeasyPrint reports each step of each document at INFO: thousands of lines for a city.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext as _
 
+from core.edges import natural_key
 from deliveries.models import Consignment, Hop, ListKind, Package, PrintDocument
 from households.access import restrict, scope_of
-from households.edges import natural_key
 from households.models import Community, Compound, DeliveryMode, District, HouseholdPhone, Office, Role, User
 from households.permissions import role_of
 from supply.models import Cycle, CycleStatus, OrderLine, OrderStatus, Supplier
@@ -581,7 +581,7 @@ CARE_FLAGS = ("elderly_alone", "disabled", "pregnant", "chronic_medicine", "dial
 def door_list_data(*, key: ListKey) -> dict:
     """A community's daily door list: one section per compound, packages in address order, with the
     contact, the phone masked, the items, the money to collect, care marks and room to sign."""
-    from households.phones import phone_masked
+    from core.phones import phone_masked
 
     header = _community_header(key.place_id)
     sections: dict[int, dict] = {}

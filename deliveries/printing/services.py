@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone, translation
 
+from core.errors import NotFound
+from core.queue import enqueue
 from deliveries.models import ListKind, Package, PrintDocument, PrintFailure
 from deliveries.printing import rendering, selectors
 from deliveries.printing.selectors import COMMUNITY_KINDS, ListKey
-from households.errors import NotFound
 from households.models import Community, Compound, Office
-from households.queue import enqueue
 from supply.models import Cycle
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from django.db import migrations
 def recompute(apps, schema_editor):
     """Buildings added through the admin kept sort key 0 and printed before 1号楼: derive every key
     from the number, as Building.save now does (in chunks, only the rows that change)."""
-    from households.edges import building_sort_key
+    from core.edges import building_sort_key
 
     Building = apps.get_model("households", "Building")
     changed = []

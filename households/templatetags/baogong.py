@@ -1,9 +1,9 @@
 from django import template
 from django.utils.html import format_html
 
+from core.phones import phone_display, phone_masked
 from households import access
 from households.models import LockdownLevel
-from households.phones import phone_display, phone_masked
 
 register = template.Library()
 

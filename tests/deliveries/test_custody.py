@@ -7,10 +7,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from core.errors import BaogongError, Conflict, NotFound
 from deliveries import handovers
 from deliveries.models import Consignment, ExceptionReason, HandoverEvent, HandoverKind, Hop, PackageStatus
 from deliveries.printing import selectors as printing
-from households.errors import BaogongError, Conflict, NotFound
 from tests.deliveries.custody import leg, receive, receive_upstream, status
 
 pytestmark = pytest.mark.django_db

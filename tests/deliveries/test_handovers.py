@@ -8,6 +8,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import BaogongError, Conflict, NotFound
 from deliveries import handovers, selectors
 from deliveries.models import (
     Consignment,
@@ -18,7 +19,6 @@ from deliveries.models import (
     PackageStatus,
 )
 from deliveries.printing import selectors as printing
-from households.errors import BaogongError, Conflict, NotFound
 from households.models import Notification
 from supply.models import CycleStatus
 from tests.deliveries.custody import leg, receive, status

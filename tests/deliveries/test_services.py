@@ -9,9 +9,9 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import Conflict
 from deliveries import services
 from deliveries.models import BuildStatus, CommunityBuild, Consignment, Hop, Package, PackageOrder, PickupSlot
-from households.errors import Conflict
 from households.models import LockdownLevel
 from supply import services as supply_services
 from supply.models import CycleStatus, Order, OrderStatus
@@ -332,7 +332,7 @@ def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(
 
 
 def test_the_urgent_lane_is_for_medicine_from_operators_and_workers(shop, city, medicine):
-    from households.errors import BaogongError
+    from core.errors import BaogongError
 
     with pytest.raises(BaogongError):
         supply_services.order_place(

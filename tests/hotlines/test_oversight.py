@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import BaogongError
 from hotlines import selectors, services
 from hotlines.models import Call, Ticket
 from households import services as household_services
-from households.errors import BaogongError
 from tests.factories import ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db

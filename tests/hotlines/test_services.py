@@ -5,6 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from core.errors import BaogongError, Conflict
+from core.phones import InvalidPhone
 from hotlines import services
 from hotlines.models import (
     Call,
@@ -16,8 +18,6 @@ from hotlines.models import (
     TicketLevel,
     TicketStatus,
 )
-from households.errors import BaogongError, Conflict
-from households.phones import InvalidPhone
 from supply import services as supply_services
 from supply.models import Channel, Order, StandingOrder
 from tests.factories import ProductFactory

@@ -12,8 +12,8 @@ from django.contrib.auth import authenticate
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import BaogongError, WrongAnswer
 from households import identity
-from households.errors import BaogongError, WrongAnswer
 from households.models import (
     ApiToken,
     CodePurpose,

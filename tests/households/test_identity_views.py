@@ -7,7 +7,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from households.guard import client_ip
+from core.guard import client_ip
 from households.models import ApiToken, PhoneCode, RegistrationReason, ResidentRegistration, User
 from tests.factories import resident_registered
 

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from core.errors import BaogongError
 from households import selectors, services
-from households.errors import BaogongError
 from households.models import LockdownChange, LockdownLevel, PositiveCaseReport
 from tests.factories import BuildingFactory
 

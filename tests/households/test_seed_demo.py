@@ -9,8 +9,10 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command, get_commands
 from django.db.models import Count, Max, Min, Q
 
+from core.edges import building_sort_key, floor_from_room
+from core.phones import phone_normalize
+from core.pinyin import pinyin_initials
 from households.demo import DEMO_USERNAMES
-from households.edges import building_sort_key, floor_from_room
 from households.models import (
     Building,
     Community,
@@ -24,8 +26,6 @@ from households.models import (
     Role,
     User,
 )
-from households.phones import phone_normalize
-from households.pinyin import pinyin_initials
 from supply.models import Cycle, Order, Product, Supplier
 
 HOUSEHOLDS = 300

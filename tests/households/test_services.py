@@ -1,14 +1,14 @@
 import pytest
 
+from core.edges import building_sort_key, floor_from_room
+from core.errors import BaogongError
+from core.phones import InvalidPhone, phone_masked, phone_normalize
 from households import services
-from households.edges import building_sort_key, floor_from_room
-from households.errors import BaogongError
 from households.models import (
     Household,
     LockdownChange,
     LockdownLevel,
 )
-from households.phones import InvalidPhone, phone_masked, phone_normalize
 
 pytestmark = pytest.mark.django_db
 

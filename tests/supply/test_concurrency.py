@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from households.errors import BaogongError, Conflict
+from core.errors import BaogongError, Conflict
 from supply import services
 from supply.models import CycleStock, Order, OrderLine
 from tests.factories import HouseholdFactory

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from households.errors import BaogongError
+from core.errors import BaogongError
 from households.models import District, Household, User
 from supply import selectors, services
 from supply.demo import CATALOG, DEMO_ORDERS, SCARCE, SUPPLIER_DISTRICTS, _capacity, demo_catalog_seed

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from households.errors import BaogongError, Conflict, NotFound
+from core.errors import BaogongError, Conflict, NotFound
 from supply import selectors, services
 from supply.models import (
     Channel,

@@ -5,8 +5,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import BaogongError
 from deliveries import services
-from households.errors import BaogongError
 from supply.models import CycleStatus
 
 

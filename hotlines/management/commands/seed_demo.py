@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import BaogongError
 from hotlines.demo import demo_hotline_seed
 from households.demo import demo_city_seed, demo_registration_example
-from households.errors import BaogongError
 from supply.demo import demo_catalog_seed, demo_suppliers_seed
 from supply.models import Category
 

@@ -32,7 +32,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        from households.api_errors import database_unavailable_message, logger
+        from core.api_errors import database_unavailable_message, logger
 
         logger.warning("database unavailable during %s: %s", request.path, exception)
         response = error_response(request, status=503, message=database_unavailable_message())
@@ -53,7 +53,7 @@ def error_response(request: HttpRequest, *, status: int, message: str, errors: d
 
 def _bad_field(data, *, allow_newlines: bool) -> str | None:
     """The name of the first field (of a QueryDict) whose name or value holds a control character."""
-    from households.edges import has_control_characters
+    from core.edges import has_control_characters
 
     for key, values in data.lists():
         if has_control_characters(key) or any(
@@ -70,7 +70,7 @@ class RequestEdgesMiddleware:
     - a query string or form holding NUL or another control character → 400 (forms may hold
       line breaks and tabs; query strings may not);
     - a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (or with too many fields) → 413 / 400;
-    - :class:`households.edges.BadParameter` raised by a view → 400 with its message.
+    - :class:`core.edges.BadParameter` raised by a view → 400 with its message.
     """
 
     def __init__(self, get_response):
@@ -82,7 +82,7 @@ class RequestEdgesMiddleware:
 
         try:
             bad = _bad_field(request.GET, allow_newlines=False)
-            # Forms of the pages; the API parses its own bodies (households/parsers.py).
+            # Forms of the pages; the API parses its own bodies (core/parsers.py).
             if (
                 bad is None
                 and request.method == "POST"
@@ -103,7 +103,7 @@ class RequestEdgesMiddleware:
         from django.core.exceptions import RequestDataTooBig
         from django.utils.translation import gettext as _
 
-        from households.edges import BadParameter
+        from core.edges import BadParameter
 
         if isinstance(exception, BadParameter):
             return error_response(request, status=400, message=exception.message, errors=exception.errors)

@@ -163,7 +163,7 @@ def guarded(guard: Guard, attempt):
     checked); a :class:`WrongAnswer` is counted against every key and raised again; a right
     answer clears the account's count.
     """
-    from households.errors import TooManyAttempts, WrongAnswer
+    from core.errors import TooManyAttempts, WrongAnswer
 
     wait = guard.wait_seconds()
     if wait:

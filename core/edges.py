@@ -23,7 +23,7 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
-from households.errors import BaogongError
+from core.errors import BaogongError
 
 MAX_INT_DIGITS = 12
 _ASCII_INT = re.compile(r"-?[0-9]{1,%d}" % MAX_INT_DIGITS)

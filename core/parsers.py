@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from households.edges import has_control_characters
+from core.edges import has_control_characters
 
 MAX_DEPTH = 20
 

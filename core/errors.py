@@ -25,7 +25,7 @@ class NotFound(BaogongError):
 
 
 class WrongAnswer(BaogongError):
-    """A wrong password or one-time code: counted by the guard against guessing (households/guard.py)."""
+    """A wrong password or one-time code: counted by the guard against guessing (core/guard.py)."""
 
     status_code = 400
 

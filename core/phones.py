@@ -9,7 +9,7 @@ import unicodedata
 import phonenumbers
 from django.utils.translation import gettext as _
 
-from households.errors import BaogongError
+from core.errors import BaogongError
 
 
 class InvalidPhone(BaogongError):

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from households.errors import BaogongError
+from core.errors import BaogongError
 
 logger = logging.getLogger("baogong.errors")
 
