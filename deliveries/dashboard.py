@@ -8,7 +8,7 @@ Registered by ``DeliveriesConfig.ready()``.
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy
 
-from deliveries.models import Consignment, Hop, Package, PackageStatus
+from deliveries.models import Consignment, HandoverKind, Hop, Package, PackageStatus
 from households.access import scope_of
 from households.dashboard import (
     Chart,
@@ -54,7 +54,12 @@ def _route(query: DashboardQuery, by_child: dict) -> None:
         query.narrow(Consignment.objects.filter(cycle=query.cycle), CONSIGNMENT_PATHS)
         .order_by()
         .values(key, "hop")
-        .annotate(sent=Sum("package_count"), received=Sum("package_count", filter=Q(received_at__isnull=False)))
+        # Received: what each hop counted on arrival (its receipt), not what the list said was sent.
+        # A consignment has at most one receipt, so the join keeps one row per consignment.
+        .annotate(
+            sent=Sum("package_count"),
+            received=Sum("events__packages_received", filter=Q(events__kind=HandoverKind.RECEIVED)),
+        )
     )
     for row in rows:
         sent, received = HOP_KEYS[row["hop"]]

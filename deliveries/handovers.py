@@ -83,6 +83,8 @@ TEXT_LIMIT = 200
 UNDO_MINUTES = 15
 # Where a package must be before anyone may record what happened at its door.
 AT_THE_COMMUNITY = (PackageStatus.AT_COMMUNITY, PackageStatus.AT_COMPOUND)
+# Marks a line of a receipt's note carried from the hop before (language-neutral: it is stored).
+CARRIED_MARK = "↑ "
 # The hop before each hop (the supplier's leg has none).
 _PREVIOUS = {Hop.OFFICE_COMMUNITY: Hop.SUPPLIER_OFFICE, Hop.COMMUNITY_COMPOUND: Hop.OFFICE_COMMUNITY}
 
@@ -149,6 +151,7 @@ class Expected:
     packages: int
     items: int
     carried: tuple[str, ...] = ()
+    waiting: tuple[str, ...] = ()  # who has still to confirm the hop before (then this one cannot be)
 
 
 def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected]:
@@ -170,7 +173,9 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
             | Q(hop__in=[Hop.OFFICE_COMMUNITY, Hop.COMMUNITY_COMPOUND], community_id=community_id)
         )
     legs = list(
-        Consignment.objects.filter(q).annotate(
+        Consignment.objects.filter(q)
+        .select_related("office", "community")
+        .annotate(
             got_packages=Subquery(
                 HandoverEvent.objects.filter(consignment_id=OuterRef("pk"), kind=HandoverKind.RECEIVED).values(
                     "packages_received"
@@ -193,14 +198,20 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
         community = leg.built_by_id if leg.hop == Hop.SUPPLIER_OFFICE else leg.community_id
         by_key[(leg.cycle_id, community, leg.delivery_date, leg.supplement, leg.hop)].append(leg)
 
-    def short(rows: list[Consignment], *, packages_summed: bool) -> tuple[int, int, tuple[str, ...]]:
+    def short(rows: list[Consignment], *, packages_summed: bool) -> tuple[int, int, tuple[str, ...], tuple[str, ...]]:
         got = [r for r in rows if r.got_items is not None]
         lost_packages = [max(r.package_count - r.got_packages, 0) for r in got]
         lost_items = sum(max(r.item_count - r.got_items, 0) for r in got)
-        notes = tuple(
-            r.got_note for r in got if r.got_note and (r.got_packages, r.got_items) != (r.package_count, r.item_count)
-        )
-        return (sum(lost_packages) if packages_summed else max(lost_packages, default=0)), lost_items, notes
+        notes: dict[str, None] = {}  # in order, once each (a note carried down two hops stays one note)
+        for r in got:
+            if r.got_note and (r.got_packages, r.got_items) != (r.package_count, r.item_count):
+                for line in r.got_note.splitlines():
+                    line = line.removeprefix(CARRIED_MARK).strip()
+                    if line:
+                        notes[line] = None
+        waiting = tuple(sorted({_leg_receiver(r) for r in rows if r.got_items is None}))
+        lost = sum(lost_packages) if packages_summed else max(lost_packages, default=0)
+        return lost, lost_items, tuple(notes), waiting
 
     expected: dict[int, Expected] = {}
     for c in consignments:
@@ -208,7 +219,7 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
         if previous is None:
             expected[c.pk] = Expected(c.package_count, c.item_count)
             continue
-        lost_packages, lost_items, notes = short(
+        lost_packages, lost_items, notes, waiting = short(
             by_key[(c.cycle_id, c.community_id, c.delivery_date, c.supplement, previous)],
             packages_summed=False,
         )
@@ -220,6 +231,7 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
             max(c.package_count - lost_packages, 0),
             max(c.item_count - lost_items, 0),
             notes,
+            waiting,
         )
     return expected
 
@@ -272,8 +284,7 @@ def consignment_receive(
         }
         raise BaogongError(message, errors={"note": [message]})
     if expected.carried:
-        carried = _("Carried from the hop before: %(notes)s") % {"notes": " / ".join(expected.carried)}
-        note = f"{note}\n{carried}".strip()[:2000]
+        note = "\n".join([note, *(CARRIED_MARK + line for line in expected.carried)]).strip()[:2000]
     event = HandoverEvent.objects.create(
         consignment=consignment,
         kind=HandoverKind.RECEIVED,

@@ -196,6 +196,7 @@ class ListKind(models.TextChoices):
     PICK_LIST = "pick", _("Pick list")
     SUPPLEMENT = "supplement", _("Supplement pick list")
     MANIFEST = "manifest", _("Dispatch manifest")
+    SUPPLEMENT_MANIFEST = "supp_manifest", _("Supplement dispatch manifest")
     RECEIVING = "receiving", _("Receiving list")
     DOOR_LIST = "doors", _("Door list")
     PICKUP_NOTICE = "pickup", _("Pick-up notice")
@@ -215,7 +216,7 @@ class PrintDocument(models.Model):
     """
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="print_documents", verbose_name=_("cycle"))
-    kind = models.CharField(_("list"), max_length=10, choices=ListKind.choices)
+    kind = models.CharField(_("list"), max_length=20, choices=ListKind.choices)
     delivery_date = models.DateField(_("delivery date"))
     # The place the list is for: a supplier within a district (pick list), an office (manifest),
     # a community (receiving list, door list, labels) or a compound (pick-up notice). The places
@@ -395,7 +396,7 @@ class PrintFailure(models.Model):
     later attempt draws it (then the row is deleted). One failing list never stops the others."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+", verbose_name=_("cycle"))
-    kind = models.CharField(_("list"), max_length=10, choices=ListKind.choices)
+    kind = models.CharField(_("list"), max_length=20, choices=ListKind.choices)
     delivery_date = models.DateField(_("delivery date"))
     place_key = models.CharField(_("place"), max_length=40)
     district = models.ForeignKey(

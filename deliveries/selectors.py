@@ -3,7 +3,20 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from deliveries.models import (
@@ -90,7 +103,16 @@ def consignments_to_receive(*, user: User, day: datetime.date | None, hops: tupl
         restrict(Consignment.objects.filter(hop__in=hops, **on_day), user)
         .select_related("cycle", "supplier", "office", "community", "compound", "built_by")
         .prefetch_related(Prefetch("events", queryset=receipts, to_attr="receipts"))
-        .order_by("hop", "office__name", "built_by__name", "compound__name", "supplier__name", "id")
+        # In the route's order: supplier → office, office → community, community → compound.
+        .annotate(
+            hop_order=Case(
+                When(hop=Hop.SUPPLIER_OFFICE, then=Value(0)),
+                When(hop=Hop.OFFICE_COMMUNITY, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("hop_order", "office__name", "built_by__name", "compound__name", "supplier__name", "id")
     )
 
 

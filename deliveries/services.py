@@ -112,7 +112,8 @@ def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
         cycle.status = CycleStatus.PACKED
         cycle.save(update_fields=["status"])
         transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_lists_print_task", cycle_id, background=True))
-        transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_packages_notify_task", cycle_id))
+        # In a thread in the embedded demo (with retries on a busy SQLite), like the lists.
+        transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_packages_notify_task", cycle_id, background=True))
     return cycle
 
 
@@ -649,6 +650,19 @@ def urgent_package_build(*, order_id: int, now: datetime.datetime | None = None)
     return built[0] if built else None
 
 
+def _supplement_lists_draw(legs: dict) -> None:
+    """After the commit, draw again the paper the new urgent-lane packages are on: the
+    communities' lists, the offices' supplement manifests, the suppliers' supplement pick lists."""
+    units = set()
+    for hop, cycle_id, office_id, community_id, supplier_id, _compound_id in legs:
+        units.add(("deliveries.tasks.community_lists_print_task", cycle_id, community_id))
+        units.add(("deliveries.tasks.office_lists_print_task", cycle_id, office_id))
+        if hop == Hop.SUPPLIER_OFFICE:
+            units.add(("deliveries.tasks.supplier_lists_print_task", cycle_id, supplier_id))
+    for task, cycle_id, place_id in sorted(units):
+        transaction.on_commit(lambda t=task, c=cycle_id, p=place_id: enqueue(t, c, p, background=True))
+
+
 def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code) -> list[Package]:
     """One urgent-lane package per order, due on ``day``, with its supplement route legs.
 
@@ -656,7 +670,8 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
     households sealed after the close). ``code(order, district_prefix)`` names each package. The
     legs are supplement consignments: counts are added to the day's open supplement leg of each
     hop (made if missing, or if the open one was already received), so the frozen lists of the
-    close never change and every hop still counts what it carries. Call inside a transaction.
+    close never change and every hop still counts what it carries; the lists these packages are on
+    are drawn again after the commit. Call inside a transaction.
     """
     orders = list(
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.PLACED, package_link__isnull=True)
@@ -714,6 +729,8 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
         for key in ((Hop.OFFICE_COMMUNITY, *common, None, None), (Hop.COMMUNITY_COMPOUND, *common, None, compound.pk)):
             legs[key][0] += 1
             legs[key][1] += item_count
+    if settings.DELIVERIES_PRINT_ON_PACK:
+        _supplement_lists_draw(legs)
     for (hop, cycle_id, office_id, community_id, supplier_id, compound_id), (count, items) in legs.items():
         where = {
             "cycle_id": cycle_id,
@@ -753,8 +770,8 @@ def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = 
     order); in a cycle already closed whose deliveries are not over, each gets its baseline order
     as an urgent-lane package due on its compound's delivery day, or tomorrow if that has passed
     (routed in supplement consignments, on the supplier's supplement list and the community's
-    paper, whose lists are drawn again). A community whose build is still running gets the orders
-    in that build instead. Idempotent: a household with a baseline order in the cycle gets
+    paper, whose lists are drawn again; each household is told its package's day). A community
+    whose build is still running gets the orders in that build instead. Idempotent: a household with a baseline order in the cycle gets
     nothing more. Returns how many households were given an order.
     """
     from supply.services import baseline_orders_place
@@ -785,22 +802,12 @@ def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = 
                 day=day,
                 code=lambda o, prefix: f"B-{prefix}-{o.pk}",
             )
-            if built and settings.DELIVERIES_PRINT_ON_PACK:
-                suppliers = set(
-                    OrderLine.objects.filter(order_id__in=order_ids).values_list("product__supplier_id", flat=True)
-                )
-                # Bound now: the callbacks may run after this loop has moved on (a caller's transaction).
+            if built:  # the households are told their package's day, like at the close (each once)
                 transaction.on_commit(
                     lambda c=cycle.pk, m=compound.community_id: enqueue(
-                        "deliveries.tasks.community_lists_print_task", c, m, background=True
+                        "deliveries.tasks.community_packages_notify_task", c, m, background=True
                     )
                 )
-                for supplier_id in suppliers:
-                    transaction.on_commit(
-                        lambda c=cycle.pk, s=supplier_id: enqueue(
-                            "deliveries.tasks.supplier_lists_print_task", c, s, background=True
-                        )
-                    )
     return placed
 
 

@@ -114,7 +114,7 @@ def cycle_packages_notify_task(cycle_id: int) -> int:
         set(Package.objects.filter(cycle_id=cycle_id).order_by().values_list("community_id", flat=True).distinct())
     )
     for community_id in communities:
-        enqueue(community_packages_notify_task, cycle_id, community_id)
+        enqueue(community_packages_notify_task, cycle_id, community_id, background=True)
     return len(communities)
 
 

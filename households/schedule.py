@@ -18,12 +18,35 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext
 
 from households.models import ScheduledRun
 
 log = logging.getLogger("baogong.schedule")
 # A job whose last run is older than this many of its intervals is reported as not running.
 LATE_AFTER_INTERVALS = 3
+# What each job of CELERY_BEAT_SCHEDULE does, as people say it.
+JOB_LABELS = {
+    "open-due-cycle": gettext_lazy("Open the next cycle on time"),
+    "close-due-cycle": gettext_lazy("Close the cycle at its cutoff and pack it"),
+    "requeue-stale-builds": gettext_lazy("Restart packing that stalled"),
+    "urgent-packages": gettext_lazy("Build urgent packages whose message was lost"),
+    "refresh-stale-lists": gettext_lazy("Draw again the printed lists whose packages changed"),
+    "complete-done-cycles": gettext_lazy("Complete cycles where every package has its outcome"),
+    "escalate-overdue-tickets": gettext_lazy("Escalate overdue tickets"),
+    "send-due-sms": gettext_lazy("Send text messages"),
+    "notify-confirmed-orders": gettext_lazy("Tell residents their order is confirmed"),
+    "apply-due-lockdown-changes": gettext_lazy("Apply scheduled lockdown changes"),
+}
+
+
+def every_text(every: datetime.timedelta) -> str:
+    """An interval as people say it: every 30 seconds, every 15 minutes."""
+    seconds = int(every.total_seconds())
+    if seconds % 60:
+        return ngettext("every %(n)d second", "every %(n)d seconds", seconds) % {"n": seconds}
+    minutes = seconds // 60
+    return ngettext("every %(n)d minute", "every %(n)d minutes", minutes) % {"n": minutes}
 
 
 def _jobs_of(task_name: str) -> list[str]:
@@ -86,8 +109,10 @@ def run_due(*, last: dict[str, float], clock: float | None = None) -> list[str]:
 @dataclass(frozen=True)
 class JobStatus:
     job: str
+    label: str
     task: str
     every: datetime.timedelta
+    every_text: str
     last_started_at: datetime.datetime | None
     last_finished_at: datetime.datetime | None
     last_ok: bool | None
@@ -108,8 +133,10 @@ def jobs_status(*, now: datetime.datetime | None = None) -> list[JobStatus]:
         rows.append(
             JobStatus(
                 job=job,
+                label=str(JOB_LABELS.get(job, job)),
                 task=entry["task"],
                 every=every,
+                every_text=every_text(every),
                 last_started_at=started,
                 last_finished_at=run.last_finished_at if run else None,
                 last_ok=run.last_ok if run else None,

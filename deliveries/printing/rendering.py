@@ -207,7 +207,7 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
                 crates,
             ),
         ]
-    if kind == ListKind.MANIFEST:
+    if kind in (ListKind.MANIFEST, ListKind.SUPPLEMENT_MANIFEST):
         signatures = [_("Handed over by"), _("Received by"), _("Time")]
         return [
             (

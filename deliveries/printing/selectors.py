@@ -31,6 +31,7 @@ KIND_ROLES: dict[str, frozenset[str]] = {
     ListKind.PICK_LIST: frozenset({Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.SUPPLEMENT: frozenset({Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.MANIFEST: frozenset({Role.OFFICE, Role.TASKFORCE, Role.ADMIN}),
+    ListKind.SUPPLEMENT_MANIFEST: frozenset({Role.OFFICE, Role.TASKFORCE, Role.ADMIN}),
     ListKind.RECEIVING: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.DOOR_LIST: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
     ListKind.PICKUP_NOTICE: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
@@ -39,6 +40,8 @@ KIND_ROLES: dict[str, frozenset[str]] = {
 # A supplier's lists, per supplier and district: the pick list frozen at the close, and the
 # supplement list of urgent-lane packages built after it.
 SUPPLIER_KINDS = (ListKind.PICK_LIST, ListKind.SUPPLEMENT)
+# An office's lists: the manifest frozen at the close, and the supplement manifest of the urgent lane.
+OFFICE_KINDS = (ListKind.MANIFEST, ListKind.SUPPLEMENT_MANIFEST)
 COMMUNITY_KINDS = (ListKind.RECEIVING, ListKind.DOOR_LIST, ListKind.LABELS, ListKind.PICKUP_NOTICE)
 PRINTABLE_STATUSES = (CycleStatus.PACKED, CycleStatus.COMPLETE)
 
@@ -106,7 +109,7 @@ def list_allowed(*, user: User, key: ListKey) -> bool:
         if scope.level == "supplier":
             return scope.supplier_id == key.place_id
         return restrict(District.objects.filter(pk=key.district_id), user).exists()
-    model = {ListKind.MANIFEST: Office, ListKind.PICKUP_NOTICE: Compound}.get(key.kind, Community)
+    model = Office if key.kind in OFFICE_KINDS else {ListKind.PICKUP_NOTICE: Compound}.get(key.kind, Community)
     return restrict(model.objects.filter(pk=key.place_id), user).exists()
 
 
@@ -119,8 +122,8 @@ def document_list(*, user: User, cycle: Cycle) -> QuerySet[PrintDocument]:
 
     - ``replaced_at``: when an earlier version of it was superseded (paper printed before is out
       of date and must be printed again), or None;
-    - ``out_of_date``: a package on it changed after it was drawn (a late lockdown change moved it
-      to the door or to another slot) and the new version is not drawn yet.
+    - ``out_of_date``: a package on it changed (a late lockdown change, a door missed and re-queued)
+      after the list was last found current, and it has not been checked again yet.
     """
     kinds = kinds_for(user=user)
     same_list = PrintDocument.objects.filter(
@@ -134,7 +137,7 @@ def document_list(*, user: User, cycle: Cycle) -> QuerySet[PrintDocument]:
         cycle=OuterRef("cycle"),
         community=OuterRef("community"),
         delivery_date=OuterRef("delivery_date"),
-        recomputed_at__gt=OuterRef("generated_at"),
+        recomputed_at__gt=OuterRef("confirmed_at"),
     )
     documents = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True, kind__in=kinds).annotate(
         replaced_at=Subquery(same_list.order_by("-superseded_at").values("superseded_at")[:1]),
@@ -192,13 +195,23 @@ def community_keys(*, cycle_id: int, community_id: int) -> list[ListKey]:
 
 
 def office_keys(*, cycle_id: int, office_id: int) -> list[ListKey]:
-    days = (
-        Consignment.objects.filter(cycle_id=cycle_id, office_id=office_id, hop=Hop.OFFICE_COMMUNITY, supplement=False)
-        .values_list("delivery_date", flat=True)
+    """The office's manifest per day of the close's legs, and its supplement manifest per day with
+    urgent-lane legs (one query)."""
+    rows = (
+        Consignment.objects.filter(cycle_id=cycle_id, office_id=office_id, hop=Hop.OFFICE_COMMUNITY)
+        .values_list("delivery_date", "supplement")
         .distinct()
-        .order_by("delivery_date")
+        .order_by("delivery_date", "supplement")
     )
-    return [ListKey(kind=ListKind.MANIFEST, cycle_id=cycle_id, delivery_date=day, place_id=office_id) for day in days]
+    return [
+        ListKey(
+            kind=ListKind.SUPPLEMENT_MANIFEST if supplement else ListKind.MANIFEST,
+            cycle_id=cycle_id,
+            delivery_date=day,
+            place_id=office_id,
+        )
+        for day, supplement in rows
+    ]
 
 
 def _supplier_lines(*, cycle_id: int, supplier_id: int) -> QuerySet[OrderLine]:
@@ -274,7 +287,7 @@ def lists_pending(*, cycle_id: int) -> int:
     current = PrintDocument.objects.filter(cycle_id=cycle_id, superseded_at__isnull=True)
     drawn = (
         set(current.filter(kind=ListKind.DOOR_LIST).values_list("community_id", flat=True)),
-        set(current.filter(kind=ListKind.MANIFEST).values_list("office_id", flat=True)),
+        set(current.filter(kind__in=OFFICE_KINDS).values_list("office_id", flat=True)),
         set(current.filter(kind__in=SUPPLIER_KINDS).values_list("supplier_id", flat=True)),
     )
     return sum(
@@ -403,9 +416,13 @@ def manifest_data(*, key: ListKey) -> dict:
     """An office's dispatch manifest for one day: what comes in from each supplier and what goes out
     to each community (packages, crates, items), with lines for both signatures of each handover."""
     office = Office.objects.select_related("district").get(pk=key.place_id)
-    # Frozen at dispatch: the legs of the close (urgent-lane legs have the supplement lists).
+    # The manifest is frozen at dispatch (the legs of the close); the urgent lane's legs have
+    # their own supplement manifest.
     legs = Consignment.objects.filter(
-        cycle_id=key.cycle_id, office_id=key.place_id, delivery_date=key.delivery_date, supplement=False
+        cycle_id=key.cycle_id,
+        office_id=key.place_id,
+        delivery_date=key.delivery_date,
+        supplement=key.kind == ListKind.SUPPLEMENT_MANIFEST,
     )
     outgoing = (
         legs.filter(hop=Hop.OFFICE_COMMUNITY)
@@ -444,7 +461,11 @@ def manifest_data(*, key: ListKey) -> dict:
     supplier_list = sorted(suppliers.values(), key=lambda s: natural_key(s["name"]))
     return {
         **_header(key, office=office.name, district=office.district.name, hotline=office.district.hotline),
-        "title": _("Dispatch manifest · %(office)s · %(date)s")
+        "title": (
+            _("Supplement dispatch manifest · %(office)s · %(date)s")
+            if key.kind == ListKind.SUPPLEMENT_MANIFEST
+            else _("Dispatch manifest · %(office)s · %(date)s")
+        )
         % {"office": office.name, "date": key.delivery_date.isoformat()},
         "communities": communities,
         "suppliers": supplier_list,
@@ -726,6 +747,7 @@ def pickup_notice_data(*, key: ListKey) -> dict:
 DATA = {
     ListKind.PICK_LIST: pick_list_data,
     ListKind.MANIFEST: manifest_data,
+    ListKind.SUPPLEMENT_MANIFEST: manifest_data,
     ListKind.SUPPLEMENT: pick_list_data,
     ListKind.RECEIVING: receiving_data,
     ListKind.DOOR_LIST: door_list_data,
@@ -744,6 +766,7 @@ def key_of(document: PrintDocument) -> ListKey:
         ListKind.PICK_LIST: document.supplier_id,
         ListKind.SUPPLEMENT: document.supplier_id,
         ListKind.MANIFEST: document.office_id,
+        ListKind.SUPPLEMENT_MANIFEST: document.office_id,
         ListKind.PICKUP_NOTICE: document.compound_id,
     }.get(document.kind, document.community_id)
     return ListKey(

@@ -36,7 +36,7 @@ def _places(key: ListKey) -> dict:
     """The foreign keys of a list's row: its place and the places above it (one query)."""
     if key.kind in selectors.SUPPLIER_KINDS:
         return {"supplier_id": key.place_id, "district_id": key.district_id}
-    if key.kind == ListKind.MANIFEST:
+    if key.kind in selectors.OFFICE_KINDS:
         office = Office.objects.values("district_id").get(pk=key.place_id)
         return {"office_id": key.place_id, "district_id": office["district_id"]}
     if key.kind == ListKind.PICKUP_NOTICE:
@@ -212,7 +212,7 @@ def office_lists_generate(*, cycle_id: int, office_id: int, now: datetime.dateti
     """Keep the office's dispatch manifest of each delivery day current. Idempotent."""
     now = now or timezone.now()
     kept = _ensure_all(selectors.office_keys(cycle_id=cycle_id, office_id=office_id), now)
-    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, office_id=office_id, kind=ListKind.MANIFEST)
+    _supersede_others(cycle_id=cycle_id, kept=kept, now=now, office_id=office_id, kind__in=selectors.OFFICE_KINDS)
     return len(kept)
 
 
@@ -253,7 +253,6 @@ def stale_lists_refresh(*, now: datetime.datetime | None = None) -> int:
     recomputed = (
         Package.objects.filter(
             cycle__status__in=selectors.PRINTABLE_STATUSES,
-            urgent=False,
             delivery_date__gte=today,
             recomputed_at__isnull=False,
         )

@@ -109,6 +109,9 @@ def test_a_shortfall_upstream_is_what_the_next_hop_expects(due_today, city, shop
     compound_leg = leg(cycle, Hop.COMMUNITY_COMPOUND, compound=city.places[city.a.pk].compound)
     expected = handovers.consignments_expected([compound_leg])[compound_leg.pk]
     assert (expected.packages, expected.items) == (2, 3), "the community's only compound expects what it got"
+    assert expected.carried == ("少一颗白菜",), "carried once, as it was written"
+    last = receive(compound_leg, users.worker, packages_received=2, items_received=3)
+    assert last.note.count("少一颗白菜") == 1 and last.note.count(handovers.CARRIED_MARK) == 1
 
 
 def test_the_receiving_page_is_prefilled_with_what_is_expected(due_today, city, shop, client):
@@ -220,3 +223,14 @@ def test_a_requeue_never_changes_the_suppliers_pick_list(arrived, city, shop):
         for k in printing.supplier_keys(cycle_id=arrived.cycle.pk, supplier_id=shop.supplier.pk)
         if k.delivery_date == day
     ]
+
+
+def test_the_receiving_page_lists_hops_in_route_order_and_says_which_wait(due_today, city, client):
+    client.force_login(city.users.worker)
+    day = due_today.a1.delivery_date.isoformat()
+    html = client.get(f"/receiving/?date={day}").content.decode()
+    office_leg = leg(due_today.cycle, Hop.OFFICE_COMMUNITY, community=city.a)
+    compound_leg = leg(due_today.cycle, Hop.COMMUNITY_COMPOUND, compound=city.places[city.a.pk].compound)
+    assert html.index(f'id="c-{office_leg.pk}"') < html.index(f'id="c-{compound_leg.pk}"'), "the route's order"
+    office_card = html[html.index(f'id="c-{office_leg.pk}"') : html.index(f'id="c-{compound_leg.pk}"')]
+    assert 'class="notice waiting"' in office_card and "<form" not in office_card, "nothing to confirm yet"

@@ -238,7 +238,9 @@ def test_lists_are_generated_and_kept_when_the_cycle_is_packed(street, shop, cit
     cycle = close(shop.cycle)
     documents = PrintDocument.objects.filter(cycle=cycle, superseded_at__isnull=True)
     kinds = {d.kind for d in documents}
-    assert kinds == set(ListKind.values) - {ListKind.SUPPLEMENT}, "no urgent lane in this cycle: no supplement list"
+    assert kinds == set(ListKind.values) - {ListKind.SUPPLEMENT, ListKind.SUPPLEMENT_MANIFEST}, (
+        "no urgent lane in this cycle: no supplement list"
+    )
     for document in documents:
         assert document.pdf.read(4) == b"%PDF"
         assert load_workbook(io.BytesIO(document.xlsx.read())).worksheets
@@ -455,7 +457,7 @@ def test_print_lists_writes_every_list_of_the_city(packed, city, tmp_path):
     xlsxs = sorted(folder.rglob("*.xlsx"))
     current = PrintDocument.objects.filter(cycle=packed, superseded_at__isnull=True)
     assert len(pdfs) == len(xlsxs) == current.count() >= 6
-    assert {p.parent.name for p in pdfs} == set(ListKind.values) - {ListKind.SUPPLEMENT}
+    assert {p.parent.name for p in pdfs} == set(ListKind.values) - {ListKind.SUPPLEMENT, ListKind.SUPPLEMENT_MANIFEST}
     assert str(folder) in out.getvalue()
     assert (folder / "index.tsv").read_text(encoding="utf-8").count("\n") == current.count() + 1
     kept = list(current.values_list("pk", flat=True))

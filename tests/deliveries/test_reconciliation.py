@@ -84,13 +84,14 @@ def test_every_count_of_the_demo_cycle_adds_up(django_capture_on_commit_callback
                 legs.filter(hop=Hop.SUPPLIER_OFFICE, supplement=supplement).aggregate(n=Sum("item_count"))["n"] or 0
             )
             assert picked == carried, (day, kind)
-        manifests = [k for k in office_keys if k.delivery_date == day]
-        incoming = sum(s["items"] for k in manifests for s in printing.list_data(key=k)["suppliers"])
-        assert incoming == legs.filter(hop=Hop.SUPPLIER_OFFICE, supplement=False).aggregate(n=Sum("item_count"))["n"]
-        assert (
-            _lists_total(manifests, "packages")
-            == legs.filter(hop=Hop.OFFICE_COMMUNITY, supplement=False).aggregate(n=Sum("package_count"))["n"]
-        )
+        for supplement, kind in ((False, "manifest"), (True, "supp_manifest")):
+            manifests = [k for k in office_keys if k.delivery_date == day and k.kind == kind]
+            incoming = sum(s["items"] for k in manifests for s in printing.list_data(key=k)["suppliers"])
+            lane = legs.filter(supplement=supplement)
+            assert incoming == (lane.filter(hop=Hop.SUPPLIER_OFFICE).aggregate(n=Sum("item_count"))["n"] or 0), kind
+            assert _lists_total(manifests, "packages") == (
+                lane.filter(hop=Hop.OFFICE_COMMUNITY).aggregate(n=Sum("package_count"))["n"] or 0
+            ), kind
         receiving = [k for k in community_keys if k.delivery_date == day]
         crates = sum(c["items"] for k in receiving for c in printing.list_data(key=k)["crates"])
         assert crates == legs.filter(hop=Hop.SUPPLIER_OFFICE).aggregate(n=Sum("item_count"))["n"], day

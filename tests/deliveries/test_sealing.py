@@ -69,6 +69,11 @@ def test_sealed_after_the_close_each_household_gets_a_package_on_the_next_delive
     baseline = Package.objects.filter(cycle=shop.cycle, household__in=households, urgent=True)
     assert sorted(baseline.values_list("household_id", flat=True)) == sorted(h.pk for h in households)
     assert {(p.delivery_date, p.mode, p.item_count) for p in baseline} == {(tomorrow, "door", 3)}
+    # Told, like every household at the close: the package's code and day.
+    from households.models import Notification
+
+    told = Notification.objects.filter(household__in=households, params__code__in=[p.code for p in baseline])
+    assert told.count() == 5
     # Routed: supplement legs at every hop, counting them.
     legs = Consignment.objects.filter(cycle=shop.cycle, supplement=True, delivery_date=tomorrow)
     assert {leg.hop: leg.package_count for leg in legs} == {
@@ -81,6 +86,11 @@ def test_sealed_after_the_close_each_household_gets_a_package_on_the_next_delive
     supplement = [k for k in keys if k.kind == "supplement"]
     assert [(k.delivery_date, k.district_id) for k in supplement] == [(tomorrow, city.districts[0].pk)]
     assert printing.list_data(key=supplement[0])["quantity"] == 15
+    manifests = printing.office_keys(cycle_id=shop.cycle.pk, office_id=city.b.office_id)
+    extra = [k for k in manifests if k.kind == "supp_manifest"]
+    assert [k.delivery_date for k in extra] == [tomorrow], "the office gets paper for the urgent lane too"
+    assert printing.list_data(key=extra[0])["packages"] == 5
+    assert "补充" in printing.list_data(key=extra[0])["title"]
     doors = printing.door_list_data(
         key=printing.ListKey(kind="doors", cycle_id=shop.cycle.pk, delivery_date=tomorrow, place_id=city.b.pk)
     )
