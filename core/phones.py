@@ -37,15 +37,6 @@ def phone_normalize(raw: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_looks_like(raw: str) -> bool:
-    """True if the text is a valid Chinese phone number (used to tell a phone from a username)."""
-    try:
-        phone_normalize(raw)
-    except InvalidPhone:
-        return False
-    return True
-
-
 def phone_display(e164: str) -> str:
     """National form for people: 138 1234 1234, 0371 6718 0381."""
     if not e164:

@@ -13,7 +13,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -76,19 +75,6 @@ def cycle_progress(*, user: User, cycle: Cycle) -> CycleProgress:
         pickup=packages["pickup"],
         urgent=packages["urgent"],
     )
-
-
-def package_counts_by_compound(*, cycle: Cycle, community_id: int) -> dict[int, int]:
-    """Households with a package per compound, the weight for levelling delivery days."""
-    return dict(
-        Package.objects.filter(cycle=cycle, community_id=community_id, urgent=False)
-        .values_list("compound_id")
-        .annotate(n=Count("id"))
-    )
-
-
-def item_totals(*, user: User, cycle: Cycle) -> int:
-    return restrict(Package.objects.filter(cycle=cycle), user).aggregate(n=Sum("item_count"))["n"] or 0
 
 
 # --- handovers: rounds, receipts, history, reconciliation ------------------------------------------

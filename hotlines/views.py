@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.edges import id_param, text_param
 from core.errors import BaogongError, NotFound
+from core.forms import form_errors
 from core.phones import phone_normalize
 from hotlines import offline as offline_archive
 from hotlines import selectors, services
@@ -91,8 +92,7 @@ def call_start(request: HttpRequest) -> HttpResponse:
         )
         call = services.call_start(operator=request.user, phone=number, household_ids=households)
     except BaogongError as exc:
-        if not form.errors:
-            form.add_error("phone", exc.message)
+        form_errors(form, exc, field="phone")
         return render(
             request,
             "hotlines/console.html",
@@ -230,8 +230,7 @@ def call_finish(request: HttpRequest, pk: int) -> HttpResponse:
             raise BaogongError(first_error(form))
         services.call_finish(call_id=call.pk, by=request.user, **form.cleaned_data)
     except BaogongError as exc:
-        if not form.errors:
-            form.add_error(None, exc.message)
+        form_errors(form, exc)
         return _call_page(request, call, finish_form=form, status=400)
     messages.success(request, _("The call is logged. Ready for the next caller."))
     return redirect("hotlines:console")
@@ -312,8 +311,7 @@ def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
             raise BaogongError(first_error(form))
         services.ticket_note(ticket_id=ticket.pk, by=request.user, note=form.cleaned_data["note"])
     except BaogongError as exc:
-        if not form.errors:
-            form.add_error(None, exc.message)
+        form_errors(form, exc)
         return _ticket_page(request, ticket, note_form=form, status=exc.status_code)
     messages.success(request, _("The note is added to the ticket."))
     return redirect("hotlines:ticket", pk=ticket.pk)
@@ -329,8 +327,7 @@ def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             raise BaogongError(first_error(form))
         services.ticket_resolve(ticket_id=ticket.pk, by=request.user, resolution=form.cleaned_data["resolution"])
     except BaogongError as exc:
-        if not form.errors:
-            form.add_error(None, exc.message)
+        form_errors(form, exc)
         return _ticket_page(request, ticket, resolve_form=form, status=exc.status_code)
     messages.success(request, _("Ticket %(number)s is resolved.") % {"number": ticket.pk})
     return redirect("hotlines:tickets")
@@ -432,17 +429,6 @@ def ledger_household(request: HttpRequest, household_id: int) -> HttpResponse:
     return _ledger_household_page(request, household)
 
 
-def _form_error(form, exc: BaogongError) -> None:
-    placed = False
-    for field, errors in exc.errors.items():
-        if field in form.fields:
-            for error in errors:
-                form.add_error(field, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-
-
 @require_POST
 @role_required(*LEDGER_WRITERS)
 def ledger_checkin(request: HttpRequest, household_id: int) -> HttpResponse:
@@ -453,8 +439,7 @@ def ledger_checkin(request: HttpRequest, household_id: int) -> HttpResponse:
             raise BaogongError(first_error(form))
         services.checkin_record(household_id=household.pk, worker=request.user, **form.cleaned_data)
     except BaogongError as exc:
-        if not form.errors:
-            _form_error(form, exc)
+        form_errors(form, exc)
         return _ledger_household_page(request, household, checkin_form=form, status=400)
     messages.success(request, _("The check-in is logged."))
     return redirect("hotlines:ledger_household", household_id=household.pk)
@@ -472,8 +457,7 @@ def ledger_cadence(request: HttpRequest, household_id: int) -> HttpResponse:
             household_id=household.pk, every_days=form.cleaned_data["every_days"], by=request.user
         )
     except BaogongError as exc:
-        if not form.errors:
-            _form_error(form, exc)
+        form_errors(form, exc)
         return _ledger_household_page(request, household, cadence_form=form, status=400)
     messages.success(request, _("The check-in cadence is saved."))
     return redirect("hotlines:ledger_household", household_id=household.pk)
@@ -497,8 +481,7 @@ def ledger_standing_add(request: HttpRequest, household_id: int) -> HttpResponse
             by=request.user,
         )
     except BaogongError as exc:
-        if not form.errors:
-            _form_error(form, exc)
+        form_errors(form, exc)
         return _ledger_household_page(request, household, standing_form=form, status=400)
     messages.success(request, _("The standing order is saved: it is ordered at every cycle opening."))
     return redirect("hotlines:ledger_household", household_id=household.pk)

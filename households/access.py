@@ -192,10 +192,6 @@ def restrict(queryset: QuerySet, user: User | None, **paths: Path) -> QuerySet:
     return queryset if q is None else queryset.filter(q)
 
 
-def can_see(user: User | None, obj: Model) -> bool:
-    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
-
-
 register(District, district="")
 register(Office, office="")
 register(Community, community="")

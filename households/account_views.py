@@ -22,13 +22,13 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from core.errors import BaogongError
+from core.forms import form_errors
 from core.guard import Guard, client_ip, guarded
 from core.phones import phone_display
 from households import identity, selectors
 from households.forms import CodeForm, PasswordResetCodeForm, PhoneForm, RegistrationForm, SignInForm
 from households.models import CodePurpose, Role, User
 from households.permissions import role_required
-from households.views import form_errors
 
 FLOW = "code_flow"
 BACKEND = "households.auth.PhoneNumberBackend"

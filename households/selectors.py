@@ -88,10 +88,6 @@ def notification_list(*, user: User) -> QuerySet:
     return Notification.objects.filter(household_id=user.household_id).order_by("-created_at", "-id")
 
 
-def district_list(*, user: User) -> QuerySet[District]:
-    return restrict(District.objects.all(), user)
-
-
 def office_list(*, user: User) -> QuerySet[Office]:
     return restrict(Office.objects.select_related("district"), user)
 
@@ -369,13 +365,6 @@ def household_import_list(*, user: User) -> QuerySet[HouseholdImport]:
 
 def household_import_get(*, user: User, pk: int) -> HouseholdImport:
     return get_object_or_404(household_import_list(user=user), pk=pk)
-
-
-def building_choices(*, user: User, community_id: int | None = None) -> QuerySet[Building]:
-    qs = restrict(Building.objects.select_related("compound"), user)
-    if community_id is not None:
-        qs = qs.filter(compound__community_id=community_id)
-    return qs.order_by("compound__code", "sort_key", "number")
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:

@@ -28,18 +28,6 @@ LOCKDOWN_JOB = "apply-due-lockdown-changes"
 PAGE_SIZE = 50
 
 
-def form_errors(form, exc: BaogongError) -> None:
-    """Put a service's message on the form once: on its field when it names one, else on top."""
-    fields = [field for field in exc.errors if field in form.fields]
-    if fields:
-        form.add_error(fields[0], exc.message)
-        for field in fields[1:]:
-            for error in exc.errors[field]:
-                form.add_error(field, error)
-    else:
-        form.add_error(None, exc.message)
-
-
 @require_GET
 def register_buildings(request: HttpRequest) -> HttpResponse:
     """The building options of one community, for the registration form (htmx)."""

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.edges import id_param, redirect_back, text_param
 from core.errors import BaogongError
+from core.forms import form_errors
 from households.models import Role
 from households.permissions import role_of, role_required
 from supply import selectors, services
@@ -40,18 +41,6 @@ CATALOG_KEEPERS = (Role.SUPPLIER, Role.ADMIN)
 TASK_FORCE = (Role.TASKFORCE, Role.ADMIN)
 # Who may look at all products with their prices and caps (read-only unless task force).
 PRICE_WATCHERS = (Role.TASKFORCE, Role.ADMIN, Role.OFFICE, Role.OPERATOR)
-
-
-def _form_errors(form, exc: BaogongError) -> None:
-    """Put a service's field errors on the form, and its message on top when it has no field."""
-    placed = False
-    for field, errors in exc.errors.items():
-        if field in form.fields:
-            for error in errors:
-                form.add_error(field, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 def _page(request: HttpRequest, queryset):
@@ -113,7 +102,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         except IntegrityError:  # product_create leaves the unique (supplier, name, size) to the database
             form.add_error("name", _("You already have a product with this name and size."))
         except BaogongError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("“%(name)s” was added to your catalog.") % {"name": product})
             return redirect("catalog:product_detail", pk=product.pk)
@@ -174,7 +163,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             product = services.product_update(product_id=product.pk, by=request.user, **form.changes())
         except BaogongError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("The product details were saved."))
             return redirect("catalog:product_detail", pk=product.pk)
@@ -193,7 +182,7 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
                 product_id=product.pk, price=form.cleaned_data["price"], by=request.user
             )
         except BaogongError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             if (product.price, product.price_state) == before:
                 messages.info(request, _("The price is unchanged."))

@@ -135,13 +135,6 @@ def delivery_expectation(*, household: Household, cycle: Cycle) -> DeliveryExpec
     )
 
 
-def supplier_products(*, user: User, supplier_id: int | None = None) -> QuerySet[Product]:
-    qs = restrict(Product.objects.select_related("supplier"), user)
-    if supplier_id is not None:
-        qs = qs.filter(supplier_id=supplier_id)
-    return qs.order_by("category", "name", "id")
-
-
 def pending_price_changes(*, user: User) -> QuerySet[PriceChange]:
     return restrict(
         PriceChange.objects.filter(state=PriceState.PENDING).select_related("product__supplier", "changed_by"), user
