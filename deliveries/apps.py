@@ -10,6 +10,7 @@ class DeliveriesConfig(AppConfig):
         from deliveries import (
             access,  # noqa: F401  (registers deliveries models with households.access)
             dashboard,  # (its figures for households.dashboard)
+            rules,  # noqa: F401  (who may do what, for templates and the navigation)
         )
 
         dashboard.register()

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import BaogongError, Conflict, NotFound
 from core.queue import enqueue
+from deliveries import rules
 from deliveries.models import (
     FINAL_REASONS,
     OPEN_STATUSES,
@@ -48,19 +49,16 @@ from deliveries.models import (
     PickupSlot,
 )
 from households.access import restrict
-from households.models import Role, User
-from households.permissions import role_of
+from households.models import User
+from households.permissions import allows
 from supply.models import Cycle, CycleStatus, OrderLine
 
-# Who confirms which hop: the office receives from suppliers; the community receives from the
-# office and carries to its compounds. Task forces and administrators may stand in anywhere.
-RECEIVERS: dict[str, tuple[str, ...]] = {
-    Hop.SUPPLIER_OFFICE: (Role.OFFICE, Role.TASKFORCE, Role.ADMIN),
-    Hop.OFFICE_COMMUNITY: (Role.WORKER, Role.TASKFORCE, Role.ADMIN),
-    Hop.COMMUNITY_COMPOUND: (Role.WORKER, Role.TASKFORCE, Role.ADMIN),
+# The rule of who confirms each hop (deliveries.rules).
+RECEIVERS: dict[str, str] = {
+    Hop.SUPPLIER_OFFICE: rules.RECEIVE_FROM_SUPPLIER,
+    Hop.OFFICE_COMMUNITY: rules.RECEIVE_FROM_OFFICE,
+    Hop.COMMUNITY_COMPOUND: rules.RECEIVE_AT_COMPOUND,
 }
-# Who marks doors (within their scope: a worker their own community's packages).
-DOOR_ROLES = (Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 
 # The statuses a package has before it reaches each place, i.e. the ones a confirmed hop moves on.
 _BEFORE = {
@@ -261,7 +259,7 @@ def consignment_receive(
     """
     now = now or timezone.now()
     consignment = restrict(Consignment.objects.filter(pk=consignment_id), by).select_for_update(of=("self",)).first()
-    if consignment is None or role_of(by) not in RECEIVERS[consignment.hop]:
+    if consignment is None or not allows(by, RECEIVERS[consignment.hop]):
         raise NotFound(_("There is no such consignment, or it is not yours to receive."))
     existing = HandoverEvent.objects.filter(consignment=consignment, kind=HandoverKind.RECEIVED).first()
     if existing is not None:
@@ -416,7 +414,7 @@ def round_start(
     household is told once that day. Running it again changes nothing. Returns how many packages are out.
     """
     now = now or timezone.now()
-    if role_of(by) not in DOOR_ROLES:
+    if not allows(by, rules.DOORS):
         raise NotFound(_("There is no such compound, or it is not yours to deliver."))
     packages = restrict(Package.objects.filter(compound_id=compound_id, delivery_date=delivery_date), by)
     location = _clean_text(location, field="location")
@@ -433,7 +431,7 @@ def round_start(
             by,
         )
     )
-    if role_of(by) in RECEIVERS[Hop.COMMUNITY_COMPOUND]:
+    if allows(by, RECEIVERS[Hop.COMMUNITY_COMPOUND]):
         expected = consignments_expected(pending)
         for consignment in pending:
             consignment_receive(
@@ -454,7 +452,7 @@ def round_start(
 
 
 def _package_for(by: User, package_id: int) -> Package:
-    if role_of(by) not in DOOR_ROLES:
+    if not allows(by, rules.DOORS):
         raise _not_found_package()
     package = restrict(Package.objects.filter(pk=package_id), by).select_for_update(of=("self",)).first()
     if package is None:

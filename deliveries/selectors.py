@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from deliveries import rules
 from deliveries.models import (
     CYCLE_DELIVERY_DAYS,
     OPEN_STATUSES,
@@ -32,8 +33,8 @@ from deliveries.models import (
     PackageStatus,
 )
 from households.access import restrict
-from households.models import Role, User
-from households.permissions import role_of
+from households.models import User
+from households.permissions import allows
 from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus
 
 
@@ -304,7 +305,7 @@ def _event_row(event: HandoverEvent) -> dict:
 
 def resident_packages(*, user: User, cycle_id: int | None = None, limit: int = 3) -> list[Package]:
     """The household's latest packages (or those of one cycle), each with ``history`` (three queries)."""
-    if role_of(user) != Role.RESIDENT or not user.household_id:
+    if not allows(user, rules.MY_PACKAGES) or not user.household_id:
         return []
     packages = restrict(Package.objects.filter(household_id=user.household_id), user).select_related(
         "cycle", "pickup_slot"

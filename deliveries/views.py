@@ -14,19 +14,14 @@ from django.views.decorators.http import require_POST
 
 from core.edges import date_param, id_param, int_param, redirect_back
 from core.errors import BaogongError, NotFound
-from deliveries import handovers, selectors, services
+from deliveries import handovers, rules, selectors, services
 from deliveries.models import ExceptionReason, HandoverEvent, Package
 from households import selectors as household_selectors
 from households import services as household_services
-from households.models import Role
-from households.permissions import role_of, role_required
-
-CYCLE_VIEWERS = (Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
-CLOSERS = (Role.TASKFORCE, Role.ADMIN)
-LEVELLERS = (Role.TASKFORCE, Role.OFFICE, Role.ADMIN)
+from households.permissions import allows, rule_required
 
 
-@role_required(*CYCLE_VIEWERS)
+@rule_required(rules.CYCLES)
 def cycle_list(request: HttpRequest) -> HttpResponse:
     cycles = list(selectors.cycle_list(user=request.user)[:6])
     progress = [selectors.cycle_progress(user=request.user, cycle=cycle) for cycle in cycles]
@@ -35,14 +30,14 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
         "deliveries/cycle_list.html",
         {
             "progress": progress,
-            "can_close": request.user.role in CLOSERS or request.user.is_superuser,
-            "can_level": request.user.role in LEVELLERS or request.user.is_superuser,
+            "can_close": allows(request.user, rules.CLOSE_CYCLE),
+            "can_level": allows(request.user, rules.LEVEL_DAYS),
         },
     )
 
 
 @require_POST
-@role_required(*CLOSERS)
+@rule_required(rules.CLOSE_CYCLE)
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(selectors.cycle_list(user=request.user), pk=pk)
     try:
@@ -57,7 +52,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*LEVELLERS)
+@rule_required(rules.LEVEL_DAYS)
 def delivery_days_level(request: HttpRequest) -> HttpResponse:
     """Level the delivery days of every community in the user's scope (by household counts)."""
     results = [
@@ -76,12 +71,10 @@ def delivery_days_level(request: HttpRequest) -> HttpResponse:
 
 # --- printed lists (deliveries.printing) -----------------------------------------------------------
 
-PRINT_VIEWERS = (Role.SUPPLIER, Role.OFFICE, Role.WORKER, Role.TASKFORCE, Role.ADMIN)
-SCANNERS = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
 LABELS_PER_PAGE = 60
 
 
-@role_required(*PRINT_VIEWERS)
+@rule_required(rules.PRINT)
 def print_index(request: HttpRequest) -> HttpResponse:
     """The lists of a packed cycle that the user may print, by delivery day."""
     from django.core.paginator import Paginator
@@ -118,7 +111,7 @@ def print_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*PRINT_VIEWERS)
+@rule_required(rules.PRINT)
 def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date: str) -> HttpResponse:
     """One list: the page (phone-friendly, prints on A4), or its kept PDF or XLSX (``?format=``)."""
     from django.core.paginator import Paginator
@@ -159,7 +152,7 @@ def print_list(request: HttpRequest, cycle_id: int, kind: str, place: str, date:
     if key.kind == "labels":
         labels_page = Paginator(data["labels"], LABELS_PER_PAGE).get_page(request.GET.get("page"))
         shown_labels = list(labels_page.object_list)
-    worker = request.user.display_name if request.user.role == Role.WORKER else ""
+    worker = request.user.display_name if allows(request.user, rules.DOOR_LISTS) and request.user.community_id else ""
     context = rendering.context(
         data,
         paper=False,
@@ -185,7 +178,7 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
 
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if role_of(request.user) not in SCANNERS:
+    if not allows(request.user, rules.SCAN):
         raise Http404(_("There is no such package, or it is not yours to see."))
     package = selectors.package_get_for_staff(
         user=request.user, code=code, cycle=int_param(request.GET, "cycle", maximum=10**9)
@@ -198,7 +191,7 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
         "deliveries/package_scan.html",
         {
             "package": package,
-            "can_mark": role_of(request.user) in handovers.DOOR_ROLES,
+            "can_mark": allows(request.user, rules.DOORS),
             "reasons": ExceptionReason.choices,
             "here": request.get_full_path(),
         },
@@ -208,9 +201,6 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
 # --- handovers (deliveries.handovers) --------------------------------------------------------------
 
 
-RECEIVER_ROLES = tuple({role for roles in handovers.RECEIVERS.values() for role in roles})
-RECONCILERS = (Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
-COMPLETERS = (Role.TASKFORCE, Role.ADMIN)
 OPEN_PER_PAGE = 100
 _CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
@@ -226,7 +216,7 @@ def _day(request: HttpRequest, source) -> datetime.date:
     return timezone.localdate()
 
 
-@role_required(*handovers.DOOR_ROLES)
+@rule_required(rules.DOORS)
 def round_page(request: HttpRequest) -> HttpResponse:
     """The worker's round on the phone: the day's compounds, then one compound's doors with one-tap buttons."""
     day = _day(request, request.GET)
@@ -237,7 +227,7 @@ def round_page(request: HttpRequest) -> HttpResponse:
         raise Http404(_("There are no packages for this compound on this day."))
     packages = selectors.round_packages(user=request.user, day=day, compound_id=chosen["compound_id"]) if chosen else []
     door_lists = []
-    if role_of(request.user) in ("worker", "taskforce", "admin"):
+    if allows(request.user, rules.DOOR_LISTS):
         seen = set()
         for c in compounds:
             if (c["cycle_id"], c["community_id"]) not in seen:
@@ -266,7 +256,7 @@ def round_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*handovers.DOOR_ROLES)
+@rule_required(rules.DOORS)
 def round_start(request: HttpRequest) -> HttpResponse:
     day = _day(request, request.POST)
     compound_id = id_param(request.POST, "compound")
@@ -329,7 +319,7 @@ def _door_step(request: HttpRequest, package_id: int, step) -> HttpResponse:
 
 
 @require_POST
-@role_required(*handovers.DOOR_ROLES)
+@rule_required(rules.DOORS)
 def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
     """One tap at the door: delivered (idempotent: a second tap changes nothing). Refused for a
     package not yet at its community or before its day, unless the reason is stated (``override``)."""
@@ -348,7 +338,7 @@ def package_delivered(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*handovers.DOOR_ROLES)
+@rule_required(rules.DOORS)
 def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
     """Not delivered, with the reason: re-queued to the next day (or refused, its final outcome)."""
     day = date_param(request.POST, "day")
@@ -378,7 +368,7 @@ def package_missed(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*handovers.DOOR_ROLES)
+@rule_required(rules.DOORS)
 def handover_undo(request: HttpRequest, pk: int) -> HttpResponse:
     """Undo one's own door record made by mistake, within the undo window."""
     event = HandoverEvent.objects.filter(pk=pk).values("package_id").first()
@@ -400,12 +390,12 @@ def package_find(request: HttpRequest) -> HttpResponse:
 
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if role_of(request.user) not in SCANNERS:
+    if not allows(request.user, rules.SCAN):
         raise Http404(_("There is no such package, or it is not yours to see."))
     code = request.GET.get("code", "").strip().upper()
     if not _CODE.match(code):
         messages.error(request, _("Enter a package code as printed on its label, e.g. ZY-12-34-001."))
-        return redirect(reverse("deliveries:round") if role_of(request.user) in handovers.DOOR_ROLES else "home")
+        return redirect(reverse("deliveries:round") if allows(request.user, rules.DOORS) else "home")
     return redirect("package_scan", code=code)
 
 
@@ -414,8 +404,7 @@ def _receiving(
 ) -> HttpResponse:
     """The receiving page of a day; ``typed`` keeps what was entered in one consignment's form
     (``{"pk": …, "packages_received": …, …}``) when it was refused."""
-    role = role_of(request.user)
-    hops = tuple(hop for hop, roles in handovers.RECEIVERS.items() if role in roles)
+    hops = tuple(hop for hop, name in handovers.RECEIVERS.items() if allows(request.user, name))
     consignments = list(selectors.consignments_to_receive(user=request.user, day=day, hops=hops))
     expected = handovers.consignments_expected([c for c in consignments if not c.receipts])
     for c in consignments:
@@ -435,7 +424,7 @@ def _receiving(
     )
 
 
-@role_required(*RECEIVER_ROLES)
+@rule_required(rules.RECEIVING)
 def receiving_page(request: HttpRequest) -> HttpResponse:
     """The consignments of a day the user's place receives, each form pre-filled with what is
     expected (the list less what went missing upstream)."""
@@ -443,7 +432,7 @@ def receiving_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*RECEIVER_ROLES)
+@rule_required(rules.RECEIVING)
 def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm one consignment; a refused one shows the page again with what was typed and why (400)."""
     try:
@@ -477,7 +466,7 @@ def consignment_receive(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, reverse("deliveries:receiving"))
 
 
-@role_required(*RECONCILERS)
+@rule_required(rules.RECONCILE)
 def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
     """What is still open in a cycle, by community, and (``?community=``) that community's open packages."""
     from django.core.paginator import Paginator
@@ -503,13 +492,13 @@ def reconciliation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": totals,
             "drill": drill,
             "page": page,
-            "can_complete": role_of(request.user) in COMPLETERS,
+            "can_complete": allows(request.user, rules.COMPLETE_CYCLE),
         },
     )
 
 
 @require_POST
-@role_required(*COMPLETERS)
+@rule_required(rules.COMPLETE_CYCLE)
 def cycle_complete(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_object_or_404(selectors.cycle_list(user=request.user), pk=pk)
     cycle = handovers.cycle_complete_if_done(cycle_id=cycle.pk)
@@ -524,7 +513,7 @@ def cycle_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("deliveries:reconciliation", pk=cycle.pk)
 
 
-@role_required(Role.RESIDENT)
+@rule_required(rules.MY_PACKAGES)
 def my_packages(request: HttpRequest) -> HttpResponse:
     """Where is my package: the household's latest packages with their status and history.
 
@@ -536,7 +525,7 @@ def my_packages(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"packages": packages})
 
 
-@role_required(Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+@rule_required(rules.COVERAGE)
 def change_coverage(request: HttpRequest, pk: int) -> HttpResponse:
     """Who a lockdown change to stay-at-home covered this cycle, and who is not yet."""
     found = selectors.change_coverage(user=request.user, change_id=pk)

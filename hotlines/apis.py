@@ -13,9 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.phones import phone_normalize
-from hotlines import selectors, services
-from households.models import Role
-from households.permissions import role_of
+from hotlines import rules, selectors, services
+from households.permissions import allows
 from supply.apis import ErrorOutputSerializer
 
 
@@ -23,7 +22,7 @@ class IsOperator(BasePermission):
     message = _("Only supply-hotline operators log hotline calls.")
 
     def has_permission(self, request, view) -> bool:
-        return role_of(request.user) == Role.OPERATOR and request.user.district_id is not None
+        return allows(request.user, rules.CONSOLE) and request.user.district_id is not None
 
 
 class CallHouseholdSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from hotlines.models import Call, CheckIn, CheckInCadence, Ticket, TicketEvent, 
 from households import selectors as household_selectors
 from households.access import restrict
 from households.models import Household, HouseholdPhone, Role, User
+from households.permissions import role_of
 from supply import selectors as supply_selectors
 from supply.models import Channel, Cycle, Order, OrderStatus, StandingOrder
 
@@ -160,9 +161,9 @@ QUEUE_LEVEL = {
 }
 
 
-def ticket_queue(*, user: User, role: str, everything: bool = False) -> QuerySet[Ticket]:
+def ticket_queue(*, user: User, everything: bool = False) -> QuerySet[Ticket]:
     """The open tickets the user should act on: at or above the level of the role (unless ``everything``)."""
-    level = None if everything else QUEUE_LEVEL.get(role)
+    level = None if everything else QUEUE_LEVEL.get(role_of(user))
     return ticket_list(user=user, min_level=level)
 
 

@@ -20,7 +20,7 @@ from core.errors import BaogongError, NotFound
 from core.forms import form_errors
 from core.phones import phone_normalize
 from hotlines import offline as offline_archive
-from hotlines import selectors, services
+from hotlines import rules, selectors, services
 from hotlines.forms import (
     CadenceForm,
     CallFinishForm,
@@ -35,8 +35,7 @@ from hotlines.forms import (
 from hotlines.models import CallCategory, CallOutcome, TicketCategory, TicketStatus
 from households import selectors as household_selectors
 from households import services as household_services
-from households.models import Role
-from households.permissions import STAFF_ROLES, role_of, role_required
+from households.permissions import allows, rule_required
 from supply import selectors as supply_selectors
 from supply import services as supply_services
 
@@ -44,12 +43,6 @@ PAGE_SIZE = 50
 SEARCH_LIMIT = 20
 PRINT_LIMIT = 2000
 
-TICKET_ROLES = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
-RESOLVER_ROLES = (Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
-CALL_LOG_ROLES = (Role.OPERATOR, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
-# Care flags are seen by the household's community and the hotline only (not offices, not task forces).
-LEDGER_ROLES = (Role.WORKER, Role.ADMIN)
-LEDGER_WRITERS = (Role.WORKER, Role.ADMIN)
 
 # What a ticket's category means for the call it came from, to suggest the call's wrap-up.
 CALL_CATEGORY_OF_TICKET = {
@@ -65,7 +58,7 @@ CALL_CATEGORY_OF_TICKET = {
 
 
 @require_GET
-@role_required(Role.OPERATOR)
+@rule_required(rules.CONSOLE)
 def console(request: HttpRequest) -> HttpResponse:
     """Start here with a headset on: type the caller's number (or the phone system opens the call)."""
     return render(
@@ -80,7 +73,7 @@ def console(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.OPERATOR)
+@rule_required(rules.CONSOLE)
 def call_start(request: HttpRequest) -> HttpResponse:
     form = CallStartForm(request.POST)
     try:
@@ -148,7 +141,7 @@ def _call_page(request: HttpRequest, call, *, ticket_form=None, finish_form=None
 
 
 @require_GET
-@role_required(Role.OPERATOR)
+@rule_required(rules.CONSOLE)
 def call(request: HttpRequest, pk: int) -> HttpResponse:
     """The console for one call: the caller's households, look-up by address, the chosen
     household's level, care, orders and packages, tickets and calls; order, ticket, wrap-up."""
@@ -156,7 +149,7 @@ def call(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.OPERATOR)
+@rule_required(rules.CONSOLE)
 def call_household(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
     household_id = id_param(request.POST, "household")
@@ -177,7 +170,7 @@ def call_household(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.OPERATOR)
+@rule_required(rules.CONSOLE)
 def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
     form = TicketOpenForm(request.POST).set_products(
@@ -221,7 +214,7 @@ def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.OPERATOR)
+@rule_required(rules.CONSOLE)
 def call_finish(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
     form = CallFinishForm(request.POST)
@@ -237,7 +230,7 @@ def call_finish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@role_required(*CALL_LOG_ROLES)
+@rule_required(rules.CALL_LOG)
 def call_log(request: HttpRequest) -> HttpResponse:
     """Every call of the hotline(s) in scope, newest first; printable."""
     printing = request.GET.get("print") == "1"
@@ -250,18 +243,17 @@ def call_log(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(*TICKET_ROLES)
+@rule_required(rules.TICKETS)
 def ticket_list(request: HttpRequest) -> HttpResponse:
     """The queue: open tickets for the user's level (a worker's community, what was escalated to an
     office or the task force), most urgent first; ``?all=1`` every open one in scope, ``?resolved=1``
     the resolved ones."""
-    role = role_of(request.user)
-    show_all = request.GET.get("all") == "1" or role in (Role.OPERATOR, Role.ADMIN)
+    show_all = request.GET.get("all") == "1" or allows(request.user, rules.ALL_TICKETS_BY_DEFAULT)
     resolved = request.GET.get("resolved") == "1"
     if resolved:
         tickets = selectors.ticket_list(user=request.user, status=TicketStatus.RESOLVED).order_by("-resolved_at", "-id")
     else:
-        tickets = selectors.ticket_queue(user=request.user, role=role, everything=show_all)
+        tickets = selectors.ticket_queue(user=request.user, everything=show_all)
     printing = request.GET.get("print") == "1"
     page = Paginator(tickets, PRINT_LIMIT if printing else PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -273,7 +265,6 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "resolved": resolved,
             "printing": printing,
             "now": timezone.now(),
-            "role": role,
             "query": request.GET,
         },
     )
@@ -288,7 +279,7 @@ def _ticket_page(request, ticket, *, note_form=None, resolve_form=None, status=2
             "events": selectors.ticket_events(user=request.user, ticket=ticket),
             "note_form": note_form or TicketNoteForm(),
             "resolve_form": resolve_form or TicketResolveForm(),
-            "can_resolve": role_of(request.user) in RESOLVER_ROLES,
+            "can_resolve": allows(request.user, rules.RESOLVE),
             "now": timezone.now(),
         },
         status=status,
@@ -296,13 +287,13 @@ def _ticket_page(request, ticket, *, note_form=None, resolve_form=None, status=2
 
 
 @require_GET
-@role_required(*TICKET_ROLES)
+@rule_required(rules.TICKETS)
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _ticket_page(request, selectors.ticket_get(user=request.user, pk=pk))
 
 
 @require_POST
-@role_required(*TICKET_ROLES)
+@rule_required(rules.TICKETS)
 def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(user=request.user, pk=pk)
     form = TicketNoteForm(request.POST)
@@ -318,7 +309,7 @@ def ticket_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*RESOLVER_ROLES)
+@rule_required(rules.RESOLVE)
 def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get(user=request.user, pk=pk)
     form = TicketResolveForm(request.POST)
@@ -338,7 +329,7 @@ def ticket_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _ledger_worker_filter(request: HttpRequest) -> tuple[bool, int | None]:
     """Workers see their own ledger households first (``?mine=0`` for the whole community)."""
-    mine = request.GET.get("mine", "1" if role_of(request.user) == Role.WORKER else "0") == "1"
+    mine = request.GET.get("mine", "1" if allows(request.user, rules.LEDGER_ORDER) else "0") == "1"
     return mine, request.user.pk if mine else None
 
 
@@ -350,7 +341,7 @@ def _with_due(households, now) -> list:
 
 
 @require_GET
-@role_required(*LEDGER_ROLES)
+@rule_required(rules.LEDGER)
 def ledger(request: HttpRequest) -> HttpResponse:
     """The care ledger (台账): ledger households, their assigned worker, check-in cadence and last check-in."""
     mine, worker_id = _ledger_worker_filter(request)
@@ -367,7 +358,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(*LEDGER_ROLES)
+@rule_required(rules.LEDGER)
 def ledger_alerts(request: HttpRequest) -> HttpResponse:
     """Ledger households nobody has been in touch with this cycle: no order chosen, no check-in."""
     mine, worker_id = _ledger_worker_filter(request)
@@ -385,7 +376,7 @@ def ledger_alerts(request: HttpRequest) -> HttpResponse:
             "cycle": cycle,
             "printing": printing,
             "query": request.GET,
-            "can_order": role_of(request.user) == Role.WORKER,
+            "can_order": allows(request.user, rules.LEDGER_ORDER),
             "ordering_open": supply_selectors.open_cycle() is not None,
         },
     )
@@ -395,7 +386,7 @@ def _ledger_household_page(request, household, *, checkin_form=None, cadence_for
     cycle = selectors.current_cycle()
     products = (
         list(supply_selectors.catalog(household=household, cycle=None))
-        if role_of(request.user) in LEDGER_WRITERS
+        if allows(request.user, rules.LEDGER_WRITE)
         else []
     )
     cadence = selectors.cadence_of(user=request.user, household=household)
@@ -414,15 +405,15 @@ def _ledger_household_page(request, household, *, checkin_form=None, cadence_for
             "checkin_form": checkin_form or CheckInForm(),
             "cadence_form": cadence_form or CadenceForm(initial={"every_days": cadence}),
             "standing_form": standing_form or StandingOrderForm(products=products),
-            "can_write": role_of(request.user) in LEDGER_WRITERS,
-            "can_order": role_of(request.user) == Role.WORKER,
+            "can_write": allows(request.user, rules.LEDGER_WRITE),
+            "can_order": allows(request.user, rules.LEDGER_ORDER),
         },
         status=status,
     )
 
 
 @require_GET
-@role_required(*LEDGER_ROLES)
+@rule_required(rules.LEDGER)
 def ledger_household(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.ledger_household_get(user=request.user, pk=household_id)
     household_services.household_view_record(user=request.user, household_id=household.pk, where="ledger_household")
@@ -430,7 +421,7 @@ def ledger_household(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*LEDGER_WRITERS)
+@rule_required(rules.LEDGER_WRITE)
 def ledger_checkin(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.ledger_household_get(user=request.user, pk=household_id)
     form = CheckInForm(request.POST)
@@ -446,7 +437,7 @@ def ledger_checkin(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*LEDGER_WRITERS)
+@rule_required(rules.LEDGER_WRITE)
 def ledger_cadence(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.ledger_household_get(user=request.user, pk=household_id)
     form = CadenceForm(request.POST)
@@ -464,7 +455,7 @@ def ledger_cadence(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*LEDGER_WRITERS)
+@rule_required(rules.LEDGER_WRITE)
 def ledger_standing_add(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.ledger_household_get(user=request.user, pk=household_id)
     products = list(supply_selectors.catalog(household=household, cycle=None))
@@ -488,7 +479,7 @@ def ledger_standing_add(request: HttpRequest, household_id: int) -> HttpResponse
 
 
 @require_POST
-@role_required(*LEDGER_WRITERS)
+@rule_required(rules.LEDGER_WRITE)
 def ledger_standing_stop(request: HttpRequest, household_id: int, pk: int) -> HttpResponse:
     household = selectors.ledger_household_get(user=request.user, pk=household_id)
     standing = selectors.standing_orders(user=request.user, household_id=household.pk).filter(pk=pk).first()
@@ -501,7 +492,7 @@ def ledger_standing_stop(request: HttpRequest, household_id: int, pk: int) -> Ht
 
 
 @require_POST
-@role_required(Role.WORKER)
+@rule_required(rules.LEDGER_ORDER)
 def ledger_assisted_order(request: HttpRequest, household_id: int) -> HttpResponse:
     """One step from the alert list: the household's usual order, placed by the worker."""
     household = selectors.ledger_household_get(user=request.user, pk=household_id)
@@ -524,11 +515,8 @@ def ledger_assisted_order(request: HttpRequest, household_id: int) -> HttpRespon
     return redirect("hotlines:ledger_alerts")
 
 
-PRICE_WATCHERS = (Role.TASKFORCE, Role.OFFICE, Role.OPERATOR, Role.ADMIN)
-
-
 @require_GET
-@role_required(*PRICE_WATCHERS)
+@rule_required(rules.PRICE_COMPLAINTS)
 def price_complaints(request: HttpRequest) -> HttpResponse:
     """Products named by price complaints to the hotline (明码标价), next to their posted price and cap."""
     return render(
@@ -538,13 +526,13 @@ def price_complaints(request: HttpRequest) -> HttpResponse:
             "rows": selectors.price_complaints(user=request.user),
             "days": 30,
             # the product's page (price history, cap) is the task force's
-            "can_open_product": role_of(request.user) in (Role.TASKFORCE, Role.ADMIN),
+            "can_open_product": allows(request.user, rules.PRODUCTS),
         },
     )
 
 
 @require_GET
-@role_required(*STAFF_ROLES)
+@rule_required(rules.UNSEALING)
 def unsealing_list(request: HttpRequest) -> HttpResponse:
     """Sealed places and their runs of negative days, eligible ones first, next to the hotline's
     reports that a compound qualifies but is still sealed."""
@@ -563,11 +551,8 @@ def unsealing_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-OFFLINE_ROLES = (Role.WORKER, Role.ADMIN)
-
-
 @require_GET
-@role_required(*OFFLINE_ROLES)
+@rule_required(rules.OFFLINE)
 def offline(request: HttpRequest) -> HttpResponse:
     """The offline fallback: download the next three days' lists and the ledger as one archive."""
     communities = household_selectors.community_list(user=request.user).order_by("name")[:500]
@@ -583,7 +568,7 @@ def offline(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*OFFLINE_ROLES)
+@rule_required(rules.OFFLINE)
 def offline_download(request: HttpRequest) -> HttpResponse:
     """The encrypted archive, with the password the community chose (typed twice); a refused
     password shows the page again with the reason (400)."""

@@ -25,10 +25,10 @@ from core.errors import BaogongError
 from core.forms import form_errors
 from core.guard import Guard, client_ip, guarded
 from core.phones import phone_display
-from households import identity, selectors
+from households import identity, rules, selectors
 from households.forms import CodeForm, PasswordResetCodeForm, PhoneForm, RegistrationForm, SignInForm
-from households.models import CodePurpose, Role, User
-from households.permissions import role_required
+from households.models import CodePurpose, User
+from households.permissions import rule_required
 
 FLOW = "code_flow"
 BACKEND = "households.auth.PhoneNumberBackend"
@@ -253,11 +253,8 @@ def password_reset_verify(request: HttpRequest) -> HttpResponse:
 # --- the account's security page -------------------------------------------------------------------------
 
 
-ANY_ROLE = tuple(Role.values)
-
-
 @never_cache
-@role_required(*ANY_ROLE)
+@rule_required(rules.ACCOUNT)
 def account_security(request: HttpRequest) -> HttpResponse:
     """The signed-in user's API tokens (revocable) and the way to change the password."""
     return render(
@@ -268,7 +265,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ANY_ROLE)
+@rule_required(rules.ACCOUNT)
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if not identity.api_token_revoke(user=request.user, token_id=pk):
         raise Http404
@@ -290,4 +287,4 @@ class AccountPasswordChangeView(PasswordChangeView):
         return response
 
 
-password_change = role_required(*ANY_ROLE)(AccountPasswordChangeView.as_view())
+password_change = rule_required(rules.ACCOUNT)(AccountPasswordChangeView.as_view())

@@ -7,4 +7,4 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("Places and households")
 
     def ready(self) -> None:
-        from households import schedule  # noqa: F401  (the timed jobs' run records)
+        from households import rules, schedule  # noqa: F401  (who may do what; the timed jobs' run records)

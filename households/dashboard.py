@@ -27,12 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import BaogongError, NotFound
+from households import rules
 from households.access import restrict, scope_of
-from households.models import Community, Compound, District, Household, LockdownLevel, Office, Role, User
-from households.permissions import role_of
+from households.models import Community, Compound, District, Household, LockdownLevel, Office, User
+from households.permissions import allows
 
 # Who may open a dashboard: the task force (a district, or the city), office staff, community workers, admins.
-DASHBOARD_ROLES = (Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
 
 LEVELS = ("city", "district", "office", "community", "compound")
 CHILD_LEVEL = {"city": "district", "district": "office", "office": "community", "community": "compound"}
@@ -158,7 +158,7 @@ class Place:
 
 
 def can_open(user: User) -> bool:
-    return role_of(user) in DASHBOARD_ROLES and scope_of(user).level in ("all", "district", "office", "community")
+    return allows(user, rules.DASHBOARD) and scope_of(user).level in ("all", "district", "office", "community")
 
 
 def _own_place(user: User) -> tuple[str, int | None]:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from core.edges import csv_cells
 from core.errors import BaogongError, NotFound
 from households import dashboard as dash
-from households.permissions import role_required
+from households import rules
+from households.permissions import rule_required
 
 
 def _board(request: HttpRequest) -> dash.Dashboard:
@@ -23,7 +24,7 @@ def _error(request: HttpRequest, exc: BaogongError) -> HttpResponse:
     return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
 
 
-@role_required(*dash.DASHBOARD_ROLES)
+@rule_required(rules.DASHBOARD)
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     try:
         board = _board(request)
@@ -32,7 +33,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "households/dashboard.html", {"board": board, "cycle_param": request.GET.get("cycle", "")})
 
 
-@role_required(*dash.DASHBOARD_ROLES)
+@rule_required(rules.DASHBOARD)
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     """One row per child place, one column per figure; UTF-8 with a byte-order mark so that
     spreadsheet programs read the Chinese names."""

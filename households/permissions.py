@@ -1,15 +1,16 @@
-"""Which roles may open which pages. Which rows they then see is decided by households.access."""
+"""Who may do what: named rules, each declared once in its app's ``rules.py`` (which roles it
+allows), read by views (``rule_required``), services and selectors (``allows``), templates and the
+navigation (``{% if user|can:"app.rule" %}``) and the URL × role test alike. Which rows a user then
+sees is decided by households.access."""
 
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from households.models import Role
-
-STAFF_ROLES = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
 
 
 def role_of(user) -> str | None:
@@ -31,6 +32,40 @@ def role_required(*roles: str) -> Callable:
             return view(request, *args, **kwargs)
 
         wrapper.allowed_roles = tuple(roles)
+        return wrapper
+
+    return decorator
+
+
+# name → the roles it allows; filled by each app's rules.py at import (apps.ready imports it).
+RULES: dict[str, frozenset[str]] = {}
+
+
+def rule(name: str, *roles: str) -> str:
+    """Declare a named rule once; returns its name (the constant views and templates use)."""
+    allowed = frozenset(str(role) for role in roles)
+    if RULES.setdefault(name, allowed) != allowed:
+        raise ImproperlyConfigured(f"the rule {name} is declared twice, with other roles")
+    return name
+
+
+def allows(user, name: str) -> bool:
+    """Does the rule let this user in (by role; the rows are households.access's business)?"""
+    try:
+        allowed = RULES[name]
+    except KeyError:
+        raise ImproperlyConfigured(f"no rule named {name}") from None
+    return role_of(user) in allowed
+
+
+def rule_required(name: str) -> Callable:
+    """A view only for users the rule lets in: others get the sign-in page or a 403."""
+    if name not in RULES:
+        raise ImproperlyConfigured(f"no rule named {name}")
+
+    def decorator(view: Callable) -> Callable:
+        wrapper = role_required(*sorted(RULES[name]))(view)
+        wrapper.rule = name
         return wrapper
 
     return decorator

@@ -12,14 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 from core.edges import id_param, int_param, text_param
 from core.errors import BaogongError
 from core.phones import phone_display
-from households import access, identity, selectors, services
+from households import access, identity, rules, selectors, services
 from households.forms import (
     CaseReportForm,
     HouseholdImportForm,
     LockdownLevelForm,
 )
-from households.models import Building, ImportStatus, LockdownLevel, Role
-from households.permissions import STAFF_ROLES, role_of, role_required
+from households.models import Building, ImportStatus, LockdownLevel
+from households.permissions import allows, role_of, rule_required
 from households.schedule import jobs_status, schedule_running
 
 # The job that applies scheduled lockdown changes (config/settings.py CELERY_BEAT_SCHEDULE).
@@ -48,13 +48,13 @@ def home(request: HttpRequest) -> HttpResponse:
     role = role_of(request.user)
     user = request.user
     context: dict = {"role": role, "place_name": selectors.user_place_name(user=user)}
-    if role == Role.RESIDENT:
+    if allows(user, rules.RESIDENT):
         context["household"] = selectors.household_get(user=user, pk=user.household_id) if user.household_id else None
         context["notifications"] = list(selectors.notification_list(user=user)[:3])
-    elif role in STAFF_ROLES:
+    elif allows(user, rules.STAFF):
         context["level_counts"] = selectors.level_counts(user=user)
-        context["communities"] = selectors.community_list(user=user)[:200] if role != Role.WORKER else []
-        if role in (Role.WORKER, Role.ADMIN):
+        context["communities"] = selectors.community_list(user=user)[:200] if allows(user, rules.COMMUNITIES) else []
+        if allows(user, rules.REGISTRATIONS):
             context["pending_registrations"] = selectors.registration_pending_list(user=user).count()
             context["care_households"] = selectors.household_list(user=user, care_only=True).count()
     return render(request, f"households/home_{role or 'none'}.html" if role else "households/home_none.html", context)
@@ -63,7 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
 PRINT_LIMIT = 3000
 
 
-@role_required(*STAFF_ROLES)
+@rule_required(rules.STAFF)
 def household_list(request: HttpRequest) -> HttpResponse:
     compound_id, community_id = id_param(request.GET, "compound"), id_param(request.GET, "community")
     households = selectors.household_list(
@@ -93,29 +93,22 @@ def household_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF_ROLES)
+@rule_required(rules.STAFF)
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
     services.household_view_record(user=request.user, household_id=household.pk, where="household_detail")
     return render(request, "households/household_detail.html", {"household": household})
 
 
-@role_required(*STAFF_ROLES)
+@rule_required(rules.STAFF)
 def compound_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.compound_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "households/compound_list.html", {"page": page})
 
 
-LEVEL_CHANGERS = (Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
-
-
-CASE_RECORDERS = (Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
-
-
-@role_required(*STAFF_ROLES)
+@rule_required(rules.STAFF)
 def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
-    role = role_of(request.user)
     buildings = list(selectors.building_list(user=request.user, compound_id=compound.pk))
     return render(
         request,
@@ -125,9 +118,9 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "buildings": buildings,
             "history": selectors.lockdown_history(user=request.user, compound=compound)[:50],
             "form": LockdownLevelForm(initial={"level": compound.lockdown_level}),
-            "can_change": role in LEVEL_CHANGERS,
+            "can_change": allows(request.user, rules.LEVEL_CHANGE),
             "case_form": CaseReportForm(buildings=buildings, initial={"date": timezone.localdate()}),
-            "can_record_cases": role in CASE_RECORDERS,
+            "can_record_cases": allows(request.user, rules.CASE_REPORTS),
             "case_reports": selectors.case_reports_recent(user=request.user, compound=compound),
             "now": timezone.now(),
             "schedule_late": not schedule_running(job=LOCKDOWN_JOB),
@@ -135,7 +128,7 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(Role.TASKFORCE, Role.ADMIN)
+@rule_required(rules.SCHEDULE)
 def schedule_page(request: HttpRequest) -> HttpResponse:
     """The timed jobs: when each last ran, whether it failed, and which have not run for too long."""
     jobs = jobs_status()
@@ -143,7 +136,7 @@ def schedule_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*LEVEL_CHANGERS)
+@rule_required(rules.LEVEL_CHANGE)
 def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
     form = LockdownLevelForm(request.POST)
@@ -184,7 +177,7 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*LEVEL_CHANGERS)
+@rule_required(rules.LEVEL_CHANGE)
 def lockdown_change_cancel(request: HttpRequest, pk: int, change_id: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
     change = selectors.lockdown_history(user=request.user, compound=compound).filter(pk=change_id).first()
@@ -200,7 +193,7 @@ def lockdown_change_cancel(request: HttpRequest, pk: int, change_id: int) -> Htt
 
 
 @require_POST
-@role_required(*CASE_RECORDERS)
+@rule_required(rules.CASE_REPORTS)
 def compound_record_cases(request: HttpRequest, pk: int) -> HttpResponse:
     compound = selectors.compound_get(user=request.user, pk=pk)
     buildings = list(selectors.building_list(user=request.user, compound_id=compound.pk))
@@ -223,7 +216,7 @@ def compound_record_cases(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("households:compound_detail", pk=compound.pk)
 
 
-@role_required(Role.WORKER, Role.ADMIN)
+@rule_required(rules.REGISTRATIONS)
 def registration_list(request: HttpRequest) -> HttpResponse:
     registrations = list(selectors.registration_pending_list(user=request.user)[:200])
     at_address = selectors.households_at_addresses(registrations=registrations)
@@ -233,7 +226,7 @@ def registration_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.WORKER, Role.ADMIN)
+@rule_required(rules.REGISTRATIONS)
 def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     registration = selectors.registration_get(user=request.user, pk=pk)
     decision = request.POST.get("decision")
@@ -255,10 +248,7 @@ def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("households:registration_list")
 
 
-IMPORTERS = (Role.WORKER, Role.OFFICE, Role.ADMIN)
-
-
-@role_required(*IMPORTERS)
+@rule_required(rules.IMPORT)
 def household_import(request: HttpRequest) -> HttpResponse:
     communities = selectors.community_list(user=request.user)
     form = HouseholdImportForm(request.POST or None, request.FILES or None, communities=communities)
@@ -280,7 +270,7 @@ def household_import(request: HttpRequest) -> HttpResponse:
     return render(request, "households/import_form.html", {"form": form, "imports": imports})
 
 
-@role_required(*IMPORTERS)
+@rule_required(rules.IMPORT)
 def household_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household_import = selectors.household_import_get(user=request.user, pk=pk)
     rejected = [line for line in household_import.report if line["action"] == "rejected"]
@@ -317,7 +307,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(checks, status=200 if all(v == "ok" for v in checks.values()) else 503)
 
 
-@role_required(Role.RESIDENT)
+@rule_required(rules.RESIDENT)
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The resident's notifications, newest first; opening the page marks them read."""
     page = Paginator(selectors.notification_list(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))

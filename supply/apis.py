@@ -19,17 +19,17 @@ from rest_framework.views import APIView
 
 from core.errors import BaogongError
 from core.throttling import OrderPlaceThrottle
-from households.models import Household, Role, User
-from households.permissions import role_of
-from supply import selectors, services
-from supply.models import Category, Channel, PaymentMethod
+from households.models import Household, User
+from households.permissions import allows
+from supply import rules, selectors, services
+from supply.models import Category, PaymentMethod
+from supply.rules import channel_of
 
 # The largest id a 64-bit primary key can hold. SQLite cannot even compare a larger integer
 # (OverflowError, a 500), so ids beyond it are refused as input before they reach a query.
 MAX_ID = 2**63 - 1
 
 # Who orders, and by which channel the order comes in.
-CHANNEL_OF_ROLE = {Role.RESIDENT: Channel.WEB, Role.WORKER: Channel.WORKER, Role.OPERATOR: Channel.HOTLINE}
 
 
 # --- shared pieces --------------------------------------------------------------------------------
@@ -55,10 +55,9 @@ class CanOrder(BasePermission):
     message = gettext_lazy("Only residents, community workers and hotline operators can order.")
 
     def has_permission(self, request, view) -> bool:
-        role = role_of(request.user)
-        if role not in CHANNEL_OF_ROLE:
+        if channel_of(request.user) is None:
             return False
-        if role == Role.RESIDENT and request.user.household_id is None:
+        if allows(request.user, rules.ORDER_OWN) and request.user.household_id is None:
             self.message = gettext_lazy("Your account is not linked to a household yet.")
             return False
         return True
@@ -67,7 +66,7 @@ class CanOrder(BasePermission):
 def _ordering_household_id(user: User, household_id: int | None) -> int:
     """The id of the household the user orders for: a resident's own (another id is not found), or
     for a worker or operator the household named, which must be in their scope (404 otherwise)."""
-    if role_of(user) == Role.RESIDENT:
+    if allows(user, rules.ORDER_OWN):
         return selectors.household_id_for_ordering(user=user, household_id=household_id or user.household_id)
     if household_id is None:
         message = _("Choose the household you are ordering for.")
@@ -77,7 +76,7 @@ def _ordering_household_id(user: User, household_id: int | None) -> int:
 
 def _ordering_household(user: User, household_id: int | None) -> Household:
     """The household the user orders for (see :func:`_ordering_household_id`), with its places."""
-    if role_of(user) == Role.RESIDENT:
+    if allows(user, rules.ORDER_OWN):
         return selectors.household_for_ordering(user=user, household_id=household_id or user.household_id)
     if household_id is None:
         message = _("Choose the household you are ordering for.")
@@ -352,7 +351,7 @@ class OrderCreateApi(APIView):
             household_id=household_id,
             lines=data["lines"],
             placed_by=request.user,
-            channel=CHANNEL_OF_ROLE[role_of(request.user)],
+            channel=channel_of(request.user),
             payment_method=data.get("payment_method"),
             note=data.get("note") or "",
             idempotency_key=request.headers.get("Idempotency-Key"),

@@ -10,6 +10,7 @@ class SupplyConfig(AppConfig):
         from supply import (
             access,  # noqa: F401  (registers supply models with households.access)
             dashboard,  # (its figures for households.dashboard)
+            rules,  # noqa: F401  (who may do what, for templates and the navigation)
         )
 
         dashboard.register()

@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 from core.edges import id_param, redirect_back, text_param
 from core.errors import BaogongError
 from core.forms import form_errors
-from households.models import Role
-from households.permissions import role_of, role_required
-from supply import selectors, services
+from households.permissions import allows, rule_required
+from supply import rules, selectors, services
 from supply.catalog_forms import (
     PriceDecisionForm,
     PriceForm,
@@ -33,14 +32,11 @@ PAGE_SIZE = 100
 
 # Who keeps a catalog: supplier staff (their own). Administrators may correct a product too; the
 # price history then names them.
-CATALOG_KEEPERS = (Role.SUPPLIER, Role.ADMIN)
 # Task force decisions: reference caps, prices above them, the whitelist.
 # Design decision: a district task force (user.district_id set) may act on any supplier and any
 # product, like the city task force. Suppliers often serve several districts and caps are per
 # product, not per district; the page shows which districts each supplier serves.
-TASK_FORCE = (Role.TASKFORCE, Role.ADMIN)
 # Who may look at all products with their prices and caps (read-only unless task force).
-PRICE_WATCHERS = (Role.TASKFORCE, Role.ADMIN, Role.OFFICE, Role.OPERATOR)
 
 
 def _page(request: HttpRequest, queryset):
@@ -50,10 +46,10 @@ def _page(request: HttpRequest, queryset):
 # --- supplier staff ----------------------------------------------------------------------------------
 
 
-@role_required(Role.SUPPLIER, *PRICE_WATCHERS)
+@rule_required(rules.CATALOG_HOME)
 def catalog_home(request: HttpRequest) -> HttpResponse:
     """Supplier staff: their own catalog with this cycle's stock. Others go to the products overview."""
-    if role_of(request.user) != Role.SUPPLIER:
+    if not allows(request.user, rules.CATALOG_OWN):
         return redirect("catalog:products")
     cycle = selectors.stock_cycle()
     category = request.GET.get("category", "")
@@ -77,7 +73,7 @@ def catalog_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.SUPPLIER)
+@rule_required(rules.CATALOG_OWN)
 def product_create(request: HttpRequest) -> HttpResponse:
     form = ProductCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -129,7 +125,7 @@ def _details_initial(product) -> dict:
 def _detail(request: HttpRequest, pk: int, *, details_form=None, price_form=None, status: int = 200) -> HttpResponse:
     cycle = selectors.stock_cycle()
     product = selectors.catalog_product_get(user=request.user, pk=pk, cycle=cycle)
-    can_edit = role_of(request.user) in CATALOG_KEEPERS
+    can_edit = allows(request.user, rules.CATALOG_KEEP)
     if details_form is None:
         details_form = ProductUpdateForm(initial=_details_initial(product))
     return render(
@@ -149,13 +145,13 @@ def _detail(request: HttpRequest, pk: int, *, details_form=None, price_form=None
     )
 
 
-@role_required(*CATALOG_KEEPERS, Role.TASKFORCE)
+@rule_required(rules.CATALOG_VIEW)
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, pk)
 
 
 @require_POST
-@role_required(*CATALOG_KEEPERS)
+@rule_required(rules.CATALOG_KEEP)
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.catalog_product_get(user=request.user, pk=pk)
     form = ProductUpdateForm(request.POST, request.FILES, initial=_details_initial(product))
@@ -171,7 +167,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*CATALOG_KEEPERS)
+@rule_required(rules.CATALOG_KEEP)
 def product_price(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.catalog_product_get(user=request.user, pk=pk)
     form = PriceForm(request.POST)
@@ -210,14 +206,14 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
 # --- task force: prices, caps, whitelist -------------------------------------------------------------
 
 
-@role_required(*TASK_FORCE)
+@rule_required(rules.TASK_FORCE)
 def price_queue(request: HttpRequest) -> HttpResponse:
     changes = selectors.price_queue(user=request.user)
     return render(request, "supply/catalog/price_queue.html", {"page": _page(request, changes), "query": request.GET})
 
 
 @require_POST
-@role_required(*TASK_FORCE)
+@rule_required(rules.TASK_FORCE)
 def price_decide(request: HttpRequest, pk: int) -> HttpResponse:
     change = selectors.price_change_get(user=request.user, pk=pk)
     form = PriceDecisionForm(request.POST)
@@ -239,7 +235,7 @@ def price_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, "catalog:price_queue")
 
 
-@role_required(*PRICE_WATCHERS)
+@rule_required(rules.PRICE_WATCH)
 def product_overview(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     state = request.GET.get("state", "")
@@ -255,7 +251,7 @@ def product_overview(request: HttpRequest) -> HttpResponse:
         "supply/catalog/product_overview.html",
         {
             "page": _page(request, products),
-            "can_set_cap": role_of(request.user) in TASK_FORCE,
+            "can_set_cap": allows(request.user, rules.TASK_FORCE),
             "categories": Category.choices,
             "states": PriceState.choices,
             "suppliers": selectors.supplier_list(user=request.user).order_by("name"),
@@ -265,7 +261,7 @@ def product_overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*TASK_FORCE)
+@rule_required(rules.TASK_FORCE)
 def product_cap(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.catalog_product_get(user=request.user, pk=pk)
     form = ReferenceCapForm(request.POST)
@@ -298,7 +294,7 @@ def product_cap(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, "catalog:products")
 
 
-@role_required(*TASK_FORCE)
+@rule_required(rules.TASK_FORCE)
 def supplier_overview(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1" and request.user.district_id
     suppliers = selectors.supplier_overview(user=request.user, district_id=request.user.district_id if mine else None)
@@ -310,7 +306,7 @@ def supplier_overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*TASK_FORCE)
+@rule_required(rules.TASK_FORCE)
 def supplier_whitelist(request: HttpRequest, pk: int) -> HttpResponse:
     supplier = selectors.supplier_get(user=request.user, pk=pk)
     form = WhitelistForm(request.POST)

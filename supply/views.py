@@ -21,19 +21,18 @@ from django_ratelimit.decorators import ratelimit
 from core.edges import id_param, redirect_back, text_param
 from core.errors import BaogongError, Conflict
 from households import services as household_services
-from households.models import Household, Role
-from households.permissions import role_of, role_required
-from supply import selectors, services
+from households.models import Household
+from households.permissions import rule_required
+from supply import rules, selectors, services
 from supply.basket import Basket, PricedBasket, basket_price
 from supply.forms import PAYMENT_CHOICES, BasketLineForm, OnBehalfOrderForm, OrderDetailsForm
 from supply.models import Category, Channel, Cycle, Order, OrderStatus, Product
+from supply.rules import channel_of
 
 # "Only N left" from this many units down.
 FEW_LEFT = 10
 # Orders of earlier cycles shown under "my orders".
 PAST_ORDERS = 30
-ON_BEHALF_ROLES = (Role.OPERATOR, Role.WORKER)
-CHANNEL_OF_ROLE = {Role.OPERATOR: Channel.HOTLINE, Role.WORKER: Channel.WORKER}
 
 
 # --- shared -----------------------------------------------------------------------------------------
@@ -144,7 +143,7 @@ class ShopItem:
 
 
 @require_GET
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def shop(request: HttpRequest) -> HttpResponse:
     household = _own_household(request)
     if household is None:
@@ -180,7 +179,7 @@ def shop(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def cycle_status(request: HttpRequest) -> HttpResponse:
     """The current cycle's cutoff and delivery day, for the resident's home page (loaded by htmx)."""
     household = _own_household(request)
@@ -213,7 +212,7 @@ def _basket_response(
 
 
 @require_POST
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def basket_add(request: HttpRequest) -> HttpResponse:
     household = _own_household(request)
     if household is None:
@@ -244,7 +243,7 @@ def basket_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def basket_update(request: HttpRequest) -> HttpResponse:
     """Change a line's quantity, or remove it (``remove`` in the POST)."""
     household = _own_household(request)
@@ -310,7 +309,7 @@ def _basket_page(
 
 
 @require_GET
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def basket(request: HttpRequest) -> HttpResponse:
     household = _own_household(request)
     if household is None:
@@ -322,7 +321,7 @@ def basket(request: HttpRequest) -> HttpResponse:
 
 @ratelimit(key="user", rate=settings.ORDER_RATE, method="POST")
 @require_POST
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def basket_confirm(request: HttpRequest) -> HttpResponse:
     household = _own_household(request)
     if household is None:
@@ -393,7 +392,7 @@ def _rows(orders, ordering: Ordering) -> list[OrderRow]:
 
 
 @require_GET
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def order_list(request: HttpRequest) -> HttpResponse:
     household = _own_household(request)
     if household is None:
@@ -418,7 +417,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
     household = selectors.household_for_ordering(user=request.user, household_id=order.household_id)
@@ -437,7 +436,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.RESIDENT)
+@rule_required(rules.ORDER_OWN)
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
     try:
@@ -464,7 +463,7 @@ def _on_behalf_context(request: HttpRequest, household: Household, ordering: Ord
         "shown_cycle": shown,
         "existing": existing,
         "existing_placed": [order for order in existing if order.status == OrderStatus.PLACED],
-        "channel_label": Channel(CHANNEL_OF_ROLE[role_of(request.user)]).label,
+        "channel_label": Channel(channel_of(request.user)).label,
         "few_left": FEW_LEFT,
         **_delivery(household, ordering.cycle),
     }
@@ -501,7 +500,7 @@ def _read_back(request, household, ordering, form, status=200) -> HttpResponse:
     )
 
 
-@role_required(*ON_BEHALF_ROLES)
+@rule_required(rules.ORDER_ON_BEHALF)
 def order_new(request: HttpRequest, household_id: int) -> HttpResponse:
     """GET: the household, its orders of the cycle, the catalog. POST: the read-back page."""
     household = selectors.household_for_ordering(user=request.user, household_id=household_id)
@@ -520,7 +519,7 @@ def order_new(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @ratelimit(key="user", rate=settings.ORDER_RATE, method="POST")
 @require_POST
-@role_required(*ON_BEHALF_ROLES)
+@rule_required(rules.ORDER_ON_BEHALF)
 def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
     household = selectors.household_for_ordering(user=request.user, household_id=household_id)
     ordering = _ordering()
@@ -542,7 +541,7 @@ def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
             household_id=household.pk,
             lines=form.order_lines(),
             placed_by=request.user,
-            channel=CHANNEL_OF_ROLE[role_of(request.user)],
+            channel=channel_of(request.user),
             payment_method=form.cleaned_data["payment_method"],
             note=form.cleaned_data["note"],
             idempotency_key=form.cleaned_data["idempotency_key"],
@@ -559,7 +558,7 @@ def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @require_GET
-@role_required(*ON_BEHALF_ROLES)
+@rule_required(rules.ORDER_ON_BEHALF)
 def order_placed(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
     household = selectors.household_for_ordering(user=request.user, household_id=order.household_id)

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from households.identity import api_token_issue
+from households.permissions import RULES
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,8 @@ def _routes(patterns=None, prefix=""):
 
 def _decision(pattern):
     callback = pattern.callback
+    if getattr(callback, "rule", None):  # a named rule (households.permissions): the roles it allows
+        return "roles", tuple(sorted(RULES[callback.rule]))
     if getattr(callback, "allowed_roles", None):
         return "roles", tuple(str(r) for r in callback.allowed_roles)
     view_class = getattr(callback, "cls", None)

@@ -18,24 +18,25 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subqu
 from django.utils.translation import gettext as _
 
 from core.edges import natural_key
+from deliveries import rules
 from deliveries.models import Consignment, Hop, ListKind, Package, PrintDocument
 from households.access import restrict, scope_of
 from households.models import Community, Compound, DeliveryMode, District, HouseholdPhone, Office, Role, User
-from households.permissions import role_of
+from households.permissions import allows
 from supply.models import Cycle, CycleStatus, OrderLine, OrderStatus, Supplier
 
 # Who may see which list (which places is then decided by households.access): suppliers their pick
 # lists only (products and counts, never residents), offices their manifests, community workers
 # their community's lists, task forces and administrators everything in their scope.
-KIND_ROLES: dict[str, frozenset[str]] = {
-    ListKind.PICK_LIST: frozenset({Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.SUPPLEMENT: frozenset({Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.MANIFEST: frozenset({Role.OFFICE, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.SUPPLEMENT_MANIFEST: frozenset({Role.OFFICE, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.RECEIVING: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.DOOR_LIST: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.PICKUP_NOTICE: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
-    ListKind.LABELS: frozenset({Role.WORKER, Role.TASKFORCE, Role.ADMIN}),
+KIND_RULES: dict[str, str] = {
+    ListKind.PICK_LIST: rules.LISTS_SUPPLIER,
+    ListKind.SUPPLEMENT: rules.LISTS_SUPPLIER,
+    ListKind.MANIFEST: rules.LISTS_OFFICE,
+    ListKind.SUPPLEMENT_MANIFEST: rules.LISTS_OFFICE,
+    ListKind.RECEIVING: rules.LISTS_COMMUNITY,
+    ListKind.DOOR_LIST: rules.LISTS_COMMUNITY,
+    ListKind.PICKUP_NOTICE: rules.LISTS_COMMUNITY,
+    ListKind.LABELS: rules.LISTS_COMMUNITY,
 }
 # A supplier's lists, per supplier and district: the pick list frozen at the close, and the
 # supplement list of urgent-lane packages built after it.
@@ -96,8 +97,7 @@ class ListKey:
 
 
 def kinds_for(*, user: User) -> list[str]:
-    role = role_of(user)
-    return [kind for kind, roles in KIND_ROLES.items() if role in roles]
+    return [kind for kind, name in KIND_RULES.items() if allows(user, name)]
 
 
 def list_allowed(*, user: User, key: ListKey) -> bool:

@@ -29,6 +29,14 @@ def masked(value: str) -> str:
 
 
 @register.filter
+def can(user, rule: str) -> bool:
+    """``{% if user|can:"deliveries.round" %}``: does the named rule let this user in?"""
+    from households.permissions import allows
+
+    return allows(user, rule)
+
+
+@register.filter
 def sees_care(user) -> bool:
     """``{% if user|sees_care %}``: may this user see households' care flags (households.access)."""
     return access.sees_care(user)

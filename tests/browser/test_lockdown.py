@@ -96,7 +96,7 @@ def test_a_compound_sealed_at_home_switches_its_packages_to_the_door_and_the_lis
     assert stale.count() >= 1
     assert (
         gettext(
-            "Out of date: packages on it changed (a lockdown change). Being drawn again; do not use the paper printed before."
+            "Out of date: packages on it changed (a lockdown change, a missed door). Being drawn again; do not use the paper printed before."
         )
         in stale.first.inner_text()
     )

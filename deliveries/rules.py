@@ -1,0 +1,31 @@
+"""Who may do what in deliveries (households.permissions): declared here, nowhere else."""
+
+from households.models import Role
+from households.permissions import rule
+
+CYCLES = rule("deliveries.cycles", Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
+CLOSE_CYCLE = rule("deliveries.close_cycle", Role.TASKFORCE, Role.ADMIN)
+LEVEL_DAYS = rule("deliveries.level_days", Role.TASKFORCE, Role.OFFICE, Role.ADMIN)
+PRINT = rule("deliveries.print", Role.SUPPLIER, Role.OFFICE, Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+# Door lists for one's own round on the round page (the worker, or someone standing in).
+DOOR_LISTS = rule("deliveries.door_lists", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+SCAN = rule("deliveries.scan", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
+# Mark doors delivered or not (a worker their own community's packages, within scope).
+DOORS = rule("deliveries.doors", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+# Confirm a consignment at a hop: the office receives from suppliers; the community receives
+# from the office and carries to its compounds. Task forces and administrators may stand in.
+RECEIVE_FROM_SUPPLIER = rule("deliveries.receive_from_supplier", Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+RECEIVE_FROM_OFFICE = rule("deliveries.receive_from_office", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+RECEIVE_AT_COMPOUND = rule("deliveries.receive_at_compound", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+RECEIVING = rule("deliveries.receiving", Role.OFFICE, Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+RECONCILE = rule("deliveries.reconcile", Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
+COMPLETE_CYCLE = rule("deliveries.complete_cycle", Role.TASKFORCE, Role.ADMIN)
+MY_PACKAGES = rule("deliveries.my_packages", Role.RESIDENT)
+COVERAGE = rule("deliveries.coverage", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+# Printed lists by kind: suppliers their pick lists only, offices their manifests, community
+# workers their community's lists, task forces and administrators everything in their scope.
+LISTS_SUPPLIER = rule("deliveries.lists_supplier", Role.SUPPLIER, Role.TASKFORCE, Role.ADMIN)
+LISTS_OFFICE = rule("deliveries.lists_office", Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+LISTS_COMMUNITY = rule("deliveries.lists_community", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+# The round in the navigation: the community worker's own work (others open it from a cycle).
+ROUND = rule("deliveries.round", Role.WORKER, Role.ADMIN)

@@ -1,0 +1,17 @@
+"""Who may do what in households (households.permissions): declared here, nowhere else."""
+
+from households.models import Role
+from households.permissions import rule
+
+ACCOUNT = rule("households.account", *Role.values)
+RESIDENT = rule("households.resident", Role.RESIDENT)
+STAFF = rule("households.staff", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
+# The list of communities on the home page: everyone above a single community.
+COMMUNITIES = rule("households.communities", Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
+# Registrations wait for the community's worker; the care ledger is the community's.
+REGISTRATIONS = rule("households.registrations", Role.WORKER, Role.ADMIN)
+LEVEL_CHANGE = rule("households.level_change", Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+CASE_REPORTS = rule("households.case_reports", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+IMPORT = rule("households.import", Role.WORKER, Role.OFFICE, Role.ADMIN)
+SCHEDULE = rule("households.schedule", Role.TASKFORCE, Role.ADMIN)
+DASHBOARD = rule("households.dashboard", Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
