@@ -14,3 +14,7 @@ class DeliveriesConfig(AppConfig):
         )
 
         dashboard.register()
+        from deliveries.selectors import package_views_of_orders
+        from supply import packages
+
+        packages.register(package_views_of_orders)

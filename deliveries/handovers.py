@@ -52,6 +52,7 @@ from households.access import restrict
 from households.models import User
 from households.permissions import allows
 from supply.models import Cycle, CycleStatus, OrderLine
+from supply.services import cycle_step
 
 # The rule of who confirms each hop (deliveries.rules).
 RECEIVERS: dict[str, str] = {
@@ -715,7 +716,8 @@ def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.date
     package.attempt += 1
     package.recomputed_at = now
     package.save(update_fields=["status", "delivery_date", "attempt", "recomputed_at"])
-    Cycle.objects.filter(pk=package.cycle_id, status=CycleStatus.COMPLETE).update(status=CycleStatus.PACKED)
+    cycle = Cycle.objects.select_for_update().filter(pk=package.cycle_id).first()
+    cycle_step(cycle=cycle, step="reopen")
     return undo
 
 
@@ -781,12 +783,8 @@ def cycle_complete_if_done(*, cycle_id: int) -> Cycle:
     cycle = Cycle.objects.select_for_update().filter(pk=cycle_id).first()
     if cycle is None:
         raise NotFound(_("There is no such cycle."))
-    if (
-        cycle.status == CycleStatus.PACKED
-        and not Package.objects.filter(cycle=cycle, status__in=OPEN_STATUSES).exists()
-    ):
-        cycle.status = CycleStatus.COMPLETE
-        cycle.save(update_fields=["status"])
+    if not Package.objects.filter(cycle=cycle, status__in=OPEN_STATUSES).exists():
+        cycle_step(cycle=cycle, step="complete")
     return cycle
 
 

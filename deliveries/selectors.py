@@ -30,6 +30,7 @@ from deliveries.models import (
     HandoverKind,
     Hop,
     Package,
+    PackageOrder,
     PackageStatus,
 )
 from households.access import restrict
@@ -443,3 +444,22 @@ def change_coverage(*, user: User, change_id: int) -> tuple[object, Cycle | None
             )
         )
     return change, cycle, rows
+
+
+def package_views_of_orders(order_ids: list[int]) -> dict:
+    """For supply.packages: each order's package as supply shows it (one query)."""
+    from supply.packages import PackageView
+
+    links = PackageOrder.objects.filter(order_id__in=order_ids).select_related("package__pickup_slot")
+    return {
+        link.order_id: PackageView(
+            code=link.package.code,
+            status=link.package.status,
+            status_label=str(link.package.get_status_display()),
+            delivery_date=link.package.delivery_date,
+            mode=link.package.mode,
+            mode_label=str(link.package.get_mode_display()),
+            pickup_slot=str(link.package.pickup_slot) if link.package.pickup_slot else None,
+        )
+        for link in links
+    }

@@ -33,6 +33,7 @@ from deliveries.models import (
 )
 from households.models import Community, Compound, DeliveryMode, Household, delivery_mode_for
 from supply.models import Cycle, CycleStatus, Order, OrderLine, OrderStatus, PaymentState, Product
+from supply.services import cycle_step
 
 # Pick-up at the receiving point (错时领取): half-hour slots from 08:00, so many packages each.
 SLOT_MINUTES = 30
@@ -53,10 +54,7 @@ def cycle_close(*, cycle_id: int | None = None, now: datetime.datetime | None = 
     cycle = qs.filter(pk=cycle_id).first() if cycle_id else qs.filter(status=CycleStatus.OPEN).first()
     if cycle is None:
         raise BaogongError(_("There is no open cycle to close."), status_code=404)
-    if cycle.status == CycleStatus.OPEN:
-        cycle.status = CycleStatus.CLOSING
-        cycle.closed_at = now
-        cycle.save(update_fields=["status", "closed_at"])
+    cycle_step(cycle=cycle, step="close", now=now)
     if cycle.status == CycleStatus.CLOSING:
         CommunityBuild.objects.bulk_create(
             [CommunityBuild(cycle=cycle, community_id=pk) for pk in Community.objects.values_list("pk", flat=True)],
@@ -108,9 +106,8 @@ def cycle_finish_if_built(*, cycle_id: int) -> Cycle:
     if (
         cycle.status == CycleStatus.CLOSING
         and not CommunityBuild.objects.filter(cycle=cycle, status=BuildStatus.PENDING).exists()
+        and cycle_step(cycle=cycle, step="pack")
     ):
-        cycle.status = CycleStatus.PACKED
-        cycle.save(update_fields=["status"])
         transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_lists_print_task", cycle_id, background=True))
         # In a thread in the embedded demo (with retries on a busy SQLite), like the lists.
         transaction.on_commit(lambda: enqueue("deliveries.tasks.cycle_packages_notify_task", cycle_id, background=True))

@@ -16,6 +16,7 @@ from households import selectors as household_selectors
 from households.access import restrict
 from households.models import Household, HouseholdPhone, Role, User
 from households.permissions import role_of
+from supply import packages
 from supply import selectors as supply_selectors
 from supply.models import Channel, Cycle, Order, OrderStatus, StandingOrder
 
@@ -122,7 +123,11 @@ def household_panel(*, user: User, household_id: int) -> HouseholdPanel:
     and recent calls: a fixed number of queries whatever the household's history."""
     household = household_selectors.household_get(user=user, pk=household_id)
     cycle = supply_selectors.open_cycle() or supply_selectors.latest_cycle()
-    orders = list(supply_selectors.order_list(user=user, household_id=household.pk, cycle_id=cycle.pk)) if cycle else []
+    orders = (
+        packages.attach(supply_selectors.order_list(user=user, household_id=household.pk, cycle_id=cycle.pk))
+        if cycle
+        else []
+    )
     tickets = list(ticket_list(user=user, household_id=household.pk, status=TicketStatus.OPEN))
     calls = list(call_list(user=user, household_id=household.pk)[:RECENT_CALLS])
     delivery = supply_selectors.delivery_expectation(household=household, cycle=cycle) if cycle else None

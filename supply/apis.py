@@ -7,7 +7,6 @@ whose messages reach the client unchanged in the ``{"detail", "errors"}`` shape.
 
 import inspect
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -21,7 +20,7 @@ from core.errors import BaogongError
 from core.throttling import OrderPlaceThrottle
 from households.models import Household, User
 from households.permissions import allows
-from supply import rules, selectors, services
+from supply import packages, rules, selectors, services
 from supply.models import Category, PaymentMethod
 from supply.rules import channel_of
 
@@ -197,10 +196,11 @@ class OrderOutputSerializer(serializers.Serializer):
     @extend_schema_field(PackageOutputSerializer(allow_null=True))
     def get_package(self, order) -> dict | None:
         # Packages are built when the cycle closes (deliveries); null until the order's community
-        # is packed. The selectors load the link with the order (no query per order).
-        try:
-            package = order.package_link.package
-        except ObjectDoesNotExist:
+        # is packed. Lists attach them for a whole page at once (supply.packages, one query).
+        if not hasattr(order, "package"):
+            packages.attach([order])
+        package = order.package
+        if package is None:
             return None
         return PackageOutputSerializer(
             {
@@ -208,7 +208,7 @@ class OrderOutputSerializer(serializers.Serializer):
                 "status": package.status,
                 "delivery_date": package.delivery_date,
                 "mode": package.mode,
-                "pickup_slot": str(package.pickup_slot) if package.pickup_slot else None,
+                "pickup_slot": package.pickup_slot,
             }
         ).data
 
@@ -395,7 +395,7 @@ class OrderListApi(APIView):
         )
         paginator = OrderPagination()
         page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response(OrderOutputSerializer(packages.attach(page), many=True).data)
 
 
 @extend_schema_view(

@@ -90,10 +90,10 @@ def household_id_for_ordering(*, user: User, household_id: int) -> int:
 
 
 def _orders(user: User) -> QuerySet[Order]:
-    # package_link is the deliveries app's reverse link; loaded here so an order shows its package.
+    # An order's package comes through supply.packages (deliveries registers the reader).
     return (
         restrict(Order.objects.all(), user)
-        .select_related("cycle", "placed_by", "package_link__package__pickup_slot")
+        .select_related("cycle", "placed_by")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
     )
 

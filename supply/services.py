@@ -193,6 +193,37 @@ def _cycle_window(opens_at: datetime.datetime) -> tuple[datetime.datetime, datet
     return cutoff_at, first_delivery
 
 
+# --- a cycle's status: every transition here (supply owns Cycle; deliveries calls these) ---------
+
+# Which status each transition goes from (the only one that permits it) and to.
+_CYCLE_STEPS = {
+    "close": (CycleStatus.OPEN, CycleStatus.CLOSING),
+    "pack": (CycleStatus.CLOSING, CycleStatus.PACKED),
+    "complete": (CycleStatus.PACKED, CycleStatus.COMPLETE),
+    "reopen": (CycleStatus.COMPLETE, CycleStatus.PACKED),
+}
+
+
+def cycle_step(*, cycle: Cycle, step: str, now: datetime.datetime | None = None) -> bool:
+    """Move a cycle one step: close (open → closing, stamping ``closed_at``), pack (closing →
+    packed), complete (packed → complete) or reopen (complete → packed, when a delivery was undone).
+
+    Guarantees: only from the status that permits the step (otherwise nothing changes and False);
+    the caller holds the cycle row locked (``select_for_update``) in its transaction, so two callers
+    cannot both move it; ``cycle`` is updated in place. Returns whether the cycle moved.
+    """
+    source, target = _CYCLE_STEPS[step]
+    if cycle.status != source:
+        return False
+    cycle.status = target
+    fields = ["status"]
+    if step == "close":
+        cycle.closed_at = now or timezone.now()
+        fields.append("closed_at")
+    cycle.save(update_fields=fields)
+    return True
+
+
 @transaction.atomic
 def cycle_open(*, opens_at: datetime.datetime | None = None) -> Cycle:
     """Open the next city-wide cycle and give every product on sale its capacity in it.

@@ -274,3 +274,15 @@ def test_the_household_one_orders_for_is_what_the_scope_allows_for_every_role(sh
             selectors.household_id_for_ordering(user=resident, household_id=city.household_a.pk) == city.household_a.pk
         )
     assert len(queries) == 0
+
+
+def test_a_cycle_moves_only_from_the_status_that_permits_each_step(shop):
+    cycle = shop.cycle
+    assert not services.cycle_step(cycle=cycle, step="pack"), "an open cycle is not packed before it closes"
+    assert not services.cycle_step(cycle=cycle, step="complete")
+    assert services.cycle_step(cycle=cycle, step="close") and cycle.closed_at is not None
+    assert not services.cycle_step(cycle=cycle, step="close"), "closed once"
+    assert services.cycle_step(cycle=cycle, step="pack") and services.cycle_step(cycle=cycle, step="complete")
+    assert services.cycle_step(cycle=cycle, step="reopen")
+    cycle.refresh_from_db()
+    assert cycle.status == "packed"
