@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.errors import Conflict
 from deliveries import services
 from deliveries.models import BuildStatus, CommunityBuild, Consignment, Hop, Package, PackageOrder, PickupSlot
+from deliveries.services import building
 from households.models import LockdownLevel
 from supply import services as supply_services
 from supply.models import CycleStatus, Order, OrderStatus
@@ -120,8 +121,8 @@ def test_postgresql_folds_the_lines_exactly_as_python_does(shop, city, close):
             for d in drafts
         )
 
-    in_sql = services._drafts_folded_in_sql(cycle=cycle, community_id=city.a.pk)
-    in_python = services._drafts_folded_in_python(cycle=cycle, community_id=city.a.pk)
+    in_sql = building._drafts_folded_in_sql(cycle=cycle, community_id=city.a.pk)
+    in_python = building._drafts_folded_in_python(cycle=cycle, community_id=city.a.pk)
     assert len(in_sql) == 2
     assert fields(in_sql) == fields(in_python)
     assert [d.item_summary for d in in_sql if d.household_id == a1.pk] == [
@@ -174,7 +175,7 @@ def test_a_failure_half_way_leaves_the_community_untouched_and_a_rerun_completes
 
 
 def test_pickup_slots_keep_buildings_together_and_are_never_overfull(shop, city, monkeypatch, close):
-    monkeypatch.setattr(services, "SLOT_CAPACITY", 5)
+    monkeypatch.setattr(building, "SLOT_CAPACITY", 5)
     place = city.places[city.b.pk]  # stay in compound: pick-up
     from tests.factories import BuildingFactory
 
