@@ -22,7 +22,7 @@ help:
 	@echo "make run       install, migrate, seed the demo city and serve on http://$(HOST):$(PORT)"
 	@echo "make test      run the test suite (PYTEST_ARGS='...' for pytest options)"
 	@echo "make messages  extract and compile translations (zh_Hans, en)"
-	@echo "make check     ruff (lint, format) and import-linter, as CI runs them"
+	@echo "make check     ruff (lint, format), import-linter and mypy, as CI runs them"
 	@echo "make lock      pin every dependency again from pyproject.toml (requirements*.lock)"
 	@echo "make install   create $(VENV) and install the pinned dependencies and the project"
 
@@ -60,6 +60,7 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools

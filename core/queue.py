@@ -21,7 +21,7 @@ logger = logging.getLogger("baogong.queue")
 try:  # the broker's client errors (Redis), when the redis package is there
     from redis.exceptions import RedisError
 except ImportError:  # pragma: no cover
-    RedisError = BrokerError
+    RedisError = BrokerError  # type: ignore[misc, assignment]
 
 
 def enqueue(task, *args, background: bool = False) -> bool:

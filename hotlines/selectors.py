@@ -159,7 +159,7 @@ def ticket_list(
 
 # Whose queue a role's default view is: the worker acts at community level, the office on what
 # was escalated to it, the task force on what reached it.
-QUEUE_LEVEL = {
+QUEUE_LEVEL: dict[str, int] = {
     Role.WORKER: TicketLevel.COMMUNITY,
     Role.OFFICE: TicketLevel.OFFICE,
     Role.TASKFORCE: TicketLevel.TASKFORCE,
@@ -168,7 +168,8 @@ QUEUE_LEVEL = {
 
 def ticket_queue(*, user: User, everything: bool = False) -> QuerySet[Ticket]:
     """The open tickets the user should act on: at or above the level of the role (unless ``everything``)."""
-    level = None if everything else QUEUE_LEVEL.get(role_of(user))
+    role = role_of(user)
+    level = None if everything or role is None else QUEUE_LEVEL.get(role)
     return ticket_list(user=user, min_level=level)
 
 

@@ -49,10 +49,14 @@ def user_place_name(*, user: User) -> str:
     scope = scope_of(user)
     if scope.level == "supplier":
         supplier_model = User._meta.get_field("supplier").related_model  # households does not import supply
-        return supplier_model.objects.filter(pk=scope.supplier_id).values_list("name", flat=True).first() or ""
+        names = supplier_model.objects.filter(pk=scope.supplier_id)  # type: ignore[union-attr]
+        return names.values_list("name", flat=True).first() or ""
     for level, model in (("household", None), ("community", Community), ("office", Office), ("district", District)):
         if scope.level == level and model is not None:
-            return model.objects.filter(pk=scope.id_at(level)).values_list("name", flat=True).first() or ""
+            place_id = scope.id_at(level)
+            if place_id is None:
+                return ""
+            return model.objects.filter(pk=place_id).values_list("name", flat=True).first() or ""
     return ""
 
 
@@ -276,7 +280,7 @@ def household_list(
             | ~Q(care_note="")
         )
     if level is not None:
-        qs = qs.filter(effective=level)
+        qs = qs.filter(effective=level)  # type: ignore[misc]  # an annotation of household_list
     search = unicodedata.normalize("NFKC", search).strip()
     if search:
         qs = qs.filter(_search_q(search))

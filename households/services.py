@@ -153,9 +153,11 @@ def lockdown_changes_apply_due(*, now: datetime.datetime | None = None) -> int:
             change = due.select_for_update(skip_locked=True).filter(pk=change_id).first()
             if change is None:
                 continue
+            place: Compound | Building
             if change.compound_id:
                 place = Compound.objects.select_for_update().get(pk=change.compound_id)
             else:
+                assert change.building_id is not None  # a change names a compound or a building (constraint)
                 place = Building.objects.select_for_update().get(pk=change.building_id)
             _level_apply(place, change, now=now)
             applied += 1
@@ -285,7 +287,8 @@ def community_delivery_days_level(*, community_id: int, weights: dict[int, int] 
             compound.delivery_day = day
             changed.append(compound)
     Compound.objects.bulk_update(changed, ["delivery_day"])
-    return Levelling(loads=tuple(loads), moved=len(changed))
+    first, second, third = loads
+    return Levelling(loads=(first, second, third), moved=len(changed))
 
 
 # --- household import ----------------------------------------------------------------------------

@@ -120,7 +120,7 @@ class DeliveryExpectation:
 
     @property
     def mode_label(self) -> str:
-        return DeliveryMode(self.mode).label
+        return str(DeliveryMode(self.mode).label)
 
 
 def delivery_expectation(*, household: Household, cycle: Cycle) -> DeliveryExpectation:

@@ -79,11 +79,15 @@ def _clean_lines(lines) -> dict[int, int]:
 def request_fingerprint(
     *, household_id: int, lines: dict[int, int], note: str, payment_method: str, urgent: bool = False
 ) -> str:
-    body = {"household": household_id, "lines": sorted(lines.items()), "note": note, "payment": payment_method}
+    body: dict[str, object] = {
+        "household": household_id,
+        "lines": sorted(lines.items()),
+        "note": note,
+        "payment": payment_method,
+    }
     if urgent:
         body["urgent"] = True
-    body = json.dumps(body, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _payment(channel: str, method: str | None) -> tuple[str, str]:
@@ -128,10 +132,10 @@ def _execute(cursor, name: str, sql: str, params) -> None:
         cursor.execute(sql, params)
         return
     raw = connection.connection
-    state = getattr(connection, "_supply_prepared", None)
+    state: tuple[object, set[str]] | None = getattr(connection, "_supply_prepared", None)
     if state is None or state[0] is not raw:  # a new connection: nothing prepared on it yet
         state = (raw, set())
-        connection._supply_prepared = state
+        connection._supply_prepared = state  # type: ignore[attr-defined]  # on Django's wrapper
     if name not in state[1]:
         numbers = iter(range(1, len(params) + 1))
         cursor.execute(f"PREPARE {name} AS " + re.sub("%s", lambda _match: f"${next(numbers)}", sql))
@@ -425,7 +429,7 @@ def order_place(  # noqa: C901
         extra_params += [idempotency_key]
     elif idempotency_key:
         name, extra = "supply_order_read_key", extra + _SAME_KEY_SQL.format(by="= %s")
-        extra_params += [placed_by.pk, idempotency_key]
+        extra_params += [placed_by.pk if placed_by else None, idempotency_key]
     rows = _orderable_rows(
         name=name, district_id=district_id, product_ids=merged, extra=extra, extra_params=extra_params
     )
@@ -494,6 +498,7 @@ def order_place(  # noqa: C901
     if not inserted:
         # The same key was used at the same moment for another household's order (for the same
         # household the lock above serialised the requests and the look-up found it). Nothing written.
+        assert idempotency_key  # only a key can collide: the insert without one always goes in
         existing = _existing_order(placed_by, idempotency_key)
         if existing is None:
             raise _key_used_elsewhere()
