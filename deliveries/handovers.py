@@ -26,6 +26,7 @@ Every service here:
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -62,7 +63,7 @@ RECEIVERS: dict[str, str] = {
 }
 
 # The statuses a package has before it reaches each place, i.e. the ones a confirmed hop moves on.
-_BEFORE = {
+_BEFORE: dict[str, tuple[str, ...]] = {
     Hop.SUPPLIER_OFFICE: (PackageStatus.PACKED, PackageStatus.DISPATCHED),
     Hop.OFFICE_COMMUNITY: (PackageStatus.PACKED, PackageStatus.DISPATCHED, PackageStatus.AT_OFFICE),
     Hop.COMMUNITY_COMPOUND: (
@@ -72,7 +73,7 @@ _BEFORE = {
         PackageStatus.AT_COMMUNITY,
     ),
 }
-_AFTER = {
+_AFTER: dict[str, str] = {
     Hop.SUPPLIER_OFFICE: PackageStatus.AT_OFFICE,
     Hop.OFFICE_COMMUNITY: PackageStatus.AT_COMMUNITY,
     Hop.COMMUNITY_COMPOUND: PackageStatus.AT_COMPOUND,
@@ -85,7 +86,7 @@ AT_THE_COMMUNITY = (PackageStatus.AT_COMMUNITY, PackageStatus.AT_COMPOUND)
 # Marks a line of a receipt's note carried from the hop before (language-neutral: it is stored).
 CARRIED_MARK = "↑ "
 # The hop before each hop (the supplier's leg has none).
-_PREVIOUS = {Hop.OFFICE_COMMUNITY: Hop.SUPPLIER_OFFICE, Hop.COMMUNITY_COMPOUND: Hop.OFFICE_COMMUNITY}
+_PREVIOUS: dict[str, str] = {Hop.OFFICE_COMMUNITY: Hop.SUPPLIER_OFFICE, Hop.COMMUNITY_COMPOUND: Hop.OFFICE_COMMUNITY}
 
 
 def _not_found_package() -> NotFound:
@@ -132,9 +133,11 @@ def _upstream(consignment: Consignment) -> QuerySet[Consignment]:
         delivery_date=consignment.delivery_date,
         supplement=consignment.supplement,
     )
+    community_id = consignment.community_id
+    assert community_id is not None  # office and compound legs belong to a community
     if previous == Hop.SUPPLIER_OFFICE:
-        return legs.filter(built_by_id=consignment.community_id)
-    return legs.filter(community_id=consignment.community_id)
+        return legs.filter(built_by_id=community_id)
+    return legs.filter(community_id=community_id)
 
 
 def upstream_open(consignment: Consignment) -> list[Consignment]:
@@ -192,12 +195,12 @@ def consignments_expected(consignments: list[Consignment]) -> dict[int, Expected
             ),
         )
     )
-    by_key: dict[tuple, list[Consignment]] = defaultdict(list)
+    by_key: dict[tuple, list[Any]] = defaultdict(list)
     for leg in legs:
         community = leg.built_by_id if leg.hop == Hop.SUPPLIER_OFFICE else leg.community_id
         by_key[(leg.cycle_id, community, leg.delivery_date, leg.supplement, leg.hop)].append(leg)
 
-    def short(rows: list[Consignment], *, packages_summed: bool) -> tuple[int, int, tuple[str, ...], tuple[str, ...]]:
+    def short(rows: list[Any], *, packages_summed: bool) -> tuple[int, int, tuple[str, ...], tuple[str, ...]]:
         got = [r for r in rows if r.got_items is not None]
         lost_packages = [max(r.package_count - r.got_packages, 0) for r in got]
         lost_items = sum(max(r.item_count - r.got_items, 0) for r in got)
@@ -353,9 +356,9 @@ def _move_on(consignment: Consignment) -> int:
         )
         packages = packages.filter(community_id=consignment.built_by_id).exclude(Exists(open_leg))
     elif hop == Hop.OFFICE_COMMUNITY:
-        packages = packages.filter(community_id=consignment.community_id)
+        packages = packages.filter(community=consignment.community)
     else:
-        packages = packages.filter(compound_id=consignment.compound_id)
+        packages = packages.filter(compound=consignment.compound)
     return packages.update(status=_AFTER[hop])
 
 
@@ -641,6 +644,7 @@ def package_exception(
         package.save(update_fields=["status"])
         _cycle_may_be_complete(package)
         return event
+    assert requeued_to is not None  # every reason but a final one re-queues
     if package.pickup_slot_id:
         PickupSlot.objects.filter(pk=package.pickup_slot_id, assigned__gt=0).update(assigned=F("assigned") - 1)
     package.delivery_date = requeued_to
@@ -683,7 +687,7 @@ def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.date
         .select_related("undone_by")
         .first()
     )
-    if event is None or event.by_id != by.pk:
+    if event is None or event.by_id != by.pk or event.package_id is None:
         raise NotFound(_("There is no such record, or it is not yours to undo."))
     package = _package_for(by, event.package_id)
     undone = HandoverEvent.objects.filter(undoes=event).first()
@@ -716,8 +720,7 @@ def handover_undo(*, event_id: int, by: User, note: str = "", now: datetime.date
     package.attempt += 1
     package.recomputed_at = now
     package.save(update_fields=["status", "delivery_date", "attempt", "recomputed_at"])
-    cycle = Cycle.objects.select_for_update().filter(pk=package.cycle_id).first()
-    cycle_step(cycle=cycle, step="reopen")
+    cycle_step(cycle=Cycle.objects.select_for_update().get(pk=package.cycle_id), step="reopen")
     return undo
 
 

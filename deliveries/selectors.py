@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -156,7 +157,7 @@ def next_round_day(*, user: User, after: datetime.date) -> datetime.date | None:
     )
 
 
-def door_outcomes_mark(packages: list[Package], *, user: User, now: datetime.datetime) -> None:
+def door_outcomes_mark(packages: list[Any], *, user: User, now: datetime.datetime) -> None:
     """Give each package what its door buttons need (one query for any number of packages):
     ``arrived`` (the custody rule allows a door outcome today), and ``undo_event`` (the id of its
     latest outcome when ``user`` recorded it and may still undo it, else ``None``)."""
@@ -197,11 +198,11 @@ def round_packages(
     from households.models import HouseholdPhone
 
     events = HandoverEvent.objects.filter(package_id=OuterRef("pk"), attempt=OuterRef("attempt"))
-    packages = restrict(Package.objects.filter(_on_day(day), compound_id=compound_id), user)
+    query = restrict(Package.objects.filter(_on_day(day), compound_id=compound_id), user)
     if package_id is not None:
-        packages = packages.filter(pk=package_id)
-    packages = list(
-        packages.select_related("household__building__compound", "building", "cycle", "pickup_slot")
+        query = query.filter(pk=package_id)
+    packages: list[Any] = list(
+        query.select_related("household__building__compound", "building", "cycle", "pickup_slot")
         .prefetch_related(Prefetch("household__phones", queryset=HouseholdPhone.objects.order_by("-is_primary", "id")))
         .annotate(
             missed_reason=Subquery(events.filter(kind=HandoverKind.EXCEPTION, delivery_date=day).values("outcome")[:1]),
@@ -229,39 +230,34 @@ def package_history(*, packages: list[Package]) -> dict[int, list[dict]]:
     """What happened to each package, oldest first: its own events and the receipts of the
     consignments it travelled in (two queries for any number of packages).
 
-    The route legs of a package are those of its first delivery day (re-queued packages stay at
-    their community): supplier → office legs of the suppliers it holds goods of, its community's
-    office → community leg and its compound's leg.
+    The route legs of a package are those of the day it was dispatched, in its lane (a re-queued
+    package stays at its community; an urgent-lane one travels in supplement legs): supplier →
+    office legs of the suppliers it holds goods of, its community's office → community leg and its
+    compound's leg.
     """
     if not packages:
         return {}
     own = list(
         HandoverEvent.objects.filter(package__in=[p.pk for p in packages]).select_related("by").order_by("at", "id")
     )
-    first_day: dict[int, datetime.date] = {p.pk: p.delivery_date for p in packages}
-    for event in own:
-        if event.kind == HandoverKind.EXCEPTION:
-            first_day[event.package_id] = min(first_day[event.package_id], event.delivery_date)
     legs = Q(pk__in=[])
     for p in packages:
-        day = first_day[p.pk]
         suppliers = OrderLine.objects.filter(order__package_link__package_id=p.pk).values("product__supplier_id")
-        legs |= Q(cycle_id=p.cycle_id, delivery_date=day) & (
+        legs |= Q(cycle_id=p.cycle_id, delivery_date=p.dispatch_date, supplement=p.urgent) & (
             Q(hop=Hop.SUPPLIER_OFFICE, built_by_id=p.community_id, supplier_id__in=suppliers)
             | Q(hop=Hop.OFFICE_COMMUNITY, community_id=p.community_id)
             | Q(hop=Hop.COMMUNITY_COMPOUND, compound_id=p.compound_id)
         )
-    receipts = list(
+    receipts: list[Any] = list(
         HandoverEvent.objects.filter(kind=HandoverKind.RECEIVED, consignment__in=Consignment.objects.filter(legs))
         .select_related("by", "consignment")
         .order_by("at", "id")
     )
     history: dict[int, list[dict]] = {p.pk: [] for p in packages}
     for p in packages:
-        day = first_day[p.pk]
         for event in receipts:
             c = event.consignment
-            if c.cycle_id != p.cycle_id or c.delivery_date != day:
+            if (c.cycle_id, c.delivery_date, c.supplement) != (p.cycle_id, p.dispatch_date, p.urgent):
                 continue
             if (
                 (c.hop == Hop.SUPPLIER_OFFICE and c.built_by_id == p.community_id)
@@ -270,7 +266,8 @@ def package_history(*, packages: list[Package]) -> dict[int, list[dict]]:
             ):
                 history[p.pk].append(_event_row(event))
     for event in own:
-        history[event.package_id].append(_event_row(event))
+        if event.package_id is not None:
+            history[event.package_id].append(_event_row(event))
     for rows in history.values():
         rows.sort(key=lambda r: (r["at"], r["order"]))
     return history
@@ -279,12 +276,13 @@ def package_history(*, packages: list[Package]) -> dict[int, list[dict]]:
 def _event_row(event: HandoverEvent) -> dict:
     from django.utils.translation import gettext as _
 
-    if event.kind == HandoverKind.RECEIVED:
-        what = {
+    if event.kind == HandoverKind.RECEIVED and event.consignment is not None:
+        arrived: dict[str, str] = {
             Hop.SUPPLIER_OFFICE: _("Arrived at the office"),
             Hop.OFFICE_COMMUNITY: _("Arrived at the community"),
             Hop.COMMUNITY_COMPOUND: _("Arrived at the compound"),
-        }[event.consignment.hop]
+        }
+        what = arrived[event.consignment.hop]
         order = 0
     else:
         what = event.get_kind_display()
@@ -308,12 +306,12 @@ def resident_packages(*, user: User, cycle_id: int | None = None, limit: int = 3
     """The household's latest packages (or those of one cycle), each with ``history`` (three queries)."""
     if not allows(user, rules.MY_PACKAGES) or not user.household_id:
         return []
-    packages = restrict(Package.objects.filter(household_id=user.household_id), user).select_related(
+    query = restrict(Package.objects.filter(household_id=user.household_id), user).select_related(
         "cycle", "pickup_slot"
     )
     if cycle_id is not None:
-        packages = packages.filter(cycle_id=cycle_id)
-    packages = list(packages.order_by("-cycle__number", "-urgent", "-id")[:limit])
+        query = query.filter(cycle_id=cycle_id)
+    packages: list[Any] = list(query.order_by("-cycle__number", "-urgent", "-id")[:limit])
     history = package_history(packages=packages)
     for package in packages:
         package.history = history[package.pk]
@@ -326,7 +324,7 @@ def package_get_for_staff(*, user: User, code: str, cycle: int | None = None) ->
 
     package = printing.package_for_scan(user=user, code=code, cycle=cycle)
     if package is not None:
-        package.history = package_history(packages=[package])[package.pk]
+        package.history = package_history(packages=[package])[package.pk]  # type: ignore[attr-defined]
     return package
 
 
@@ -430,7 +428,8 @@ def change_coverage(*, user: User, change_id: int) -> tuple[object, Cycle | None
     found = {p.pk: p for p in Package.objects.filter(pk__in=[pk for pk in links.values() if pk])}
     rows = []
     for h in households:
-        package = found.get(links.get(h.pk))
+        package_id = links.get(h.pk)
+        package = found.get(package_id) if package_id else None
         state = "covered" if h.pk in links else ("declined" if h.baseline_opt_out else "waiting")
         rows.append(
             CoverageRow(

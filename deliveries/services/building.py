@@ -57,7 +57,7 @@ class _Draft:
     # set by _plan():
     code: str = ""
     mode: str = ""
-    delivery_date: datetime.date | None = None
+    delivery_date: datetime.date = datetime.date.min  # set by _plan
     pickup_slot: PickupSlot | None = None
 
 

@@ -3,7 +3,9 @@ packages of households sealed since) in supplement consignments."""
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -84,9 +86,7 @@ def compound_packages_recompute(*, compound_id: int, now: datetime.datetime | No
         # would find them too, a little later; drawing twice changes nothing).
         for cycle_id, community_id in {(p.cycle_id, p.community_id) for p in changed}:
             transaction.on_commit(
-                lambda c=cycle_id, m=community_id: enqueue(
-                    "deliveries.tasks.community_lists_print_task", c, m, background=True
-                )
+                partial(enqueue, "deliveries.tasks.community_lists_print_task", cycle_id, community_id, background=True)
             )
     return len(changed)
 
@@ -126,10 +126,12 @@ def _supplement_lists_draw(legs: dict) -> None:
         if hop == Hop.SUPPLIER_OFFICE:
             units.add(("deliveries.tasks.supplier_lists_print_task", cycle_id, supplier_id))
     for task, cycle_id, place_id in sorted(units):
-        transaction.on_commit(lambda t=task, c=cycle_id, p=place_id: enqueue(t, c, p, background=True))
+        transaction.on_commit(partial(enqueue, task, cycle_id, place_id, background=True))
 
 
-def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code) -> list[Package]:
+def supplement_packages_build(
+    *, order_ids: list[int], day: datetime.date, code: Callable[[Order, str], str]
+) -> list[Package]:
     """One urgent-lane package per order, due on ``day``, with its supplement route legs.
 
     For orders that came after their community's build (urgent medicine; baseline orders of
@@ -197,7 +199,7 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
             legs[key][1] += item_count
     if settings.DELIVERIES_PRINT_ON_PACK:
         _supplement_lists_draw(legs)
-    for (hop, cycle_id, office_id, community_id, supplier_id, compound_id), (count, items) in legs.items():
+    for (hop, cycle_id, office_id, community_id, supplier_id, compound_id), (count, item_total) in legs.items():
         where = {
             "cycle_id": cycle_id,
             "hop": hop,
@@ -210,7 +212,7 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
         }
         if not Consignment.objects.filter(**where).update(
             package_count=F("package_count") + count,
-            item_count=F("item_count") + items,
+            item_count=F("item_count") + item_total,
         ):
             Consignment.objects.create(
                 cycle_id=cycle_id,
@@ -223,7 +225,7 @@ def supplement_packages_build(*, order_ids: list[int], day: datetime.date, code)
                 supplier_id=supplier_id,
                 compound_id=compound_id,
                 package_count=count,
-                item_count=items,
+                item_count=item_total,
             )
     return packages
 
@@ -270,8 +272,12 @@ def sealed_households_feed(*, compound_id: int, now: datetime.datetime | None = 
             )
             if built:  # the households are told their package's day, like at the close (each once)
                 transaction.on_commit(
-                    lambda c=cycle.pk, m=compound.community_id: enqueue(
-                        "deliveries.tasks.community_packages_notify_task", c, m, background=True
+                    partial(
+                        enqueue,
+                        "deliveries.tasks.community_packages_notify_task",
+                        cycle.pk,
+                        compound.community_id,
+                        background=True,
                     )
                 )
     return placed
