@@ -8,15 +8,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from deliveries import rules
 from deliveries.models import HandoverEvent, PrintDocument
 from deliveries.printing import selectors as printing
 from households.admin import ScopedAdmin
-from households.models import Role
 
 
 @admin.register(PrintDocument)
 class PrintDocumentAdmin(ScopedAdmin):
-    view_roles = (Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.SUPPLIER)
+    view_rule = rules.ADMIN_LOOK_LISTS
     list_display = ("title", "kind", "delivery_date", "rows", "generated_at", "superseded_at", "files")
     list_filter = ("kind", "delivery_date", ("superseded_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "place_key")
@@ -52,7 +52,7 @@ class PrintDocumentAdmin(ScopedAdmin):
 class HandoverEventAdmin(ScopedAdmin):
     """The chain of custody, to look at: events are written by the handover services only, never changed."""
 
-    view_roles = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
+    view_rule = rules.ADMIN_LOOK
     list_display = (
         "at",
         "kind",

@@ -29,3 +29,8 @@ LISTS_OFFICE = rule("deliveries.lists_office", Role.OFFICE, Role.TASKFORCE, Role
 LISTS_COMMUNITY = rule("deliveries.lists_community", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
 # The round in the navigation: the community worker's own work (others open it from a cycle).
 ROUND = rule("deliveries.round", Role.WORKER, Role.ADMIN)
+# Django's admin: printed lists (suppliers see their own pick lists) and the custody trail to look at.
+ADMIN_LOOK_LISTS = rule(
+    "deliveries.admin_look_lists", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.SUPPLIER, Role.ADMIN
+)
+ADMIN_LOOK = rule("deliveries.admin_look", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)

@@ -1,15 +1,15 @@
 from django.contrib import admin
 
+from hotlines import rules
 from hotlines.models import Call, CheckIn, Ticket, TicketEvent
 from households.admin import ScopedAdmin
-from households.models import Role
 
 
 class ReadOnlyLog(ScopedAdmin):
     """Calls, tickets and check-ins are written through their pages (services keep the trail);
     the admin shows them to staff in scope and lets administrators correct a mistake."""
 
-    view_roles = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
+    view_rule = rules.ADMIN_LOOK
 
 
 @admin.register(Call)

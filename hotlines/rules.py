@@ -18,3 +18,5 @@ PRICE_COMPLAINTS = rule("hotlines.price_complaints", Role.TASKFORCE, Role.OFFICE
 PRODUCTS = rule("hotlines.products", Role.TASKFORCE, Role.ADMIN)
 UNSEALING = rule("hotlines.unsealing", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
 OFFLINE = rule("hotlines.offline", Role.WORKER, Role.ADMIN)
+# Django's admin: calls, tickets and check-ins to look at for staff in scope.
+ADMIN_LOOK = rule("hotlines.admin_look", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.phones import InvalidPhone, phone_normalize
 from core.pinyin import pinyin_initials
-from households import access, services
+from households import access, rules, services
 from households.access import restrict, scope_q
 from households.models import (
     Building,
@@ -20,35 +20,34 @@ from households.models import (
     Notification,
     Office,
     ResidentRegistration,
-    Role,
     User,
 )
-from households.permissions import role_of
+from households.permissions import allows
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """Admin pages narrowed by households.access, with permissions by role instead of per-user grants.
+    """Admin pages narrowed by households.access, with permissions by named rule instead of
+    per-user grants: ``view_rule`` may look, ``edit_rule`` may add, change and delete (both
+    declared in the apps' rules.py; administrators are in every one)."""
 
-    ``view_roles`` may look, ``edit_roles`` may add, change and delete; admins may do everything.
-    """
+    view_rule: str = rules.ADMIN_LOOK
+    edit_rule: str = rules.ADMIN_ONLY
 
-    view_roles: tuple[str, ...] = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
-    edit_roles: tuple[str, ...] = ()
-
-    def _role(self, request) -> str | None:
-        return role_of(request.user) if request.user.is_active and request.user.is_staff else None
+    def _staff(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        role = self._role(request)
-        allowed = role == Role.ADMIN or role in self.view_roles or role in self.edit_roles
+        allowed = self._staff(request) and (
+            allows(request.user, self.view_rule) or allows(request.user, self.edit_rule)
+        )
         return allowed and (obj is None or self._in_scope(request, obj))
 
     def _can_edit(self, request, obj=None) -> bool:
-        role = self._role(request)
-        return (role == Role.ADMIN or role in self.edit_roles) and (obj is None or self._in_scope(request, obj))
+        allowed = self._staff(request) and allows(request.user, self.edit_rule)
+        return allowed and (obj is None or self._in_scope(request, obj))
 
     def has_add_permission(self, request, obj=None) -> bool:
         return self._can_edit(request)
@@ -81,7 +80,7 @@ class ScopedInline(admin.TabularInline):
     extra = 0
 
     def _parent_admin_allows(self, request, obj) -> bool:
-        return role_of(request.user) in (Role.ADMIN, Role.WORKER) and request.user.is_staff
+        return allows(request.user, rules.ADMIN_EDIT_HOUSEHOLDS) and request.user.is_staff
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_staff
@@ -115,7 +114,7 @@ class CommunityAdmin(ScopedAdmin):
     list_filter = ("office__district",)
     search_fields = ("name", "code")
     list_select_related = ("office",)
-    edit_roles = (Role.OFFICE,)
+    edit_rule = rules.ADMIN_EDIT_PLACES
 
 
 @admin.register(Compound)
@@ -126,7 +125,7 @@ class CompoundAdmin(ScopedAdmin):
     list_select_related = ("community",)
     # Level changes go through the compound page, which keeps the history.
     readonly_fields = ("lockdown_level", "initials")
-    edit_roles = (Role.OFFICE,)
+    edit_rule = rules.ADMIN_EDIT_PLACES
 
     def save_model(self, request, obj, form, change):
         obj.initials = pinyin_initials(obj.name)
@@ -141,7 +140,7 @@ class BuildingAdmin(ScopedAdmin):
     list_select_related = ("compound",)
     readonly_fields = ("lockdown_level",)
     raw_id_fields = ("compound",)
-    edit_roles = (Role.WORKER, Role.OFFICE)
+    edit_rule = rules.ADMIN_EDIT_BUILDINGS
 
 
 @admin.register(LockdownChange)
@@ -184,8 +183,7 @@ class HouseholdAdmin(ScopedAdmin):
     list_select_related = ("building__compound", "assigned_worker")
     raw_id_fields = ("building",)
     inlines = [HouseholdPhoneInline]
-    edit_roles = (Role.WORKER,)
-    view_roles = (Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
+    edit_rule = rules.ADMIN_EDIT_HOUSEHOLDS
     CARE_FIELDS = ("elderly_alone", "disabled", "pregnant", "chronic_medicine", "dialysis", "care_note")
 
     def get_exclude(self, request, obj=None):
@@ -243,7 +241,7 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     def _is_admin(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff and role_of(request.user) == Role.ADMIN
+        return request.user.is_active and request.user.is_staff and allows(request.user, rules.ADMIN_ONLY)
 
     def has_module_permission(self, request) -> bool:
         return self._is_admin(request)
@@ -297,7 +295,7 @@ class NotificationAdmin(ScopedAdmin):
 class HouseholdViewLogAdmin(ScopedAdmin):
     """Who opened which household's details (audit log): read by admins, written by the pages."""
 
-    view_roles = ()
+    view_rule = rules.ADMIN_ONLY
     list_display = ("viewed_at", "household", "viewed_by", "role", "where")
     list_filter = ("role", "where")
     list_select_related = ("household__building__compound", "viewed_by")

@@ -15,3 +15,10 @@ CASE_REPORTS = rule("households.case_reports", Role.WORKER, Role.OFFICE, Role.TA
 IMPORT = rule("households.import", Role.WORKER, Role.OFFICE, Role.ADMIN)
 SCHEDULE = rule("households.schedule", Role.TASKFORCE, Role.ADMIN)
 DASHBOARD = rule("households.dashboard", Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
+# Django's admin (households.admin.ScopedAdmin): who may look at, and who may edit, each model's rows
+# (which rows is households.access's business). Administrators may do everything.
+ADMIN_LOOK = rule("households.admin_look", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
+ADMIN_ONLY = rule("households.admin_only", Role.ADMIN)
+ADMIN_EDIT_PLACES = rule("households.admin_edit_places", Role.OFFICE, Role.ADMIN)
+ADMIN_EDIT_BUILDINGS = rule("households.admin_edit_buildings", Role.WORKER, Role.OFFICE, Role.ADMIN)
+ADMIN_EDIT_HOUSEHOLDS = rule("households.admin_edit_households", Role.WORKER, Role.ADMIN)

@@ -13,12 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import BaogongError
 from households.admin import ScopedAdmin, ScopedInline
-from households.models import Role
-from supply import services
+from supply import rules, services
 from supply.models import Cycle, CycleStatus, CycleStock, Order, OrderLine, PriceChange, Product, Supplier
 
 # Supplier staff have no admin unless an administrator makes them staff; then they see their own rows.
-SUPPLY_VIEWERS = (Role.SUPPLIER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.WORKER)
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -44,8 +42,8 @@ class SupplierAdmin(ScopedAdmin):
     # The whitelist keeps who and when: it changes on the task force's suppliers page (supplier_whitelist).
     readonly_fields = ("whitelist", "whitelisted_by", "whitelisted_at")
     exclude = ("is_whitelisted",)
-    view_roles = SUPPLY_VIEWERS
-    edit_roles = (Role.TASKFORCE,)
+    view_rule = rules.ADMIN_LOOK
+    edit_rule = rules.ADMIN_EDIT_CYCLES
 
     @admin.display(description=_("whitelisted"))
     def whitelist(self, obj):
@@ -132,8 +130,7 @@ class ProductAdmin(ScopedAdmin):
         "is_active",
         "created_at",
     )
-    view_roles = SUPPLY_VIEWERS
-    edit_roles = ()  # administrators only; supplier staff keep their catalog on /catalog/
+    view_rule = rules.ADMIN_LOOK  # edited by administrators only; supplier staff keep their catalog on /catalog/
 
     @admin.display(description=_("posted price"))
     def price_link(self, obj):
@@ -180,7 +177,7 @@ class PriceChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("product", "changed_by", "decided_by")
     search_fields = ("product__name", "product__supplier__name")
     date_hierarchy = "changed_at"
-    view_roles = SUPPLY_VIEWERS
+    view_rule = rules.ADMIN_LOOK
 
 
 @admin.register(Cycle)
@@ -189,7 +186,7 @@ class CycleAdmin(ReadOnlyAdmin):
 
     list_display = ("number", "status", "opens_at", "cutoff_at", "first_delivery_date", "closed_at")
     list_filter = ("status",)
-    view_roles = SUPPLY_VIEWERS
+    view_rule = rules.ADMIN_LOOK
 
     # A cycle is city-wide: every staff role sees every cycle (Cycle has no scope registration).
     def get_queryset(self, request):
@@ -205,7 +202,7 @@ class CycleStockAdmin(ReadOnlyAdmin):
     list_filter = ("cycle__status",)
     list_select_related = ("cycle", "product__supplier")
     search_fields = ("product__name", "product__supplier__name")
-    view_roles = SUPPLY_VIEWERS
+    view_rule = rules.ADMIN_LOOK
 
     @admin.display(description=_("supplier"), ordering="product__supplier__name")
     def product_supplier(self, obj):
@@ -252,4 +249,4 @@ class OrderAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "household__contact_name", "household__building__compound__name")
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
-    view_roles = (Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE)
+    view_rule = rules.ADMIN_LOOK_ORDERS  # no household data for supplier staff

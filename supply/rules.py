@@ -23,3 +23,14 @@ _CHANNELS = {Role.RESIDENT: Channel.WEB, Role.WORKER: Channel.WORKER, Role.OPERA
 def channel_of(user) -> str | None:
     """The channel an order this user places comes in by (None: the user does not order)."""
     return _CHANNELS.get(role_of(user)) if allows(user, ORDER_ANY) else None
+
+
+# Django's admin: supply's rows to look at for staff in scope; cycles edited by the task force.
+ADMIN_LOOK = rule(
+    "supply.admin_look", Role.SUPPLIER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.WORKER, Role.ADMIN
+)
+ADMIN_EDIT_CYCLES = rule("supply.admin_edit_cycles", Role.TASKFORCE, Role.ADMIN)
+# Orders name households: never for supplier staff.
+ADMIN_LOOK_ORDERS = rule(
+    "supply.admin_look_orders", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN
+)

@@ -18,7 +18,7 @@ ROLE_WORDS = "|".join(Role.values)
 def _view_modules():
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
-            if path.name in ("views.py", "apis.py") or path.name.endswith(("_views.py", "_apis.py")):
+            if path.name in ("views.py", "apis.py", "admin.py") or path.name.endswith(("_views.py", "_apis.py")):
                 yield path
 
 
@@ -27,7 +27,7 @@ def test_no_view_or_api_module_names_a_role():
     for path in _view_modules():
         text = path.read_text(encoding="utf-8")
         for n, line in enumerate(text.splitlines(), start=1):
-            if re.search(r"\bRole\.\w+|role_required\(|\brole\s*[!=]=|\brole in\b", line) or re.search(
+            if re.search(r"\bRole\.\w+|role_required\(|\brole\s*[!=]=|\brole in\b|_roles\s*=", line) or re.search(
                 rf"(==|!=|\bin\s*[(\[{{])\s*[^\n]*[\"']({ROLE_WORDS})[\"']", line
             ):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
