@@ -277,7 +277,7 @@ EAGER_TASKS_IN_THREADS = env.bool("EAGER_TASKS_IN_THREADS", default=True)
 # development, labels point at http://127.0.0.1:8000 and pages shown on screen at their own host.
 SITE_URL = env("SITE_URL", default="")
 
-# Text messages to residents (households/notifications.py): "console" logs them, "http" posts
+# Text messages to residents (core/sms.py): "console" logs them, "http" posts
 # them to a provider's gateway. A failed send is retried SMS_MAX_ATTEMPTS times, then reported.
 SMS_BACKEND = env("SMS_BACKEND")
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")

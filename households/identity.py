@@ -150,7 +150,7 @@ def phone_code_send(
 
 def _code_deliver(phone: str, text: str) -> None:
     from core.queue import enqueue
-    from households.notifications import sms_send_now
+    from core.sms import sms_send_now
 
     # Queued, so the answer takes as long whether a code was sent or not; sent from here if the
     # broker is down (a code is wanted now, the beat's sweep would be too late).

@@ -439,7 +439,8 @@ def sms_send_due(*, limit: int = 200, budget_seconds: float = 0, now: datetime.d
 
 
 def _sms_send_batch(*, limit: int, now: datetime.datetime) -> dict:
-    from households.notifications import SmsError, logger, message_text, sms_backend
+    from core.sms import SmsError, logger, sms_backend
+    from households.notifications import message_text
 
     with transaction.atomic():
         due = Notification.objects.filter(sms_status=SmsStatus.PENDING, sms_next_at__lte=now).order_by(

@@ -19,7 +19,7 @@ def sms_send_due_task() -> dict:
 @shared_task(bind=True, acks_late=True, max_retries=3)
 def sms_code_send_task(self, phone: str, text: str) -> bool:
     """Send one text message carrying a one-time code; retried a few times within its lifetime."""
-    from households.notifications import sms_send_now
+    from core.sms import sms_send_now
 
     if not sms_send_now(phone, text):
         if self.request.is_eager:  # in-process (the demo): the resident can ask for a new code

@@ -8,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.utils import timezone
 
+from core.sms import HttpSmsBackend, SmsError
 from deliveries import services as delivery_services
 from deliveries import tasks as delivery_tasks
 from deliveries.models import Package
 from households import services
 from households.models import Notification, SmsStatus
-from households.notifications import HttpSmsBackend, SmsError
 from households.services import Tell
 from supply import services as supply_services
 
