@@ -205,3 +205,15 @@ def test_the_round_marks_a_door_in_place_on_a_phone_and_keeps_the_scroll_positio
         assert not page.script_problems, page.script_problems
     finally:
         context.close()
+
+
+def test_the_receiving_list_fits_a_phone(delivery_day, browser):
+    server, _resident, own, _other = delivery_day
+    context, page = open_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        sign_in(page, server.url, "worker")
+        page.goto(f"{server.url}/print/{own.cycle_id}/receiving/{own.community_id}/{own.dispatch_date.isoformat()}/")
+        page.locator(".printed-list").first.wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 392, "nothing wider than the screen"
+    finally:
+        context.close()
