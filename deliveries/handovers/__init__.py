@@ -5,7 +5,7 @@ arrived, a note when they differ from the list); confirming moves that hop's pac
 UPDATE. At the door the worker marks each package delivered or not delivered (not at home,
 refused, damaged, item missing). Every step is a :class:`HandoverEvent` row: who, when, where.
 
-The custody rules live here and nowhere else (:func:`custody_check_door`, :func:`upstream_open`):
+The custody rules live here and nowhere else (:func:`custody_check_door`, :func:`consignments_expected`):
 - a hop is confirmed only after the hop before it (the office receives from the supplier before
   the community can receive from the office, the community before its compounds);
 - a door outcome only for a package that reached its community, on or after its first delivery
@@ -41,7 +41,6 @@ from deliveries.handovers.hops import (
     consignment_receive,
     consignments_expected,
     round_start,
-    upstream_open,
 )
 
 __all__ = [
@@ -60,5 +59,4 @@ __all__ = [
     "package_deliver",
     "package_exception",
     "round_start",
-    "upstream_open",
 ]

@@ -40,29 +40,6 @@ from supply.models import OrderLine
 # --- consignments at each hop ----------------------------------------------------------------------
 
 
-def _upstream(consignment: Consignment) -> QuerySet[Consignment]:
-    """The legs of the hop before this one that carried its goods (same cycle, day and lane)."""
-    previous = _PREVIOUS.get(consignment.hop)
-    if previous is None:
-        return Consignment.objects.none()
-    legs = Consignment.objects.filter(
-        cycle_id=consignment.cycle_id,
-        hop=previous,
-        delivery_date=consignment.delivery_date,
-        supplement=consignment.supplement,
-    )
-    community_id = consignment.community_id
-    assert community_id is not None  # office and compound legs belong to a community
-    if previous == Hop.SUPPLIER_OFFICE:
-        return legs.filter(built_by_id=community_id)
-    return legs.filter(community_id=community_id)
-
-
-def upstream_open(consignment: Consignment) -> list[Consignment]:
-    """The legs of the previous hop not yet received: while any is open, this one cannot be."""
-    return list(_upstream(consignment).filter(received_at__isnull=True).select_related("supplier", "office"))
-
-
 @dataclass(frozen=True)
 class Expected:
     """What a hop should receive: the list's counts less what went missing upstream, with the
@@ -186,17 +163,16 @@ def consignment_receive(
     existing = HandoverEvent.objects.filter(consignment=consignment, kind=HandoverKind.RECEIVED).first()
     if existing is not None:
         return existing
-    waiting = upstream_open(consignment)
-    if waiting:
+    expected = consignments_expected([consignment])[consignment.pk]
+    if expected.waiting:
         raise Conflict(
             _("Not yet: %(from)s has not confirmed what it received for this day. Its receipt comes first.")
-            % {"from": "、".join(sorted({_leg_receiver(leg) for leg in waiting}))}
+            % {"from": "、".join(expected.waiting)}
         )
     packages = _count(packages_received, field="packages_received")
     items = _count(items_received, field="items_received")
     note = _clean_text(note, field="note", limit=2000)
     location = _clean_text(location, field="location")
-    expected = consignments_expected([consignment])[consignment.pk]
     if (packages, items) != (expected.packages, expected.items) and not note:
         message = _("%(packages)d packages and %(items)d items are expected: note what is missing or extra.") % {
             "packages": expected.packages,

@@ -653,10 +653,10 @@ def door_list_data(*, key: ListKey) -> dict:
                 }
     count = sum(len(s["packages"]) for s in section_list)
     workers = [
-        f"{last or ''}{first or ''}".strip() or username
-        for username, last, first in User.objects.filter(role=Role.WORKER, community_id=key.place_id, is_active=True)
+        worker.display_name
+        for worker in User.objects.filter(role=Role.WORKER, community_id=key.place_id, is_active=True)
+        .only("username", "last_name", "first_name")
         .order_by("pk")
-        .values_list("username", "last_name", "first_name")
     ]
     return {
         **_header(key, **header),

@@ -153,7 +153,8 @@ def supplement_packages_build(
         .order_by("order_id", "id")
     ):
         lines[order_id].append((supplier_id, name, unit, quantity))
-    packages = []
+    packages: list[Package] = []
+    packed_orders: list[Order] = []
     legs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for order in orders:
         household = order.household
@@ -170,7 +171,7 @@ def supplement_packages_build(
             supplier_items[supplier_id] += quantity
         if not item_count:
             continue
-        package = Package.objects.create(
+        package = Package(
             cycle_id=order.cycle_id,
             household=household,
             community=community,
@@ -187,8 +188,8 @@ def supplement_packages_build(
             total=order.total,
             to_collect=order.total if order.payment_state == PaymentState.TO_COLLECT else Decimal("0.00"),
         )
-        PackageOrder.objects.create(package=package, order=order)
         packages.append(package)
+        packed_orders.append(order)
         common = (order.cycle_id, community.office_id, community.pk)
         for supplier_id, quantity in supplier_items.items():
             counts = legs[(Hop.SUPPLIER_OFFICE, *common, supplier_id, None)]
@@ -197,6 +198,11 @@ def supplement_packages_build(
         for key in ((Hop.OFFICE_COMMUNITY, *common, None, None), (Hop.COMMUNITY_COMPOUND, *common, None, compound.pk)):
             legs[key][0] += 1
             legs[key][1] += item_count
+    # Two statements for any number of households (a whole compound sealed at once).
+    Package.objects.bulk_create(packages, batch_size=2000)
+    PackageOrder.objects.bulk_create(
+        [PackageOrder(package=p, order=o) for p, o in zip(packages, packed_orders, strict=True)], batch_size=2000
+    )
     if settings.DELIVERIES_PRINT_ON_PACK:
         _supplement_lists_draw(legs)
     for (hop, cycle_id, office_id, community_id, supplier_id, compound_id), (count, item_total) in legs.items():

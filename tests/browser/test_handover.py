@@ -29,6 +29,37 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _delivered_to_the_community_today(community, households) -> Cycle:
+    """Each household orders a bag of rice in a cycle whose first delivery day is today; the cycle
+    closes (the build runs in-process and commits) and its goods reach the community."""
+    supplier = SupplierFactory(name=f"{community.name}保供超市")
+    supplier.districts.add(community.office.district_id)
+    rice = services.product_create(
+        supplier_id=supplier.pk,
+        by=None,
+        name=f"{community.name}大米",
+        category="grain_oil",
+        unit="袋",
+        size="5kg",
+        price="39.90",
+        capacity=len(households) + 50,
+    )
+    cycle = services.cycle_open()
+    Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
+    for household in households:
+        services.order_place(
+            household_id=household.pk,
+            lines=[{"product": rice.pk, "quantity": 1}],
+            placed_by=None,
+            channel="web",
+            payment_method="on_delivery",
+        )
+    delivery_services.cycle_close(cycle_id=cycle.pk)
+    assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED
+    receive_upstream(cycle, UserFactory(username=f"admin-{community.pk}", role=Role.ADMIN, is_staff=True))
+    return cycle
+
+
 @pytest.fixture
 def delivery_day(live_server):
     """A stay-at-home compound with two households whose packages are due today, and whose goods
@@ -44,32 +75,7 @@ def delivery_day(live_server):
         HouseholdPhoneFactory(household=household)
     resident = UserFactory(username="resident", role=Role.RESIDENT, household=home)
     UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
-    supplier = SupplierFactory(name="交接测试保供超市")
-    supplier.districts.add(community.office.district_id)
-    rice = services.product_create(
-        supplier_id=supplier.pk,
-        by=None,
-        name="交接测试大米",
-        category="grain_oil",
-        unit="袋",
-        size="5kg",
-        price="39.90",
-        capacity=50,
-    )
-    cycle = services.cycle_open()
-    # Today is this cycle's first delivery day (the compound delivers on day 0 of the cycle).
-    Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
-    for household in (home, neighbour):
-        services.order_place(
-            household_id=household.pk,
-            lines=[{"product": rice.pk, "quantity": 1}],
-            placed_by=None,
-            channel="web",
-            payment_method="on_delivery",
-        )
-    delivery_services.cycle_close(cycle_id=cycle.pk)  # the build runs in-process and commits
-    assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.PACKED
-    receive_upstream(cycle, UserFactory(username="office-admin", role=Role.ADMIN, is_staff=True))
+    cycle = _delivered_to_the_community_today(community, (home, neighbour))
     packages = {p.household_id: p for p in Package.objects.filter(cycle=cycle)}
     assert {p.delivery_date for p in packages.values()} == {timezone.localdate()}
     assert {p.status for p in packages.values()} == {PackageStatus.AT_COMMUNITY}
@@ -144,30 +150,7 @@ def long_round(live_server):
     for household in households:
         HouseholdPhoneFactory(household=household)
     UserFactory(username="worker", role=Role.WORKER, community=community, is_staff=True)
-    supplier = SupplierFactory(name="长街保供超市")
-    supplier.districts.add(community.office.district_id)
-    rice = services.product_create(
-        supplier_id=supplier.pk,
-        by=None,
-        name="长街大米",
-        category="grain_oil",
-        unit="袋",
-        size="5kg",
-        price="39.90",
-        capacity=100,
-    )
-    cycle = services.cycle_open()
-    Cycle.objects.filter(pk=cycle.pk).update(first_delivery_date=timezone.localdate())
-    for household in households:
-        services.order_place(
-            household_id=household.pk,
-            lines=[{"product": rice.pk, "quantity": 1}],
-            placed_by=None,
-            channel="web",
-            payment_method="on_delivery",
-        )
-    delivery_services.cycle_close(cycle_id=cycle.pk)
-    receive_upstream(cycle, UserFactory(username="long-admin", role=Role.ADMIN, is_staff=True))
+    cycle = _delivered_to_the_community_today(community, households)
     return live_server, list(Package.objects.filter(cycle=cycle).order_by("code"))
 
 
