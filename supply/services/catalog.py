@@ -1,5 +1,8 @@
 """Catalog upkeep by supplier staff: a product's details, capacity and limits."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -46,10 +49,72 @@ def _whole_number(value, *, field: str, low: int, high: int) -> int:
     return value
 
 
-# Complexity 25: one field-by-field check of a partial update (each field optional); to be split
-# with the supply services package (issue 15).
+def _category(value) -> str:
+    if value not in Category.values:
+        raise BaogongError(_("Choose a category."), errors={"category": [_("Choose a category.")]})
+    return value
+
+
+def _household_limit(value) -> int | None:
+    return None if value is None else _whole_number(value, field="household_limit", low=1, high=MAX_QUANTITY)
+
+
+# How each field of a partial update is checked, in the order its errors are reported.
+_PRODUCT_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": lambda v: _text(v, field="name", label=_("name"), max_length=100, required=True),
+    "unit": lambda v: _text(v, field="unit", label=_("unit"), max_length=10, required=True),
+    "size": lambda v: _text(v, field="size", label=_("size"), max_length=30, required=False),
+    "description": lambda v: _text(v, field="description", label=_("description"), max_length=300, required=False),
+    "category": _category,
+    "is_bundle": bool,
+    "is_active": bool,
+    "household_limit": _household_limit,
+    "capacity": lambda v: _whole_number(v, field="capacity", low=0, high=MAX_CAPACITY),
+}
+
+
+def _same_name_refused(product: Product) -> BaogongError:
+    message = _("You already have a product “%(name)s” of this size.") % {"name": product}
+    return BaogongError(message, errors={"name": [message]})
+
+
+def _open_cycle_stock_follow(product: Product, changed: list[str]) -> None:
+    """The open cycle's stock row follows the product: created when it is on sale and has none, its
+    capacity changed with the product's, never below what residents' orders hold there."""
+    cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
+    if cycle is None:
+        return
+    stock = CycleStock.objects.select_for_update().filter(cycle=cycle, product=product).first()
+    if stock is None and product.is_active:
+        CycleStock.objects.create(cycle=cycle, product=product, capacity=product.capacity)
+    elif stock is not None and "capacity" in changed:
+        # The capacity is what residents can buy; the stock holds the baseline on top of it.
+        # Conditional UPDATE, like order_place's reservation: it cannot undercut an order in flight.
+        total = product.capacity + stock.baseline
+        if not CycleStock.objects.filter(pk=stock.pk, reserved__lte=total).update(capacity=total):
+            message = _(
+                "Residents' orders in this cycle already hold %(ordered)d of this product: the capacity cannot "
+                "be lower than that."
+            ) % {"ordered": stock.reserved - stock.baseline}
+            raise BaogongError(message, errors={"capacity": [message]})
+
+
+def _photo_put(product: Product, photo, changed: list[str]) -> None:
+    """A new photo (at most 2 MB), or ``None`` to remove it."""
+    if photo is None:
+        if product.photo:
+            product.photo = ""
+            changed.append("photo")
+        return
+    if photo.size > PHOTO_MAX_BYTES:
+        message = _("The photo is too large (at most 2 MB).")
+        raise BaogongError(message, errors={"photo": [message]})
+    product.photo = photo
+    changed.append("photo")
+
+
 @transaction.atomic
-def product_update(  # noqa: C901
+def product_update(
     *,
     product_id: int,
     by: User | None,
@@ -77,81 +142,36 @@ def product_update(  # noqa: C901
     product = Product.objects.select_for_update().filter(pk=product_id).first()
     if product is None:
         raise NotFound(_("Unknown product."))
+    given = {
+        "name": name,
+        "unit": unit,
+        "size": size,
+        "description": description,
+        "category": category,
+        "is_bundle": is_bundle,
+        "is_active": is_active,
+        "household_limit": household_limit,
+        "capacity": capacity,
+    }
     changed: list[str] = []
-
-    def put(field_name: str, value) -> None:
+    for field_name, clean in _PRODUCT_FIELDS.items():
+        if given[field_name] is UNCHANGED:
+            continue
+        value = clean(given[field_name])
         if getattr(product, field_name) != value:
             setattr(product, field_name, value)
             changed.append(field_name)
-
-    if name is not UNCHANGED:
-        put("name", _text(name, field="name", label=_("name"), max_length=100, required=True))
-    if unit is not UNCHANGED:
-        put("unit", _text(unit, field="unit", label=_("unit"), max_length=10, required=True))
-    if size is not UNCHANGED:
-        put("size", _text(size, field="size", label=_("size"), max_length=30, required=False))
-    if description is not UNCHANGED:
-        put(
-            "description",
-            _text(description, field="description", label=_("description"), max_length=300, required=False),
-        )
-    if category is not UNCHANGED:
-        if category not in Category.values:
-            raise BaogongError(_("Choose a category."), errors={"category": [_("Choose a category.")]})
-        put("category", category)
-    if is_bundle is not UNCHANGED:
-        put("is_bundle", bool(is_bundle))
-    if is_active is not UNCHANGED:
-        put("is_active", bool(is_active))
-    if household_limit is not UNCHANGED:
-        put(
-            "household_limit",
-            None
-            if household_limit is None
-            else _whole_number(household_limit, field="household_limit", low=1, high=MAX_QUANTITY),
-        )
-    if capacity is not UNCHANGED:
-        put("capacity", _whole_number(capacity, field="capacity", low=0, high=MAX_CAPACITY))
-
     if ("name" in changed or "size" in changed) and Product.objects.filter(
         supplier_id=product.supplier_id, name=product.name, size=product.size
     ).exclude(pk=product.pk).exists():
-        message = _("You already have a product “%(name)s” of this size.") % {"name": product}
-        raise BaogongError(message, errors={"name": [message]})
-
-    cycle = Cycle.objects.filter(status=CycleStatus.OPEN).first()
-    if cycle is not None:
-        stock = CycleStock.objects.select_for_update().filter(cycle=cycle, product=product).first()
-        if stock is None and product.is_active:
-            CycleStock.objects.create(cycle=cycle, product=product, capacity=product.capacity)
-        elif stock is not None and "capacity" in changed:
-            # The capacity is what residents can buy; the stock holds the baseline on top of it.
-            # Conditional UPDATE, like order_place's reservation: it cannot undercut an order in flight.
-            total = product.capacity + stock.baseline
-            if not CycleStock.objects.filter(pk=stock.pk, reserved__lte=total).update(capacity=total):
-                message = _(
-                    "Residents' orders in this cycle already hold %(ordered)d of this product: the capacity cannot "
-                    "be lower than that."
-                ) % {"ordered": stock.reserved - stock.baseline}
-                raise BaogongError(message, errors={"capacity": [message]})
-
+        raise _same_name_refused(product)
+    _open_cycle_stock_follow(product, changed)
     if photo is not UNCHANGED:
-        if photo is None:
-            if product.photo:
-                product.photo = ""
-                changed.append("photo")
-        else:
-            if photo.size > PHOTO_MAX_BYTES:
-                message = _("The photo is too large (at most 2 MB).")
-                raise BaogongError(message, errors={"photo": [message]})
-            product.photo = photo
-            changed.append("photo")
-
+        _photo_put(product, photo, changed)
     if changed:
         try:
             with transaction.atomic():
                 product.save(update_fields=changed)
         except IntegrityError:  # the same name and size saved at the same moment by a colleague
-            message = _("You already have a product “%(name)s” of this size.") % {"name": product}
-            raise BaogongError(message, errors={"name": [message]}) from None
+            raise _same_name_refused(product) from None
     return product
