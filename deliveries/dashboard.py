@@ -8,18 +8,10 @@ Registered by ``DeliveriesConfig.ready()``.
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy
 
+from core.dashboard import Chart, Column, Provider, ProviderResult, Table, register_provider
 from deliveries.models import Consignment, HandoverKind, Hop, Package, PackageStatus
 from households.access import scope_of
-from households.dashboard import (
-    Chart,
-    Column,
-    DashboardQuery,
-    Provider,
-    ProviderResult,
-    Table,
-    place_paths,
-    register_provider,
-)
+from households.dashboard import DashboardQuery, place_paths
 from supply.models import CycleStock, OrderLine, OrderStatus, Supplier
 
 PACKAGE_PATHS = place_paths(compound="compound", community="community")

@@ -8,9 +8,10 @@ Registered by ``HotlinesConfig.ready()``.
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy
 
+from core.dashboard import Column, Provider, ProviderResult, register_provider
 from hotlines import selectors
 from hotlines.models import Ticket, TicketLevel, TicketStatus
-from households.dashboard import Column, DashboardQuery, Provider, ProviderResult, place_paths, register_provider
+from households.dashboard import DashboardQuery, place_paths
 
 TICKET_PATHS = place_paths(compound="household__building__compound", community="community")
 HOUSEHOLD_PATHS = place_paths(compound="building__compound")

@@ -16,7 +16,6 @@ queryset with :meth:`DashboardQuery.narrow` (the place filter and ``restrict`` b
 
 import datetime
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.dashboard import (
+    Chart,
+    Column,
+    Period,
+    Provider,
+    ProviderResult,
+    Table,
+    columns,
+    period_resolve,
+    providers,
+    register_provider,
+)
 from core.errors import BaogongError, NotFound
 from households import rules
 from households.access import restrict, scope_of
@@ -46,92 +57,6 @@ LEVEL_NAMES = {
 }
 # ?place=district:12 — only the levels a dashboard is drawn for (a compound is a row, not a dashboard).
 PLACE_PARAM = re.compile(r"^(district|office|community):([1-9][0-9]{0,17})$")
-
-
-# --- what providers declare -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One figure: a count per child place (added up for the place), or a cell of a provider's table."""
-
-    key: str
-    label: Any  # a lazy translation
-    group: Any = ""  # the heading the column is shown under (one table per group)
-    kind: str = "count"  # "count", "rate" (0…1, or None when there is nothing to divide) or "text"
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A 100 % stacked bar per child place (and one for the place) drawn from some count columns."""
-
-    key: str
-    title: Any
-    columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table about the place as a whole (not per child), e.g. the suppliers' fill rates."""
-
-    key: str
-    title: Any
-    columns: tuple[Column, ...]
-    note: Any = ""
-
-
-@dataclass
-class ProviderResult:
-    # Counts per child place id; ``None`` holds what belongs to the place but to none of its
-    # children (a supplier → office leg seen from a community): it counts in the place's totals.
-    by_child: dict[int | None, dict[str, int]] = field(default_factory=dict)
-    tables: dict[str, list[dict]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Provider:
-    name: str
-    compute: Callable[["DashboardQuery"], ProviderResult]
-    columns: tuple[Column, ...] = ()
-    charts: tuple[Chart, ...] = ()
-    tables: tuple[Table, ...] = ()
-
-
-@dataclass(frozen=True)
-class Period:
-    """What the figures are about in time (supply's cycle): households knows no cycles."""
-
-    obj: Any  # the cycle, or None when there is none yet
-    label: str
-    data: dict | None  # the JSON form
-    options: tuple[tuple[str, str], ...] = ()  # (``?cycle=`` value, label) of recent cycles, for the page
-    key: str = ""
-
-
-_PROVIDERS: dict[str, Provider] = {}
-_PERIOD: list[Callable[[str | None], Period]] = []
-
-
-def register_provider(provider: Provider) -> None:
-    """Add (or replace, on a second ``ready()``) a provider; figures are shown in registration order."""
-    keys = {c.key for p in _PROVIDERS.values() if p.name != provider.name for c in p.columns}
-    clash = keys & {c.key for c in provider.columns}
-    if clash:
-        raise ValueError(f"dashboard columns {clash} are already registered")
-    _PROVIDERS[provider.name] = provider
-
-
-def register_period(resolver: Callable[[str | None], Period]) -> None:
-    """The one resolver of ``?cycle=``: returns the :class:`Period`; raises BaogongError (400/404)."""
-    _PERIOD[:] = [resolver]
-
-
-def providers() -> list[Provider]:
-    return list(_PROVIDERS.values())
-
-
-def columns() -> list[Column]:
-    return [column for provider in _PROVIDERS.values() for column in provider.columns]
 
 
 # --- places ---------------------------------------------------------------------------------------
@@ -471,7 +396,7 @@ def dashboard(
         raise BaogongError(_("Dashboards are for the task force, office staff and community workers."), status_code=403)
     now = now or timezone.now()
     the_place, ancestors = place_resolve(user=user, param=place)
-    period = _PERIOD[0](cycle) if _PERIOD else Period(obj=None, label="", data=None)
+    period = period_resolve(cycle)
     child_level = CHILD_LEVEL[the_place.level]
     query = DashboardQuery(user=user, place=the_place, child_level=child_level, period=period, now=now)
     children = _children(user, the_place)

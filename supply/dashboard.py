@@ -8,19 +8,9 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.dashboard import Chart, Column, Period, Provider, ProviderResult, Table, register_period, register_provider
 from core.errors import BaogongError, NotFound
-from households.dashboard import (
-    Chart,
-    Column,
-    DashboardQuery,
-    Period,
-    Provider,
-    ProviderResult,
-    Table,
-    place_paths,
-    register_period,
-    register_provider,
-)
+from households.dashboard import DashboardQuery, place_paths
 from supply.models import Channel, Cycle, CycleStock, Order, OrderStatus
 
 RECENT_CYCLES = 6
