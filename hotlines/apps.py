@@ -7,6 +7,7 @@ class HotlinesConfig(AppConfig):
     verbose_name = _("Hotlines")
 
     def ready(self) -> None:
+        from core.demo import register_step
         from hotlines import (
             access,  # noqa: F401  (registers hotline models with households.access)
             dashboard,  # (its figures for households.dashboard)
@@ -14,3 +15,4 @@ class HotlinesConfig(AppConfig):
         )
 
         dashboard.register()
+        register_step("hotlines", order=40, path="hotlines.demo.demo_step")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from core.demo import DemoRun, DemoSection
 from hotlines import services
 from hotlines.models import Call, CheckIn, Ticket
 from hotlines.selectors import ledger_q
@@ -112,3 +113,17 @@ def demo_hotline_seed() -> DemoHotlineResult:
             note="上门看望，身体状况良好，物资充足",
         )
     return DemoHotlineResult(*_counts(operator), created=True)
+
+
+def demo_step(run: DemoRun) -> list[DemoSection]:
+    """Hotlines' step of ``seed_demo`` (see ``core.demo``), after the city and the catalog."""
+    hotline = demo_hotline_seed()
+    return [
+        DemoSection(
+            "Demo hotline",
+            (
+                f"  {hotline.calls} calls, {hotline.tickets} tickets in the worker's queue, {hotline.checkins} check-ins"
+                f"{' (new)' if hotline.created else ' (already there)'}",
+            ),
+        )
+    ]

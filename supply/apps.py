@@ -7,6 +7,7 @@ class SupplyConfig(AppConfig):
     verbose_name = _("Supply")
 
     def ready(self) -> None:
+        from core.demo import register_step
         from supply import (
             access,  # noqa: F401  (registers supply models with households.access)
             dashboard,  # (its figures for households.dashboard)
@@ -14,3 +15,5 @@ class SupplyConfig(AppConfig):
         )
 
         dashboard.register()
+        register_step("supply.suppliers", order=10, path="supply.demo.step.demo_suppliers_step")
+        register_step("supply.catalog", order=30, path="supply.demo.step.demo_catalog_step")

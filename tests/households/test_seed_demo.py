@@ -122,9 +122,17 @@ def city_snapshot() -> dict[str, list]:
     }
 
 
-def test_the_command_belongs_to_hotlines_the_top_of_the_dependency_chain():
-    # It seeds every app in order, so it lives in the one app allowed to import all the others.
-    assert get_commands()["seed_demo"] == "hotlines"
+def test_the_command_is_core_s_and_each_app_seeds_its_own_rows():
+    # core knows no app: the apps register their steps (core.demo), run in this order.
+    from core.demo import steps
+
+    assert get_commands()["seed_demo"] == "core"
+    assert [(step.name, step.path.split(".")[0]) for step in steps()] == [
+        ("supply.suppliers", "supply"),
+        ("households.city", "households"),
+        ("supply.catalog", "supply"),
+        ("hotlines", "hotlines"),
+    ]
 
 
 def test_the_three_districts_carry_their_real_hotlines(demo_city):

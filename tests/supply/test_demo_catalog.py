@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import BaogongError
 from households.models import District, Household, User
 from supply import selectors, services
-from supply.demo import CATALOG, DEMO_ORDERS, SCARCE, SUPPLIER_DISTRICTS, _capacity, demo_catalog_seed
+from supply.demo import CATALOG, DEMO_ORDERS, SCARCE, SUPPLIER_DISTRICTS, demo_capacity, demo_catalog_seed
 from supply.models import (
     BaselineItem,
     Category,
@@ -171,14 +171,14 @@ def test_the_suppliers_are_whitelisted_and_every_district_can_order_every_catego
 def test_capacity_scales_with_the_city_and_one_product_is_nearly_sold_out(demo):
     for item in CATALOG:
         product = Product.objects.get(supplier__name=item.supplier, name=item.name, size=item.size)
-        assert product.capacity == _capacity(item, HOUSEHOLDS)
+        assert product.capacity == demo_capacity(item, HOUSEHOLDS)
     scarce = next(item for item in CATALOG if item.key == SCARCE)
-    big = {item.key: _capacity(item, 250_000) for item in CATALOG}
+    big = {item.key: demo_capacity(item, 250_000) for item in CATALOG}
     # A 250,000-household city has hundreds or thousands of each product per cycle...
     assert min(big.values()) >= 1000
     assert big[SCARCE] == 1250
     # ...while in the demo (2,000 households) the scarce product has 10, and the demo orders hold 7.
-    assert _capacity(scarce, 2000) == 10
+    assert demo_capacity(scarce, 2000) == 10
     stock = CycleStock.objects.get(cycle=selectors.open_cycle(), product__name=SCARCE[1])
     assert 0 < stock.available <= 3
     assert stock.reserved == OrderLine.objects.filter(product__name=SCARCE[1]).aggregate(n=Sum("quantity"))["n"]
