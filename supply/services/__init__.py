@@ -18,11 +18,11 @@ from supply.services.cycles import (
     next_opening,
 )
 from supply.services.limits import CYCLE_DAYS, MAX_LINES, MAX_NOTE, MAX_QUANTITY, ORDERING_HOURS
+from supply.services.order_sql import orderable_products
 from supply.services.orders import (
     PlacedOrder,
     order_cancel,
     order_place,
-    orderable_products,
     orders_confirmed_notify,
     request_fingerprint,
 )

@@ -4,33 +4,42 @@ and telling residents their order is confirmed."""
 import datetime
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import BaogongError, Conflict, NotFound
 from core.queue import enqueue
-from households.models import Household, User
+from households.models import User
 from supply.models import (
     Category,
     Channel,
-    CycleStatus,
     CycleStock,
     Order,
     OrderLine,
     OrderStatus,
     PaymentMethod,
     PaymentState,
-    PriceState,
     Product,
 )
 from supply.services.cycles import _closed_message, _open_cycle_share_locked
 from supply.services.limits import MAX_LINES, MAX_NOTE, MAX_QUANTITY
+from supply.services.order_sql import (
+    ALREADY_SQL,
+    ORDERABLE_COLUMNS,
+    SAME_KEY_SQL,
+    household_lock,
+    order_by_key,
+    order_insert,
+    order_lock,
+    orderable_rows,
+    product_of_row,
+    stock_reserve,
+)
 
 # --- orders ----------------------------------------------------------------------------------------
 
@@ -114,243 +123,212 @@ def _replay(existing: Order, fingerprint: str) -> PlacedOrder:
     return PlacedOrder(order=existing, created=False)
 
 
-def _decimal(value) -> Decimal:
-    # PostgreSQL hands back a Decimal, SQLite a float or an int.
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.01"))
+@dataclass(frozen=True)
+class _OrderRequest:
+    """What was asked for, checked before anything is locked or read."""
+
+    household_id: int
+    quantities: dict[int, int]  # {product id: quantity}, duplicates added up
+    placed_by: User | None
+    channel: str
+    payment_method: str
+    payment_state: str
+    note: str
+    idempotency_key: str | None
+    urgent: bool
+    fingerprint: str
 
 
-def _execute(cursor, name: str, sql: str, params) -> None:
-    """Run one hand-written statement of the order path (written with ``%s`` placeholders).
+def _order_request(
+    *, household_id, lines, placed_by, channel, payment_method, note, idempotency_key, urgent
+) -> _OrderRequest:
+    """Step 1: the request on its own (lines, note, channel, payment, key); refuses before any query."""
+    quantities = _clean_lines(lines)
+    if note is not None and not isinstance(note, str):
+        raise BaogongError(_("The note must be text."), errors={"note": [_("The note must be text.")]})
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise BaogongError(
+            _("The note is too long (at most %(n)d characters).") % {"n": MAX_NOTE}, errors={"note": [_("Too long.")]}
+        )
+    if channel not in Channel.values:
+        raise BaogongError(_("Unknown order channel."))
+    if urgent and channel not in (Channel.HOTLINE, Channel.WORKER):
+        raise BaogongError(
+            _("Only a hotline operator or a community worker can flag an order urgent."),
+            errors={"urgent": [_("Not allowed.")]},
+        )
+    method, payment_state = _payment(channel, payment_method)
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 1 <= len(idempotency_key) <= 100:
+            raise BaogongError(
+                _("The Idempotency-Key must have 1 to 100 characters."), errors={"idempotency_key": [_("Invalid key.")]}
+            )
+    fingerprint = request_fingerprint(
+        household_id=household_id, lines=quantities, note=note, payment_method=method, urgent=urgent
+    )
+    return _OrderRequest(
+        household_id=household_id,
+        quantities=quantities,
+        placed_by=placed_by,
+        channel=channel,
+        payment_method=method,
+        payment_state=payment_state,
+        note=note,
+        idempotency_key=idempotency_key or None,
+        urgent=urgent,
+        fingerprint=fingerprint,
+    )
 
-    On PostgreSQL the statement is prepared once per database connection under ``name`` and then
-    run with ``EXECUTE``: the server plans it once instead of on every order (planning the lock
-    and the product read cost PostgreSQL more CPU than running them). A prepared statement lives
-    as long as the connection, whatever happens to the transaction that prepared it.
-    ``name`` must stand for one ``sql`` only.
-    """
-    if connection.vendor != "postgresql":
-        cursor.execute(sql, params)
+
+def _replay_of(request: _OrderRequest) -> PlacedOrder | None:
+    """The first order placed with this request's key, if any (refused if it was a different request)."""
+    if not request.idempotency_key:
+        return None
+    existing = order_by_key(request.placed_by, request.idempotency_key)
+    return None if existing is None else _replay(existing, request.fingerprint)
+
+
+def _lock_open_cycle(request: _OrderRequest, now: datetime.datetime) -> tuple[int, int] | PlacedOrder:
+    """Step 2: lock the household and share-lock the open cycle: (district id, cycle id).
+
+    When no order can be placed, tells why in the order the checks always had: the household, then a
+    retry of an order placed before the cutoff (answered with that order), then the cycle."""
+    locked = order_lock(request.household_id, now)
+    if locked is not None and locked[2]:
+        return locked[0], locked[1]
+    if locked is None and household_lock(request.household_id) is None:
+        raise NotFound(_("Unknown household."))
+    replay = _replay_of(request)
+    if replay is not None:
+        return replay
+    raise Conflict(_closed_message(now))
+
+
+def _read_orderable(
+    request: _OrderRequest, *, district_id: int, cycle_id: int
+) -> tuple[dict[int, Product], dict[int, int]] | PlacedOrder:
+    """Step 3: the products as sold now in the district, how many of each the household already
+    ordered this cycle, and whether the key was used before, in one statement.
+
+    Read after the lock: a concurrent order of this household (a retry with the same key
+    included) has committed by now and is seen here."""
+    key, placed_by = request.idempotency_key, request.placed_by
+    name, extra = "supply_order_read", ALREADY_SQL
+    extra_params: list = [request.household_id, cycle_id, OrderStatus.PLACED]
+    if key and placed_by is None:
+        name, extra = "supply_order_read_key_nobody", extra + SAME_KEY_SQL.format(by="IS NULL")
+        extra_params += [key]
+    elif key:
+        name, extra = "supply_order_read_key", extra + SAME_KEY_SQL.format(by="= %s")
+        extra_params += [placed_by.pk if placed_by else None, key]
+    rows = orderable_rows(
+        name=name, district_id=district_id, product_ids=request.quantities, extra=extra, extra_params=extra_params
+    )
+    if key and (not rows or rows[0][-1] is not None):
+        # The key was used before (or nothing is orderable, and the key may be a retry of an
+        # order placed while it was): the first order, if the request is the same.
+        replay = _replay_of(request)
+        if replay is not None:
+            return replay
+    products = {row[0]: product_of_row(row) for row in rows}
+    already = {row[0]: row[len(ORDERABLE_COLUMNS)] for row in rows}
+    return products, already
+
+
+def _check_products(request: _OrderRequest, products: dict[int, Product], already: dict[int, int]) -> None:
+    """Step 4: every product orderable, medicine only in the urgent lane, the per-household limits."""
+    quantities = request.quantities
+    unknown = [pid for pid in quantities if pid not in products]
+    if request.urgent and not unknown and any(products[pid].category != Category.MEDICINE for pid in quantities):
+        raise BaogongError(
+            _("The urgent lane is for medicine only; order the other products in a normal order."),
+            errors={"urgent": [_("Medicine only.")]},
+        )
+    if unknown:
+        raise BaogongError(
+            _("Some products cannot be ordered (unknown, not on sale, or not sold in your district)."),
+            errors={"lines": [_("Product %(id)d cannot be ordered.") % {"id": pid} for pid in unknown]},
+        )
+    for pid in sorted(quantities):
+        limit = products[pid].household_limit
+        if limit and already[pid] + quantities[pid] > limit:
+            left = max(limit - already[pid], 0)
+            raise Conflict(
+                _("“%(name)s” is limited to %(limit)d per household in each cycle; you can add %(left)d more.")
+                % {"name": products[pid], "limit": limit, "left": left},
+                errors={"lines": [_("Limit per household reached.")]},
+            )
+
+
+def _new_order(request: _OrderRequest, products: dict[int, Product], cycle_id: int) -> tuple[Order, list[OrderLine]]:
+    """Step 5: the order and its lines at the prices read in step 3 (not yet written)."""
+    quantities = request.quantities
+    total = sum((products[pid].price * quantity for pid, quantity in quantities.items()), Decimal("0.00"))
+    order = Order(
+        household_id=request.household_id,
+        cycle_id=cycle_id,
+        channel=request.channel,
+        placed_by=request.placed_by,
+        note=request.note,
+        total=total,
+        urgent=request.urgent,
+        payment_method=request.payment_method,
+        payment_state=request.payment_state,
+        idempotency_key=request.idempotency_key,
+        request_hash=request.fingerprint,
+    )
+    lines = [
+        OrderLine(
+            product_id=pid,
+            name=str(products[pid]),
+            unit=products[pid].unit,
+            quantity=quantity,
+            unit_price=products[pid].price,
+            line_total=products[pid].price * quantity,
+        )
+        for pid, quantity in sorted(quantities.items())
+    ]
+    return order, lines
+
+
+def _write_order(request: _OrderRequest, order: Order, lines: list[OrderLine]) -> PlacedOrder | None:
+    """Step 6: insert the order and its lines; a replay if the key won a race elsewhere, else None."""
+    try:
+        inserted = order_insert(order, lines)
+    except IntegrityError:
+        # Another constraint. order_place's own atomic block rolls back to where it began.
+        raise _key_used_elsewhere() from None
+    if inserted:
+        return None
+    # The same key was used at the same moment for another household's order (for the same
+    # household the lock serialised the requests and the look-up found it). Nothing written.
+    replay = _replay_of(request)
+    if replay is None:
+        raise _key_used_elsewhere()
+    return replay
+
+
+def _reserve_or_refuse(cycle_id: int, quantities: dict[int, int], products: dict[int, Product]) -> None:
+    """Step 7: reserve capacity for every line, or refuse with what is left of the first one short."""
+    short = stock_reserve(cycle_id, quantities)
+    if short is None:
         return
-    raw = connection.connection
-    state: tuple[object, set[str]] | None = getattr(connection, "_supply_prepared", None)
-    if state is None or state[0] is not raw:  # a new connection: nothing prepared on it yet
-        state = (raw, set())
-        connection._supply_prepared = state  # type: ignore[attr-defined]  # on Django's wrapper
-    if name not in state[1]:
-        numbers = iter(range(1, len(params) + 1))
-        cursor.execute(f"PREPARE {name} AS " + re.sub("%s", lambda _match: f"${next(numbers)}", sql))
-        state[1].add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    available = (
+        CycleStock.objects.filter(cycle_id=cycle_id, product_id=short).values_list("capacity", "reserved").first()
+    )
+    left = max(available[0] - available[1], 0) if available else 0
+    message = (
+        _("“%(name)s” is sold out for this cycle.") % {"name": products[short]}
+        if left == 0
+        else _("Only %(left)d of “%(name)s” are left for this cycle.") % {"left": left, "name": products[short]}
+    )
+    raise Conflict(message, errors={"lines": [message]})
 
 
-# THE rule of what a household may order: on sale, at a price shown to residents (approved), from a
-# whitelisted supplier serving the household's district. Hand-written (the ORM took longer to build
-# this query than the database to run it); the columns are Product's, in its field order.
-_ORDERABLE_COLUMNS = ("id", "name", "category", "unit", "size", "price", "household_limit")
-_ORDERABLE_SQL = (
-    "SELECT p.id, p.name, p.category, p.unit, p.size, p.price, p.household_limit{extra}"
-    " FROM supply_product p JOIN supply_supplier s ON s.id = p.supplier_id"
-    " WHERE p.id {ids} AND p.is_active = %s AND p.price_state = %s AND s.is_whitelisted = %s"
-    " AND EXISTS (SELECT 1 FROM supply_supplier_districts d WHERE d.supplier_id = s.id AND d.district_id = %s)"
-)
-# For order_place, two more columns: the units of each limited product the household already holds
-# in placed orders of the cycle, and the id of the order the user placed with the same key, if any.
-_ALREADY_SQL = (
-    ", CASE WHEN p.household_limit IS NULL THEN 0 ELSE (SELECT COALESCE(SUM(l.quantity), 0)"
-    " FROM supply_orderline l JOIN supply_order o ON o.id = l.order_id"
-    " WHERE l.product_id = p.id AND o.household_id = %s AND o.cycle_id = %s AND o.status = %s) END"
-)
-_SAME_KEY_SQL = ", (SELECT k.id FROM supply_order k WHERE k.placed_by_id {by} AND k.idempotency_key = %s)"
-
-
-def _orderable_rows(*, name: str, district_id: int, product_ids, extra: str = "", extra_params=()) -> list[tuple]:
-    ids = sorted(product_ids)
-    if connection.vendor == "postgresql":  # one array parameter: one prepared statement for any number of products
-        sql = _ORDERABLE_SQL.format(extra=extra, ids="= ANY(%s)")
-        id_params = [ids]
-    else:
-        sql = _ORDERABLE_SQL.format(extra=extra, ids="IN (%s)" % ", ".join(["%s"] * len(ids)))
-        id_params = ids
-    with connection.cursor() as cursor:
-        _execute(cursor, name, sql, [*extra_params, *id_params, True, PriceState.APPROVED, True, district_id])
-        return cursor.fetchall()
-
-
-def _product_of(row: tuple) -> Product:
-    values = list(row[: len(_ORDERABLE_COLUMNS)])
-    values[5] = _decimal(values[5])
-    return Product.from_db(connection.alias, _ORDERABLE_COLUMNS, values)
-
-
-def orderable_products(*, household: Household, product_ids) -> dict[int, Product]:
-    """The products among ``product_ids`` this household may order: on sale, price shown, supplier
-    whitelisted and serving the household's district (only the columns an order uses are loaded)."""
-    if not product_ids:
-        return {}
-    district_id = household.building.compound.community.office.district_id
-    rows = _orderable_rows(name="supply_orderable", district_id=district_id, product_ids=product_ids)
-    return {row[0]: _product_of(row) for row in rows}
-
-
-# The household's district, from its row up the place tree.
-_HOUSEHOLD_DISTRICT_SQL = (
-    "SELECT o.district_id{extra} FROM households_household h"
-    " JOIN households_building b ON b.id = h.building_id"
-    " JOIN households_compound c ON c.id = b.compound_id"
-    " JOIN households_community m ON m.id = c.community_id"
-    " JOIN households_office o ON o.id = m.office_id{join}"
-    " WHERE h.id = %s"
-)
-# With the open cycle and whether it takes orders at this moment. On PostgreSQL the household's row
-# (not the places above it) is locked for the rest of the transaction, so its limits hold, and the
-# cycle's row is share-locked: closing the cycle (an UPDATE of it) waits for the orders in flight.
-_LOCK_FOR_ORDER_SQL = _HOUSEHOLD_DISTRICT_SQL.format(
-    extra=", y.id, CASE WHEN y.opens_at <= %s AND y.cutoff_at > %s THEN 1 ELSE 0 END",
-    join=" JOIN supply_cycle y ON y.status = %s",
-)
-
-
-def _lock_household(household_id: int) -> int | None:
-    """Row-lock the household for the rest of the transaction; its district id, or None if unknown."""
-    sql = _HOUSEHOLD_DISTRICT_SQL.format(extra="", join="")
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF h"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [household_id])
-        row = cursor.fetchone()
-    return None if row is None else row[0]
-
-
-def _lock_for_order(household_id: int, now: datetime.datetime) -> tuple[int, int, bool] | None:
-    """(district id, open cycle id, whether it takes orders now) with the locks described above;
-    None when the household is unknown or no cycle is open."""
-    sql = _LOCK_FOR_ORDER_SQL
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE OF h FOR SHARE OF y"
-    moment = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        _execute(cursor, "supply_order_lock", sql, [moment, moment, CycleStatus.OPEN, household_id])
-        row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], bool(row[2]))
-
-
-def _existing_order(placed_by: User | None, idempotency_key: str) -> Order | None:
-    return Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
-
-
-_ORDER_COLUMNS = (
-    "household_id",
-    "cycle_id",
-    "status",
-    "channel",
-    "placed_by_id",
-    "note",
-    "total",
-    "payment_method",
-    "payment_state",
-    "urgent",
-    "idempotency_key",
-    "request_hash",
-    "created_at",
-)
-_LINE_COLUMNS = ("order_id", "product_id", "name", "unit", "quantity", "unit_price", "line_total")
-_INSERT_ORDER_SQL = "INSERT INTO supply_order (%s) VALUES (%s)" % (
-    ", ".join(_ORDER_COLUMNS),
-    ", ".join(["%s"] * len(_ORDER_COLUMNS)),
-)
-# With an idempotency key the unique constraint order_idempotency_key decides (no savepoint):
-# nothing is written when the user's order with that key exists.
-_ON_SAME_KEY = " ON CONFLICT (placed_by_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-# PostgreSQL: the order and its lines in one statement (one array per line column, so that one
-# prepared statement serves any number of lines); no line is written when the key was used.
-_INSERT_ORDER_AND_LINES_SQL = (
-    "WITH o AS (" + _INSERT_ORDER_SQL + "{conflict} RETURNING id)"
-    " INSERT INTO supply_orderline (%s) SELECT o.id, w.* FROM o, unnest(%%s::bigint[], %%s::varchar[], %%s::varchar[],"
-    " %%s::integer[], %%s::numeric[], %%s::numeric[]) AS w RETURNING order_id, id" % ", ".join(_LINE_COLUMNS)
-)
-
-
-def _insert_order(order: Order, lines: list[OrderLine]) -> bool:
-    """INSERT ``order`` and its ``lines``, setting their pks. With an idempotency key, False and
-    nothing written when the user's order with that key exists (committed meanwhile by a
-    concurrent request)."""
-    order.created_at = timezone.now()
-    values = [getattr(order, column) for column in _ORDER_COLUMNS]
-    values[_ORDER_COLUMNS.index("created_at")] = connection.ops.adapt_datetimefield_value(order.created_at)
-    conflict = _ON_SAME_KEY if order.idempotency_key is not None else ""
-    name = "supply_order_insert" + ("_key" if conflict else "")
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            columns = [[getattr(line, column) for line in lines] for column in _LINE_COLUMNS[1:]]
-            _execute(cursor, name, _INSERT_ORDER_AND_LINES_SQL.format(conflict=conflict), [*values, *columns])
-            rows = cursor.fetchall()
-            if not rows:
-                return False
-            order.pk, line_ids = rows[0][0], [row[1] for row in rows]
-        else:
-            cursor.execute(_INSERT_ORDER_SQL + conflict + " RETURNING id", values)
-            row = cursor.fetchone()
-            if row is None:
-                return False
-            order.pk = row[0]
-            placeholders = ", ".join(["(%s)" % ", ".join(["%s"] * len(_LINE_COLUMNS))] * len(lines))
-            cursor.execute(
-                "INSERT INTO supply_orderline (%s) VALUES %s RETURNING id" % (", ".join(_LINE_COLUMNS), placeholders),
-                [value for line in lines for value in (order.pk, *(getattr(line, c) for c in _LINE_COLUMNS[1:]))],
-            )
-            line_ids = [row[0] for row in cursor.fetchall()]
-    for instance, pk in ((order, order.pk), *zip(lines, line_ids, strict=True)):
-        instance.pk = pk
-        instance._state.adding = False
-        instance._state.db = connection.alias
-    for line in lines:
-        line.order = order
-    return True
-
-
-# The conditional reservation: it changes a stock row only while capacity is left.
-_RESERVE_SQL = (
-    "UPDATE supply_cyclestock SET reserved = reserved + %s"
-    " WHERE cycle_id = %s AND product_id = %s AND reserved <= capacity - %s"
-)
-# PostgreSQL: every product of the order in one statement. The rows are locked first, in product
-# order (ORDER BY … FOR UPDATE), so that concurrent orders cannot deadlock; the UPDATE then
-# re-checks each row as it is after any concurrent order that committed meanwhile (READ COMMITTED).
-_RESERVE_ALL_SQL = (
-    "UPDATE supply_cyclestock s SET reserved = s.reserved + w.quantity"
-    " FROM unnest(%s::bigint[], %s::integer[]) AS w(product_id, quantity)"
-    " WHERE s.id IN (SELECT k.id FROM supply_cyclestock k WHERE k.cycle_id = %s AND k.product_id = ANY(%s::bigint[])"
-    " ORDER BY k.product_id FOR UPDATE)"
-    " AND s.product_id = w.product_id AND s.reserved <= s.capacity - w.quantity"
-    " RETURNING s.product_id"
-)
-
-
-def _reserve(cycle_id: int, quantities: dict[int, int]) -> int | None:
-    """Reserve every product's quantity in the cycle, or find the first (in product order) whose
-    capacity left is too small: its id, and the caller rolls back what was reserved."""
-    ids = sorted(quantities)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _execute(
-                cursor,
-                "supply_order_reserve_all",
-                _RESERVE_ALL_SQL,
-                [ids, [quantities[pid] for pid in ids], cycle_id, ids],
-            )
-            reserved = {row[0] for row in cursor.fetchall()}
-            return next((pid for pid in ids if pid not in reserved), None)
-        for pid in ids:  # SQLite: one writer at a time, one statement per product
-            cursor.execute(_RESERVE_SQL, [quantities[pid], cycle_id, pid, quantities[pid]])
-            if cursor.rowcount != 1:
-                return pid
-    return None
-
-
-# Complexity 24: one short transaction of prepared statements on the hot path (bench/order_rush.py);
-# splitting it into named steps waits for a before/after benchmark (issue 15).
 @transaction.atomic
-def order_place(  # noqa: C901
+def order_place(
     *,
     household_id: int,
     lines,
@@ -382,141 +360,33 @@ def order_place(  # noqa: C901
     insert its lines, reserve (all products in one statement; one per product on SQLite).
     """
     now = now or timezone.now()
-    merged = _clean_lines(lines)
-    if note is not None and not isinstance(note, str):
-        raise BaogongError(_("The note must be text."), errors={"note": [_("The note must be text.")]})
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise BaogongError(
-            _("The note is too long (at most %(n)d characters).") % {"n": MAX_NOTE}, errors={"note": [_("Too long.")]}
-        )
-    if channel not in Channel.values:
-        raise BaogongError(_("Unknown order channel."))
-    if urgent and channel not in (Channel.HOTLINE, Channel.WORKER):
-        raise BaogongError(
-            _("Only a hotline operator or a community worker can flag an order urgent."),
-            errors={"urgent": [_("Not allowed.")]},
-        )
-    method, payment_state = _payment(channel, payment_method)
-    if idempotency_key is not None:
-        idempotency_key = idempotency_key.strip()
-        if not 1 <= len(idempotency_key) <= 100:
-            raise BaogongError(
-                _("The Idempotency-Key must have 1 to 100 characters."), errors={"idempotency_key": [_("Invalid key.")]}
-            )
-    fingerprint = request_fingerprint(
-        household_id=household_id, lines=merged, note=note, payment_method=method, urgent=urgent
-    )
-
-    locked = _lock_for_order(household_id, now)
-    if locked is None or not locked[2]:
-        # No order can be placed. Tell why, in the order the checks always had: the household,
-        # then a retry of an order placed before the cutoff (answered with that order), then the cycle.
-        if locked is None and _lock_household(household_id) is None:
-            raise NotFound(_("Unknown household."))
-        if idempotency_key:
-            existing = _existing_order(placed_by, idempotency_key)
-            if existing is not None:
-                return _replay(existing, fingerprint)
-        raise Conflict(_closed_message(now))
-    district_id, cycle_id, _taking_orders = locked
-
-    # Read after the lock: a concurrent order of this household (a retry with the same key
-    # included) has committed by now and is seen here.
-    name, extra, extra_params = "supply_order_read", _ALREADY_SQL, [household_id, cycle_id, OrderStatus.PLACED]
-    if idempotency_key and placed_by is None:
-        name, extra = "supply_order_read_key_nobody", extra + _SAME_KEY_SQL.format(by="IS NULL")
-        extra_params += [idempotency_key]
-    elif idempotency_key:
-        name, extra = "supply_order_read_key", extra + _SAME_KEY_SQL.format(by="= %s")
-        extra_params += [placed_by.pk if placed_by else None, idempotency_key]
-    rows = _orderable_rows(
-        name=name, district_id=district_id, product_ids=merged, extra=extra, extra_params=extra_params
-    )
-    if idempotency_key and (not rows or rows[0][-1] is not None):
-        # The key was used before (or nothing is orderable, and the key may be a retry of an
-        # order placed while it was): the first order, if the request is the same.
-        existing = _existing_order(placed_by, idempotency_key)
-        if existing is not None:
-            return _replay(existing, fingerprint)
-    products = {row[0]: _product_of(row) for row in rows}
-    already = {row[0]: row[len(_ORDERABLE_COLUMNS)] for row in rows}
-
-    unknown = [pid for pid in merged if pid not in products]
-    if urgent and not unknown and any(products[pid].category != Category.MEDICINE for pid in merged):
-        raise BaogongError(
-            _("The urgent lane is for medicine only; order the other products in a normal order."),
-            errors={"urgent": [_("Medicine only.")]},
-        )
-    if unknown:
-        raise BaogongError(
-            _("Some products cannot be ordered (unknown, not on sale, or not sold in your district)."),
-            errors={"lines": [_("Product %(id)d cannot be ordered.") % {"id": pid} for pid in unknown]},
-        )
-    for pid in sorted(merged):
-        limit = products[pid].household_limit
-        if limit and already[pid] + merged[pid] > limit:
-            left = max(limit - already[pid], 0)
-            raise Conflict(
-                _("“%(name)s” is limited to %(limit)d per household in each cycle; you can add %(left)d more.")
-                % {"name": products[pid], "limit": limit, "left": left},
-                errors={"lines": [_("Limit per household reached.")]},
-            )
-
-    # The order and its lines first, the stock rows last, just before COMMIT: the most contended
-    # rows stay locked for the shortest time. Any refusal below rolls the whole transaction back.
-    total = sum((products[pid].price * quantity for pid, quantity in merged.items()), Decimal("0.00"))
-    order = Order(
+    request = _order_request(
         household_id=household_id,
-        cycle_id=cycle_id,
-        channel=channel,
+        lines=lines,
         placed_by=placed_by,
+        channel=channel,
+        payment_method=payment_method,
         note=note,
-        total=total,
+        idempotency_key=idempotency_key,
         urgent=urgent,
-        payment_method=method,
-        payment_state=payment_state,
-        idempotency_key=idempotency_key or None,
-        request_hash=fingerprint,
     )
-    order_lines = [
-        OrderLine(
-            product_id=pid,
-            name=str(products[pid]),
-            unit=products[pid].unit,
-            quantity=quantity,
-            unit_price=products[pid].price,
-            line_total=products[pid].price * quantity,
-        )
-        for pid, quantity in sorted(merged.items())
-    ]
-    try:
-        inserted = _insert_order(order, order_lines)
-    except IntegrityError:
-        # Another constraint. order_place's own atomic block rolls back to where it began.
-        raise _key_used_elsewhere() from None
-    if not inserted:
-        # The same key was used at the same moment for another household's order (for the same
-        # household the lock above serialised the requests and the look-up found it). Nothing written.
-        assert idempotency_key  # only a key can collide: the insert without one always goes in
-        existing = _existing_order(placed_by, idempotency_key)
-        if existing is None:
-            raise _key_used_elsewhere()
-        return _replay(existing, fingerprint)
-
-    short = _reserve(cycle_id, merged)
-    if short is not None:
-        available = (
-            CycleStock.objects.filter(cycle_id=cycle_id, product_id=short).values_list("capacity", "reserved").first()
-        )
-        left = max(available[0] - available[1], 0) if available else 0
-        message = (
-            _("“%(name)s” is sold out for this cycle.") % {"name": products[short]}
-            if left == 0
-            else _("Only %(left)d of “%(name)s” are left for this cycle.") % {"left": left, "name": products[short]}
-        )
-        raise Conflict(message, errors={"lines": [message]})
-    if urgent:
+    locked = _lock_open_cycle(request, now)
+    if isinstance(locked, PlacedOrder):
+        return locked
+    district_id, cycle_id = locked
+    read = _read_orderable(request, district_id=district_id, cycle_id=cycle_id)
+    if isinstance(read, PlacedOrder):
+        return read
+    products, already = read
+    _check_products(request, products, already)
+    # The order and its lines first, the stock rows last, just before COMMIT: the most contended
+    # rows stay locked for the shortest time. Any refusal rolls the whole transaction back.
+    order, order_lines = _new_order(request, products, cycle_id)
+    replay = _write_order(request, order, order_lines)
+    if replay is not None:
+        return replay
+    _reserve_or_refuse(cycle_id, request.quantities, products)
+    if request.urgent:
         # The deliveries app builds the urgent package (it depends on supply, not the reverse:
         # the task is looked up by name). A beat sweep catches it too if this message is lost.
         order_id = order.pk

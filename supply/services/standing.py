@@ -9,7 +9,7 @@ from supply.models import (
     StandingOrder,
 )
 from supply.services.limits import MAX_QUANTITY
-from supply.services.orders import orderable_products
+from supply.services.order_sql import orderable_products
 
 # --- standing orders (regular needs of ledger households, ordered at every cycle opening) -------
 
