@@ -18,7 +18,11 @@ ROLE_WORDS = "|".join(Role.values)
 def _view_modules():
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
-            if path.name in ("views.py", "apis.py", "admin.py") or path.name.endswith(("_views.py", "_apis.py")):
+            if (
+                path.name in ("views.py", "apis.py", "admin.py")
+                or path.name.endswith(("_views.py", "_apis.py"))
+                or "views" in path.parts
+            ):
                 yield path
 
 

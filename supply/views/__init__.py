@@ -1,0 +1,31 @@
+"""Ordering pages: a resident's shop, basket and orders; orders placed on a household's behalf by
+hotline operators (district) and community workers (community).
+
+Views check the role, call a selector or a service, render. Prices never come from the session or
+a form: pages price from the catalog, and ``services.order_place`` fixes the posted price.
+"""
+
+from supply.views.common import FEW_LEFT, PAST_ORDERS, Ordering
+from supply.views.on_behalf import order_new, order_new_confirm, order_placed
+from supply.views.orders import OrderRow, order_cancel, order_detail, order_list
+from supply.views.shop import ShopItem, basket, basket_add, basket_confirm, basket_update, cycle_status, shop
+
+__all__ = [
+    "FEW_LEFT",
+    "OrderRow",
+    "Ordering",
+    "PAST_ORDERS",
+    "ShopItem",
+    "basket",
+    "basket_add",
+    "basket_confirm",
+    "basket_update",
+    "cycle_status",
+    "order_cancel",
+    "order_detail",
+    "order_list",
+    "order_new",
+    "order_new_confirm",
+    "order_placed",
+    "shop",
+]

@@ -1,0 +1,91 @@
+"""The resident's orders: the list, one order, cancelling."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.edges import redirect_back
+from core.errors import BaogongError
+from households.permissions import rule_required
+from supply import rules, selectors, services
+from supply.models import Order, OrderStatus
+from supply.views.common import PAST_ORDERS, Ordering, _delivery, _no_household, _ordering, _own_household
+
+# --- the resident's orders --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: Order
+    can_cancel: bool
+
+
+def _rows(orders, ordering: Ordering) -> list[OrderRow]:
+    return [
+        OrderRow(
+            order=order,
+            can_cancel=ordering.is_open and order.cycle_id == ordering.cycle.pk and order.status == OrderStatus.PLACED,
+        )
+        for order in orders
+    ]
+
+
+@require_GET
+@rule_required(rules.ORDER_OWN)
+def order_list(request: HttpRequest) -> HttpResponse:
+    household = _own_household(request)
+    if household is None:
+        return _no_household(request)
+    ordering = _ordering()
+    current = ordering.cycle or selectors.latest_cycle()
+    orders = list(selectors.order_list(user=request.user, household_id=household.pk)[: PAST_ORDERS + 20])
+    this_cycle = [order for order in orders if current is not None and order.cycle_id == current.pk]
+    earlier = [order for order in orders if current is None or order.cycle_id != current.pk][:PAST_ORDERS]
+    return render(
+        request,
+        "supply/order_list.html",
+        {
+            "household": household,
+            "ordering": ordering,
+            "current": current,
+            "this_cycle": _rows(this_cycle, ordering),
+            "earlier": _rows(earlier, ordering),
+            **_delivery(household, current),
+        },
+    )
+
+
+@require_GET
+@rule_required(rules.ORDER_OWN)
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = selectors.order_get(user=request.user, pk=pk)
+    household = selectors.household_for_ordering(user=request.user, household_id=order.household_id)
+    ordering = _ordering()
+    return render(
+        request,
+        "supply/order_detail.html",
+        {
+            "row": _rows([order], ordering)[0],
+            "order": order,
+            "household": household,
+            "ordering": ordering,
+            **_delivery(household, order.cycle),
+        },
+    )
+
+
+@require_POST
+@rule_required(rules.ORDER_OWN)
+def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    order = selectors.order_get(user=request.user, pk=pk)
+    try:
+        services.order_cancel(order_id=order.pk, by=request.user)
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.pk})
+    return redirect_back(request, "supply:order_list")
