@@ -266,6 +266,11 @@ if env.bool("BEHIND_PROXY", default=False):
 # transaction, so a test can kill a worker in the middle of one. Always 0 in real use.
 DELIVERIES_BUILD_PAUSE = env.float("DELIVERIES_BUILD_PAUSE", default=0.0)
 
+# Volunteers' rounds (deliveries/volunteers): a door counts 10 (tenths), plus ROUND_CLIMB_PER_FLOOR
+# for each floor above ROUND_FREE_FLOORS in a building without a lift, when rounds are divided.
+ROUND_FREE_FLOORS = env.int("ROUND_FREE_FLOORS", default=3)
+ROUND_CLIMB_PER_FLOOR = env.int("ROUND_CLIMB_PER_FLOOR", default=2)
+
 # Printed lists (deliveries/printing): drawn for every community, office and supplier as soon
 # as a cycle is packed, and kept.
 DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=True)

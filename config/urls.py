@@ -40,6 +40,8 @@ urlpatterns = [
     path("accounts/password/change/", account_views.password_change, name="password_change"),
     path("accounts/security/", account_views.account_security, name="account_security"),
     path("accounts/security/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
+    path("volunteer/register/", account_views.volunteer_register, name="volunteer_register"),
+    path("volunteer/register/verify/", account_views.volunteer_register_verify, name="volunteer_register_verify"),
     path("accounts/register/buildings/", household_views.register_buildings, name="register_buildings"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", household_views.healthz, name="healthz"),

@@ -84,6 +84,20 @@ def date_param(source, name: str) -> datetime.date | None:
         ) from None
 
 
+def choice_param(source, name: str, choices, *, required: bool = False) -> str | None:
+    """One of ``choices`` (strings); ``None`` when absent or empty unless ``required``;
+    :class:`BadParameter` for anything else."""
+    raw = source.get(name, "") or ""
+    if raw == "" and not required:
+        return None
+    if not isinstance(raw, str) or raw not in set(choices):
+        raise BadParameter(
+            _("“%(name)s” must be one of the offered choices.") % {"name": name},
+            errors={name: [_("Choose one of the offered choices.")]},
+        )
+    return raw
+
+
 def text_param(source, name: str, *, max_length: int = 200) -> str:
     """Free text (a search box): stripped; :class:`BadParameter` when too long or holding control characters."""
     raw = source.get(name, "") or ""

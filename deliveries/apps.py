@@ -7,6 +7,7 @@ class DeliveriesConfig(AppConfig):
     verbose_name = _("Deliveries")
 
     def ready(self) -> None:
+        from core.demo import register_step
         from deliveries import (
             access,  # noqa: F401  (registers deliveries models with households.access)
             dashboard,  # (its figures for households.dashboard)
@@ -14,7 +15,11 @@ class DeliveriesConfig(AppConfig):
         )
 
         dashboard.register()
+        from deliveries.volunteers import dashboard as volunteer_dashboard
+
+        volunteer_dashboard.register()
         from deliveries.selectors import package_views_of_orders
         from supply import packages
 
         packages.register(package_views_of_orders)
+        register_step("deliveries.volunteers", order=35, path="deliveries.demo.demo_step")

@@ -9,9 +9,9 @@ LEVEL_DAYS = rule("deliveries.level_days", Role.TASKFORCE, Role.OFFICE, Role.ADM
 PRINT = rule("deliveries.print", Role.SUPPLIER, Role.OFFICE, Role.WORKER, Role.TASKFORCE, Role.ADMIN)
 # Door lists for one's own round on the round page (the worker, or someone standing in).
 DOOR_LISTS = rule("deliveries.door_lists", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
-SCAN = rule("deliveries.scan", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
+SCAN = rule("deliveries.scan", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN, Role.VOLUNTEER)
 # Mark doors delivered or not (a worker their own community's packages, within scope).
-DOORS = rule("deliveries.doors", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+DOORS = rule("deliveries.doors", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN, Role.VOLUNTEER)
 # Confirm a consignment at a hop: the office receives from suppliers; the community receives
 # from the office and carries to its compounds. Task forces and administrators may stand in.
 RECEIVE_FROM_SUPPLIER = rule("deliveries.receive_from_supplier", Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
@@ -34,3 +34,10 @@ ADMIN_LOOK_LISTS = rule(
     "deliveries.admin_look_lists", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.SUPPLIER, Role.ADMIN
 )
 ADMIN_LOOK = rule("deliveries.admin_look", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
+# Volunteers: the worker forms teams, sets shifts, splits and watches the rounds; a volunteer signs
+# up for shifts and carries its team's round.
+TEAMS = rule("deliveries.teams", Role.WORKER, Role.ADMIN)
+VOLUNTEER_ROUND = rule("deliveries.volunteer_round", Role.VOLUNTEER)
+SERVICE_RECORD = rule("deliveries.service_record", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
+# Phone numbers in full on the round (a volunteer sees them masked, with a button to call).
+FULL_PHONES = rule("deliveries.full_phones", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)

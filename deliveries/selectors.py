@@ -105,7 +105,7 @@ def consignments_to_receive(*, user: User, day: datetime.date | None, hops: tupl
     )
 
 
-def _on_day(day: datetime.date) -> Q:
+def on_day(day: datetime.date) -> Q:
     """Packages due on ``day``, or not delivered on ``day`` (re-queued since: they stay on that day's round)."""
     missed = HandoverEvent.objects.filter(package_id=OuterRef("pk"), kind=HandoverKind.EXCEPTION, delivery_date=day)
     return Q(delivery_date=day) | Q(Exists(missed))
@@ -114,7 +114,7 @@ def _on_day(day: datetime.date) -> Q:
 def round_compounds(*, user: User, day: datetime.date) -> list[dict]:
     """The compounds with packages on a delivery day, in scope, with counts by status (one query)."""
     rows = (
-        restrict(Package.objects.filter(_on_day(day)), user)
+        restrict(Package.objects.filter(on_day(day)), user)
         .values(
             "cycle_id",
             "cycle__number",
@@ -187,18 +187,21 @@ def round_packages(
     *,
     user: User,
     day: datetime.date,
-    compound_id: int,
+    compound_id: int | None,
     package_id: int | None = None,
     now: datetime.datetime | None = None,
 ) -> list[Package]:
-    """One compound's packages of a delivery day for the worker at the doors (or just one of them,
-    ``package_id``), in address order, each with its exception of that day, its delivery time,
+    """One compound's packages of a delivery day for the worker at the doors (every compound in
+    scope when ``compound_id`` is None: a volunteer's team round), or just one of them
+    (``package_id``), in address order, each with its exception of that day, its delivery time,
     its phone numbers and what its door buttons need (three queries)."""
     from core.edges import natural_key
     from households.models import HouseholdPhone
 
     events = HandoverEvent.objects.filter(package_id=OuterRef("pk"), attempt=OuterRef("attempt"))
-    query = restrict(Package.objects.filter(_on_day(day), compound_id=compound_id), user)
+    query = restrict(Package.objects.filter(on_day(day)), user)
+    if compound_id is not None:
+        query = query.filter(compound_id=compound_id)
     if package_id is not None:
         query = query.filter(pk=package_id)
     packages: list[Any] = list(

@@ -4,7 +4,9 @@ from celery import shared_task
 from django.db import OperationalError
 
 from core.queue import enqueue
+from core.sms import sms_send_now
 from deliveries import services
+from deliveries.volunteers.teams import shift_call_text
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
@@ -141,3 +143,10 @@ def cycles_complete_due_task() -> int:
     from deliveries import handovers
 
     return handovers.cycles_complete_due()
+
+
+@shared_task(acks_late=True)
+def volunteer_call_task(shift_id: int, phones: list[str]) -> int:
+    """Text each available volunteer a call for help for a shift short of people; returns how many were accepted."""
+    text = shift_call_text(shift_id)
+    return sum(sms_send_now(phone, text) for phone in phones)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from deliveries import views
+from deliveries.views import teams, volunteers
 
 app_name = "deliveries"
 
@@ -23,4 +24,21 @@ urlpatterns = [
     path("cycles/<int:pk>/open/", views.reconciliation_page, name="reconciliation"),
     path("cycles/<int:pk>/complete/", views.cycle_complete, name="cycle_complete"),
     path("my/packages/", views.my_packages, name="my_packages"),
+    # volunteers: the worker's pages
+    path("teams/", teams.team_list, name="teams"),
+    path("teams/new/", teams.team_new, name="team_new"),
+    path("teams/<int:pk>/members/", teams.team_member, name="team_member"),
+    path("teams/shifts/", teams.shift_board, name="shift_board"),
+    path("teams/shifts/new/", teams.shift_new, name="shift_new"),
+    path("teams/shifts/<int:pk>/call/", teams.shift_call, name="shift_call"),
+    path("teams/rounds/", teams.team_rounds, name="team_rounds"),
+    path("teams/rounds/split/", teams.rounds_split, name="rounds_split"),
+    path("teams/rounds/move/", teams.round_move, name="round_move"),
+    path("teams/record/", teams.service_record, name="service_record"),
+    # volunteers: the volunteer's pages
+    path("volunteer/shifts/", volunteers.volunteer_shifts, name="volunteer_shifts"),
+    path("volunteer/shifts/<int:pk>/sign-up/", volunteers.volunteer_signup, name="volunteer_signup"),
+    path("volunteer/shifts/<int:pk>/cancel/", volunteers.volunteer_cancel, name="volunteer_cancel"),
+    path("volunteer/round/", volunteers.volunteer_round, name="volunteer_round"),
+    path("volunteer/record/", volunteers.volunteer_record, name="volunteer_record"),
 ]

@@ -9,9 +9,12 @@ above that level (an office seen by a community worker), on the user's own ances
 Rules that are not about places:
 - supplier staff never see households or anything registered with a household path;
 - residents see their own household, and the places of their own community;
+- volunteers see the places of their own community and, of other models, only the rows a
+  volunteer filter gives (deliveries registers one for packages: the team's round), nothing else;
 - anonymous users and users without a place see nothing.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
@@ -21,6 +24,7 @@ from households.models import (
     Community,
     Compound,
     District,
+    HealthDeclaration,
     Household,
     HouseholdImport,
     HouseholdPhone,
@@ -32,6 +36,7 @@ from households.models import (
     ResidentRegistration,
     Role,
     User,
+    Volunteer,
 )
 
 LEVELS = ("district", "office", "community", "household")
@@ -39,6 +44,9 @@ LEVELS = ("district", "office", "community", "household")
 Path = str | tuple[str, ...]
 
 _REGISTRY: dict[type[Model], dict[str, Path]] = {}
+_VOLUNTEER: dict[type[Model], Callable[[User], Q]] = {}
+# The place models a volunteer may see (its own community and the places above and in it).
+_PLACES = (District, Office, Community, Compound, Building)
 
 
 def register(model: type[Model], **paths: Path) -> None:
@@ -53,9 +61,14 @@ def register(model: type[Model], **paths: Path) -> None:
     _REGISTRY[model] = dict(paths)
 
 
+def register_volunteer(model: type[Model], rows: Callable[[User], Q]) -> None:
+    """Declare what of ``model`` a volunteer sees: ``rows(user)`` is the filter (the team's round)."""
+    _VOLUNTEER[model] = rows
+
+
 @dataclass(frozen=True)
 class Scope:
-    level: str  # "all", "district", "office", "community", "household", "supplier" or "none"
+    level: str  # "all", "district", "office", "community", "household", "volunteer", "supplier" or "none"
     district_id: int | None = None
     office_id: int | None = None
     community_id: int | None = None
@@ -97,6 +110,14 @@ def _compute_scope(user: User) -> Scope:
         community = Community.objects.select_related("office").only("office__district_id").get(pk=user.community_id)
         return Scope(
             "community",
+            district_id=community.office.district_id,
+            office_id=community.office_id,
+            community_id=community.pk,
+        )
+    if role == Role.VOLUNTEER and user.community_id:
+        community = Community.objects.select_related("office").only("office__district_id").get(pk=user.community_id)
+        return Scope(
+            "volunteer",
             district_id=community.office.district_id,
             office_id=community.office_id,
             community_id=community.pk,
@@ -163,6 +184,8 @@ def scope_q(user: User | None, model: type[Model], **paths: Path) -> Q | None:
         return None
     if scope.level == "none":
         return Q(pk__in=[])
+    if scope.level == "volunteer":
+        return _volunteer_q(user, model, full)
     if scope.level == "supplier":
         if "supplier" in full:
             return _q(full["supplier"], scope.supplier_id)
@@ -186,6 +209,17 @@ def scope_q(user: User | None, model: type[Model], **paths: Path) -> Q | None:
     return Q(pk__in=[])
 
 
+def _volunteer_q(user, model: type[Model], full: dict[str, Path]) -> Q:
+    """The narrowest scope: the registered volunteer rows, the places of the own community, nothing else."""
+    rows = _VOLUNTEER.get(model)
+    if rows is not None:
+        return rows(user)
+    if model in _PLACES:
+        deepest = [level for level in LEVELS if level in full][-1]
+        return _q(full[deepest], scope_of(user).id_at(deepest))
+    return Q(pk__in=[])
+
+
 def restrict(queryset: QuerySet, user: User | None, **paths: Path) -> QuerySet:
     """``queryset`` narrowed to the rows ``user`` may see (see the module docstring)."""
     q = scope_q(user, queryset.model, **paths)
@@ -204,16 +238,20 @@ register(ResidentRegistration, community="building__compound__community")
 register(HouseholdImport, community="community")
 register(Notification, household="household", community="household__building__compound__community")
 register(PositiveCaseReport, community="compound__community")
+register(Volunteer, community="community")
+register(HealthDeclaration, community="volunteer__community")
+register_volunteer(Volunteer, lambda user: Q(user_id=user.pk))
+register_volunteer(HealthDeclaration, lambda user: Q(volunteer__user_id=user.pk))
 register(HouseholdViewLog, household="household", community="household__building__compound__community")
 
 
-CARE_VIEWERS = ("worker", "operator", "admin")
+CARE_VIEWERS = ("worker", "operator", "admin", "volunteer")
 
 
 def sees_care(user: User | None) -> bool:
     """Care flags (elderly living alone, disabled, pregnant…) are for the household's community
-    and the hotline: community workers, hotline operators and admins see them (rows still in their
-    scope); offices, task forces and suppliers do not."""
+    and the hotline: community workers, hotline operators, admins and the volunteers at the door see
+    them (rows still in their scope); offices, task forces and suppliers do not."""
     if user is None or not user.is_authenticated:
         return False
     return user.is_superuser or user.role in CARE_VIEWERS

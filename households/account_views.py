@@ -7,6 +7,8 @@ the phone number, a registration's details with the password only as a hash) in 
 session between its two steps.
 """
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -25,10 +27,11 @@ from core.errors import BaogongError
 from core.forms import form_errors
 from core.guard import Guard, client_ip, guarded
 from core.phones import phone_display
-from households import identity, rules, selectors
+from households import identity, rules, selectors, volunteers
 from households.forms import CodeForm, PasswordResetCodeForm, PhoneForm, RegistrationForm, SignInForm
 from households.models import CodePurpose, User
 from households.permissions import rule_required
+from households.volunteer_forms import VolunteerForm
 
 FLOW = "code_flow"
 BACKEND = "households.auth.PhoneNumberBackend"
@@ -72,11 +75,17 @@ def _flow(request: HttpRequest, purpose: str) -> dict | None:
     return flow if isinstance(flow, dict) and flow.get("purpose") == purpose else None
 
 
-STARTS = {CodePurpose.REGISTER: "register", CodePurpose.SIGN_IN: "login_code", CodePurpose.RESET: "password_reset"}
+STARTS = {
+    CodePurpose.REGISTER: "register",
+    CodePurpose.SIGN_IN: "login_code",
+    CodePurpose.RESET: "password_reset",
+    CodePurpose.VOLUNTEER: "volunteer_register",
+}
 TITLES = {  # lazy: translated in each request's language, not the one active at import
     CodePurpose.REGISTER: gettext_lazy("Register as a resident"),
     CodePurpose.SIGN_IN: gettext_lazy("Sign in with a text-message code"),
     CodePurpose.RESET: gettext_lazy("Set a new password"),
+    CodePurpose.VOLUNTEER: gettext_lazy("Register as a volunteer"),
 }
 
 
@@ -198,6 +207,52 @@ def register_verify(request: HttpRequest) -> HttpResponse:
     return _code_step(request, purpose=CodePurpose.REGISTER, form_class=CodeForm, finish=_register_finish)
 
 
+# --- volunteers (红马甲) ------------------------------------------------------------------------------
+
+
+@never_cache
+@ratelimit(key="ip", rate=settings.REGISTER_RATE, method="POST")
+def volunteer_register(request: HttpRequest) -> HttpResponse:
+    """Step 1: who, where, what and when (and an optional password); then a code for the number."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = VolunteerForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                details = volunteers.volunteer_details_clean(form.details())
+                password_hash = identity.password_hash_for(
+                    form.cleaned_data["password"], phone=form.cleaned_data["phone"], name=details.name
+                )
+                pending = {"password_hash": password_hash, "details": asdict(details)}
+                _flow_start(request, purpose=CodePurpose.VOLUNTEER, phone=form.cleaned_data["phone"], pending=pending)
+            except BaogongError as exc:
+                form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, identity.code_sent_message())
+                return redirect("volunteer_register_verify")
+    return render(request, "households/volunteer_register.html", {"form": form}, status=status)
+
+
+def _volunteer_finish(request: HttpRequest, flow: dict, data: dict) -> HttpResponse:
+    pending = flow["pending"]
+    details = volunteers.VolunteerDetails(**{**pending["details"], "skills": tuple(pending["details"]["skills"])})
+    volunteer = volunteers.volunteer_register(
+        phone=flow["phone"], code=data["code"], password_hash=pending["password_hash"], details=details
+    )
+    request.session.pop(FLOW, None)
+    return render(request, "households/volunteer_pending.html", {"volunteer": volunteer})
+
+
+@never_cache
+def volunteer_register_verify(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code proves the number; the registration then waits for the community's worker."""
+    return _code_step(request, purpose=CodePurpose.VOLUNTEER, form_class=CodeForm, finish=_volunteer_finish)
+
+
 # --- sign-in and password reset by code -------------------------------------------------------------------
 
 
@@ -209,7 +264,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
     return _phone_step(
         request,
         purpose=CodePurpose.SIGN_IN,
-        intro=_("Residents sign in with a code sent by text message to their phone: no password to remember."),
+        intro=_(
+            "Residents and volunteers sign in with a code sent by text message to their phone: no password to remember."
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from households.models import ApiToken, Role, User
 
 
 class PhoneNumberBackend(ModelBackend):
-    """Residents sign in with the phone number of their account and a password."""
+    """Residents and volunteers sign in with the phone number of their account and a password."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or password is None:
@@ -23,7 +23,7 @@ class PhoneNumberBackend(ModelBackend):
         except InvalidPhone:
             return None
         try:
-            user = User.objects.get(phone=phone, role=Role.RESIDENT)
+            user = User.objects.get(phone=phone, role__in=(Role.RESIDENT, Role.VOLUNTEER))
         except User.DoesNotExist:
             User().set_password(password)  # same work as a real check: no timing oracle
             return None

@@ -46,6 +46,9 @@ from households.models import (
 )
 from households.selectors import households_with_phone
 
+# The roles that sign in with a code sent to their phone (and may reset their password by one).
+CODE_ROLES = (Role.RESIDENT, Role.VOLUNTEER)
+
 
 def code_sent_message() -> str:
     """The one answer to a code request, whatever the number (nothing about it is revealed)."""
@@ -72,10 +75,10 @@ def _digest(phone: str, purpose: str, code: str) -> str:
 
 def _code_can_be_used(phone: str, purpose: str) -> bool:
     """Whether a code for this number and purpose could lead anywhere (only then is one sent)."""
-    if purpose == CodePurpose.REGISTER:
+    if purpose in (CodePurpose.REGISTER, CodePurpose.VOLUNTEER):
         return not User.objects.filter(phone=phone).exists()
-    # Sign-in and reset by code are for residents; staff passwords stay with an administrator.
-    return User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).exists()
+    # Sign-in and reset by code are for residents and volunteers; staff passwords stay with an administrator.
+    return User.objects.filter(phone=phone, role__in=CODE_ROLES, is_active=True).exists()
 
 
 def code_text(code: str, purpose: str) -> str:
@@ -85,6 +88,7 @@ def code_text(code: str, purpose: str) -> str:
         CodePurpose.REGISTER: _("to register"),
         CodePurpose.SIGN_IN: _("to sign in"),
         CodePurpose.RESET: _("to set a new password"),
+        CodePurpose.VOLUNTEER: _("to register as a volunteer"),
     }[purpose]
     return _(
         "[Baogong] Your code %(what)s is %(code)s, valid for %(minutes)d minutes. "
@@ -234,7 +238,7 @@ def _address_part(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip().upper()
 
 
-def _already_registered() -> BaogongError:
+def already_registered() -> BaogongError:
     return BaogongError(
         _("An account with this phone number already exists. Sign in with a text-message code, or reset the password."),
         errors={"phone": [_("Already registered.")]},
@@ -254,7 +258,7 @@ def resident_account_create(*, phone: str, password_hash: str, contact_name: str
                 first_name=contact_name[:150],
             )
     except IntegrityError:
-        raise _already_registered() from None
+        raise already_registered() from None
 
 
 def resident_register(
@@ -283,7 +287,7 @@ def resident_register(
     phone = phone_code_verify(phone=phone, purpose=CodePurpose.REGISTER, code=code)
     with transaction.atomic():
         if User.objects.filter(phone=phone).exists():
-            raise _already_registered()
+            raise already_registered()
         matches = list(households_with_phone(phone=phone))
         at_address = [
             h
@@ -324,7 +328,7 @@ def resident_sign_in_by_code(*, phone: str, code: str) -> User:
     counted); the failure message is the same whatever the number is.
     """
     phone = phone_code_verify(phone=phone, purpose=CodePurpose.SIGN_IN, code=code)
-    user = User.objects.filter(phone=phone, role=Role.RESIDENT, is_active=True).first()
+    user = User.objects.filter(phone=phone, role__in=CODE_ROLES, is_active=True).first()
     if user is None:  # the account went away after the code was sent
         raise _wrong_code(_WRONG_OR_EXPIRED)
     return user
@@ -338,11 +342,11 @@ def resident_password_reset(*, phone: str, code: str, password: str) -> User:
     the account (their fingerprint covers the password).
     """
     number = phone_normalize(phone)
-    user = User.objects.filter(phone=number, role=Role.RESIDENT, is_active=True).first()
+    user = User.objects.filter(phone=number, role__in=CODE_ROLES, is_active=True).first()
     password_check(password, phone=number, name=user.first_name if user else "")
     phone_code_verify(phone=number, purpose=CodePurpose.RESET, code=code)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(phone=number, role=Role.RESIDENT, is_active=True).first()
+        user = User.objects.select_for_update().filter(phone=number, role__in=CODE_ROLES, is_active=True).first()
         if user is None:
             raise _wrong_code(_WRONG_OR_EXPIRED)
         user.set_password(password)

@@ -14,6 +14,9 @@ LEVEL_CHANGE = rule("households.level_change", Role.OFFICE, Role.TASKFORCE, Role
 CASE_REPORTS = rule("households.case_reports", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 IMPORT = rule("households.import", Role.WORKER, Role.OFFICE, Role.ADMIN)
 SCHEDULE = rule("households.schedule", Role.TASKFORCE, Role.ADMIN)
+# Volunteers: the worker registers, approves and refuses them; a volunteer declares its health.
+VOLUNTEERS = rule("households.volunteers", Role.WORKER, Role.ADMIN)
+VOLUNTEER = rule("households.volunteer", Role.VOLUNTEER)
 DASHBOARD = rule("households.dashboard", Role.TASKFORCE, Role.OFFICE, Role.WORKER, Role.ADMIN)
 # Django's admin (households.admin.ScopedAdmin): who may look at, and who may edit, each model's rows
 # (which rows is households.access's business). Administrators may do everything.

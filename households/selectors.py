@@ -6,7 +6,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,6 +19,7 @@ from households.models import (
     Community,
     Compound,
     District,
+    HealthDeclaration,
     Household,
     HouseholdImport,
     HouseholdPhone,
@@ -28,6 +29,7 @@ from households.models import (
     RegistrationStatus,
     ResidentRegistration,
     User,
+    Volunteer,
 )
 
 
@@ -377,3 +379,16 @@ def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(
         user=user, expires_at__gt=timezone.now(), fingerprint=user.get_session_auth_hash()
     ).order_by("-created_at", "-id")
+
+
+def volunteer_list(*, user: User, status: str | None = None) -> QuerySet:
+    """The volunteers the user may see (a worker: its community's), those waiting for approval first."""
+    volunteers = restrict(Volunteer.objects.select_related("user", "community"), user)
+    if status:
+        volunteers = volunteers.filter(status=status)
+    pending_first = Case(When(status="pending", then=Value(0)), default=Value(1), output_field=IntegerField())
+    return volunteers.order_by(pending_first, "name", "pk")
+
+
+def health_declaration_today(*, user: User):
+    return HealthDeclaration.objects.filter(volunteer__user_id=user.pk, day=timezone.localdate()).first()

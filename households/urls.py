@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views
+from households import views, volunteer_views
 
 app_name = "households"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("schedule/", views.schedule_page, name="schedule"),
     path("registrations/", views.registration_list, name="registration_list"),
     path("registrations/<int:pk>/decide/", views.registration_decide, name="registration_decide"),
+    path("volunteers/", volunteer_views.volunteer_list, name="volunteer_list"),
+    path("volunteers/new/", volunteer_views.volunteer_new, name="volunteer_new"),
+    path("volunteers/<int:pk>/decide/", volunteer_views.volunteer_decide, name="volunteer_decide"),
+    path("volunteer/health/", volunteer_views.health_declare, name="health_declare"),
 ]

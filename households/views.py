@@ -21,6 +21,7 @@ from households.forms import (
 from households.models import Building, ImportStatus, LockdownLevel
 from households.permissions import allows, role_of, rule_required
 from households.schedule import jobs_status, schedule_running
+from households.volunteer_forms import HealthForm
 
 # The job that applies scheduled lockdown changes (config/settings.py CELERY_BEAT_SCHEDULE).
 LOCKDOWN_JOB = "apply-due-lockdown-changes"
@@ -51,11 +52,17 @@ def home(request: HttpRequest) -> HttpResponse:
     if allows(user, rules.RESIDENT):
         context["household"] = selectors.household_get(user=user, pk=user.household_id) if user.household_id else None
         context["notifications"] = list(selectors.notification_list(user=user)[:3])
+    elif allows(user, rules.VOLUNTEER):
+        context["volunteer"] = getattr(user, "volunteer", None)
+        context["declaration"] = selectors.health_declaration_today(user=user)
+        context["health_form"] = HealthForm()
     elif allows(user, rules.STAFF):
         context["level_counts"] = selectors.level_counts(user=user)
         context["communities"] = selectors.community_list(user=user)[:200] if allows(user, rules.COMMUNITIES) else []
         if allows(user, rules.REGISTRATIONS):
             context["pending_registrations"] = selectors.registration_pending_list(user=user).count()
+        if allows(user, rules.VOLUNTEERS):
+            context["pending_volunteers"] = selectors.volunteer_list(user=user, status="pending").count()
             context["care_households"] = selectors.household_list(user=user, care_only=True).count()
     return render(request, f"households/home_{role or 'none'}.html" if role else "households/home_none.html", context)
 

@@ -198,6 +198,14 @@ def city(db):
         city_taskforce=UserFactory(role=Role.TASKFORCE, is_staff=True),
         supplier=UserFactory(role=Role.SUPPLIER, supplier=supplier),
         admin=UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True),
+        volunteer=UserFactory(role=Role.VOLUNTEER, community=a, phone="+8613900000009", username="+8613900000009"),
+    )
+    from django.utils import timezone
+
+    from households.models import Volunteer, VolunteerStatus
+
+    Volunteer.objects.create(
+        user=users.volunteer, community=a, name="红马甲", status=VolunteerStatus.APPROVED, decided_at=timezone.now()
     )
     return SimpleNamespace(
         districts=(d1, d2),

@@ -159,7 +159,7 @@ def _count(client, url, params=None) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize("role,expected", [("admin", 17), ("taskforce", 20), ("office", 20), ("worker", 20)])
+@pytest.mark.parametrize("role,expected", [("admin", 19), ("taskforce", 22), ("office", 22), ("worker", 22)])
 def test_page_query_count_is_pinned_and_does_not_grow(city, shop, client, django_assert_num_queries, role, expected):
     user = getattr(city.users, role)
     _order(city.household_a, (shop.eggs, 1))

@@ -27,6 +27,7 @@ from deliveries.models import (
 from households.access import restrict
 from households.models import User
 from households.permissions import allows
+from households.volunteers import declared_well
 from supply.models import Cycle, CycleStatus
 from supply.services import cycle_step
 
@@ -36,6 +37,8 @@ from supply.services import cycle_step
 def _package_for(by: User, package_id: int) -> Package:
     if not allows(by, rules.DOORS):
         raise _not_found_package()
+    if allows(by, rules.VOLUNTEER_ROUND) and not declared_well(user_id=by.pk, day=timezone.localdate()):
+        raise Conflict(_("Declare your health for today before you carry packages."))
     package = restrict(Package.objects.filter(pk=package_id), by).select_for_update(of=("self",)).first()
     if package is None:
         raise _not_found_package()

@@ -24,6 +24,7 @@ from deliveries.models import (
     PackageStatus,
     PickupSlot,
 )
+from deliveries.volunteers.rounds import rounds_after_build
 from households.models import Community, DeliveryMode, Household, delivery_mode_for
 from supply.models import Cycle, CycleStatus, OrderLine, OrderStatus, PaymentState, Product
 
@@ -99,6 +100,10 @@ def community_build(*, cycle_id: int, community_id: int, now: datetime.datetime 
         _plan(cycle=cycle, community=community, drafts=drafts)
         links = _write_packages(cycle=cycle, community=community, drafts=drafts, now=now)
         Consignment.objects.bulk_create(_route(cycle=cycle, community=community, drafts=drafts))
+        # Volunteers' rounds: each delivery day's doors divided among the community's teams, if any.
+        rounds_after_build(
+            community_id=community_id, days={d.delivery_date for d in drafts if d.mode == DeliveryMode.DOOR}
+        )
         if settings.DELIVERIES_BUILD_PAUSE:
             time.sleep(settings.DELIVERIES_BUILD_PAUSE)  # crash tests kill the worker here
         build.status = BuildStatus.DONE

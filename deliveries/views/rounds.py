@@ -96,6 +96,13 @@ def round_start(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
 
 
+def _round_url(request: HttpRequest, day: datetime.date, compound_id: int) -> str:
+    """The round a door button came from: the volunteer's team round, or the worker's compound."""
+    if allows(request.user, rules.VOLUNTEER_ROUND):
+        return reverse("deliveries:volunteer_round") + f"?date={day.isoformat()}"
+    return reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}"
+
+
 def _door_answer(request: HttpRequest, package_id: int, *, message: str, level: str) -> HttpResponse:
     """After a door button: on the round (htmx, ``row`` = the round's day) the package's row alone,
     with the message in it, so the page stays where it was; otherwise the message and back."""
@@ -119,7 +126,7 @@ def _door_answer(request: HttpRequest, package_id: int, *, message: str, level: 
                     "reasons": ExceptionReason.choices,
                     "message": message,
                     "message_level": level,
-                    "here": reverse("deliveries:round") + f"?date={day.isoformat()}&compound={rows[0].compound_id}",
+                    "here": _round_url(request, day, rows[0].compound_id),
                 },
             )
     getattr(messages, level)(request, message)

@@ -222,7 +222,25 @@ DEMO_STAFF = (
     ("supplier", Role.SUPPLIER, "赵", "磊"),
     ("taskforce", Role.TASKFORCE, "郭", "振华"),
     ("admin", Role.ADMIN, "", ""),
+    ("volunteer", Role.VOLUNTEER, "陈", "红"),
 )
+# The demo community's other volunteers (红马甲): cadres reporting home (双报到), community members,
+# young volunteers. (username suffix, name, employer, cadre, skills)
+DEMO_VOLUNTEERS = (
+    ("01", "王建国", "郑州市交通运输局", True, ("carry", "driver")),
+    ("02", "赵丽", "中原区人民法院", True, ("carry",)),
+    ("03", "孙浩", "", False, ("carry",)),
+    ("04", "周婷", "郑州大学第一附属医院", True, ("medical",)),
+    ("05", "吴磊", "", False, ("carry", "dialect")),
+    ("06", "郑敏", "中原区税务局", True, ("carry",)),
+    ("07", "冯伟", "", False, ("carry", "driver")),
+    ("08", "陈静", "郑州市第一中学", True, ("dialect",)),
+    ("09", "褚强", "", False, ("carry",)),
+    ("10", "卫芳", "郑州市自来水公司", True, ("carry",)),
+    ("11", "蒋涛", "", False, ("carry", "medical")),
+)
+# Their phones: a range no household of the demo uses (162 is not among MOBILE_PREFIXES).
+DEMO_VOLUNTEER_PHONE = "+86162000000{:02d}"
 DEMO_USERNAMES = ("resident",) + tuple(username for username, *_rest in DEMO_STAFF)
 
 # Shares: compounds by lockdown level (about 3 in 5 unsealed, as in notice No. 152), care flags.

@@ -17,10 +17,19 @@ from core.edges import building_sort_key
 from core.errors import BaogongError
 from core.phones import phone_display
 from core.pinyin import pinyin_initials
-from households.demo.people_names import BATCH_SIZE, DEMO_PASSWORD, DEMO_STAFF, DEMO_USERNAMES, MIN_HOUSEHOLDS
+from households.demo.people_names import (
+    BATCH_SIZE,
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+    DEMO_USERNAMES,
+    DEMO_VOLUNTEER_PHONE,
+    DEMO_VOLUNTEERS,
+    MIN_HOUSEHOLDS,
+)
 from households.demo.place_names import DISTRICTS
 from households.demo.plan import HOUSEHOLD_COLUMNS, CityPlan, DemoAccount, DemoResult, city_plan
 from households.models import (
+    HALF_DAYS,
     Building,
     Community,
     Compound,
@@ -30,6 +39,8 @@ from households.models import (
     Office,
     Role,
     User,
+    Volunteer,
+    VolunteerStatus,
 )
 
 # --- writing -----------------------------------------------------------------------------------
@@ -139,6 +150,7 @@ def demo_city_seed(*, households: int, seed: int, supplier_id: int | None = None
         Role.SUPPLIER: {"supplier_id": supplier_id},
         Role.TASKFORCE: {"district_id": None, "is_staff": True},
         Role.ADMIN: {"is_staff": True, "is_superuser": True},
+        Role.VOLUNTEER: {"community_id": demo_community_id, "phone": DEMO_VOLUNTEER_PHONE.format(0)},
     }
     wanted_users = {
         username: dict(role=role, last_name=last, first_name=first, **staff_scope[role])
@@ -154,7 +166,16 @@ def demo_city_seed(*, households: int, seed: int, supplier_id: int | None = None
             community_id=community_ids[community.code],
             is_staff=True,
         )
+    for suffix, name, _employer, _cadre, _skills in DEMO_VOLUNTEERS:
+        wanted_users[f"volunteer-{suffix}"] = dict(
+            role=Role.VOLUNTEER,
+            last_name="",
+            first_name=name,
+            community_id=demo_community_id,
+            phone=DEMO_VOLUNTEER_PHONE.format(int(suffix)),
+        )
     user_ids = _users_create_missing(wanted_users, hashed=hashed, created=created)
+    created["volunteers"] = _volunteers_create_missing(user_ids, community_id=demo_community_id)
 
     household_ids, household_rows = _households_save(
         plan,
@@ -196,6 +217,7 @@ def demo_city_seed(*, households: int, seed: int, supplier_id: int | None = None
         "households": len(household_rows),
         "phones": sum(len(row[12]) for row in household_rows.values()),
         "accounts": len(wanted_users) + 1,
+        "volunteers": Volunteer.objects.filter(community_id=demo_community_id).count(),
     }
     return DemoResult(
         totals=totals,
@@ -339,6 +361,36 @@ def _users_create_missing(wanted: dict[str, dict], *, hashed, created) -> dict[s
         )
     created["accounts"] += len(missing)
     return existing
+
+
+def _volunteers_create_missing(user_ids: dict[str, int], *, community_id: int) -> int:
+    """The demo community's volunteers, approved, free every morning and afternoon; only those missing."""
+    people = [("volunteer", "陈红", "", False, ("carry", "dialect"))] + [
+        (f"volunteer-{suffix}", name, employer, cadre, skills)
+        for suffix, name, employer, cadre, skills in DEMO_VOLUNTEERS
+    ]
+    have = set(Volunteer.objects.filter(user_id__in=[user_ids[p[0]] for p in people]).values_list("user_id", flat=True))
+    now = timezone.now()
+    missing = [
+        Volunteer(
+            user_id=user_ids[username],
+            community_id=community_id,
+            name=name,
+            cadre=cadre,
+            employer=employer,
+            can_carry="carry" in skills,
+            driver="driver" in skills,
+            medical="medical" in skills,
+            dialect="dialect" in skills,
+            availability=(1 << HALF_DAYS) - 1,
+            status=VolunteerStatus.APPROVED,
+            decided_at=now,
+        )
+        for username, name, employer, cadre, skills in people
+        if user_ids[username] not in have
+    ]
+    Volunteer.objects.bulk_create(missing)
+    return len(missing)
 
 
 def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:

@@ -35,8 +35,22 @@ from households.models.records import (
     ScheduledRun,
     SmsStatus,
 )
+from households.models.volunteers import (
+    HALF_DAYS,
+    SKILL_FIELDS,
+    HealthDeclaration,
+    Skill,
+    Volunteer,
+    VolunteerStatus,
+)
 
 __all__ = [
+    "HALF_DAYS",
+    "SKILL_FIELDS",
+    "HealthDeclaration",
+    "Skill",
+    "Volunteer",
+    "VolunteerStatus",
     "ApiToken",
     "Building",
     "CodePurpose",

@@ -149,6 +149,9 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=~Q(role="supplier") | Q(supplier__isnull=False), name="supplier_staff_has_supplier"
             ),
+            models.CheckConstraint(
+                condition=~Q(role="volunteer") | Q(community__isnull=False), name="volunteer_has_community"
+            ),
         ]
 
     def __str__(self) -> str:

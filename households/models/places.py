@@ -36,6 +36,7 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("Hotline operator")
     TASKFORCE = "taskforce", _("Task force")
     ADMIN = "admin", _("Administrator")
+    VOLUNTEER = "volunteer", _("Volunteer")
 
 
 class District(models.Model):
@@ -134,6 +135,8 @@ class Building(models.Model):
     # Derived from the number on every save (core.edges.building_sort_key): a building added
     # later through the admin sorts by its number like the others. Bulk writes set it themselves.
     sort_key = models.PositiveIntegerField(_("sort key"), default=0, editable=False)
+    # Doors above the stated floor of a building without a lift weigh more when rounds are split.
+    has_lift = models.BooleanField(_("has a lift"), default=False)
 
     class Meta:
         verbose_name = _("building")

@@ -267,6 +267,7 @@ class CodePurpose(models.TextChoices):
     REGISTER = "register", _("registration")
     SIGN_IN = "sign_in", _("sign-in")
     RESET = "reset", _("password reset")
+    VOLUNTEER = "volunteer", _("volunteer registration")
 
 
 class PhoneCode(models.Model):

@@ -44,9 +44,10 @@ def demo_city(db) -> str:
 
 def wipe_demo() -> None:
     """An empty database again: the demo's orders, cycles and catalog first (they protect the city)."""
+    from deliveries.models import Shift, Team
     from supply.models import BaselineItem
 
-    for model in (Order, Cycle, BaselineItem, Product):
+    for model in (Shift, Team, Order, Cycle, BaselineItem, Product):
         model.objects.all().delete()
     User.objects.all().delete()
     for model in (HouseholdPhone, Household, Building, Compound, Community, Office, District, Supplier):
@@ -131,6 +132,7 @@ def test_the_command_is_core_s_and_each_app_seeds_its_own_rows():
         ("supply.suppliers", "supply"),
         ("households.city", "households"),
         ("supply.catalog", "supply"),
+        ("deliveries.volunteers", "deliveries"),
         ("hotlines", "hotlines"),
     ]
 

@@ -1,0 +1,58 @@
+"""Packages (物资包), pick-up slots, the four-level route and the build of each community's packages."""
+
+from deliveries.models.custody import FINAL_REASONS, OPEN_STATUSES, ExceptionReason, HandoverEvent, HandoverKind
+from deliveries.models.packages import (
+    CYCLE_DELIVERY_DAYS,
+    BuildStatus,
+    CommunityBuild,
+    Consignment,
+    Hop,
+    Package,
+    PackageOrder,
+    PackageStatus,
+    PickupSlot,
+)
+
+# Migrations name it: deliveries.models._print_upload_to.
+from deliveries.models.paper import (
+    ListKind,
+    PrintDocument,
+    PrintFailure,
+    _print_upload_to,  # noqa: E402,F401
+)
+from deliveries.models.teams import (
+    RoundAssignment,
+    Shift,
+    ShiftKind,
+    ShiftSignup,
+    SignupStatus,
+    Team,
+    TeamMember,
+)
+
+__all__ = [
+    "RoundAssignment",
+    "Shift",
+    "ShiftKind",
+    "ShiftSignup",
+    "SignupStatus",
+    "Team",
+    "TeamMember",
+    "BuildStatus",
+    "CYCLE_DELIVERY_DAYS",
+    "CommunityBuild",
+    "Consignment",
+    "ExceptionReason",
+    "FINAL_REASONS",
+    "HandoverEvent",
+    "HandoverKind",
+    "Hop",
+    "ListKind",
+    "OPEN_STATUSES",
+    "Package",
+    "PackageOrder",
+    "PackageStatus",
+    "PickupSlot",
+    "PrintDocument",
+    "PrintFailure",
+]
