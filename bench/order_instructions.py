@@ -107,6 +107,18 @@ def main() -> None:
         env = {**_env(tree, database), "PYTHONMALLOC": ""}
         for command in (["migrate", "-v", "0"], ["seed_demo", "--households", "600", "--quiet"]):
             subprocess.run([sys.executable, "manage.py", *command], cwd=tree, env=env, check=True)
+        if args.what == "close":
+            subprocess.run(
+                [sys.executable, "-c", RUN, str(args.orders)], cwd=tree, env=env, check=True, capture_output=True
+            )
+            empty = _instructions(tree, database, 0, work, CLOSE)
+            full = _instructions(tree, database, 1, work, CLOSE)
+            print(
+                json.dumps(
+                    {"tree": str(tree), "what": "close", "orders": args.orders, "close_instructions": full - empty}
+                )
+            )
+            return
         empty = _instructions(tree, database, 0, work)
         full = _instructions(tree, database, args.orders, work)
     per_order = (full - empty) / args.orders

@@ -35,7 +35,8 @@ def _measure(url: str, *, households: int, teams: int, repeat: int) -> dict:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
+    # bench/packaging.py would shadow the ``packaging`` library Django's apps import.
+    sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
     import django
 
     django.setup()

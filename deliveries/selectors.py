@@ -189,6 +189,7 @@ def round_packages(
     day: datetime.date,
     compound_id: int | None,
     package_id: int | None = None,
+    building_id: int | None = None,
     now: datetime.datetime | None = None,
 ) -> list[Package]:
     """One compound's packages of a delivery day for the worker at the doors (every compound in
@@ -202,6 +203,8 @@ def round_packages(
     query = restrict(Package.objects.filter(on_day(day)), user)
     if compound_id is not None:
         query = query.filter(compound_id=compound_id)
+    if building_id is not None:
+        query = query.filter(building_id=building_id)
     if package_id is not None:
         query = query.filter(pk=package_id)
     packages: list[Any] = list(

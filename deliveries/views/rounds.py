@@ -96,11 +96,11 @@ def round_start(request: HttpRequest) -> HttpResponse:
     return redirect_back(request, reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}")
 
 
-def _round_url(request: HttpRequest, day: datetime.date, compound_id: int) -> str:
-    """The round a door button came from: the volunteer's team round, or the worker's compound."""
+def _round_url(request: HttpRequest, day: datetime.date, package: Package) -> str:
+    """The round a door button came from: the volunteer's team round (its building), or the worker's compound."""
     if allows(request.user, rules.VOLUNTEER_ROUND):
-        return reverse("deliveries:volunteer_round") + f"?date={day.isoformat()}"
-    return reverse("deliveries:round") + f"?date={day.isoformat()}&compound={compound_id}"
+        return reverse("deliveries:volunteer_round") + f"?date={day.isoformat()}&building={package.building_id}"
+    return reverse("deliveries:round") + f"?date={day.isoformat()}&compound={package.compound_id}"
 
 
 def _door_answer(request: HttpRequest, package_id: int, *, message: str, level: str) -> HttpResponse:
@@ -126,7 +126,7 @@ def _door_answer(request: HttpRequest, package_id: int, *, message: str, level: 
                     "reasons": ExceptionReason.choices,
                     "message": message,
                     "message_level": level,
-                    "here": _round_url(request, day, rows[0].compound_id),
+                    "here": _round_url(request, day, rows[0]),
                 },
             )
     getattr(messages, level)(request, message)

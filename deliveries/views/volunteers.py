@@ -3,14 +3,14 @@
 import datetime
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.edges import choice_param, date_param, redirect_back
+from core.edges import choice_param, date_param, id_param, redirect_back
 from core.errors import BaogongError
 from deliveries import rules
 from deliveries.models import ExceptionReason
@@ -65,9 +65,21 @@ def volunteer_round(request: HttpRequest) -> HttpResponse:
     events as the worker's round, recorded in the volunteer's name)."""
     today = timezone.localdate()
     day = date_param(request.GET, "date") or volunteer_selectors.round_day(user=request.user) or today
-    packages = volunteer_selectors.volunteer_round(user=request.user, day=day)
-    delivered = sum(p.status == "delivered" for p in packages)
-    missed = sum(p.status == "exception" or bool(p.missed_reason) for p in packages)
+    buildings = volunteer_selectors.round_buildings(user=request.user, day=day)
+    # One building at a time on the phone: the one asked for, else the first with doors still open.
+    wanted = id_param(request.GET, "building")
+    chosen = next((b for b in buildings if b["building_id"] == wanted), None) or next(
+        (b for b in buildings if b["delivered"] + b["missed"] < b["doors"]), buildings[0] if buildings else None
+    )
+    if wanted is not None and (chosen is None or chosen["building_id"] != wanted):
+        raise Http404(_("This building is not in your team's round on this day."))
+    packages = (
+        volunteer_selectors.volunteer_round(user=request.user, day=day, building_id=chosen["building_id"])
+        if chosen
+        else []
+    )
+    delivered = sum(b["delivered"] for b in buildings)
+    missed = sum(b["missed"] for b in buildings)
     return render(
         request,
         "deliveries/volunteers/round.html",
@@ -79,7 +91,9 @@ def volunteer_round(request: HttpRequest) -> HttpResponse:
             "reasons": ExceptionReason.choices,
             "here": request.get_full_path(),
             "well": declared_well(user_id=request.user.pk, day=today),
-            "counts": {"total": len(packages), "delivered": delivered, "missed": missed},
+            "buildings": buildings,
+            "chosen": chosen,
+            "counts": {"total": sum(b["doors"] for b in buildings), "delivered": delivered, "missed": missed},
         },
     )
 

@@ -49,13 +49,48 @@ def round_day(*, user: User, today: datetime.date | None = None) -> datetime.dat
     )
 
 
-def volunteer_round(*, user: User, day: datetime.date, package_id: int | None = None) -> list[Any]:
-    """The team's doors of ``day`` in walking order: the round's buildings in their order (stay-at-home
-    first), then unit, floor and room. Only packages the volunteer may see (households.access)."""
+def round_buildings(*, user: User, day: datetime.date) -> list[dict]:
+    """The buildings of the volunteer's team round on ``day``, in the round's order, each with its
+    doors, delivered and not delivered (two queries)."""
+    assignments = list(
+        restrict(RoundAssignment.objects.filter(day=day), user)
+        .order_by("position")
+        .values("building_id", "building__number", "building__compound__name")
+    )
+    counts = {
+        row["building_id"]: row
+        for row in restrict(Package.objects.filter(on_day(day), mode=DeliveryMode.DOOR), user)
+        .filter(building_id__in=[a["building_id"] for a in assignments])
+        .values("building_id")
+        .annotate(
+            doors=Count("id"),
+            delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
+            missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
+        )
+        .order_by()
+    }
+    return [
+        {
+            "building_id": a["building_id"],
+            "label": f"{a['building__compound__name']} {a['building__number']}",
+            "doors": counts.get(a["building_id"], {}).get("doors", 0),
+            "delivered": counts.get(a["building_id"], {}).get("delivered", 0),
+            "missed": counts.get(a["building_id"], {}).get("missed", 0),
+        }
+        for a in assignments
+    ]
+
+
+def volunteer_round(
+    *, user: User, day: datetime.date, building_id: int | None = None, package_id: int | None = None
+) -> list[Any]:
+    """The team's doors of ``day`` (of one of its buildings, ``building_id``) in walking order: the
+    round's buildings in their order (stay-at-home first), then unit, floor and room. Only packages
+    the volunteer may see (households.access)."""
     position = dict(restrict(RoundAssignment.objects.filter(day=day), user).values_list("building_id", "position"))
     packages = [
         p
-        for p in round_packages(user=user, day=day, compound_id=None, package_id=package_id)
+        for p in round_packages(user=user, day=day, compound_id=None, package_id=package_id, building_id=building_id)
         if p.mode == DeliveryMode.DOOR
     ]
     packages.sort(

@@ -146,6 +146,8 @@ def test_the_volunteer_pages(city, round_today, crew, client):
     assert round_today.a1.code in page and round_today.b.code not in page
     phone = round_today.a1.household.phones.first().number
     assert f'href="tel:{phone}"' in page and "****" in page  # masked, with the call button
+    other_building = city.places[city.b.pk].building.pk
+    assert client.get(f"/volunteer/round/?building={other_building}").status_code == 404
     response = client.post(
         f"/packages/{round_today.a1.pk}/delivered/", {"row": timezone.localdate().isoformat()}, HTTP_HX_REQUEST="true"
     )
