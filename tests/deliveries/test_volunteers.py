@@ -161,3 +161,31 @@ def test_the_volunteer_pages(city, round_today, crew, client):
     client.force_login(city.users.worker)
     rounds_page = client.get(f"/teams/rounds/?community={city.a.pk}").content.decode()
     assert "一组" in rounds_page and RoundAssignment.objects.count() == 1
+
+
+def test_the_dashboards_count_volunteers_on_duty_and_their_doors(city, round_today, crew):
+    from households import dashboard as dash
+
+    one, two, other = crew
+    today = timezone.localdate()
+    shift = teams.shift_create(
+        community_id=city.a.pk,
+        day=today,
+        kind="doors",
+        starts=datetime.time(0, 0),
+        ends=datetime.time(23, 59),
+        needed=2,
+        team_id=one.pk,
+        by=city.users.worker,
+    )
+    teams.shift_signup(shift_id=shift.pk, user=city.users.volunteer)
+    health_declare(user=city.users.volunteer, well=True)
+    handovers.package_deliver(package_id=round_today.a1.pk, by=city.users.volunteer)
+    handovers.package_deliver(package_id=round_today.a2.pk, by=city.users.volunteer)
+    for user in (city.users.worker, city.users.taskforce, city.users.admin):
+        board = dash.dashboard(user=user)
+        assert board.totals.values["volunteers_on_duty"] == 1, user.role
+        assert board.totals.values["volunteer_doors"] == 2, user.role
+        assert board.table_rows["volunteers"] == [{"on_duty": 1, "doors": 2, "per_volunteer": "2.0"}]
+    # another office's dashboard has none of them
+    assert dash.dashboard(user=city.users.admin, place=f"community:{city.c.pk}").totals.values["volunteer_doors"] == 0

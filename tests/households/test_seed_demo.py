@@ -321,3 +321,18 @@ def test_another_city_over_an_existing_one_is_refused_and_changes_nothing(demo_c
 
     assert all_counts() == counts
     assert city_snapshot() == snapshot
+
+
+def test_the_demo_has_volunteers_in_teams_with_a_round_on_the_first_delivery_day(demo_city):
+    from deliveries.models import Shift, ShiftSignup, Team
+
+    volunteer = User.objects.get(username="volunteer")
+    worker = User.objects.get(username="worker")
+    assert volunteer.role == Role.VOLUNTEER and volunteer.community_id == worker.community_id
+    assert authenticate(username="volunteer", password="demo12345") == volunteer
+    teams = Team.objects.filter(community_id=worker.community_id)
+    assert teams.count() == 3 and teams.get(name="专班一组").leader == volunteer
+    cycle = Cycle.objects.get(status="open")
+    door_round = Shift.objects.get(kind="doors", team__name="专班一组", day=cycle.first_delivery_date)
+    assert ShiftSignup.objects.filter(shift=door_round, user=volunteer, status="confirmed").exists()
+    assert Shift.objects.filter(day=cycle.first_delivery_date, kind="sorting").get().signups.count() == 2  # a gap
