@@ -10,6 +10,7 @@ order into an error page, and the work happens when Redis is back.
 import logging
 import threading
 import time
+from importlib import import_module
 
 from celery import current_app
 from django.conf import settings
@@ -50,10 +51,14 @@ def enqueue(task, *args, background: bool = False) -> bool:
 
 
 def _task_named(name: str):
-    if name not in current_app.tasks:
-        # The apps' tasks modules are found lazily; a web process may not have loaded them yet.
-        current_app.loader.import_default_modules()
-    return current_app.tasks[name]
+    """The task of a dotted name. A process that has not loaded the task's module yet imports that
+    module alone: Celery's ``import_default_modules`` would also run Django's system checks (about a
+    second, once per process, measured by bench/order_instructions.py --what close)."""
+    task = current_app.tasks.get(name)
+    if task is None:
+        module, _dot, attribute = name.rpartition(".")
+        task = getattr(import_module(module), attribute)
+    return task
 
 
 def _run_in_thread(task, args, attempts: int = 4) -> None:
