@@ -87,5 +87,5 @@ def health_declare(request: HttpRequest) -> HttpResponse:
         if declaration.well:
             messages.success(request, _("Thank you. You are on today's doors."))
         else:
-            messages.warning(request, _("Rest today: your team leader is told you are off the doors."))
+            messages.warning(request, _("Rest today: you are off the doors until you declare yourself well on another day. Tell your team leader."))
     return redirect("home")
