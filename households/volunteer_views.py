@@ -87,5 +87,10 @@ def health_declare(request: HttpRequest) -> HttpResponse:
         if declaration.well:
             messages.success(request, _("Thank you. You are on today's doors."))
         else:
-            messages.warning(request, _("Rest today: you are off the doors until you declare yourself well on another day. Tell your team leader."))
+            messages.warning(
+                request,
+                _(
+                    "Rest today: you are off the doors until you declare yourself well on another day. The community's worker sees it on the team page; tell your team leader too."
+                ),
+            )
     return redirect("home")

@@ -185,6 +185,7 @@ class TeamRow:
     doors: int
     delivered: int
     exceptions: int
+    unwell: list[str] = field(default_factory=list)  # members who declared themselves not well that day
 
     @property
     def out(self) -> int:
@@ -193,7 +194,8 @@ class TeamRow:
 
 def team_progress(*, user: User, community_id: int, day: datetime.date) -> list[TeamRow]:
     """Each team of the community on ``day``: its round's buildings and doors, delivered, not
-    delivered and still out, and who is on it (four queries, whatever the size)."""
+    delivered and still out, who is on it and who declared itself not well (six queries, whatever
+    the size)."""
     teams = list(restrict(Team.objects.filter(community_id=community_id), user).select_related("leader"))
     members: dict[int, list[str]] = defaultdict(list)
     for team_id, name in (
@@ -202,6 +204,11 @@ def team_progress(*, user: User, community_id: int, day: datetime.date) -> list[
         .values_list("team_id", "user__volunteer__name")
     ):
         members[team_id].append(name)
+    unwell: dict[int, list[str]] = defaultdict(list)
+    for team_id, name in HealthDeclaration.objects.filter(
+        day=day, well=False, volunteer__user__team_member__team__in=teams
+    ).values_list("volunteer__user__team_member__team_id", "volunteer__name"):
+        unwell[team_id].append(name)
     confirmed = dict(
         ShiftSignup.objects.filter(
             shift__team__in=teams, shift__day=day, shift__kind=ShiftKind.DOORS, status=SignupStatus.CONFIRMED
@@ -243,6 +250,7 @@ def team_progress(*, user: User, community_id: int, day: datetime.date) -> list[
             members=members[team.pk],
             confirmed=confirmed.get(team.pk, 0),
             buildings=buildings[team.pk],
+            unwell=unwell[team.pk],
             **counts[team.pk],
         )
         for team in sorted(teams, key=lambda t: t.name)

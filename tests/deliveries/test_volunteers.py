@@ -189,3 +189,14 @@ def test_the_dashboards_count_volunteers_on_duty_and_their_doors(city, round_tod
         assert board.table_rows["volunteers"] == [{"on_duty": 1, "doors": 2, "per_volunteer": "2.0"}]
     # another office's dashboard has none of them
     assert dash.dashboard(user=city.users.admin, place=f"community:{city.c.pk}").totals.values["volunteer_doors"] == 0
+
+
+def test_the_worker_sees_who_declared_itself_not_well(city, crew, client):
+    health_declare(user=city.users.volunteer, well=False)
+    rows = {
+        r.team.name: r
+        for r in selectors.team_progress(user=city.users.worker, community_id=city.a.pk, day=timezone.localdate())
+    }
+    assert rows["一组"].unwell == ["红马甲"] and rows["二组"].unwell == []
+    client.force_login(city.users.worker)
+    assert "红马甲" in client.get(f"/teams/rounds/?community={city.a.pk}").content.decode()
