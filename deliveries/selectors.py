@@ -324,14 +324,15 @@ def resident_packages(*, user: User, cycle_id: int | None = None, limit: int = 3
     return packages
 
 
-def package_get_for_staff(*, user: User, code: str, cycle: int | None = None) -> Package | None:
-    """The scan page's package with its ``history`` (see printing.selectors.package_for_scan)."""
+def packages_get_for_staff(*, user: User, code: str, cycle: int | None = None) -> list[Package]:
+    """The scan page's packages (see printing.selectors.packages_for_scan): one, with its ``history``;
+    several when a code without its cycle matches packages of several cycles; none."""
     from deliveries.printing import selectors as printing
 
-    package = printing.package_for_scan(user=user, code=code, cycle=cycle)
-    if package is not None:
-        package.history = package_history(packages=[package])[package.pk]  # type: ignore[attr-defined]
-    return package
+    packages = printing.packages_for_scan(user=user, code=code, cycle=cycle)
+    if len(packages) == 1:
+        packages[0].history = package_history(packages=packages)[packages[0].pk]  # type: ignore[attr-defined]
+    return packages
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from deliveries.models.packages import (
     PackageOrder,
     PackageStatus,
     PickupSlot,
+    package_code,
 )
 
 # Migrations name it: deliveries.models._print_upload_to.
@@ -31,6 +32,7 @@ from deliveries.models.teams import (
 )
 
 __all__ = [
+    "package_code",
     "RoundAssignment",
     "Shift",
     "ShiftKind",

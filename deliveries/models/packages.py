@@ -68,6 +68,12 @@ class PickupSlot(models.Model):
 CYCLE_DELIVERY_DAYS = 3
 
 
+def package_code(cycle_number: int, local: str) -> str:
+    """A package's code, unique for ever: the cycle's number, then the code within the cycle
+    (district-community-compound-sequence, or the lane's ``U-``/``B-`` code): ``12-ZH-1-1-001``."""
+    return f"{cycle_number}-{local}"
+
+
 class PackageStatus(models.TextChoices):
     PACKED = "packed", _("Packed")
     DISPATCHED = "dispatched", _("Left the supplier")
@@ -123,7 +129,8 @@ class Package(models.Model):
             models.UniqueConstraint(
                 fields=["cycle", "household"], condition=Q(urgent=False), name="one_package_per_cycle_household"
             ),
-            models.UniqueConstraint(fields=["cycle", "code"], name="package_code_unique_in_cycle"),
+            # Unique for ever (the code carries its cycle): an old label never opens another package.
+            models.UniqueConstraint(fields=["code"], name="package_code_unique"),
             models.CheckConstraint(condition=Q(item_count__gt=0), name="package_not_empty"),
         ]
         indexes = [models.Index(fields=["community", "delivery_date"], name="package_community_day")]

@@ -42,9 +42,9 @@ def site_url() -> str:
     return (settings.SITE_URL or "http://127.0.0.1:8000").rstrip("/")
 
 
-def package_url(*, code: str, cycle_number: int, base: str | None = None) -> str:
-    """The package's handover page, as a label's QR code opens it (the cycle tells equal codes apart)."""
-    return f"{base or site_url()}{reverse('package_scan', args=[code])}?cycle={cycle_number}"
+def package_url(*, code: str, base: str | None = None) -> str:
+    """The package's handover page, as a label's QR code opens it (the code carries its cycle)."""
+    return f"{base or site_url()}{reverse('package_scan', args=[code])}"
 
 
 def fingerprint(data: dict) -> str:
@@ -136,8 +136,8 @@ def context(
             {
                 **label,
                 "building_unit": _place(label, with_room=False),
-                "qr": make(package_url(code=label["code"], cycle_number=data["cycle"], base=base_url)),
-                "url": package_url(code=label["code"], cycle_number=data["cycle"], base=base_url),
+                "qr": make(package_url(code=label["code"], base=base_url)),
+                "url": package_url(code=label["code"], base=base_url),
             }
             for label in shown
         ]
@@ -360,7 +360,7 @@ def _sheets(data: dict) -> list[tuple[str, list[str], list[list]]]:
                         label["phone_tail"],
                         label["items"],
                         label["slot"] if label["mode"] == "pickup" else _("To the door"),
-                        package_url(code=label["code"], cycle_number=data["cycle"]),
+                        package_url(code=label["code"]),
                     ]
                     for label in data["labels"]
                 ],

@@ -23,6 +23,7 @@ from deliveries.models import (
     PackageOrder,
     PackageStatus,
     PickupSlot,
+    package_code,
 )
 from deliveries.volunteers.rounds import rounds_after_build
 from households.models import Community, DeliveryMode, Household, delivery_mode_for
@@ -311,7 +312,7 @@ def _plan(*, cycle: Cycle, community: Community, drafts: list[_Draft]) -> None:
     sequence: dict[int, int] = defaultdict(int)
     for draft in drafts:
         sequence[draft.compound_id] += 1
-        draft.code = f"{prefix}-{draft.compound_id}-{sequence[draft.compound_id]:03d}"
+        draft.code = package_code(cycle.number, f"{prefix}-{draft.compound_id}-{sequence[draft.compound_id]:03d}")
         draft.mode = delivery_mode_for(draft.level)
         draft.delivery_date = cycle.first_delivery_date + datetime.timedelta(days=draft.delivery_day)
     _assign_pickup_slots(cycle=cycle, packages=drafts)

@@ -22,6 +22,7 @@ from deliveries.models import (
     PackageOrder,
     PackageStatus,
     PickupSlot,
+    package_code,
 )
 from deliveries.services.building import _assign_pickup_slots, _district_prefix, item_summary
 from households.models import Compound, DeliveryMode, delivery_mode_for
@@ -143,7 +144,7 @@ def supplement_packages_build(
     """
     orders = list(
         Order.objects.filter(pk__in=order_ids, status=OrderStatus.PLACED, package_link__isnull=True)
-        .select_related("household__building__compound__community__office__district")
+        .select_related("cycle", "household__building__compound__community__office__district")
         .order_by("pk")
     )
     lines = defaultdict(list)
@@ -177,7 +178,9 @@ def supplement_packages_build(
             community=community,
             compound=compound,
             building=building,
-            code=code(order, f"{_district_prefix(community.office.district.code)}-{community.pk}"),
+            code=package_code(
+                order.cycle.number, code(order, f"{_district_prefix(community.office.district.code)}-{community.pk}")
+            ),
             urgent=True,
             mode=delivery_mode_for(household.effective_level),
             delivery_date=day,

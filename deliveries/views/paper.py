@@ -123,11 +123,14 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if not allows(request.user, rules.SCAN):
         raise Http404(_("There is no such package, or it is not yours to see."))
-    package = selectors.package_get_for_staff(
+    packages = selectors.packages_get_for_staff(
         user=request.user, code=code, cycle=int_param(request.GET, "cycle", maximum=10**9)
     )
-    if package is None:
+    if not packages:
         raise Http404(_("There is no such package, or it is not yours to see."))
+    if len(packages) > 1:  # a code typed without its cycle, on packages of several cycles
+        return render(request, "deliveries/package_choose.html", {"packages": packages, "code": code})
+    package = packages[0]
     selectors.door_outcomes_mark([package], user=request.user, now=timezone.now())
     return render(
         request,

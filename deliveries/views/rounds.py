@@ -220,6 +220,6 @@ def package_find(request: HttpRequest) -> HttpResponse:
         raise Http404(_("There is no such package, or it is not yours to see."))
     code = request.GET.get("code", "").strip().upper()
     if not _CODE.match(code):
-        messages.error(request, _("Enter a package code as printed on its label, e.g. ZY-12-34-001."))
+        messages.error(request, _("Enter a package code as printed on its label, e.g. 12-ZY-12-34-001."))
         return redirect(reverse("deliveries:round") if allows(request.user, rules.DOORS) else "home")
     return redirect("package_scan", code=code)

@@ -200,3 +200,27 @@ def test_the_receiving_list_fits_a_phone(delivery_day, browser):
         assert page.evaluate("document.documentElement.scrollWidth") <= 392, "nothing wider than the screen"
     finally:
         context.close()
+
+
+def test_an_old_cycle_s_label_opens_that_cycle_s_package(delivery_day, page):
+    """The same household has a package in the next cycle with the same code within its cycle: a
+    label of the old cycle (its QR code's URL, and a label printed before codes carried their cycle)
+    still opens the old cycle's package."""
+    from deliveries.printing.rendering import package_url
+    from tests.deliveries.test_package_codes import _copy_into_a_new_cycle
+
+    server, _resident, own, _other = delivery_day
+    newer = _copy_into_a_new_cycle(own)
+    sign_in(page, server.url, "worker")
+    local = own.code.split("-", 1)[1]
+    for url in (package_url(code=own.code, base=server.url), f"{server.url}/p/{local}/?cycle={own.cycle.number}"):
+        page.goto(url)
+        heading = page.locator("h1").inner_text()
+        assert own.code in heading and newer.code not in heading, (url, heading)
+    # typed without its cycle in the search box: both cycles have it, so the page asks which
+    page.goto(f"{server.url}/rounds/")
+    page.fill("#package-code", local)
+    page.locator("#package-code").press("Enter")
+    page.locator("#packages").wait_for()
+    page.locator("#packages a", has_text=newer.code).click()
+    assert newer.code in page.locator("h1").inner_text()

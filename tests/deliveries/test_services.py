@@ -82,7 +82,9 @@ def test_closing_builds_one_package_per_household_with_its_orders(shop, city, cl
     compound = city.places[city.a.pk].compound
     assert p1.delivery_date == cycle.first_delivery_date + datetime.timedelta(days=compound.delivery_day)
     assert p1.code.endswith("-001") and packages[a2.pk].code.endswith("-002")  # room 301 before 1201
-    assert p1.code.split("-")[1:3] == [str(city.a.pk), str(compound.pk)]
+    # the cycle, the district, the community, the compound, the sequence: unique for ever
+    assert p1.code.split("-")[0] == str(cycle.number)
+    assert p1.code.split("-")[2:4] == [str(city.a.pk), str(compound.pk)]
     assert set(packages[a2.pk].order_links.values_list("order_id", flat=True)) == {third.pk}
     assert not PackageOrder.objects.filter(order=cancelled).exists()
 
@@ -327,7 +329,7 @@ def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(
             urgent=True,
         )
     package = Package.objects.get(order_links__order=placed.order)
-    assert package.urgent and package.delivery_date == timezone.localdate() and package.code.startswith("U-")
+    assert package.urgent and package.delivery_date == timezone.localdate() and package.code.startswith(f"{package.cycle.number}-U-")
     assert package.mode == "door" and "硝苯地平缓释片" in package.item_summary
     assert services.urgent_package_build(order_id=placed.order.pk) is None  # idempotent
 

@@ -17,6 +17,7 @@ from deliveries.printing.selectors.door_lists import (
     labels_data,
     list_data,
     package_for_scan,
+    packages_for_scan,
     pickup_notice_data,
 )
 from deliveries.printing.selectors.handover_lists import manifest_data, pick_list_data, receiving_data
@@ -70,6 +71,7 @@ __all__ = [
     "manifest_data",
     "office_keys",
     "package_for_scan",
+    "packages_for_scan",
     "pick_list_data",
     "pickup_notice_data",
     "printable_cycles",

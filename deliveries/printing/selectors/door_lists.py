@@ -1,6 +1,7 @@
 """The lists of the last hop: the door list, the labels and the pick-up notice; every list's data by
 its key, and the package a scanned label points at. Each reads set-based, in a fixed number of queries."""
 
+import re
 from collections.abc import Callable
 from typing import cast
 
@@ -8,7 +9,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from core.edges import natural_key
-from deliveries.models import ListKind, Package, PrintDocument
+from deliveries.models import ListKind, Package, PrintDocument, package_code
 from deliveries.printing.selectors.handover_lists import manifest_data, pick_list_data, receiving_data
 from deliveries.printing.selectors.keys import (
     BLANK_ROWS,
@@ -232,6 +233,9 @@ def pickup_notice_data(*, key: ListKey) -> dict:
     }
 
 
+# A code that carries its cycle: 12-ZH-1-1-001.
+CYCLE_PART = re.compile(r"^[0-9]{1,9}-")
+
 DATA: dict[str, Callable[..., dict]] = {
     ListKind.PICK_LIST: pick_list_data,
     ListKind.MANIFEST: manifest_data,
@@ -268,17 +272,29 @@ def key_of(document: PrintDocument) -> ListKey:
     )
 
 
-def package_for_scan(*, user: User, code: str, cycle: int | None = None) -> Package | None:
-    """The package a label points at, if ``user`` may see it: the given cycle's (by number), else the
-    latest cycle's package with that code (codes repeat from cycle to cycle). Two queries."""
-    packages = restrict(Package.objects.filter(code=code), user)
-    if cycle is not None:
-        packages = packages.filter(cycle__number=cycle)
-    package = (
-        packages.select_related("cycle", "household__building__compound__community", "pickup_slot")
-        .order_by("-cycle__number", "-id")
-        .first()
+def packages_for_scan(*, user: User, code: str, cycle: int | None = None) -> list[Package]:
+    """The packages a label or a typed code may mean, among those ``user`` may see (two queries):
+    the package of a full code (``12-ZH-1-1-001``: codes are unique for ever); for a code without
+    its cycle, the package of ``cycle`` (an old label's ``?cycle=12``), else every cycle's package
+    with that code, newest first (one when that is unambiguous, several for the caller to choose)."""
+    code = (code or "").strip().upper()
+    if cycle is not None and not CYCLE_PART.match(code):
+        code = package_code(cycle, code)
+    if CYCLE_PART.match(code):
+        packages = restrict(Package.objects.filter(code=code), user)
+    else:
+        packages = restrict(Package.objects.filter(code__regex=rf"^[0-9]+-{re.escape(code)}$"), user)
+    found = list(
+        packages.select_related("cycle", "household__building__compound__community", "pickup_slot").order_by(
+            "-cycle__number", "-id"
+        )[:20]
     )
-    if package is not None:
-        package.phone_numbers = list(package.household.phones.values_list("number", flat=True))
-    return package
+    if len(found) == 1:
+        found[0].phone_numbers = list(found[0].household.phones.values_list("number", flat=True))
+    return found
+
+
+def package_for_scan(*, user: User, code: str, cycle: int | None = None) -> Package | None:
+    """The one package a label points at, if ``user`` may see it and the code is unambiguous."""
+    found = packages_for_scan(user=user, code=code, cycle=cycle)
+    return found[0] if len(found) == 1 else None
