@@ -83,7 +83,9 @@ def test_the_migration_gives_every_old_code_its_cycle():
     MigrationExecutor(connection).migrate([before])
     try:
         cycle = supply_services.cycle_open()
-        households = [HouseholdFactory(building=BuildingFactory(compound=CompoundFactory(community=CommunityFactory())))]
+        households = [
+            HouseholdFactory(building=BuildingFactory(compound=CompoundFactory(community=CommunityFactory())))
+        ]
         household = households[0]
         package = Package.objects.create(
             cycle=cycle,

@@ -329,7 +329,11 @@ def test_an_urgent_medicine_order_becomes_a_same_day_package_at_once(
             urgent=True,
         )
     package = Package.objects.get(order_links__order=placed.order)
-    assert package.urgent and package.delivery_date == timezone.localdate() and package.code.startswith(f"{package.cycle.number}-U-")
+    assert (
+        package.urgent
+        and package.delivery_date == timezone.localdate()
+        and package.code.startswith(f"{package.cycle.number}-U-")
+    )
     assert package.mode == "door" and "硝苯地平缓释片" in package.item_summary
     assert services.urgent_package_build(order_id=placed.order.pk) is None  # idempotent
 
