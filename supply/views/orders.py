@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.edges import redirect_back
 from core.errors import BaogongError
 from households.permissions import rule_required
-from supply import rules, selectors, services
+from supply import packages, rules, selectors, services
 from supply.models import Order, OrderStatus
 from supply.views.common import PAST_ORDERS, Ordering, _delivery, _no_household, _ordering, _own_household
 
@@ -25,12 +25,14 @@ class OrderRow:
 
 
 def _rows(orders, ordering: Ordering) -> list[OrderRow]:
+    """Each order with whether it may be cancelled, and its package once packed (``order.package``,
+    one query for all: the card shows the package's status, the truth after packing)."""
     return [
         OrderRow(
             order=order,
             can_cancel=ordering.is_open and order.cycle_id == ordering.cycle.pk and order.status == OrderStatus.PLACED,
         )
-        for order in orders
+        for order in packages.attach(orders)
     ]
 
 
