@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from deliveries.models import (
+    CashHandover,
     CommunityBuild,
     Consignment,
     HandoverEvent,
@@ -36,6 +37,7 @@ register(TeamMember, community="team__community")
 register(Shift, community="community")
 register(ShiftSignup, community="shift__community")
 register(RoundAssignment, community="community")
+register(CashHandover, community="community")
 
 
 def _today_start() -> datetime.datetime:

@@ -41,3 +41,5 @@ VOLUNTEER_ROUND = rule("deliveries.volunteer_round", Role.VOLUNTEER)
 SERVICE_RECORD = rule("deliveries.service_record", Role.WORKER, Role.TASKFORCE, Role.ADMIN)
 # Phone numbers in full on the round (a volunteer sees them masked, with a button to call).
 FULL_PHONES = rule("deliveries.full_phones", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
+# Cash collected at the doors: the community's worker sees each person's sheet and confirms the handover.
+CASH = rule("deliveries.cash", Role.WORKER, Role.ADMIN)

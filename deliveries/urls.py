@@ -1,7 +1,7 @@
 from django.urls import path
 
 from deliveries import views
-from deliveries.views import teams, volunteers
+from deliveries.views import cash, teams, volunteers
 
 app_name = "deliveries"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("cycles/<int:pk>/open/", views.reconciliation_page, name="reconciliation"),
     path("cycles/<int:pk>/complete/", views.cycle_complete, name="cycle_complete"),
     path("my/packages/", views.my_packages, name="my_packages"),
+    path("cash/", cash.cash_page, name="cash"),
+    path("cash/confirm/", cash.cash_confirm, name="cash_confirm"),
     # volunteers: the worker's pages
     path("teams/", teams.team_list, name="teams"),
     path("teams/new/", teams.team_new, name="team_new"),

@@ -93,7 +93,8 @@ def package_deliver(
     Guarantees: only door roles within scope (another community's package is "not found"); only
     under the custody rule of :func:`custody_check_door` (or with a stated override, recorded);
     delivered once per attempt: a second call returns the first event; a refused package cannot
-    be marked delivered; the household is told once, with the time.
+    be marked delivered; the household is told once, with the time; a package with an amount to
+    collect records that amount as cash taken at the door by ``by`` (its day's cash sheet).
     """
     now = now or timezone.now()
     package = _package_for(by, package_id)
@@ -121,6 +122,7 @@ def package_deliver(
         override=override,
         status_before=package.status,
         attempt=package.attempt,
+        cash_collected=package.to_collect if package.to_collect else None,
     )
     package.status = PackageStatus.DELIVERED
     package.save(update_fields=["status"])

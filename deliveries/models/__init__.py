@@ -1,6 +1,13 @@
 """Packages (物资包), pick-up slots, the four-level route and the build of each community's packages."""
 
-from deliveries.models.custody import FINAL_REASONS, OPEN_STATUSES, ExceptionReason, HandoverEvent, HandoverKind
+from deliveries.models.custody import (
+    FINAL_REASONS,
+    OPEN_STATUSES,
+    CashHandover,
+    ExceptionReason,
+    HandoverEvent,
+    HandoverKind,
+)
 from deliveries.models.packages import (
     CYCLE_DELIVERY_DAYS,
     BuildStatus,
@@ -32,6 +39,7 @@ from deliveries.models.teams import (
 )
 
 __all__ = [
+    "CashHandover",
     "package_code",
     "RoundAssignment",
     "Shift",

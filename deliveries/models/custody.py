@@ -22,6 +22,7 @@ class ExceptionReason(models.TextChoices):
     REFUSED = "refused", _("Refused at the door")
     DAMAGED = "damaged", _("Damaged")
     ITEM_MISSING = "item_missing", _("Item missing")
+    NOT_PAID = "not_paid", _("Not paid (cash on delivery)")
 
 
 # A refused package has its final outcome; the others come again on the next delivery day.
@@ -76,6 +77,8 @@ class HandoverEvent(models.Model):
     # Door outcomes: the package's status and attempt before it, so an undo restores exactly that.
     status_before = models.CharField(_("status before"), max_length=12, blank=True)
     attempt = models.PositiveSmallIntegerField(_("door attempt"), default=0)
+    # Cash on delivery taken at the door with a delivered package (its amount to collect).
+    cash_collected = models.DecimalField(_("cash collected"), max_digits=10, decimal_places=2, null=True, blank=True)
     undoes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by", verbose_name=_("undoes")
     )
@@ -132,3 +135,31 @@ class HandoverEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CashHandover(models.Model):
+    """The cash one person collected at the doors on one delivery day, handed over to the community
+    and confirmed there: the amount confirmed is the sum of that person's deliveries of the day at
+    the moment of confirming."""
+
+    community = models.ForeignKey(
+        "households.Community", on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    collector = models.ForeignKey(
+        "households.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("collected by")
+    )
+    day = models.DateField(_("delivery day"))
+    doors = models.PositiveIntegerField(_("doors with cash"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    confirmed_by = models.ForeignKey(
+        "households.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("confirmed by")
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"))
+
+    class Meta:
+        verbose_name = _("cash handover")
+        verbose_name_plural = _("cash handovers")
+        constraints = [models.UniqueConstraint(fields=["collector", "day"], name="one_cash_handover_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.collector} {self.day} ¥{self.amount}"
