@@ -16,6 +16,11 @@ class BaogongError(Exception):
             self.status_code = status_code
 
 
+def field_error(field: str, message: str) -> BaogongError:
+    """A refusal of one field's value: the message for the person, placed on that field."""
+    return BaogongError(message, errors={field: [message]})
+
+
 class Conflict(BaogongError):
     status_code = 409
 

@@ -381,9 +381,12 @@ def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     ).order_by("-created_at", "-id")
 
 
-def volunteer_list(*, user: User, status: str | None = None) -> QuerySet:
-    """The volunteers the user may see (a worker: its community's), those waiting for approval first."""
+def volunteer_list(*, user: User, status: str | None = None, community_id: int | None = None) -> QuerySet:
+    """The volunteers the user may see (a worker: its community's; ``community_id``: of that
+    community only), those waiting for approval first."""
     volunteers = restrict(Volunteer.objects.select_related("user", "community"), user)
+    if community_id is not None:
+        volunteers = volunteers.filter(community_id=community_id)
     if status:
         volunteers = volunteers.filter(status=status)
     pending_first = Case(When(status="pending", then=Value(0)), default=Value(1), output_field=IntegerField())

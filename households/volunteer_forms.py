@@ -1,6 +1,7 @@
 """Forms of the volunteers' pages: registering (by the volunteer or by a worker), the worker's decision."""
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from households.forms import PhoneField
@@ -9,7 +10,8 @@ from households.volunteers import VolunteerDetails
 
 DAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 HALVES = (_("morning"), _("afternoon"))
-HALF_DAY_CHOICES = [(str(bit), f"{DAYS[bit // 2]} {HALVES[bit % 2]}") for bit in range(HALF_DAYS)]
+# Lazy: each label is put together in the language of the request that shows it.
+HALF_DAY_CHOICES = [(str(bit), format_lazy("{} {}", DAYS[bit // 2], HALVES[bit % 2])) for bit in range(HALF_DAYS)]
 
 
 class VolunteerForm(forms.Form):
@@ -66,11 +68,6 @@ class VolunteerForm(forms.Form):
             skills=tuple(data["skills"]),
             availability=sum(1 << int(bit) for bit in data["availability"]),
         )
-
-
-class VolunteerDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=(("approve", _("Approve")), ("refuse", _("Do not accept"))))
-    note = forms.CharField(label=_("Why not (the volunteer is told)"), max_length=200, required=False)
 
 
 class HealthForm(forms.Form):

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import BaogongError, Conflict, NotFound
+from core.errors import Conflict, NotFound, field_error
 from core.phones import phone_normalize
 from households import rules
 from households.access import restrict
@@ -48,28 +48,26 @@ class VolunteerDetails:
     availability: int = 0
 
 
-def _refuse(field: str, message: str) -> BaogongError:
-    return BaogongError(message, errors={field: [message]})
-
-
 def volunteer_details_clean(details: VolunteerDetails) -> VolunteerDetails:
     """The details, trimmed, or a refusal naming the field: a name; a cadre (双报到) names the
     employer and the home address; known skills only; availability of the 14 half-days."""
     name = (details.name or "").strip()
     if not name or len(name) > 50:
-        raise _refuse("name", _("Enter your name (at most 50 characters)."))
+        raise field_error("name", _("Enter your name (at most 50 characters)."))
     home_address, employer = (details.home_address or "").strip(), (details.employer or "").strip()
     if len(home_address) > 100 or len(employer) > 100:
-        raise _refuse("employer", _("At most 100 characters."))
+        raise field_error("employer", _("At most 100 characters."))
     if details.cadre and not (employer and home_address):
-        raise _refuse("employer", _("A cadre reporting to the home community gives the employer and the home address."))
+        raise field_error(
+            "employer", _("A cadre reporting to the home community gives the employer and the home address.")
+        )
     unknown = set(details.skills) - set(SKILL_FIELDS)
     if unknown:
-        raise _refuse("skills", _("Unknown skill."))
+        raise field_error("skills", _("Unknown skill."))
     if not 0 <= details.availability < 1 << HALF_DAYS:
-        raise _refuse("availability", _("Choose the half-days you can help."))
+        raise field_error("availability", _("Choose the half-days you can help."))
     if not Community.objects.filter(pk=details.community_id).exists():
-        raise _refuse("community", _("Choose a community."))
+        raise field_error("community", _("Choose a community."))
     return VolunteerDetails(
         name=name,
         community_id=details.community_id,
@@ -172,7 +170,7 @@ def volunteer_refuse(*, volunteer_id: int, by: User, note: str) -> Volunteer:
     """The worker does not accept a volunteer, saying why; the account stays unable to sign in."""
     note = (note or "").strip()
     if not note:
-        raise _refuse("note", _("Say why: the volunteer is told."))
+        raise field_error("note", _("Say why: the volunteer is told."))
     volunteer = _pending(volunteer_id, by)
     volunteer.status, volunteer.decided_by, volunteer.decided_at = VolunteerStatus.REFUSED, by, timezone.now()
     volunteer.note = note[:200]
@@ -197,7 +195,7 @@ def health_declare(*, user: User, well: bool, day: datetime.date | None = None) 
     today = timezone.localdate()
     day = day or today
     if day != today:
-        raise _refuse("day", _("The health declaration is for today."))
+        raise field_error("day", _("The health declaration is for today."))
     declaration = HealthDeclaration.objects.select_for_update().filter(volunteer=volunteer, day=day).first()
     if declaration is None:
         return HealthDeclaration.objects.create(volunteer=volunteer, day=day, well=well)

@@ -36,6 +36,7 @@ from deliveries.models.teams import (
     SignupStatus,
     Team,
     TeamMember,
+    shift_hours,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "SignupStatus",
     "Team",
     "TeamMember",
+    "shift_hours",
     "BuildStatus",
     "CYCLE_DELIVERY_DAYS",
     "CommunityBuild",

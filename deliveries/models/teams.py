@@ -1,6 +1,8 @@
 """Teams of volunteers (专班), the day's shifts with their sign-ups, and each team's round: the
 buildings whose door packages it carries on a delivery day (deliveries.volunteers)."""
 
+import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -86,8 +88,12 @@ class Shift(models.Model):
 
     @property
     def hours(self) -> float:
-        minutes = (self.ends.hour * 60 + self.ends.minute) - (self.starts.hour * 60 + self.starts.minute)
-        return round(minutes / 60, 2)
+        return round(shift_hours(self.starts, self.ends), 2)
+
+
+def shift_hours(starts: datetime.time, ends: datetime.time) -> float:
+    """The hours of a shift of one day, from ``starts`` to ``ends``."""
+    return ((ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)) / 60
 
 
 class SignupStatus(models.TextChoices):

@@ -17,6 +17,7 @@ from deliveries import rules
 from deliveries.models import ShiftKind
 from deliveries.volunteers import record, rounds, teams
 from deliveries.volunteers import selectors as volunteer_selectors
+from households import selectors as household_selectors
 from households.access import restrict
 from households.models import Community, VolunteerStatus
 from households.permissions import rule_required
@@ -63,7 +64,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
             "community": community,
             "day": day,
             "progress": volunteer_selectors.team_progress(user=request.user, community_id=community.pk, day=day),
-            "volunteers": volunteer_selectors.volunteers_of(
+            "volunteers": household_selectors.volunteer_list(
                 user=request.user, community_id=community.pk, status=VolunteerStatus.APPROVED
             ),
         },
@@ -232,7 +233,7 @@ def service_record(request: HttpRequest) -> HttpResponse:
         volunteer_id=id_param(request.GET, "volunteer"),
     )
     if choice_param(request.GET, "format", ("pdf",)) == "pdf":
-        return record.certificate_response(user=request.user, rows=rows, start=start, end=end)
+        return record.certificate_response(rows=rows, start=start, end=end)
     totals = {"hours": round(sum(r.hours for r in rows), 2), "doors": sum(r.doors for r in rows)}
     return render(
         request,

@@ -107,5 +107,5 @@ def volunteer_record(request: HttpRequest) -> HttpResponse:
         user=request.user, community_id=request.user.community_id, start=start, end=end
     )
     if choice_param(request.GET, "format", ("pdf",)) == "pdf":
-        return record.certificate_response(user=request.user, rows=rows, start=start, end=end)
+        return record.certificate_response(rows=rows, start=start, end=end)
     return render(request, "deliveries/volunteers/record.html", {"rows": rows, "start": start, "end": end})

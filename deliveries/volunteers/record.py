@@ -38,7 +38,7 @@ def certificates_pdf(*, rows: list[ServiceDay], start: datetime.date, end: datet
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 
 
-def certificate_response(*, user, rows: list[ServiceDay], start: datetime.date, end: datetime.date) -> HttpResponse:
+def certificate_response(*, rows: list[ServiceDay], start: datetime.date, end: datetime.date) -> HttpResponse:
     response = HttpResponse(certificates_pdf(rows=rows, start=start, end=end), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="service-record-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
     return response

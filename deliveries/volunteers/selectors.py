@@ -25,6 +25,7 @@ from deliveries.models import (
     SignupStatus,
     Team,
     TeamMember,
+    shift_hours,
 )
 from deliveries.selectors import on_day, round_packages
 from households.access import restrict
@@ -49,6 +50,22 @@ def round_day(*, user: User, today: datetime.date | None = None) -> datetime.dat
     )
 
 
+def _door_counts(packages, *, day: datetime.date, building_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per building, the door packages of ``day``'s round: doors, delivered, and not delivered
+    (refused, or missed and re-queued to a later day). One query."""
+    rows = (
+        packages.filter(on_day(day), mode=DeliveryMode.DOOR, building_id__in=building_ids)
+        .values("building_id")
+        .annotate(
+            doors=Count("id"),
+            delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
+            missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
+        )
+        .order_by()
+    )
+    return {row.pop("building_id"): {k: int(v) for k, v in row.items()} for row in rows}
+
+
 def round_buildings(*, user: User, day: datetime.date) -> list[dict]:
     """The buildings of the volunteer's team round on ``day``, in the round's order, each with its
     doors, delivered and not delivered (two queries)."""
@@ -57,18 +74,9 @@ def round_buildings(*, user: User, day: datetime.date) -> list[dict]:
         .order_by("position")
         .values("building_id", "building__number", "building__compound__name")
     )
-    counts = {
-        row["building_id"]: row
-        for row in restrict(Package.objects.filter(on_day(day), mode=DeliveryMode.DOOR), user)
-        .filter(building_id__in=[a["building_id"] for a in assignments])
-        .values("building_id")
-        .annotate(
-            doors=Count("id"),
-            delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
-            missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
-        )
-        .order_by()
-    }
+    counts = _door_counts(
+        restrict(Package.objects.all(), user), day=day, building_ids=[a["building_id"] for a in assignments]
+    )
     return [
         {
             "building_id": a["building_id"],
@@ -160,10 +168,6 @@ def volunteer_shifts(*, user: User, today: datetime.date | None = None) -> list[
     return _shift_rows(shifts, user=user)
 
 
-def declared_today(*, user: User) -> HealthDeclaration | None:
-    return HealthDeclaration.objects.filter(volunteer__user_id=user.pk, day=timezone.localdate()).first()
-
-
 # --- the worker's ------------------------------------------------------------------------------------
 
 
@@ -227,23 +231,13 @@ def team_progress(*, user: User, community_id: int, day: datetime.date) -> list[
         buildings[team_id].append({"building_id": building_id, "label": f"{compound} {number}"})
         team_of_building[building_id] = team_id
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"doors": 0, "delivered": 0, "exceptions": 0})
-    for building_id, total, delivered, missed in (
-        Package.objects.filter(on_day(day), community_id=community_id, mode=DeliveryMode.DOOR)
-        .filter(building_id__in=team_of_building)
-        .values("building_id")
-        .annotate(
-            total=Count("id"),
-            delivered=Count("id", filter=Q(status=PackageStatus.DELIVERED)),
-            # refused, or not delivered and re-queued to a later day
-            missed=Count("id", filter=Q(status=PackageStatus.EXCEPTION) | ~Q(delivery_date=day)),
-        )
-        .values_list("building_id", "total", "delivered", "missed")
-        .order_by()
-    ):
+    for building_id, figures in _door_counts(
+        Package.objects.filter(community_id=community_id), day=day, building_ids=list(team_of_building)
+    ).items():
         row = counts[team_of_building[building_id]]
-        row["doors"] += int(total)
-        row["delivered"] += int(delivered)
-        row["exceptions"] += int(missed)
+        row["doors"] += figures["doors"]
+        row["delivered"] += figures["delivered"]
+        row["exceptions"] += figures["missed"]
     return [
         TeamRow(
             team=team,
@@ -255,13 +249,6 @@ def team_progress(*, user: User, community_id: int, day: datetime.date) -> list[
         )
         for team in sorted(teams, key=lambda t: t.name)
     ]
-
-
-def volunteers_of(*, user: User, community_id: int, status: str | None = None):
-    volunteers = restrict(Volunteer.objects.filter(community_id=community_id), user).select_related("user")
-    if status:
-        volunteers = volunteers.filter(status=status)
-    return volunteers.order_by("status", "name")
 
 
 # --- the service record ------------------------------------------------------------------------------
@@ -289,8 +276,7 @@ def service_record(
     for user_id, day, starts, ends in ShiftSignup.objects.filter(
         user_id__in=people, status=SignupStatus.CONFIRMED, shift__day__gte=start, shift__day__lte=end
     ).values_list("user_id", "shift__day", "shift__starts", "shift__ends"):
-        minutes = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
-        record[(user_id, day)][0] += minutes / 60
+        record[(user_id, day)][0] += shift_hours(starts, ends)
     first = timezone.make_aware(datetime.datetime.combine(start, datetime.time.min))
     last = timezone.make_aware(datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min))
     delivered = (

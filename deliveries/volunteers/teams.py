@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.errors import BaogongError, Conflict, NotFound
+from core.errors import Conflict, NotFound, field_error
 from core.queue import enqueue
 from deliveries import rules
 from deliveries.models import Shift, ShiftKind, ShiftSignup, SignupStatus, Team, TeamMember
@@ -23,10 +23,6 @@ from households.volunteers import approved_volunteer
 
 MAX_NEEDED = 200
 HELP_CALL_EVERY = datetime.timedelta(minutes=30)
-
-
-def _refuse(field: str, message: str) -> BaogongError:
-    return BaogongError(message, errors={field: [message]})
 
 
 def _community(by: User, community_id: int) -> Community:
@@ -49,7 +45,7 @@ def _volunteer_of(community_id: int, user_id: int) -> Volunteer:
         user_id=user_id, community_id=community_id, status=VolunteerStatus.APPROVED
     ).first()
     if volunteer is None:
-        raise _refuse("volunteer", _("Only an approved volunteer of this community can join a team."))
+        raise field_error("volunteer", _("Only an approved volunteer of this community can join a team."))
     return volunteer
 
 
@@ -58,12 +54,12 @@ def team_create(*, community_id: int, name: str, by: User) -> Team:
     community = _community(by, community_id)
     name = (name or "").strip()
     if not name or len(name) > 40:
-        raise _refuse("name", _("Give the team a name (at most 40 characters)."))
+        raise field_error("name", _("Give the team a name (at most 40 characters)."))
     try:
         with transaction.atomic():
             return Team.objects.create(community=community, name=name)
     except IntegrityError:
-        raise _refuse("name", _("The community already has a team with this name.")) from None
+        raise field_error("name", _("The community already has a team with this name.")) from None
 
 
 @transaction.atomic
@@ -107,18 +103,18 @@ def shift_create(
     volunteers needed; a door round belongs to one of the community's teams, other work to none."""
     community = _community(by, community_id)
     if kind not in ShiftKind.values:
-        raise _refuse("kind", _("Choose the work."))
+        raise field_error("kind", _("Choose the work."))
     if day < timezone.localdate():
-        raise _refuse("day", _("A shift is for today or a later day."))
+        raise field_error("day", _("A shift is for today or a later day."))
     if ends <= starts:
-        raise _refuse("ends", _("The shift must end after it starts."))
+        raise field_error("ends", _("The shift must end after it starts."))
     if not 1 <= needed <= MAX_NEEDED:
-        raise _refuse("needed", _("Between 1 and %(n)d volunteers.") % {"n": MAX_NEEDED})
+        raise field_error("needed", _("Between 1 and %(n)d volunteers.") % {"n": MAX_NEEDED})
     team = None
     if kind == ShiftKind.DOORS:
         team = Team.objects.filter(community=community, pk=team_id).first() if team_id else None
         if team is None:
-            raise _refuse("team", _("A door round is a team's: choose the team."))
+            raise field_error("team", _("A door round is a team's: choose the team."))
     return Shift.objects.create(
         community=community, day=day, kind=kind, starts=starts, ends=ends, needed=needed, team=team, created_by=by
     )

@@ -16,7 +16,6 @@ from deliveries.printing.selectors.door_lists import (
     key_of,
     labels_data,
     list_data,
-    package_for_scan,
     packages_for_scan,
     pickup_notice_data,
 )
@@ -70,7 +69,6 @@ __all__ = [
     "lists_pending",
     "manifest_data",
     "office_keys",
-    "package_for_scan",
     "packages_for_scan",
     "pick_list_data",
     "pickup_notice_data",

@@ -292,9 +292,3 @@ def packages_for_scan(*, user: User, code: str, cycle: int | None = None) -> lis
     if len(found) == 1:
         found[0].phone_numbers = list(found[0].household.phones.values_list("number", flat=True))
     return found
-
-
-def package_for_scan(*, user: User, code: str, cycle: int | None = None) -> Package | None:
-    """The one package a label points at, if ``user`` may see it and the code is unambiguous."""
-    found = packages_for_scan(user=user, code=code, cycle=cycle)
-    return found[0] if len(found) == 1 else None
