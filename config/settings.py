@@ -160,6 +160,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     "open-due-cycle": {"task": "supply.tasks.cycle_open_due_task", "schedule": 15 * 60},
+    "expire-unpaid-orders": {"task": "supply.tasks.payments_expire_task", "schedule": 60},
+    "send-refunds": {"task": "supply.tasks.refunds_send_task", "schedule": 5 * 60},
     "close-due-cycle": {"task": "deliveries.tasks.cycle_close_due_task", "schedule": 60},
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
     "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
@@ -293,6 +295,29 @@ SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 # asks for it when DEBUG is on (or SHOW_SMS_CODES=true, as `make run` sets). Never with a real
 # gateway; `check --deploy` refuses it (core/checks.py).
 SHOW_SMS_CODES = env.bool("SHOW_SMS_CODES", default=DEBUG) and SMS_BACKEND == "console"
+
+# Online payment (supply/payments): PAYMENT_GATEWAY is "fake" (the demo's own cashier, no real
+# money, refused by check --deploy), "wechat" (WeChat Pay API v3) or "alipay". Keys and ids come
+# from the environment only (README, "Online payment"); the *_GATEWAY_URL settings point an
+# adapter at another server (the tests' local ones). An online order not paid within
+# PAYMENT_EXPIRY_MINUTES is cancelled and its items go back on sale.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="fake")
+PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", default=15)
+PAYMENT_NOTICE_MAX_AGE_SECONDS = env.int("PAYMENT_NOTICE_MAX_AGE_SECONDS", default=300)
+PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
+FAKEPAY_SECRET = env("FAKEPAY_SECRET", default="") or SECRET_KEY
+WECHATPAY_MCHID = env("WECHATPAY_MCHID", default="")
+WECHATPAY_APPID = env("WECHATPAY_APPID", default="")
+WECHATPAY_CERT_SERIAL_NO = env("WECHATPAY_CERT_SERIAL_NO", default="")
+WECHATPAY_PRIVATE_KEY = env("WECHATPAY_PRIVATE_KEY", default="")  # PEM text, or @/path/to/apiclient_key.pem
+WECHATPAY_APIV3_KEY = env("WECHATPAY_APIV3_KEY", default="")
+WECHATPAY_PUBLIC_KEY = env("WECHATPAY_PUBLIC_KEY", default="")  # the platform's public key (PEM or @path)
+WECHATPAY_PUBLIC_KEY_ID = env("WECHATPAY_PUBLIC_KEY_ID", default="")
+WECHATPAY_GATEWAY_URL = env("WECHATPAY_GATEWAY_URL", default="https://api.mch.weixin.qq.com")
+ALIPAY_APPID = env("ALIPAY_APPID", default="")
+ALIPAY_PRIVATE_KEY = env("ALIPAY_PRIVATE_KEY", default="")  # the app's private key (PEM or @path)
+ALIPAY_PUBLIC_KEY = env("ALIPAY_PUBLIC_KEY", default="")  # Alipay's public key (PEM or @path)
+ALIPAY_GATEWAY_URL = env("ALIPAY_GATEWAY_URL", default="https://openapi.alipay.com/gateway.do")
 
 # The city's 24-hour supply hotline (a district's own number takes precedence on its pages).
 CITY_SUPPLY_HOTLINE = env("CITY_SUPPLY_HOTLINE")

@@ -19,6 +19,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("supply.api_urls")),
+    path("", include("deliveries.api_urls")),
     path("", include("hotlines.api_urls")),
     path("", include("households.dashboard_api_urls")),
 ]

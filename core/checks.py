@@ -23,6 +23,35 @@ def identity_deploy_check(app_configs, **kwargs):
                 id="baogong.E002",
             )
         )
+    if settings.PAYMENT_GATEWAY == "fake":
+        problems.append(
+            Error(
+                "PAYMENT_GATEWAY is 'fake': online orders would be 'paid' on the demo's own cashier, with no money.",
+                hint="Set PAYMENT_GATEWAY=wechat or alipay with its keys (README, 'Online payment').",
+                id="baogong.E003",
+            )
+        )
+    required = {
+        "wechat": (
+            "WECHATPAY_MCHID",
+            "WECHATPAY_APPID",
+            "WECHATPAY_CERT_SERIAL_NO",
+            "WECHATPAY_PRIVATE_KEY",
+            "WECHATPAY_APIV3_KEY",
+            "WECHATPAY_PUBLIC_KEY",
+            "WECHATPAY_PUBLIC_KEY_ID",
+        ),
+        "alipay": ("ALIPAY_APPID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
+    }.get(settings.PAYMENT_GATEWAY, ())
+    missing = [name for name in required if not getattr(settings, name)]
+    if missing:
+        problems.append(
+            Error(
+                f"PAYMENT_GATEWAY is '{settings.PAYMENT_GATEWAY}' but {', '.join(missing)} is not set.",
+                hint="README, 'Online payment', lists what each provider needs.",
+                id="baogong.E004",
+            )
+        )
     if settings.SMS_BACKEND == "console":
         problems.append(
             Warning(

@@ -43,3 +43,5 @@ SERVICE_RECORD = rule("deliveries.service_record", Role.WORKER, Role.TASKFORCE, 
 FULL_PHONES = rule("deliveries.full_phones", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 # Cash collected at the doors: the community's worker sees each person's sheet and confirms the handover.
 CASH = rule("deliveries.cash", Role.WORKER, Role.ADMIN)
+# A cycle's money statement: suppliers their own goods, the rest their scope's.
+STATEMENTS = rule("deliveries.statements", Role.SUPPLIER, Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)

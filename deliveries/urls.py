@@ -1,7 +1,7 @@
 from django.urls import path
 
 from deliveries import views
-from deliveries.views import cash, teams, volunteers
+from deliveries.views import cash, statements, teams, volunteers
 
 app_name = "deliveries"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("cycles/<int:pk>/complete/", views.cycle_complete, name="cycle_complete"),
     path("my/packages/", views.my_packages, name="my_packages"),
     path("cash/", cash.cash_page, name="cash"),
+    path("statements/", statements.statements_page, name="statements"),
+    path("statements/export.<slug:fmt>", statements.statements_export, name="statements_export"),
     path("cash/confirm/", cash.cash_confirm, name="cash_confirm"),
     # volunteers: the worker's pages
     path("teams/", teams.team_list, name="teams"),

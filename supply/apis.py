@@ -176,16 +176,21 @@ class OrderOutputSerializer(serializers.Serializer):
     """An order. Money is a string with 2 decimals; ``package`` is null until the cycle is packed."""
 
     id = serializers.IntegerField()
-    # Plain strings, not enums in the schema: the values are the model's choices (placed/cancelled;
-    # web/hotline/worker/baseline; online/on_delivery/free; paid/to_collect/free/to_refund/void).
-    status = serializers.CharField(help_text=gettext_lazy("placed or cancelled"))
+    # Plain strings, not enums in the schema: the values are the model's choices (awaiting/placed/
+    # cancelled/expired; web/hotline/worker/baseline; online/on_delivery/free; awaiting/paid/
+    # to_collect/free/to_refund/refunded/void).
+    status = serializers.CharField(
+        help_text=gettext_lazy("awaiting (its online payment), placed, cancelled or expired (not paid in time)")
+    )
     channel = serializers.CharField(help_text=gettext_lazy("web, hotline, worker or baseline"))
     household = serializers.IntegerField(source="household_id")
     cycle = serializers.IntegerField(source="cycle_id")
     lines = OrderLineOutputSerializer(many=True)
     total = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=True)
     payment_method = serializers.CharField(help_text=gettext_lazy("online, on_delivery or free"))
-    payment_state = serializers.CharField(help_text=gettext_lazy("paid, to_collect, free, to_refund or void"))
+    payment_state = serializers.CharField(
+        help_text=gettext_lazy("awaiting, paid, to_collect, free, to_refund, refunded or void")
+    )
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
     package = serializers.SerializerMethodField()

@@ -239,12 +239,12 @@ def household_ordered_quantities(*, user: User, household_id: int, cycle: Cycle)
     """{product id: units} the household holds in placed orders of ``cycle`` (what counts against limits)."""
     from django.db.models import Sum
 
-    from supply.models import OrderStatus
+    from supply.models import HOLDING_STOCK
 
     return dict(
         restrict(
             OrderLine.objects.filter(
-                order__household_id=household_id, order__cycle=cycle, order__status=OrderStatus.PLACED
+                order__household_id=household_id, order__cycle=cycle, order__status__in=HOLDING_STOCK
             ),
             user,
         )

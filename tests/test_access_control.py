@@ -37,6 +37,8 @@ PUBLIC = {
     "api-token": "token sign-in",
     "api-schema": "the OpenAPI schema",
     "api-docs": "the API's browsable docs",
+    "payment_notify": "a payment provider's server (signed notifications; verified before anything changes)",
+    "fakepay_cashier": "the demo's stand-in for a provider's cashier (only with PAYMENT_GATEWAY=fake)",
 }
 # Routes that sign in first and then answer 404 to anyone not allowed (so a label's QR code
 # tells a stranger nothing, not even whether the package exists).

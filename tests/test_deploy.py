@@ -19,6 +19,11 @@ PRODUCTION = {
     "SMS_BACKEND": "http",
     "SMS_GATEWAY_URL": "https://sms.zhengzhou.example/send",
     "SITE_URL": "https://baogong.zhengzhou.example",
+    # Not keys: the check only asks that each is set (the files live outside the repository).
+    "PAYMENT_GATEWAY": "alipay",
+    "ALIPAY_APPID": "2021000000000000",
+    "ALIPAY_PRIVATE_KEY": "@/run/secrets/alipay_app_private_key.pem",
+    "ALIPAY_PUBLIC_KEY": "@/run/secrets/alipay_public_key.pem",
 }
 
 
@@ -48,6 +53,14 @@ def test_check_deploy_is_clean_with_production_variables():
 def test_check_deploy_requires_the_address_labels_point_at():
     done = _check_deploy(SITE_URL="")
     assert done.returncode != 0 and "baogong.E002" in done.stderr + done.stdout
+
+
+def test_check_deploy_refuses_the_demo_cashier_and_a_provider_without_its_keys():
+    done = _check_deploy(PAYMENT_GATEWAY="fake")
+    assert done.returncode != 0 and "baogong.E003" in done.stderr + done.stdout
+    done = _check_deploy(PAYMENT_GATEWAY="wechat")
+    assert done.returncode != 0 and "baogong.E004" in done.stderr + done.stdout
+    assert "WECHATPAY_MCHID" in done.stderr + done.stdout
 
 
 def test_make_run_points_labels_at_its_own_host_and_port():

@@ -5,6 +5,7 @@ import random
 import time
 from collections import Counter
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -30,10 +31,12 @@ from supply.models import (
     CycleStatus,
     CycleStock,
     Order,
+    OrderStatus,
     PriceState,
     Product,
     Supplier,
 )
+from supply.services import payments
 
 
 def demo_suppliers_seed() -> tuple[list[Supplier], int]:
@@ -271,4 +274,10 @@ def _orders_place(cycle: Cycle, products: dict, *, accounts: dict[str, User], se
             skipped.append(f"{label}: {exc.message}")
             continue
         created += placed.created
+        if (
+            placed.created
+            and placed.order.status == OrderStatus.AWAITING_PAYMENT
+            and settings.PAYMENT_GATEWAY == "fake"
+        ):
+            payments.payment_at_fake_cashier(order=placed.order)  # the resident paid at the demo's cashier
     return created, skipped

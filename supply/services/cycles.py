@@ -22,6 +22,7 @@ from supply.models import (
     Product,
 )
 from supply.services.limits import CYCLE_DAYS, ORDERING_HOURS
+from supply.services.payments import cycle_unpaid_expire
 
 # --- cycles ----------------------------------------------------------------------------------------
 
@@ -44,7 +45,8 @@ _CYCLE_STEPS = {
 
 
 def cycle_step(*, cycle: Cycle, step: str, now: datetime.datetime | None = None) -> bool:
-    """Move a cycle one step: close (open → closing, stamping ``closed_at``), pack (closing →
+    """Move a cycle one step: close (open → closing, stamping ``closed_at`` and expiring the orders
+    still awaiting payment), pack (closing →
     packed), complete (packed → complete) or reopen (complete → packed, when a delivery was undone).
 
     Guarantees: only from the status that permits the step (otherwise nothing changes and False);
@@ -59,6 +61,8 @@ def cycle_step(*, cycle: Cycle, step: str, now: datetime.datetime | None = None)
     if step == "close":
         cycle.closed_at = now or timezone.now()
         fields.append("closed_at")
+        # nothing unpaid is packed: what still awaits its payment expires at the cutoff
+        cycle_unpaid_expire(cycle_id=cycle.pk)
     cycle.save(update_fields=fields)
     return True
 

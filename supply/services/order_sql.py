@@ -7,11 +7,13 @@ import re
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from households.models import Household, User
 from supply.models import (
     CycleStatus,
+    CycleStock,
     Order,
     OrderLine,
     PriceState,
@@ -59,11 +61,11 @@ _ORDERABLE_SQL = (
     " AND EXISTS (SELECT 1 FROM supply_supplier_districts d WHERE d.supplier_id = s.id AND d.district_id = %s)"
 )
 # For order_place, two more columns: the units of each limited product the household already holds
-# in placed orders of the cycle, and the id of the order the user placed with the same key, if any.
+# in the cycle's orders that hold stock (placed, or awaiting their online payment), and the id of the order the user placed with the same key, if any.
 ALREADY_SQL = (
     ", CASE WHEN p.household_limit IS NULL THEN 0 ELSE (SELECT COALESCE(SUM(l.quantity), 0)"
     " FROM supply_orderline l JOIN supply_order o ON o.id = l.order_id"
-    " WHERE l.product_id = p.id AND o.household_id = %s AND o.cycle_id = %s AND o.status = %s) END"
+    " WHERE l.product_id = p.id AND o.household_id = %s AND o.cycle_id = %s AND o.status IN (%s, %s)) END"
 )
 SAME_KEY_SQL = ", (SELECT k.id FROM supply_order k WHERE k.placed_by_id {by} AND k.idempotency_key = %s)"
 
@@ -250,3 +252,17 @@ def stock_reserve(cycle_id: int, quantities: dict[int, int]) -> int | None:
             if cursor.rowcount != 1:
                 return pid
     return None
+
+
+def stock_release(order_ids) -> None:
+    """Give the quantities of these orders back to their cycles' capacity: one UPDATE per product,
+    in product order (the order ``order_place`` locks stock rows in). The caller holds the orders
+    locked and moves them out of the stock-holding states in the same transaction."""
+    rows = (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .values_list("order__cycle_id", "product_id")
+        .annotate(units=Sum("quantity"))
+        .order_by("product_id", "order__cycle_id")
+    )
+    for cycle_id, product_id, units in rows:
+        CycleStock.objects.filter(cycle_id=cycle_id, product_id=product_id).update(reserved=F("reserved") - units)

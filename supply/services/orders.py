@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,7 @@ from core.errors import BaogongError, Conflict, NotFound
 from core.queue import enqueue
 from households.models import User
 from supply.models import (
+    HOLDING_STOCK,
     Category,
     Channel,
     CycleStock,
@@ -38,8 +39,10 @@ from supply.services.order_sql import (
     order_lock,
     orderable_rows,
     product_of_row,
+    stock_release,
     stock_reserve,
 )
+from supply.services.payments import payments_close, refund_for_order
 
 # --- orders ----------------------------------------------------------------------------------------
 
@@ -104,7 +107,8 @@ def _payment(channel: str, method: str | None) -> tuple[str, str]:
         return PaymentMethod.FREE, PaymentState.FREE
     method = method or PaymentMethod.ON_DELIVERY
     if method == PaymentMethod.ONLINE:
-        return method, PaymentState.PAID
+        # never "paid" before the provider says so (supply/payments)
+        return method, PaymentState.AWAITING
     if method == PaymentMethod.ON_DELIVERY:
         return method, PaymentState.TO_COLLECT
     raise BaogongError(_("Choose how to pay."), errors={"payment_method": [_("Choose how to pay.")]})
@@ -216,7 +220,7 @@ def _read_orderable(
     included) has committed by now and is seen here."""
     key, placed_by = request.idempotency_key, request.placed_by
     name, extra = "supply_order_read", ALREADY_SQL
-    extra_params: list = [request.household_id, cycle_id, OrderStatus.PLACED]
+    extra_params: list = [request.household_id, cycle_id, *HOLDING_STOCK]
     if key and placed_by is None:
         name, extra = "supply_order_read_key_nobody", extra + SAME_KEY_SQL.format(by="IS NULL")
         extra_params += [key]
@@ -275,7 +279,10 @@ def _new_order(request: _OrderRequest, products: dict[int, Product], cycle_id: i
         total=total,
         urgent=request.urgent,
         payment_method=request.payment_method,
-        payment_state=request.payment_state,
+        payment_state=request.payment_state if total else PaymentState.VOID,
+        status=OrderStatus.AWAITING_PAYMENT
+        if request.payment_state == PaymentState.AWAITING and total
+        else OrderStatus.PLACED,
         idempotency_key=request.idempotency_key,
         request_hash=request.fingerprint,
     )
@@ -398,14 +405,17 @@ def order_place(
 def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | None = None) -> Order:
     """Cancel an order before its cycle's cutoff and give its quantities back to capacity.
 
-    Guarantees: capacity is released exactly once (the order row is locked and must still be
-    placed); after the cutoff nothing changes and the message says so.
+    Guarantees: capacity is released exactly once (the order row is locked and must still hold
+    stock: placed, or awaiting its payment); after the cutoff nothing changes and the message says
+    so. An order paid online is refunded in full through its provider (a Refund, sent after the
+    commit; its state is on the order); an unpaid one closes its open payments, so a payment made
+    after all is refunded when it arrives.
     """
     now = now or timezone.now()
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
         raise NotFound(_("Unknown order."))
-    if order.status != OrderStatus.PLACED:
+    if order.status not in HOLDING_STOCK:
         raise Conflict(_("This order has already been cancelled."))
     cycle = _open_cycle_share_locked(now)
     if cycle is None or cycle.pk != order.cycle_id:
@@ -414,15 +424,17 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
                 "The ordering cutoff has passed: this order can no longer be cancelled. Call the supply hotline if there is a problem."
             )
         )
-    for product_id, quantity in order.lines.order_by("product_id").values_list("product_id", "quantity"):
-        CycleStock.objects.filter(cycle_id=order.cycle_id, product_id=product_id).update(
-            reserved=F("reserved") - quantity
-        )
+    stock_release([order.pk])
     order.status = OrderStatus.CANCELLED
     order.cancelled_at, order.cancelled_by = now, by
-    order.payment_state = PaymentState.TO_REFUND if order.payment_state == PaymentState.PAID else PaymentState.VOID
-    if order.payment_method == PaymentMethod.FREE:
+    if order.payment_state == PaymentState.PAID:
+        refund_for_order(order=order, reason="cancelled")
+        order.payment_state = PaymentState.TO_REFUND
+    elif order.payment_method == PaymentMethod.FREE:
         order.payment_state = PaymentState.FREE
+    else:
+        payments_close(order_ids=[order.pk])
+        order.payment_state = PaymentState.VOID
     order.save(update_fields=["status", "cancelled_at", "cancelled_by", "payment_state"])
     return order
 

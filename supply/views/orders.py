@@ -12,7 +12,7 @@ from core.edges import redirect_back
 from core.errors import BaogongError
 from households.permissions import rule_required
 from supply import packages, rules, selectors, services
-from supply.models import Order, OrderStatus
+from supply.models import HOLDING_STOCK, Order
 from supply.views.common import PAST_ORDERS, Ordering, _delivery, _no_household, _ordering, _own_household
 
 # --- the resident's orders --------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def _rows(orders, ordering: Ordering) -> list[OrderRow]:
     return [
         OrderRow(
             order=order,
-            can_cancel=ordering.is_open and order.cycle_id == ordering.cycle.pk and order.status == OrderStatus.PLACED,
+            can_cancel=ordering.is_open and order.cycle_id == ordering.cycle.pk and order.status in HOLDING_STOCK,
         )
         for order in packages.attach(orders)
     ]
@@ -73,6 +73,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "row": _rows([order], ordering)[0],
             "order": order,
+            "refunds": order.refunds.all(),
             "household": household,
             "ordering": ordering,
             **_delivery(household, order.cycle),

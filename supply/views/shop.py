@@ -17,7 +17,7 @@ from households.permissions import rule_required
 from supply import rules, selectors, services
 from supply.basket import Basket
 from supply.forms import BasketLineForm, OrderDetailsForm
-from supply.models import Category, Channel, Product
+from supply.models import Category, Channel, OrderStatus, Product
 from supply.views.common import (
     FEW_LEFT,
     Ordering,
@@ -277,7 +277,13 @@ def basket_confirm(request: HttpRequest) -> HttpResponse:
         form.add_error(None, exc.message)
         return _basket_page(request, household, ordering, basket, form, status=exc.status_code)
     basket.clear()
-    if placed.created:
+    if placed.created and placed.order.status == OrderStatus.AWAITING_PAYMENT:
+        messages.info(
+            request,
+            _("Order %(number)s is held for you: pay within %(minutes)d minutes to confirm it.")
+            % {"number": placed.order.pk, "minutes": settings.PAYMENT_EXPIRY_MINUTES},
+        )
+    elif placed.created:
         messages.success(request, _("Thank you: order %(number)s is placed.") % {"number": placed.order.pk})
     else:
         messages.info(request, _("This order was already placed; here it is."))

@@ -15,20 +15,25 @@ from deliveries.models import BuildStatus, CommunityBuild, Consignment, Hop, Pac
 from deliveries.services import building
 from households.models import LockdownLevel
 from supply import services as supply_services
-from supply.models import CycleStatus, Order, OrderStatus
+from supply.models import CycleStatus, CycleStock, Order, OrderStatus
+from supply.services import payments
 from tests.factories import HouseholdFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def order(shop, household, *lines, **kwargs):
-    return supply_services.order_place(
+def order(shop, household, *lines, paid=True, **kwargs):
+    """An order placed on the web; one to pay online is paid at the demo's cashier unless ``paid=False``."""
+    placed = supply_services.order_place(
         household_id=household.pk,
         lines=[{"product": p.pk, "quantity": q} for p, q in lines],
         placed_by=None,
         channel="web",
         **kwargs,
     ).order
+    if paid and placed.status == "awaiting":
+        return payments.payment_at_fake_cashier(order=placed)
+    return placed
 
 
 @pytest.fixture
@@ -87,6 +92,19 @@ def test_closing_builds_one_package_per_household_with_its_orders(shop, city, cl
     assert p1.code.split("-")[2:4] == [str(city.a.pk), str(compound.pk)]
     assert set(packages[a2.pk].order_links.values_list("order_id", flat=True)) == {third.pk}
     assert not PackageOrder.objects.filter(order=cancelled).exists()
+
+
+def test_an_online_order_never_paid_expires_at_the_cutoff_and_is_not_packed(shop, city, close):
+    a1, _a2 = city.places[city.a.pk].households
+    unpaid = order(shop, a1, (shop.cabbage, 2), payment_method="online", paid=False)
+    kept = order(shop, a1, (shop.eggs, 1))
+    cycle = close()
+    unpaid.refresh_from_db()
+    assert unpaid.status == "expired" and unpaid.payment_state == "void"
+    assert not PackageOrder.objects.filter(order=unpaid).exists()
+    package = Package.objects.get(cycle=cycle, household=a1)
+    assert set(package.order_links.values_list("order_id", flat=True)) == {kept.pk}
+    assert CycleStock.objects.get(cycle=cycle, product=shop.cabbage).reserved == 0
 
 
 @pytest.mark.postgres

@@ -194,10 +194,11 @@ def test_a_resident_places_an_order_with_every_field_and_money_as_strings(shop, 
     assert response.status_code == 201, response.content
     order = response.json()
     assert set(order) == ORDER_FIELDS
-    assert order["status"] == "placed" and order["channel"] == "web"
+    # never "paid" before the provider says so: held for its payment meanwhile
+    assert order["status"] == "awaiting" and order["channel"] == "web"
     assert order["household"] == city.household_a.pk and order["cycle"] == shop.cycle.pk
     assert order["total"] == "39.40" and order["note"] == "放门口"
-    assert order["payment_method"] == "online" and order["payment_state"] == "paid"
+    assert order["payment_method"] == "online" and order["payment_state"] == "awaiting"
     assert order["package"] is None
     assert order["lines"] == [
         {

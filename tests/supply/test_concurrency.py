@@ -136,3 +136,40 @@ def test_cancel_racing_with_itself_releases_capacity_once(shop, city):
     results = race(6, lambda i: services.order_cancel(order_id=order.pk, by=None))
     assert sum(not isinstance(r, BaogongError) for r in results) == 1
     assert CycleStock.objects.get(cycle=shop.cycle, product=shop.cabbage).reserved == 0
+
+
+def test_notifications_racing_each_other_and_a_cancel_settle_the_money_once(shop, city):
+    """Duplicate and distinct notifications of one payment arrive together (providers retry), and
+    the resident cancels at the same moment: the payment is recorded once, the stock released once,
+    and exactly the amount paid goes back, whichever came first."""
+    from supply.models import Payment, PaymentNotice, Refund
+    from supply.payments.gateways import FakeGateway
+    from supply.services import payments
+
+    order = services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 2}],
+        placed_by=None,
+        channel="web",
+        payment_method="online",
+    ).order
+    payment = payments.payment_start(order=order, return_url="")
+    fake = FakeGateway()
+    first = fake.pay(payment.out_trade_no)
+    second = fake.pay(payment.out_trade_no)  # the same payment told again, under another id
+
+    def work(i):
+        if i == 7:
+            return services.order_cancel(order_id=order.pk, by=None)
+        headers, body = first if i % 2 else second
+        return payments.payment_notified(provider="fake", headers=headers, body=body)
+
+    results = race(8, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    order.refresh_from_db()
+    assert order.status == "cancelled" and order.payment_state in ("to_refund", "refunded")
+    assert Payment.objects.get(pk=payment.pk).status == "paid"
+    assert PaymentNotice.objects.count() == 2
+    [refund] = Refund.objects.filter(order=order)
+    assert refund.amount == payment.amount
+    assert CycleStock.objects.get(cycle=shop.cycle, product=shop.masks).reserved == 0

@@ -17,6 +17,7 @@ from supply.models import (
     PriceChange,
     PriceState,
 )
+from supply.services import payments
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +150,7 @@ def test_nothing_is_accepted_after_the_cutoff_and_the_message_says_when_next(sho
 
 def test_cancel_releases_capacity_once_and_only_before_the_cutoff(shop, city):
     order = place(shop, city.household_a, (shop.cabbage, 5), payment_method="online").order
+    payments.payment_at_fake_cashier(order=order)
     cancelled = services.order_cancel(order_id=order.pk, by=city.users.resident)
     assert cancelled.status == "cancelled" and cancelled.payment_state == PaymentState.TO_REFUND
     assert stock(shop, shop.cabbage) == 0
@@ -174,10 +176,9 @@ def test_idempotency_key_returns_the_first_order_and_refuses_another_body(shop, 
     assert Order.objects.count() == 2
 
 
-def test_payment_is_recorded_not_processed(shop, city):
-    assert (
-        place(shop, city.household_a, (shop.masks, 1), payment_method="online").order.payment_state == PaymentState.PAID
-    )
+def test_an_online_order_awaits_its_payment_and_others_are_recorded(shop, city):
+    online = place(shop, city.household_a, (shop.masks, 1), payment_method="online").order
+    assert online.status == "awaiting" and online.payment_state == PaymentState.AWAITING
     assert place(shop, city.household_a, (shop.masks, 1)).order.payment_state == PaymentState.TO_COLLECT
     baseline = place(shop, city.household_a, (shop.masks, 1), channel="baseline").order
     assert baseline.payment_method == "free" and baseline.payment_state == PaymentState.FREE

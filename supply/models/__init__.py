@@ -213,21 +213,30 @@ class Channel(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting", _("Awaiting payment")
     PLACED = "placed", _("Placed")
     CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Not paid in time")
+
+
+# The orders that hold stock and count against limits: placed ones, and online ones while their
+# payment is awaited. Only placed orders are packed.
+HOLDING_STOCK = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED)
 
 
 class PaymentMethod(models.TextChoices):
-    ONLINE = "online", _("Paid online")
+    ONLINE = "online", _("Pay online")
     ON_DELIVERY = "on_delivery", _("Pay on delivery")
     FREE = "free", _("Free (baseline)")
 
 
 class PaymentState(models.TextChoices):
+    AWAITING = "awaiting", _("Awaiting payment")
     PAID = "paid", _("Paid")
     TO_COLLECT = "to_collect", _("To collect on delivery")
     FREE = "free", _("Free")
-    TO_REFUND = "to_refund", _("To refund")
+    TO_REFUND = "to_refund", _("Being refunded")
+    REFUNDED = "refunded", _("Refunded")
     VOID = "void", _("Nothing to pay")
 
 
@@ -306,6 +315,13 @@ class Order(models.Model):
     def __str__(self) -> str:
         return _("Order %(id)s") % {"id": self.pk}
 
+    @property
+    def pay_by(self):
+        """Until when an order awaiting its online payment can be paid (then it expires)."""
+        import datetime
+
+        return self.created_at + datetime.timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES)
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
@@ -381,3 +397,14 @@ class StandingOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} ×{self.quantity}"
+
+
+from supply.models.payments import (  # noqa: E402, F401  (re-exported; they refer to Order by name)
+    Payment,
+    PaymentNotice,
+    PaymentProvider,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+)
