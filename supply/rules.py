@@ -8,6 +8,8 @@ from supply.models import Channel
 ORDER_OWN = rule("supply.order_own", Role.RESIDENT)
 ORDER_ON_BEHALF = rule("supply.order_on_behalf", Role.OPERATOR, Role.WORKER)
 ORDER_ANY = rule("supply.order", Role.RESIDENT, Role.OPERATOR, Role.WORKER)
+# A line that could not be supplied, of an order paid online: refunded by staff of its area.
+REFUND_LINE = rule("supply.refund_line", Role.WORKER, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 # The catalog: suppliers keep their own; the task force sets caps and approves prices; offices,
 # operators and the task force watch prices.
 CATALOG_OWN = rule("supply.catalog_own", Role.SUPPLIER)

@@ -257,3 +257,22 @@ def household_ordered_quantities(*, user: User, household_id: int, cycle: Cycle)
 def order_by_idempotency_key(*, user: User, key: str) -> Order | None:
     """The order this user already placed with ``key`` (a resubmitted form), or None."""
     return _orders(user).filter(placed_by=user, idempotency_key=key).first()
+
+
+def refundable_lines(*, user: User, order_ids) -> QuerySet[OrderLine]:
+    """The lines of these orders the user may refund as not supplied: orders paid online and still
+    placed, within the user's scope; each with ``refunded`` (already sent back)."""
+    from django.db.models import Exists
+
+    from supply.models import PaymentMethod, PaymentState, Refund
+
+    return (
+        restrict(OrderLine.objects.filter(order_id__in=order_ids), user)
+        .filter(
+            order__status="placed",
+            order__payment_method=PaymentMethod.ONLINE,
+            order__payment_state=PaymentState.PAID,
+        )
+        .annotate(refunded=Exists(Refund.objects.filter(line_id=OuterRef("pk"))))
+        .order_by("order_id", "pk")
+    )

@@ -12,6 +12,8 @@ from core.errors import NotFound
 from deliveries import rules, selectors
 from deliveries.models import ExceptionReason
 from households.permissions import allows, rule_required
+from supply import rules as supply_rules
+from supply import selectors as supply_selectors
 
 # --- printed lists (deliveries.printing) -----------------------------------------------------------
 
@@ -140,5 +142,14 @@ def package_scan(request: HttpRequest, code: str) -> HttpResponse:
             "can_mark": allows(request.user, rules.DOORS),
             "reasons": ExceptionReason.choices,
             "here": request.get_full_path(),
+            "refundable": (
+                list(
+                    supply_selectors.refundable_lines(
+                        user=request.user, order_ids=package.order_links.values("order_id")
+                    )
+                )
+                if allows(request.user, supply_rules.REFUND_LINE)
+                else []
+            ),
         },
     )

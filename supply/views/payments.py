@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.edges import redirect_back
 from core.errors import BaogongError
 from households.permissions import rule_required
 from supply import rules, selectors
-from supply.models import OrderStatus, PaymentProvider
+from supply.models import OrderLine, OrderStatus, PaymentProvider
 from supply.payments.gateways import FakeGateway, gateway
 from supply.services import payments
 
@@ -48,6 +49,25 @@ def order_pay_check(request: HttpRequest, pk: int) -> HttpResponse:
     elif order.status == OrderStatus.PLACED:
         messages.success(request, _("Payment received: order %(number)s is placed.") % {"number": order.pk})
     return redirect("supply:order_detail", pk=order.pk)
+
+
+@require_POST
+@rule_required(rules.REFUND_LINE)
+def order_line_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff: a line paid online that could not be supplied goes back to the resident."""
+    line = selectors.refundable_lines(user=request.user, order_ids=OrderLine.objects.filter(pk=pk).values("order_id"))
+    line = line.filter(pk=pk).first()
+    if line is None:
+        raise Http404(_("There is no such line to refund, or it is not yours to refund."))
+    try:
+        refund = payments.order_line_refund(line_id=line.pk, by=request.user)
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("¥%(amount)s for “%(name)s” is being refunded.") % {"amount": refund.amount, "name": line.name}
+        )
+    return redirect_back(request, "/")
 
 
 @csrf_exempt

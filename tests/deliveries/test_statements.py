@@ -182,3 +182,23 @@ def test_the_statements_api_gives_the_page_s_figures_in_the_caller_s_scope(cycle
     assert get(city.users.resident).status_code == 403
     assert get(city.users.taskforce, cycle="abc").status_code == 400
     assert get(city.users.taskforce, cycle=999).status_code == 404
+
+
+def test_a_worker_refunds_a_line_not_supplied_from_the_package_page(cycle_done, city, client, shop):
+    package_url = reverse("package_scan", args=[cycle_done.a1.code])
+    client.force_login(city.users.worker)
+    page = client.get(package_url).content.decode()
+    eggs = OrderLine.objects.get(
+        order__household=cycle_done.a1.household, order__payment_method="online", product=shop.eggs
+    )
+    refund_url = reverse("supply:order_line_refund", args=[eggs.pk])
+    assert 'id="not-supplied"' in page and refund_url in page
+    client.force_login(city.users.worker_b)  # another community: not theirs
+    assert client.post(refund_url).status_code == 404
+    client.force_login(city.users.worker)
+    response = client.post(refund_url, {"next": package_url})
+    assert response.status_code == 302 and response["Location"] == package_url
+    refund = Refund.objects.get(line=eggs)
+    assert refund.amount == eggs.line_total and refund.reason == "not_supplied"
+    assert refund_url not in client.get(package_url).content.decode()  # refunded once
+    assert Refund.objects.filter(line=eggs).count() == 1
