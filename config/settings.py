@@ -92,9 +92,16 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the demo's gunicorn workers and eager tasks share the file.
+    # The embedded demo takes simultaneous writes from gunicorn's workers and threads and from eager
+    # tasks: WAL lets readers go on while one writes, and IMMEDIATE transactions take the write lock
+    # when they begin, so a second writer waits its turn (up to the busy timeout) instead of failing
+    # at once with "database is locked" when a deferred transaction tries to upgrade its lock.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -32,7 +32,14 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {"non_field_errors": [str(v) for v in (detail if isinstance(detail, list) else [detail])]}
 
 
-def database_unavailable_message() -> str:
+def database_unavailable_message(exc: Exception | None = None) -> str:
+    """What happened, truthfully: the database was busy (another request held it for longer than
+    the wait allows: the embedded SQLite demo under a burst), or it went away (a restart)."""
+    text = str(exc or "").lower()
+    if "locked" in text or "busy" in text:
+        return _(
+            "Too many requests were being saved at the same moment, and this one could not wait any longer. Nothing was saved from it; try again in a moment."
+        )
     return _(
         "The service is briefly unavailable (its database is restarting). Nothing was saved from this request; try again in a moment."
     )
@@ -44,7 +51,7 @@ def exception_handler(exc, context):
         # transaction cut off here was rolled back; a retry with the same Idempotency-Key is safe.
         logger.warning("database unavailable during %s: %s", context.get("request") and context["request"].path, exc)
         return Response(
-            {"detail": database_unavailable_message(), "errors": {}}, status=503, headers={"Retry-After": "5"}
+            {"detail": database_unavailable_message(exc), "errors": {}}, status=503, headers={"Retry-After": "5"}
         )
     if isinstance(exc, RequestDataTooBig):
         return Response({"detail": _("What was sent is too large. Nothing was changed."), "errors": {}}, status=413)

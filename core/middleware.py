@@ -35,7 +35,7 @@ class DatabaseUnavailableMiddleware:
         from core.api_errors import database_unavailable_message, logger
 
         logger.warning("database unavailable during %s: %s", request.path, exception)
-        response = error_response(request, status=503, message=database_unavailable_message())
+        response = error_response(request, status=503, message=database_unavailable_message(exception))
         response["Retry-After"] = "5"
         return response
 

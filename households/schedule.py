@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from celery import current_app
 from celery.signals import task_failure, task_postrun, task_prerun
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext
@@ -59,7 +59,11 @@ def _record(task_name: str, *, counted: bool = False, **fields) -> None:
         try:
             changes = {"task": task_name, **fields, **({"runs": F("runs") + 1} if counted else {})}
             if not ScheduledRun.objects.filter(job=job).update(**changes):
-                ScheduledRun.objects.create(job=job, task=task_name, runs=int(counted), **fields)
+                try:
+                    with transaction.atomic():
+                        ScheduledRun.objects.create(job=job, task=task_name, runs=int(counted), **fields)
+                except IntegrityError:  # another run of the job recorded itself first: update that row
+                    ScheduledRun.objects.filter(job=job).update(**changes)
         except DatabaseError:
             log.warning("could not record the run of %s", job, exc_info=True)
 

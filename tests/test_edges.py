@@ -137,3 +137,19 @@ def test_a_huge_form_is_a_413_page(city, client):
 def test_request_factory_helpers_read_querydicts():
     request = RequestFactory().get("/?n=12&q=abc")
     assert int_param(request.GET, "n") == 12 and text_param(request.GET, "q") == "abc"
+
+
+def test_the_503_page_says_whether_the_database_was_busy_or_away(rf):
+    """A burst on the embedded SQLite demo ("database is locked" after the wait) is not a restart:
+    the page says which, and that nothing of this request was saved."""
+    from django.db import OperationalError
+
+    from core.middleware import DatabaseUnavailableMiddleware
+
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    busy = middleware.process_exception(rf.post("/shop/basket/confirm/"), OperationalError("database is locked"))
+    away = middleware.process_exception(rf.get("/api/v1/catalog/"), OperationalError("server closed the connection"))
+    assert busy.status_code == away.status_code == 503 and busy["Retry-After"] == "5"
+    busy_text, away_text = busy.content.decode(), json.loads(away.content)["detail"]
+    assert "同一时间" in busy_text and "重启" not in busy_text and "没有保存" in busy_text
+    assert "重启" in away_text

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from supply.models import (
     PaymentState,
     Product,
 )
-from supply.services.cycles import _closed_message, _open_cycle_share_locked
+from supply.services.cycles import _closed_message
 from supply.services.limits import MAX_LINES, MAX_NOTE, MAX_QUANTITY
 from supply.services.order_sql import (
     ALREADY_SQL,
@@ -39,10 +39,8 @@ from supply.services.order_sql import (
     order_lock,
     orderable_rows,
     product_of_row,
-    stock_release,
     stock_reserve,
 )
-from supply.services.payments import payments_close, refund_for_order
 
 # --- orders ----------------------------------------------------------------------------------------
 
@@ -320,8 +318,12 @@ def _write_order(request: _OrderRequest, order: Order, lines: list[OrderLine]) -
 def _reserve_or_refuse(cycle_id: int, quantities: dict[int, int], products: dict[int, Product]) -> None:
     """Step 7: reserve capacity for every line, or refuse with what is left of the first one short."""
     short = stock_reserve(cycle_id, quantities)
-    if short is None:
-        return
+    if short is not None:
+        _sold_out(cycle_id, short, products)
+
+
+def _sold_out(cycle_id: int, short: int, products: dict[int, Product]):
+    """Refuse for the first product short of capacity, saying what is left of it."""
     available = (
         CycleStock.objects.filter(cycle_id=cycle_id, product_id=short).values_list("capacity", "reserved").first()
     )
@@ -332,6 +334,52 @@ def _reserve_or_refuse(cycle_id: int, quantities: dict[int, int], products: dict
         else _("Only %(left)d of “%(name)s” are left for this cycle.") % {"left": left, "name": products[short]}
     )
     raise Conflict(message, errors={"lines": [message]})
+
+
+@transaction.atomic
+def order_check(
+    *,
+    household_id: int,
+    lines,
+    placed_by: User | None,
+    channel: str,
+    payment_method: str | None = None,
+    note: str = "",
+    urgent: bool = False,
+    now: datetime.datetime | None = None,
+) -> None:
+    """Refuse now what ``order_place`` would refuse, writing nothing: the read-back of a phone
+    order checks the cutoff, the products, the household's limits and the capacity left before the
+    caller is asked to agree. Capacity can still run out between this and the order (the order
+    itself decides, under its locks)."""
+    now = now or timezone.now()
+    request = _order_request(
+        household_id=household_id,
+        lines=lines,
+        placed_by=placed_by,
+        channel=channel,
+        payment_method=payment_method,
+        note=note,
+        idempotency_key=None,
+        urgent=urgent,
+    )
+    locked = _lock_open_cycle(request, now)
+    if isinstance(locked, PlacedOrder):
+        return
+    district_id, cycle_id = locked
+    read = _read_orderable(request, district_id=district_id, cycle_id=cycle_id)
+    if isinstance(read, PlacedOrder):
+        return
+    products, already = read
+    _check_products(request, products, already)
+    left = dict(
+        CycleStock.objects.filter(cycle_id=cycle_id, product_id__in=request.quantities).values_list(
+            "product_id", F("capacity") - F("reserved")
+        )
+    )
+    for product_id in sorted(request.quantities):
+        if request.quantities[product_id] > left.get(product_id, 0):
+            _sold_out(cycle_id, product_id, products)
 
 
 @transaction.atomic
@@ -399,85 +447,3 @@ def order_place(
         order_id = order.pk
         transaction.on_commit(lambda: enqueue("deliveries.tasks.urgent_package_task", order_id))
     return PlacedOrder(order=order, created=True, lines=tuple(order_lines))
-
-
-@transaction.atomic
-def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | None = None) -> Order:
-    """Cancel an order before its cycle's cutoff and give its quantities back to capacity.
-
-    Guarantees: capacity is released exactly once (the order row is locked and must still hold
-    stock: placed, or awaiting its payment); after the cutoff nothing changes and the message says
-    so. An order paid online is refunded in full through its provider (a Refund, sent after the
-    commit; its state is on the order); an unpaid one closes its open payments, so a payment made
-    after all is refunded when it arrives.
-    """
-    now = now or timezone.now()
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(_("Unknown order."))
-    if order.status not in HOLDING_STOCK:
-        raise Conflict(_("This order has already been cancelled."))
-    cycle = _open_cycle_share_locked(now)
-    if cycle is None or cycle.pk != order.cycle_id:
-        raise Conflict(
-            _(
-                "The ordering cutoff has passed: this order can no longer be cancelled. Call the supply hotline if there is a problem."
-            )
-        )
-    stock_release([order.pk])
-    order.status = OrderStatus.CANCELLED
-    order.cancelled_at, order.cancelled_by = now, by
-    if order.payment_state == PaymentState.PAID:
-        refund_for_order(order=order, reason="cancelled")
-        order.payment_state = PaymentState.TO_REFUND
-    elif order.payment_method == PaymentMethod.FREE:
-        order.payment_state = PaymentState.FREE
-    else:
-        payments_close(order_ids=[order.pk])
-        order.payment_state = PaymentState.VOID
-    order.save(update_fields=["status", "cancelled_at", "cancelled_by", "payment_state"])
-    return order
-
-
-def orders_confirmed_notify(
-    *, within: datetime.timedelta = datetime.timedelta(hours=1), now: datetime.datetime | None = None
-) -> int:
-    """For the beat schedule: tell each household that its orders of the last hour are confirmed
-    (what, how many items, the total), in the app and by SMS.
-
-    Guarantees: at most once per order (households' notifications are unique per event, and the
-    orders already told about are left out); baseline orders, which nobody placed, are not told;
-    set-based: one query for the orders, batched inserts. Kept out of ``order_place`` so the
-    morning rush does not pay for it. Returns how many orders were told about.
-    """
-    from django.db.models import CharField, Exists, OuterRef, Value
-    from django.db.models.functions import Cast, Concat
-
-    from households.models import Notification, NotificationKind
-    from households.services import Tell, notifications_create
-
-    now = now or timezone.now()
-    told = Notification.objects.filter(
-        kind=NotificationKind.ORDER_CONFIRMED,
-        household_id=OuterRef("household_id"),
-        key=Concat(Value("order:"), Cast(OuterRef("pk"), CharField())),
-    )
-    orders = (
-        Order.objects.filter(created_at__gte=now - within, created_at__lte=now, status=OrderStatus.PLACED)
-        .exclude(channel=Channel.BASELINE)
-        .annotate(told=Exists(told), items=Sum("lines__quantity"))
-        .filter(told=False)
-        .values_list("pk", "household_id", "total", "items")
-        .order_by("pk")[:5000]
-    )
-    tells = [
-        Tell(
-            household_id=household_id,
-            key=f"order:{pk}",
-            params={"order": pk, "items": items or 0, "total": f"{total:.2f}"},
-        )
-        for pk, household_id, total, items in orders
-    ]
-    with transaction.atomic():
-        notifications_create(kind=NotificationKind.ORDER_CONFIRMED, tells=tells, now=now)
-    return len(tells)

@@ -83,6 +83,19 @@ def order_new(request: HttpRequest, household_id: int) -> HttpResponse:
         if not ordering.is_open:
             form.add_error(None, ordering.closed_message)
         elif form.is_valid():
+            try:  # limits and capacity before the caller is asked to agree, not after
+                services.order_check(
+                    household_id=household.pk,
+                    lines=form.order_lines(),
+                    placed_by=request.user,
+                    channel=channel_of(request.user),
+                    payment_method=form.cleaned_data["payment_method"],
+                    note=form.cleaned_data["note"],
+                    urgent=form.cleaned_data["urgent"],
+                )
+            except BaogongError as exc:
+                form.add_error(None, exc.message)
+                return _on_behalf_entry(request, household, ordering, form, status=exc.status_code)
             return _read_back(request, household, ordering, form)
         return _on_behalf_entry(request, household, ordering, form, status=400)
     return _on_behalf_entry(request, household, ordering, form)

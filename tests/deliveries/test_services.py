@@ -239,8 +239,38 @@ def test_close_cycle_command_prints_the_json_line(shop, city):
     out = io.StringIO()
     call_command("close_cycle", "--json", stdout=out)
     line = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert set(line) == {"cycle", "orders", "packages", "households", "seconds"}
+    assert set(line) == {
+        "cycle",
+        "orders",
+        "packages",
+        "households",
+        "seconds",
+        "packing_seconds",
+        "paper_seconds",
+        "lists_drawn",
+        "lists_total",
+        "lists_failed",
+    }
     assert (line["cycle"], line["orders"], line["packages"], line["households"]) == (shop.cycle.pk, 3, 2, 2)
+    assert line["seconds"] == round(line["packing_seconds"] + line["paper_seconds"], 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_close_cycle_waits_for_the_paper_and_counts_it_apart(shop, city, settings):
+    """The embedded demo said "seconds": 1 and went on drawing lists for a minute and a half:
+    now the command waits for every list and reports packing and paper separately."""
+    settings.DELIVERIES_PRINT_ON_PACK = True
+    settings.EAGER_TASKS_IN_THREADS = True  # as the demo draws its paper: in the background
+    order(shop, city.household_a, (shop.masks, 2))
+    order(shop, city.household_c, (shop.cabbage, 1))
+    out = io.StringIO()
+    call_command("close_cycle", "--json", stdout=out)
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert line["lists_total"] > 0 and line["lists_drawn"] == line["lists_total"] and line["lists_failed"] == 0
+    assert line["paper_seconds"] > 0
+    from deliveries.printing.selectors import lists_pending
+
+    assert lists_pending(cycle_id=shop.cycle.pk) == 0
 
 
 def test_close_cycle_without_an_open_cycle_says_so(db):

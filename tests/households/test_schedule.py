@@ -58,3 +58,27 @@ def test_a_job_not_run_for_three_intervals_is_late(city):
     late = {s.job for s in jobs_status(now=later) if s.late}
     assert "send-due-sms" in late and "open-due-cycle" not in late  # every 30 s vs every 15 min
     assert Compound.objects.exists()
+
+
+def test_a_job_recorded_by_another_run_first_is_updated_not_lost(city, monkeypatch):
+    """Two runs of a job start together (the demo's background threads): the second to write finds
+    the row the first created and updates it, instead of failing on the unique job."""
+    from households import schedule
+
+    real_update = ScheduledRun.objects.filter(job="send-due-sms").update
+    calls = []
+
+    def first_update_misses(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # as if the other run's row did not exist yet when this one looked
+            ScheduledRun.objects.create(job="send-due-sms", task="households.tasks.sms_send_due_task", runs=5)
+            return 0
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(
+        ScheduledRun.objects, "filter", lambda **kw: type("Q", (), {"update": staticmethod(first_update_misses)})()
+    )
+    schedule._record("households.tasks.sms_send_due_task", counted=True, last_finished_at=timezone.now())
+    monkeypatch.undo()
+    run = ScheduledRun.objects.get(job="send-due-sms")
+    assert run.runs == 6 and run.last_finished_at is not None

@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -655,4 +656,20 @@ def test_a_product_gone_between_read_back_and_confirm_is_not_dropped_silently(sh
     assert response.status_code == 400
     gone = gettext("Some products are no longer sold to this household. Check the items and read them back again.")
     assert gone in html(response)
+    assert not Order.objects.exists()
+
+
+def test_the_read_back_checks_limits_and_capacity_before_the_caller_agrees(shop, city, client):
+    """Issue 18: the read-back offered 鸡蛋 3盒 over the limit and refused only after the caller had
+    agreed. Now the entry answers at once, with the reason, and no read-back is shown."""
+    client.force_login(city.users.operator)
+    key = key_of(html(client.get(new_url(city.household_a))))
+    over = entry(client, city.household_a, {shop.eggs: 3}, idempotency_key=key)
+    assert over.status_code == 409 and gettext("Read this to the caller") not in html(over)
+    assert "限购" in html(over) and re.search(rf'name="qty_{shop.eggs.pk}" value="3"', html(over))
+    CycleStock.objects.filter(cycle=shop.cycle, product=shop.masks).update(capacity=F("reserved") + 1)
+    short = entry(client, city.household_a, {shop.masks: 2}, idempotency_key=key)
+    assert short.status_code == 409 and "1" in html(short) and gettext("Read this to the caller") not in html(short)
+    fine = entry(client, city.household_a, {shop.masks: 1, shop.eggs: 2}, idempotency_key=key)
+    assert fine.status_code == 200 and gettext("Read this to the caller") in html(fine)
     assert not Order.objects.exists()

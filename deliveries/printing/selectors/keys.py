@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from deliveries import rules
-from deliveries.models import Consignment, Hop, ListKind, Package, PrintDocument
+from deliveries.models import Consignment, Hop, ListKind, Package, PrintDocument, PrintFailure
 from households.access import restrict, scope_of
 from households.models import Community, Compound, DeliveryMode, District, Office, User
 from households.permissions import allows
@@ -138,8 +138,6 @@ def document_list(*, user: User, cycle: Cycle) -> QuerySet[PrintDocument]:
 
 def failure_list(*, user: User, cycle: Cycle) -> QuerySet:
     """The lists of a cycle that ``user`` may see and that could not be drawn, with the reason."""
-    from deliveries.models import PrintFailure
-
     return restrict(PrintFailure.objects.filter(cycle=cycle, kind__in=kinds_for(user=user)), user).order_by(
         "delivery_date", "kind", "place_key"
     )
@@ -270,9 +268,27 @@ def cycle_units(*, cycle_id: int) -> CycleUnits:
 # --- the data of each list ---------------------------------------------------------------------
 
 
-def lists_pending(*, cycle_id: int) -> int:
-    """How many communities, offices and suppliers of a packed cycle have no list drawn yet (their
-    paper is still being drawn, or failed): three queries."""
+@dataclass(frozen=True)
+class ListsProgress:
+    """A packed cycle's paper, counted by the units that draw it (each community, office and
+    supplier draws its lists together): how many have their lists, of how many; how many failed."""
+
+    drawn: int
+    total: int
+    failed: int
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.drawn
+
+    @property
+    def settled(self) -> bool:
+        """Every unit drawn, or drawn but for the ones that failed (shown on the print page)."""
+        return self.drawn + self.failed >= self.total
+
+
+def lists_progress(*, cycle_id: int) -> ListsProgress:
+    """Four queries: the units, what is drawn for each kind, and the failures."""
     units = cycle_units(cycle_id=cycle_id)
     current = PrintDocument.objects.filter(cycle_id=cycle_id, superseded_at__isnull=True)
     drawn = (
@@ -280,10 +296,20 @@ def lists_pending(*, cycle_id: int) -> int:
         set(current.filter(kind__in=OFFICE_KINDS).values_list("office_id", flat=True)),
         set(current.filter(kind__in=SUPPLIER_KINDS).values_list("supplier_id", flat=True)),
     )
-    return sum(
-        len(set(ids) - done)
-        for ids, done in zip((units.communities, units.offices, units.suppliers), drawn, strict=True)
-    )
+    wanted = (set(units.communities), set(units.offices), set(units.suppliers))
+    failures = PrintFailure.objects.filter(cycle_id=cycle_id).values_list("community_id", "office_id", "supplier_id")
+    failed = set()
+    for community_id, office_id, supplier_id in failures:
+        failed.add(("c", community_id) if community_id else ("o", office_id) if office_id else ("s", supplier_id))
+    done = sum(len(ids & have) for ids, have in zip(wanted, drawn, strict=True))
+    not_drawn = {(k, i) for k, ids, have in zip("cos", wanted, drawn, strict=True) for i in ids - have}
+    return ListsProgress(drawn=done, total=sum(len(ids) for ids in wanted), failed=len(failed & not_drawn))
+
+
+def lists_pending(*, cycle_id: int) -> int:
+    """How many communities, offices and suppliers of a packed cycle have no list drawn yet (their
+    paper is still being drawn, or failed)."""
+    return lists_progress(cycle_id=cycle_id).pending
 
 
 def _cycle_number(cycle_id: int) -> int:
