@@ -23,4 +23,61 @@
       target.form.submit();
     }
   });
+
+  // A form answered with problems: a summary at the top of the page, focused (a screen reader
+  // reads it, a phone shows it), each problem a link to its field, which scrolls into view and
+  // takes the focus. The problems stay beside their fields too; without script they are all there is.
+  function fieldOf(problem) {
+    var holder = problem.closest(".field, td, tr, p, div");
+    return holder ? holder.querySelector("input:not([type=hidden]), select, textarea") : null;
+  }
+
+  function summarise() {
+    var main = document.getElementById("main");
+    if (!main || main.querySelector(".error-summary")) { return; }
+    var problems = [];
+    main.querySelectorAll("form .errorlist li, form [role=alert]").forEach(function (node) {
+      if (node.closest(".errorlist") && node.closest("[role=alert]")) { return; }
+      var text = node.textContent.replace(/\s+/g, " ").trim();
+      if (text) { problems.push({ text: text, field: node.closest("[role=alert]") ? null : fieldOf(node) }); }
+    });
+    if (!problems.length) { return; }
+    var summary = document.createElement("div");
+    summary.className = "error-summary message error";
+    summary.setAttribute("role", "alert");
+    summary.tabIndex = -1;
+    var title = document.createElement("p");
+    title.className = "error-summary-title";
+    title.textContent = main.getAttribute("data-error-title") || "";
+    summary.appendChild(title);
+    var list = document.createElement("ul");
+    problems.forEach(function (problem) {
+      var item = document.createElement("li");
+      if (problem.field && problem.field.id) {
+        var link = document.createElement("a");
+        link.href = "#" + problem.field.id;
+        link.textContent = problem.text;
+        link.addEventListener("click", function (event) {
+          event.preventDefault();
+          problem.field.scrollIntoView({ block: "center" });
+          problem.field.focus();
+        });
+        item.appendChild(link);
+      } else {
+        item.textContent = problem.text;
+      }
+      list.appendChild(item);
+    });
+    summary.appendChild(list);
+    var messages = main.querySelector(":scope > .messages");
+    main.insertBefore(summary, messages ? messages.nextSibling : main.firstChild);
+    summary.focus();
+    window.scrollTo(0, 0);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", summarise);
+  } else {
+    summarise();
+  }
 })();
