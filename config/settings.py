@@ -169,6 +169,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "open-due-cycle": {"task": "supply.tasks.cycle_open_due_task", "schedule": 15 * 60},
     "expire-unpaid-orders": {"task": "supply.tasks.payments_expire_task", "schedule": 60},
     "send-refunds": {"task": "supply.tasks.refunds_send_task", "schedule": 5 * 60},
+    "abandon-stale-calls": {"task": "hotlines.tasks.calls_abandon_stale_task", "schedule": 5 * 60},
     "close-due-cycle": {"task": "deliveries.tasks.cycle_close_due_task", "schedule": 60},
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},
     "urgent-packages": {"task": "deliveries.tasks.urgent_packages_sweep_task", "schedule": 60},
@@ -308,6 +309,9 @@ SHOW_SMS_CODES = env.bool("SHOW_SMS_CODES", default=DEBUG) and SMS_BACKEND == "c
 # from the environment only (README, "Online payment"); the *_GATEWAY_URL settings point an
 # adapter at another server (the tests' local ones). An online order not paid within
 # PAYMENT_EXPIRY_MINUTES is cancelled and its items go back on sale.
+# A hotline call nobody finished (the operator went to another caller, or the page was closed)
+# closes itself as "not finished" after this many minutes.
+CALL_ABANDON_MINUTES = env.int("CALL_ABANDON_MINUTES", default=60)
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="fake")
 PAYMENT_EXPIRY_MINUTES = env.int("PAYMENT_EXPIRY_MINUTES", default=15)
 PAYMENT_NOTICE_MAX_AGE_SECONDS = env.int("PAYMENT_NOTICE_MAX_AGE_SECONDS", default=300)

@@ -34,6 +34,7 @@ class CallOutcome(models.TextChoices):
     ANSWERED = "answered", _("Answered on the phone")
     REFERRED = "referred", _("Referred elsewhere")
     DROPPED = "dropped", _("Call dropped")
+    ABANDONED = "abandoned", _("Not finished (closed by itself)")
 
 
 class Call(models.Model):

@@ -86,11 +86,16 @@ def call_get(*, user: User, pk: int) -> Call:
     return get_object_or_404(restrict(Call.objects.select_related("district", "operator"), user), pk=pk)
 
 
-def operator_open_call(*, user: User) -> Call | None:
-    """The operator's call still in progress (the newest), to come back to after an order page."""
+def operator_open_calls(*, user: User) -> list[Call]:
+    """The operator's calls still in progress, newest first, each to come back to by its caller's
+    number (an operator with two open calls picks the right one; stale ones close by themselves)."""
     if not user.is_authenticated:
-        return None
-    return Call.objects.filter(operator=user, ended_at__isnull=True).order_by("-started_at", "-id").first()
+        return []
+    return list(
+        Call.objects.filter(operator=user, ended_at__isnull=True)
+        .select_related("household__building__compound")
+        .order_by("-started_at", "-id")[:10]
+    )
 
 
 def call_list(*, user: User, operator_id: int | None = None, household_id: int | None = None) -> QuerySet[Call]:

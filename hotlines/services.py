@@ -8,8 +8,10 @@ Orders go through :func:`supply.services.order_place`, never around it.
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,6 +121,21 @@ def call_finish(*, call_id: int, by: User, category: str, outcome: str, summary:
     call.ended_at = now or timezone.now()
     call.save(update_fields=["category", "outcome", "summary", "ended_at"])
     return call
+
+
+def calls_abandon_stale(*, now: datetime.datetime | None = None) -> int:
+    """For the beat: calls still open CALL_ABANDON_MINUTES after they started close themselves as
+    "not finished", so the console stops offering them and the log says what happened. Set-based;
+    a category chosen already is kept. Returns how many closed."""
+    now = now or timezone.now()
+    stale = Call.objects.filter(
+        ended_at__isnull=True, started_at__lte=now - datetime.timedelta(minutes=settings.CALL_ABANDON_MINUTES)
+    )
+    return stale.update(
+        ended_at=now,
+        outcome=CallOutcome.ABANDONED,
+        category=Coalesce(NullIf("category", Value("")), Value(CallCategory.OTHER)),
+    )
 
 
 # --- tickets ------------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ JOB_LABELS = {
     "send-due-sms": gettext_lazy("Send text messages"),
     "notify-confirmed-orders": gettext_lazy("Tell residents their order is confirmed"),
     "apply-due-lockdown-changes": gettext_lazy("Apply scheduled lockdown changes"),
+    "expire-unpaid-orders": gettext_lazy("Cancel online orders not paid in time"),
+    "send-refunds": gettext_lazy("Send refunds to the payment provider"),
+    "abandon-stale-calls": gettext_lazy("Close hotline calls left unfinished"),
 }
 
 

@@ -51,7 +51,7 @@ def console(request: HttpRequest) -> HttpResponse:
         "hotlines/console.html",
         {
             "form": CallStartForm(),
-            "open_call": selectors.operator_open_call(user=request.user),
+            "open_calls": selectors.operator_open_calls(user=request.user),
             "recent_calls": selectors.call_list(user=request.user, operator_id=request.user.pk)[:10],
         },
     )
@@ -76,7 +76,7 @@ def call_start(request: HttpRequest) -> HttpResponse:
             "hotlines/console.html",
             {
                 "form": form,
-                "open_call": selectors.operator_open_call(user=request.user),
+                "open_calls": selectors.operator_open_calls(user=request.user),
                 "recent_calls": selectors.call_list(user=request.user, operator_id=request.user.pk)[:10],
             },
             status=400,

@@ -5,10 +5,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.edges import id_param
 from core.errors import BaogongError
 from households import services as household_services
 from households.models import Household
@@ -20,6 +22,13 @@ from supply.rules import channel_of
 from supply.views.common import FEW_LEFT, Ordering, _delivery, _in_category_order, _new_key, _ordered, _ordering
 
 # --- orders on a household's behalf -----------------------------------------------------------------
+
+
+def _call_id(request: HttpRequest) -> int | None:
+    """The hotline call this order is taken on (the call page links here with ``?call=``): kept
+    through the read-back, so "back to this call" returns to it. The call page checks it is the
+    operator's own."""
+    return id_param(request.POST if request.method == "POST" else request.GET, "call")
 
 
 def _on_behalf_context(request: HttpRequest, household: Household, ordering: Ordering) -> dict:
@@ -36,6 +45,7 @@ def _on_behalf_context(request: HttpRequest, household: Household, ordering: Ord
         "existing_placed": [order for order in existing if order.status == OrderStatus.PLACED],
         "channel_label": Channel(channel_of(request.user)).label,
         "few_left": FEW_LEFT,
+        "call_id": _call_id(request),
         **_delivery(household, ordering.cycle),
     }
 
@@ -138,7 +148,8 @@ def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
         messages.success(request, _("Order %(number)s is placed.") % {"number": placed.order.pk})
     else:
         messages.info(request, _("This order was already placed; here it is."))
-    return redirect("supply:order_placed", pk=placed.order.pk)
+    call_id = _call_id(request)
+    return redirect(reverse("supply:order_placed", args=[placed.order.pk]) + (f"?call={call_id}" if call_id else ""))
 
 
 @require_GET
@@ -149,5 +160,5 @@ def order_placed(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "supply/order_placed.html",
-        {"order": order, "household": household, **_delivery(household, order.cycle)},
+        {"order": order, "household": household, "call_id": _call_id(request), **_delivery(household, order.cycle)},
     )

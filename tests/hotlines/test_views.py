@@ -170,10 +170,43 @@ def test_finishing_needs_category_and_outcome(city, client):
     assert call.ended_at is not None
 
 
-def test_the_console_leads_back_to_the_open_call(city, client):
+def test_the_console_leads_back_to_each_open_call_and_stale_ones_close_themselves(city, client):
+    """With two calls open the console offered only the newest (the wrong caller); now each, by
+    its number. A call nobody finished closes itself after CALL_ABANDON_MINUTES as not finished."""
     client.force_login(city.users.operator)
-    call = start_call(client, "13812345678")
-    assert reverse("hotlines:call", args=[call.pk]) in html(client.get(CONSOLE))
+    first = start_call(client, "13812345678")
+    second = start_call(client, "13912345678")
+    page = html(client.get(CONSOLE))
+    for call in (first, second):
+        assert reverse("hotlines:call", args=[call.pk]) in page
+    assert "138 1234 5678" in page and "139 1234 5678" in page
+    Call.objects.filter(pk=first.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=61))
+    assert services.calls_abandon_stale() == 1
+    first.refresh_from_db()
+    assert first.ended_at is not None and first.outcome == "abandoned" and first.category == "other"
+    page = html(client.get(CONSOLE))
+    still_open = page[page.index('id="open-calls"') : page.index("</div>", page.index('id="open-calls"'))]
+    assert reverse("hotlines:call", args=[first.pk]) not in still_open
+    assert reverse("hotlines:call", args=[second.pk]) in still_open
+    assert services.calls_abandon_stale() == 0
+
+
+def test_a_phone_order_taken_on_a_call_returns_to_that_call(shop, city, client):
+    client.force_login(city.users.operator)
+    household = city.household_a
+    call = start_call(client, household.phones.get().number)
+    call_page = html(client.get(reverse("hotlines:call", args=[call.pk])))
+    order_url = reverse("supply:order_new", args=[household.pk]) + f"?call={call.pk}"
+    assert order_url in call_page
+    entry = html(client.get(order_url))
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', entry).group(1)
+    fields = {"payment_method": "on_delivery", "idempotency_key": key, f"qty_{shop.masks.pk}": "1", "call": call.pk}
+    read_back = html(client.post(reverse("supply:order_new", args=[household.pk]), fields))
+    assert f'name="call" value="{call.pk}"' in read_back
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', read_back))
+    placed = client.post(reverse("supply:order_new_confirm", args=[household.pk]), {**hidden, "action": "confirm"})
+    assert placed.status_code == 302 and placed["Location"].endswith(f"?call={call.pk}")
+    assert f'href="{reverse("hotlines:call", args=[call.pk])}"' in html(client.get(placed["Location"]))
 
 
 def test_call_page_query_count_does_not_grow_with_history(shop, city, client, django_assert_max_num_queries):
