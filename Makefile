@@ -43,6 +43,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
+	@printf '\n  The demo: http://%s:%s/  sign in as resident / demo12345 (worker, operator, taskforce, volunteer, …: the same password)\n\n' "$(HOST)" "$(PORT)"
 	# the demo has no phones: one-time codes are shown on the page (console SMS backend only);
 	# no Celery beat either: run_schedule runs the timed jobs beside the web server, and stops with it
 	# label QR codes point at this server (SITE_URL, unless set already)

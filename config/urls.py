@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
@@ -33,7 +32,7 @@ urlpatterns = [
     path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/login/code/", account_views.login_code, name="login_code"),
     path("accounts/login/code/verify/", account_views.login_code_verify, name="login_code_verify"),
-    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", account_views.SignOutView.as_view(), name="logout"),
     path("accounts/register/", account_views.register, name="register"),
     path("accounts/register/verify/", account_views.register_verify, name="register_verify"),
     path("accounts/password/reset/", account_views.password_reset, name="password_reset"),

@@ -38,13 +38,18 @@ def phone_normalize(raw: str) -> str:
 
 
 def phone_display(e164: str) -> str:
-    """National form for people: 138 1234 1234, 0371 6718 0381."""
+    """National form as people write it: a mobile in groups (138 1234 1234), a landline with its
+    area code apart (0371-67180381), as it is printed on every notice in China."""
     if not e164:
         return ""
     try:
         parsed = phonenumbers.parse(e164, "CN")
     except phonenumbers.NumberParseException:
         return e164
+    area = phonenumbers.length_of_geographical_area_code(parsed)
+    if parsed.country_code == 86 and area:
+        significant = phonenumbers.national_significant_number(parsed)
+        return f"0{significant[:area]}-{significant[area:]}"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 

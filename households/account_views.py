@@ -12,7 +12,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView, PasswordChangeView
+from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -345,3 +345,13 @@ class AccountPasswordChangeView(PasswordChangeView):
 
 
 password_change = rule_required(rules.ACCOUNT)(AccountPasswordChangeView.as_view())
+
+
+class SignOutView(LogoutView):
+    """Signing out is a POST (a link cannot sign anyone out); a GET, such as a bookmark or a typed
+    address, asks with a button instead of answering a blank 405."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return render(request, "registration/logout_confirm.html")

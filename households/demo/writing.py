@@ -453,7 +453,7 @@ def _accounts() -> list[DemoAccount]:
     for username in DEMO_USERNAMES:
         user = users[username]
         if user.household_id:
-            scope = f"{user.household.address} · {phone_display(user.phone).replace(' ', '')}"
+            scope = f"{user.household.address} · {phone_display(user.phone)}"
         else:
             scope = str(
                 user.community

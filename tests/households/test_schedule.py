@@ -82,3 +82,11 @@ def test_a_job_recorded_by_another_run_first_is_updated_not_lost(city, monkeypat
     monkeypatch.undo()
     run = ScheduledRun.objects.get(job="send-due-sms")
     assert run.runs == 6 and run.last_finished_at is not None
+
+
+def test_every_timed_job_says_what_it_does():
+    from django.conf import settings
+
+    from households.schedule import JOB_LABELS
+
+    assert set(settings.CELERY_BEAT_SCHEDULE) <= set(JOB_LABELS)
