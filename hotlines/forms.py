@@ -47,6 +47,14 @@ class TicketOpenForm(forms.Form):
 
     category = forms.ChoiceField(label=_("Kind of request"), choices=_blank(TicketCategory.choices, "—"))
     summary = forms.CharField(label=_("The request"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    # A caller not on the register: where they live, and the community the ticket goes to.
+    community = forms.TypedChoiceField(label=_("Community"), required=False, coerce=int, empty_value=None)
+    caller_address = forms.CharField(
+        label=_("Where the caller lives"),
+        max_length=200,
+        required=False,
+        help_text=_("The address as the caller says it, or how to find them (a building, a landmark)."),
+    )
     appointment_at = forms.DateTimeField(
         label=_("Appointment"),
         required=False,
@@ -62,6 +70,10 @@ class TicketOpenForm(forms.Form):
         empty_value=None,
         help_text=_("For a complaint about a price: the product, so the task force sees it next to the posted price."),
     )
+
+    def set_communities(self, communities) -> "TicketOpenForm":
+        self.fields["community"].choices = [("", "—")] + [(c.pk, f"{c.name} · {c.office.name}") for c in communities]
+        return self
 
     def set_products(self, products) -> "TicketOpenForm":
         self.fields["product"].choices = [("", "—")] + [

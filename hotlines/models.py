@@ -135,9 +135,11 @@ class Ticket(models.Model):
     """
 
     # A household leaves the register only without orders (they protect it); its tickets go with it.
+    # A caller not on the register has no household: the ticket says where they live instead.
     household = models.ForeignKey(
-        Household, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("household")
+        Household, null=True, blank=True, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("household")
     )
+    caller_address = models.CharField(_("caller's address or description"), max_length=200, blank=True)
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("community")
     )
@@ -210,6 +212,9 @@ class Ticket(models.Model):
                 name="ticket_resolved_has_time",
             ),
             models.CheckConstraint(condition=Q(level__lte=2), name="ticket_level_valid"),
+            models.CheckConstraint(
+                condition=Q(household__isnull=False) | ~Q(caller_address=""), name="ticket_says_who_or_where"
+            ),
             models.CheckConstraint(
                 condition=Q(product__isnull=True) | Q(category="complaint"), name="product_only_on_complaints"
             ),

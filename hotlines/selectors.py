@@ -14,7 +14,7 @@ from core.phones import InvalidPhone, phone_normalize
 from hotlines.models import Call, CheckIn, CheckInCadence, Ticket, TicketEvent, TicketLevel, TicketStatus
 from households import selectors as household_selectors
 from households.access import restrict
-from households.models import Household, HouseholdPhone, Role, User
+from households.models import Community, Household, HouseholdPhone, Role, User
 from households.permissions import role_of
 from supply import packages
 from supply import selectors as supply_selectors
@@ -363,3 +363,8 @@ def unsealing_reports(
         .annotate(total=Count("pk"), open=Count("pk", filter=Q(status=TicketStatus.OPEN)))
     )
     return {r["household__building__compound_id"]: {"open": r["open"], "total": r["total"]} for r in rows}
+
+
+def ticket_communities(*, user: User) -> QuerySet[Community]:
+    """The communities a ticket for a caller not on the register can go to: the operator's district."""
+    return restrict(Community.objects.select_related("office"), user).order_by("office__name", "name")

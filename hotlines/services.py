@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from hotlines.models import (
     TicketStatus,
     TransportNeed,
 )
-from households.models import Household, Role, User
+from households.models import Community, Household, Role, User
 from supply import services as supply_services
 from supply.models import Channel, Order, OrderStatus, Product, StandingOrder
 
@@ -148,11 +148,13 @@ def ticket_deadline(*, category: str, start: datetime.datetime) -> datetime.date
 @transaction.atomic
 def ticket_open(
     *,
-    household_id: int,
+    household_id: int | None,
     category: str,
     summary: str,
     opened_by: User | None,
     call_id: int | None = None,
+    community_id: int | None = None,
+    caller_address: str = "",
     appointment_at: datetime.datetime | None = None,
     destination: str = "",
     need: str = "",
@@ -160,6 +162,8 @@ def ticket_open(
     now: datetime.datetime | None = None,
 ) -> Ticket:
     """Open a ticket routed to the household's community, with its category's priority and deadline.
+    A caller not on the register has no household: the ticket goes to ``community_id`` and says
+    where the caller lives (``caller_address``, an address or a description).
 
     Guarantees: a medical-transport ticket carries its appointment (not in the past), destination
     and treatment; any other ticket carries none of them; a complaint may name a product sold in
@@ -185,31 +189,23 @@ def ticket_open(
             raise BaogongError(_("A medical transport needs its details: %(first)s") % {"first": first}, errors=errors)
     else:
         appointment_at, destination, need = None, "", ""
-    household = (
-        Household.objects.filter(pk=household_id).values_list("building__compound__community_id", flat=True).first()
-    )
-    if household is None:
-        raise NotFound(_("Unknown household."))
+    community_id, district_id, caller_address = _ticket_place(household_id, community_id, caller_address)
     if product_id is not None:
         if category != TicketCategory.COMPLAINT:
             raise BaogongError(
                 _("Only a complaint can name a product."), errors={"product": [_("Only for complaints.")]}
             )
-        district_id = (
-            Household.objects.filter(pk=household_id)
-            .values_list("building__compound__community__office__district_id", flat=True)
-            .first()
-        )
         if not Product.objects.filter(pk=product_id, supplier__districts=district_id).exists():
             raise BaogongError(
                 _("This product is not sold in the caller's district."), errors={"product": [_("Unknown product.")]}
             )
-    if call_id is not None and not Call.objects.filter(pk=call_id, household_id=household_id).exists():
+    if call_id is not None and not Call.objects.filter(Q(pk=call_id), Q(household_id=household_id)).exists():
         raise BaogongError(_("This call is not about this household."))
     priority, _window = TICKET_RULES[category]
     ticket = Ticket.objects.create(
         household_id=household_id,
-        community_id=household,
+        caller_address=caller_address,
+        community_id=community_id,
         call_id=call_id,
         category=category,
         priority=priority,
@@ -224,6 +220,31 @@ def ticket_open(
     )
     TicketEvent.objects.create(ticket=ticket, kind=TicketEventKind.OPENED, level=ticket.level, by=opened_by, at=now)
     return ticket
+
+
+def _ticket_place(household_id: int | None, community_id: int | None, caller_address: str) -> tuple[int, int, str]:
+    """Where a ticket goes: (community, district, the caller's address when not on the register)."""
+    if household_id is not None:
+        place = (
+            Household.objects.filter(pk=household_id)
+            .values_list("building__compound__community_id", "building__compound__community__office__district_id")
+            .first()
+        )
+        if place is None:
+            raise NotFound(_("Unknown household."))
+        return place[0], place[1], ""
+    caller_address = _text(
+        caller_address, field="caller_address", max_length=200, required=True, label=_("Where the caller lives")
+    )
+    district_id = (
+        Community.objects.filter(pk=community_id).values_list("office__district_id", flat=True).first()
+        if community_id is not None
+        else None
+    )
+    if community_id is None or district_id is None:
+        message = _("Choose the community the caller lives in: the ticket goes there.")
+        raise BaogongError(message, errors={"community": [message]})
+    return community_id, district_id, caller_address
 
 
 def _open_ticket_locked(ticket_id: int) -> Ticket:

@@ -115,14 +115,23 @@ def _call_page(request: HttpRequest, call, *, ticket_form=None, finish_form=None
             "search": search,
             "found": found,
             "panel": panel,
-            "ticket_form": (ticket_form or TicketOpenForm()).set_products(
-                selectors.complaint_products(user=request.user, household_id=call.household_id)
-            ),
+            "ticket_form": _ticket_form(request, call, ticket_form),
             "finish_form": finish_form,
             "now": timezone.now(),
         },
         status=status,
     )
+
+
+def _ticket_form(request: HttpRequest, call, form: TicketOpenForm | None = None) -> TicketOpenForm:
+    """The ticket form of a call: products for a price complaint; for a caller not on the
+    register, the communities of the operator's district to send it to."""
+    form = (form or TicketOpenForm()).set_products(
+        selectors.complaint_products(user=request.user, household_id=call.household_id)
+    )
+    if call.household_id is None:
+        form.set_communities(selectors.ticket_communities(user=request.user))
+    return form
 
 
 @require_GET
@@ -158,17 +167,15 @@ def call_household(request: HttpRequest, pk: int) -> HttpResponse:
 @rule_required(rules.CONSOLE)
 def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
-    form = TicketOpenForm(request.POST).set_products(
-        selectors.complaint_products(user=request.user, household_id=call.household_id)
-    )
+    form = _ticket_form(request, call, TicketOpenForm(request.POST))
     try:
-        if call.household_id is None:
-            raise BaogongError(_("First choose the caller's household: the ticket goes to its community."))
         if not form.is_valid():
             raise BaogongError(first_error(form))
         data = form.cleaned_data
         ticket = services.ticket_open(
             household_id=call.household_id,
+            community_id=data["community"] if call.household_id is None else None,
+            caller_address=data["caller_address"] if call.household_id is None else "",
             category=data["category"],
             summary=data["summary"],
             opened_by=request.user,

@@ -409,3 +409,37 @@ def test_standing_orders_from_the_ledger_page(shop, city, client):
     assert client.post(url, {"product": shop.masks.pk, "quantity": "2", "note": "常备"}).status_code == 302
     page = html(client.get(reverse("hotlines:ledger_household", args=[city.household_a.pk])))
     assert "医用口罩" in page and "常备" in page
+
+
+def test_a_caller_not_on_the_register_gets_a_ticket_by_address(city, client):
+    """Issue 18: a caller with no household on the register could not get a ticket at all. Now the
+    operator says where they live and which community it goes to."""
+    client.force_login(city.users.operator)
+    call = start_call(client, "13700001111")
+    assert call.household_id is None
+    page = html(client.get(reverse("hotlines:call", args=[call.pk])))
+    assert 'name="caller_address"' in page and f'value="{city.a.pk}"' in page
+    url = reverse("hotlines:call_ticket", args=[call.pk])
+    missing = client.post(url, {"category": "other", "summary": "家中老人需要药品", "community": city.a.pk})
+    assert missing.status_code == 400 and not Ticket.objects.exists()
+    elsewhere = client.post(
+        url, {"category": "other", "summary": "家中老人需要药品", "community": city.c.pk, "caller_address": "某小区"}
+    )
+    assert elsewhere.status_code == 400 and not Ticket.objects.exists()  # community C is another district's
+    sent = client.post(
+        url,
+        {
+            "category": "other",
+            "summary": "家中老人需要药品",
+            "community": city.a.pk,
+            "caller_address": "丰产路9号院 3号楼 东门旁",
+        },
+    )
+    assert sent.status_code == 302
+    ticket = Ticket.objects.get()
+    assert ticket.household is None and ticket.community_id == city.a.pk and ticket.call_id == call.pk
+    client.force_login(city.users.worker)
+    queue = html(client.get(reverse("hotlines:tickets")))
+    assert "丰产路9号院 3号楼 东门旁" in queue
+    detail = html(client.get(reverse("hotlines:ticket", args=[ticket.pk])))
+    assert "丰产路9号院 3号楼 东门旁" in detail and "137 0000 1111" in detail
