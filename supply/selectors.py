@@ -48,7 +48,11 @@ def catalog(*, household: Household, cycle: Cycle | None, category: str = "", se
         qs = qs.filter(category=category)
     search = search.strip()
     if search:
-        qs = qs.filter(Q(name__contains=search) | Q(description__contains=search) | Q(supplier__name__contains=search))
+        matches = Q(name__contains=search) | Q(description__contains=search) | Q(supplier__name__contains=search)
+        latin = search.lower().replace(" ", "")
+        if latin.isascii() and latin.isalpha():  # pinyin or its initials: jidan, jd
+            matches |= Q(search_key__contains=latin)
+        qs = qs.filter(matches)
     if cycle is None:
         return qs.annotate(available=Value(0))
     left = (

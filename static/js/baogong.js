@@ -17,6 +17,32 @@
     }
   });
 
+  // A search box over a table: rows whose data-search does not hold every word typed are hidden
+  // (a group heading stays while any of its rows shows). Nothing is sent: what was typed in the
+  // hidden rows' boxes is kept.
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest("[data-filter-rows]");
+    if (!box) { return; }
+    var table = document.querySelector(box.getAttribute("data-filter-rows"));
+    if (!table) { return; }
+    var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var heading = null;
+    var headingShown = false;
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      if (!row.hasAttribute("data-search")) {
+        if (heading) { heading.hidden = !headingShown; }
+        heading = row;
+        headingShown = false;
+        return;
+      }
+      var text = row.getAttribute("data-search").toLowerCase();
+      var shown = words.every(function (word) { return text.indexOf(word) !== -1; });
+      row.hidden = !shown;
+      headingShown = headingShown || shown;
+    });
+    if (heading) { heading.hidden = !headingShown; }
+  });
+
   document.addEventListener("change", function (event) {
     var target = event.target.closest("[data-autosubmit]");
     if (target && target.form) {

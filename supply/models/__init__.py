@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.pinyin import pinyin_search_key
 from households.models import District, Household
 
 
@@ -87,6 +88,8 @@ class Product(models.Model):
     )
     is_active = models.BooleanField(_("on sale"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The name's pinyin and initials ("jidan jd"), kept with the name, so `jidan` or `jd` finds 鸡蛋.
+    search_key = models.CharField(_("pinyin"), max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("product")
@@ -102,6 +105,13 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.size}".strip()
+
+    def save(self, *args, **kwargs):
+        self.search_key = pinyin_search_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_key"}
+        super().save(*args, **kwargs)
 
 
 class PriceChange(models.Model):

@@ -4,16 +4,18 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.edges import redirect_back
 from core.errors import BaogongError
 from households.permissions import rule_required
 from supply import packages, rules, selectors, services
+from supply.basket import Basket
 from supply.models import HOLDING_STOCK, Order
-from supply.views.common import PAST_ORDERS, Ordering, _delivery, _no_household, _ordering, _own_household
+from supply.views.common import PAST_ORDERS, Ordering, _delivery, _no_household, _ordered, _ordering, _own_household
 
 # --- the resident's orders --------------------------------------------------------------------------
 
@@ -92,3 +94,45 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.pk})
     return redirect_back(request, "supply:order_list")
+
+
+@require_POST
+@rule_required(rules.ORDER_OWN)
+def order_repeat(request: HttpRequest, pk: int) -> HttpResponse:
+    """再来一单: an earlier order's products go into the basket again, at today's prices, as far
+    as each is still on sale, left and within the household's limit; the message says what could
+    not be put back. Nothing is ordered until the resident confirms the basket."""
+    order = selectors.order_get(user=request.user, pk=pk)
+    household = _own_household(request)
+    if household is None or household.pk != order.household_id:
+        return _no_household(request)
+    ordering = _ordering()
+    if not ordering.is_open:
+        messages.error(request, ordering.closed_message)
+        return redirect("supply:order_detail", pk=order.pk)
+    catalog = {p.pk: p for p in selectors.catalog(household=household, cycle=ordering.cycle)}
+    ordered = _ordered(request, household, ordering)
+    basket = Basket(request.session)
+    added, missed = 0, []
+    for line in order.lines.all():
+        product = catalog.get(line.product_id)
+        try:
+            if product is None:
+                raise BaogongError(_("not on sale now"))
+            basket.add(product, line.quantity, already_ordered=ordered.get(product.pk, 0))
+            added += 1
+        except BaogongError as exc:
+            missed.append(f"{line.name}（{exc.message}）")
+    if added:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d product of order %(number)s is in the basket again, at today's price.",
+                "%(n)d products of order %(number)s are in the basket again, at today's prices.",
+                added,
+            )
+            % {"n": added, "number": order.pk},
+        )
+    if missed:
+        messages.warning(request, _("Could not be put back: %(items)s") % {"items": "；".join(missed)})
+    return redirect("supply:basket")

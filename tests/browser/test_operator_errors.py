@@ -74,3 +74,24 @@ def test_a_refused_transport_ticket_and_phone_order_say_so_at_the_top(hotline_ci
     text = summary_at_the_top(page)
     assert "限购" in text and gettext("Read this to the caller") not in page.locator("main").inner_text()
     assert not Order.objects.filter(lines__product=limited).exists()
+
+
+def test_the_operator_finds_a_product_by_pinyin_and_keeps_what_was_typed(hotline_city, page):  # noqa: F811
+    server, household, rice = hotline_city
+    sign_in(page, server.url, "operator")
+    page.goto(f"{server.url}/orders/new/{household.pk}/")
+    rows = page.locator("#phone-order-table tbody tr[data-search]")
+    everything = rows.count()
+    assert everything > 5
+    search = page.get_by_label(gettext("Find a product"))
+    search.fill("rxcs")  # 热线测试大米: re xian ce shi da mi
+    visible = [r for r in rows.all() if r.is_visible()]
+    assert len(visible) == 1 and "热线测试大米" in visible[0].inner_text()
+    page.locator(f"input[name=qty_{rice.pk}]").fill("2")
+    search.fill("jidan")
+    assert not page.locator(f"input[name=qty_{rice.pk}]").is_visible()
+    search.fill("")
+    assert sum(1 for r in rows.all() if r.is_visible()) == everything
+    assert page.locator(f"input[name=qty_{rice.pk}]").input_value() == "2"  # what was typed is kept
+    page.get_by_role("button", name=gettext("Read back the order")).click()
+    assert "热线测试大米" in page.locator("main").inner_text()

@@ -91,7 +91,7 @@ def test_catalog_shows_posted_prices_sizes_suppliers_limits_and_an_add_form(shop
         assert f'name="product" value="{product.pk}"' in page
     assert "¥6.50" in page and "¥28.00" in page and "¥19.90" in page
     assert shop.supplier.name in page
-    assert gettext("Limit %(n)s per household") % {"n": 2} in page
+    assert gettext("Limit %(n)s per household, %(left)s more for you") % {"n": 2, "left": 2} in page
     assert gettext("Cycle %(n)s is taking orders.") % {"n": shop.cycle.number} in page
     assert date_format(timezone.localtime(shop.cycle.cutoff_at), "DATETIME_FORMAT") in page
 
@@ -114,6 +114,19 @@ def test_catalog_filters_by_category_and_search(shop, resident):
     assert shop.eggs.name in page and shop.masks.name not in page
     page = html(resident.get(SHOP, {"category": "no-such-thing"}))  # ignored, not an error
     assert shop.masks.name in page and shop.cabbage.name in page
+
+
+def test_catalog_search_takes_pinyin_and_initials(shop, resident):
+    """Issue 18: `jidan` (or `jd`, or `JiDan`) finds 鸡蛋, as on the group-buy apps residents know."""
+    for typed in ("jidan", "jd", "JiDan", "ji dan"):
+        page = html(resident.get(SHOP, {"q": typed}))
+        assert shop.eggs.name in page and shop.masks.name not in page and shop.cabbage.name not in page, typed
+    renamed = shop.cabbage
+    renamed.name = "小白菜"
+    renamed.save(update_fields=["name"])
+    renamed.refresh_from_db()
+    assert renamed.search_key == "xiaobaicai xbc"
+    assert "小白菜" in html(resident.get(SHOP, {"q": "xbc"}))
 
 
 def test_catalog_hides_products_of_suppliers_not_serving_the_district(shop, city, resident):
@@ -673,3 +686,29 @@ def test_the_read_back_checks_limits_and_capacity_before_the_caller_agrees(shop,
     fine = entry(client, city.household_a, {shop.masks: 1, shop.eggs: 2}, idempotency_key=key)
     assert fine.status_code == 200 and gettext("Read this to the caller") in html(fine)
     assert not Order.objects.exists()
+
+
+def test_order_these_again_fills_the_basket_with_what_can_still_be_ordered(shop, city, resident):
+    """再来一单: the earlier order's products go back into the basket at today's price; what is over
+    the household's limit (or no longer sold) is named, and nothing is ordered until confirmed."""
+    earlier = services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 2}, {"product": shop.eggs.pk, "quantity": 2}],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
+    ).order
+    page = html(resident.get(reverse("supply:order_detail", args=[earlier.pk])))
+    again = reverse("supply:order_repeat", args=[earlier.pk])
+    assert f'action="{again}"' in page
+    response = resident.post(again)
+    assert response.status_code == 302 and response["Location"] == BASKET
+    assert resident.session[SESSION_KEY] == {str(shop.masks.pk): 2}  # eggs: the limit of 2 is used up
+    said = messages_of(resident.get(BASKET))
+    assert any(shop.eggs.name in m for m in said) and Order.objects.count() == 1
+    other = services.order_place(
+        household_id=city.household_b.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=None,
+        channel=Channel.WEB,
+    ).order
+    assert resident.post(reverse("supply:order_repeat", args=[other.pk])).status_code == 404  # not theirs
