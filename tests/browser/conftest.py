@@ -63,3 +63,17 @@ def page(browser):
         assert not page.script_problems, f"blocked or failing scripts: {page.script_problems}"
     finally:
         context.close()
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now (axe-playwright-python
+    injects axe into the page and runs it): one line per rule, with where it was found."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    problems = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in ("serious", "critical"):
+            targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+            problems.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    return problems

@@ -11,6 +11,7 @@ from hotlines.models import Ticket
 from households.models import HouseholdPhone
 from supply import services
 from supply.models import Order
+from tests.browser.conftest import accessibility_problems
 from tests.browser.test_hotline import hotline_city  # noqa: F401
 from tests.browser.test_sign_in import sign_in
 
@@ -25,6 +26,7 @@ def summary_at_the_top(page) -> str:
     box = summary.bounding_box()
     assert box is not None and box["y"] < page.viewport_size["height"], "the summary is on the first screen"
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert accessibility_problems(page) == []
     return summary.inner_text()
 
 
@@ -93,5 +95,6 @@ def test_the_operator_finds_a_product_by_pinyin_and_keeps_what_was_typed(hotline
     search.fill("")
     assert sum(1 for r in rows.all() if r.is_visible()) == everything
     assert page.locator(f"input[name=qty_{rice.pk}]").input_value() == "2"  # what was typed is kept
+    assert accessibility_problems(page) == []
     page.get_by_role("button", name=gettext("Read back the order")).click()
     assert "热线测试大米" in page.locator("main").inner_text()

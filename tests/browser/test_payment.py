@@ -8,6 +8,7 @@ import pytest
 from django.utils.translation import gettext
 
 from supply.models import Order, Payment, Refund
+from tests.browser.conftest import accessibility_problems
 from tests.browser.test_ordering import add_to_basket, assert_fits_the_phone, demo_shop, phone_page  # noqa: F401
 from tests.browser.test_sign_in import sign_in
 
@@ -36,6 +37,7 @@ def test_a_resident_pays_online_and_sees_the_true_state_at_every_step(demo_shop,
     page.wait_for_url(re.compile(r"/pay/fake/BG\d+-\w+/$"))
     assert "¥39.80" in page.locator("main").inner_text()
     assert_fits_the_phone(page)
+    assert accessibility_problems(page) == []
     page.get_by_role("button", name=gettext("Pay ¥%(amount)s") % {"amount": "39.80"}).click()
     page.wait_for_url(f"{server.url}/shop/orders/{order.pk}/")
     order.refresh_from_db()
@@ -50,6 +52,7 @@ def test_a_resident_pays_online_and_sees_the_true_state_at_every_step(demo_shop,
     card.get_by_role("button", name=gettext("Yes, cancel order %(n)s") % {"n": order.pk}).click()
     page.wait_for_url(re.compile(r"/shop/orders/"))
     page.goto(f"{server.url}/shop/orders/{order.pk}/")
+    assert accessibility_problems(page) == []
     refunds = page.locator("#refunds").inner_text()
     assert "¥39.80" in refunds and gettext("Refunded") in refunds
     assert Refund.objects.get(order=order).status == "succeeded"
