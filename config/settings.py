@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "households.context_processors.hotline",
+                "households.context_processors.large_text",
             ],
         },
     },

@@ -39,6 +39,7 @@ urlpatterns = [
     path("accounts/password/reset/verify/", account_views.password_reset_verify, name="password_reset_verify"),
     path("accounts/password/change/", account_views.password_change, name="password_change"),
     path("accounts/security/", account_views.account_security, name="account_security"),
+    path("accounts/large-text/", account_views.large_text_toggle, name="large_text"),
     path("accounts/security/tokens/<int:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
     path("volunteer/register/", account_views.volunteer_register, name="volunteer_register"),
     path("volunteer/register/verify/", account_views.volunteer_register_verify, name="volunteer_register_verify"),

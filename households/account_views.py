@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.edges import redirect_back
 from core.errors import BaogongError
 from core.forms import form_errors
 from core.guard import Guard, client_ip, guarded
@@ -355,3 +356,14 @@ class SignOutView(LogoutView):
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return render(request, "registration/logout_confirm.html")
+
+
+@require_POST
+def large_text_toggle(request: HttpRequest) -> HttpResponse:
+    """适老化: switch large text on or off. Kept with the account when signed in (on every device),
+    in the session otherwise (the sign-in page, a phone borrowed for a moment)."""
+    on = request.POST.get("large_text") == "on"
+    if request.user.is_authenticated:
+        User.objects.filter(pk=request.user.pk).update(large_text=on)
+    request.session["large_text"] = on
+    return redirect_back(request, "home")

@@ -32,6 +32,7 @@ PUBLIC = {
     "volunteer_register": "volunteers register themselves",
     "volunteer_register_verify": "the volunteer registration's code (a flow in the session)",
     "set_language": "language switch",
+    "large_text": "the large-text switch (适老化), for anyone, kept with the account when signed in",
     "healthz": "health check for containers (no personal data)",
     "favicon": "the site's icon (a redirect to a static file)",
     "api-token": "token sign-in",

@@ -43,3 +43,27 @@ def test_collected_static_files_get_hashed_names_and_plain_names_otherwise(tmp_p
     list(storage.post_process({"a.css": (storage, "a.css")}, dry_run=False))
     hashed = StaticStorage(location=tmp_path, base_url="/static/").stored_name("a.css")
     assert hashed.startswith("a.") and hashed.endswith(".css") and hashed != "a.css"
+
+
+@pytest.mark.django_db
+def test_large_text_is_remembered_with_the_account_on_every_device(client, city):
+    """适老化: the switch in the header; signed in, it is kept with the account, so another phone
+    (a new session) shows large text too; signed out it lasts for the session."""
+    from django.test import Client
+
+    client.force_login(city.users.resident)
+    assert 'class="large-text"' not in client.get(reverse("home")).content.decode()
+    response = client.post(reverse("large_text"), {"large_text": "on", "next": "/shop/orders/"})
+    assert response.status_code == 302 and response["Location"] == "/shop/orders/"
+    city.users.resident.refresh_from_db()
+    assert city.users.resident.large_text
+    other_phone = Client()
+    other_phone.force_login(city.users.resident)
+    page = other_phone.get(reverse("home")).content.decode()
+    assert 'class="large-text"' in page and 'aria-pressed="true"' in page
+    other_phone.post(reverse("large_text"), {"large_text": "off"})
+    city.users.resident.refresh_from_db()
+    assert not city.users.resident.large_text
+    stranger = Client()
+    stranger.post(reverse("large_text"), {"large_text": "on"})
+    assert 'class="large-text"' in stranger.get(reverse("login")).content.decode()

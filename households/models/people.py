@@ -132,6 +132,8 @@ class User(AbstractUser):
         related_name="staff",
         verbose_name=_("supplier"),
     )
+    # 适老化: bigger text and buttons on every page, remembered with the account.
+    large_text = models.BooleanField(_("large text"), default=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

@@ -3,6 +3,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils.translation import gettext
 
 from households.models import User
 from supply.models import Order
@@ -70,5 +71,28 @@ def test_the_check_finds_what_it_should(browser):
         )
         found = " ".join(accessibility_problems(page))
         assert "label" in found and "color-contrast" in found
+    finally:
+        context.close()
+
+
+def test_large_text_on_a_phone_is_bigger_still_fits_and_passes(browser, demo_city):
+    """适老化: the header's switch makes the text a quarter bigger on every page, kept with the
+    account; the resident's pages still fit a 390 px phone and pass axe-core."""
+    server, ids = demo_city
+    context, page = open_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        sign_in(page, server.url, "resident")
+        normal = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        page.get_by_role("button", name=gettext("Large text")).click()
+        page.wait_for_load_state()
+        large = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        assert large >= normal * 1.2
+        assert User.objects.get(username="resident").large_text
+        for path in ("/", "/shop/", "/shop/basket/", "/shop/orders/", "/my/packages/"):
+            page.goto(server.url + path)
+            assert page.evaluate("document.documentElement.classList.contains('large-text')"), path
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} is {overflow}px wider than the phone in large text"
+            assert accessibility_problems(page) == [], path
     finally:
         context.close()

@@ -271,6 +271,12 @@ def test_close_cycle_waits_for_the_paper_and_counts_it_apart(shop, city, setting
     from deliveries.printing.selectors import lists_pending
 
     assert lists_pending(cycle_id=shop.cycle.pk) == 0
+    # the other background tasks of the close (telling households) end before the database is emptied
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("eager-"):
+            thread.join(timeout=60)
 
 
 def test_close_cycle_without_an_open_cycle_says_so(db):
