@@ -88,6 +88,7 @@ class TicketCategory(models.TextChoices):
     UNSEALING = "unsealing", _("Unsealing report")
     COMPLAINT = "complaint", _("Complaint")
     MISSED_DELIVERY = "missed", _("Package not delivered (care household)")
+    ITEM_PROBLEM = "item", _("Item missing or damaged")
     OTHER = "other", _("Other request")
 
 
@@ -105,6 +106,8 @@ TICKET_RULES: dict[str, tuple[int, datetime.timedelta]] = {
     # A care household's package came back from the door: someone must reach them within hours.
     TicketCategory.MISSED_DELIVERY: (Priority.HIGH, datetime.timedelta(hours=4)),
     TicketCategory.UNSEALING: (Priority.NORMAL, datetime.timedelta(hours=24)),
+    # Food or medicine that did not come: the community answers the same day.
+    TicketCategory.ITEM_PROBLEM: (Priority.HIGH, datetime.timedelta(hours=12)),
     TicketCategory.COMPLAINT: (Priority.NORMAL, datetime.timedelta(hours=24)),
     TicketCategory.OTHER: (Priority.NORMAL, datetime.timedelta(hours=24)),
 }

@@ -4,6 +4,8 @@ from households.models import Role
 from households.permissions import rule
 
 CONSOLE = rule("hotlines.console", Role.OPERATOR)
+# A resident reports an item of a delivered package missing or damaged: a ticket to the community.
+REPORT_ITEM = rule("hotlines.report_item", Role.RESIDENT)
 CALL_LOG = rule("hotlines.call_log", Role.OPERATOR, Role.OFFICE, Role.TASKFORCE, Role.ADMIN)
 TICKETS = rule("hotlines.tickets", Role.WORKER, Role.OFFICE, Role.OPERATOR, Role.TASKFORCE, Role.ADMIN)
 # Operators see every ticket of their district; others open their own queue by default.

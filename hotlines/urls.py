@@ -1,6 +1,7 @@
 from django.urls import path
 
 from hotlines import views
+from hotlines.views import report
 
 app_name = "hotlines"
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("hotline/calls/<int:pk>/household/", views.call_household, name="call_household"),
     path("hotline/calls/<int:pk>/ticket/", views.call_ticket, name="call_ticket"),
     path("hotline/calls/<int:pk>/finish/", views.call_finish, name="call_finish"),
+    path("my/packages/<str:code>/report/", report.item_problem, name="item_problem"),
     path("tickets/", views.ticket_list, name="tickets"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/note/", views.ticket_note, name="ticket_note"),

@@ -82,6 +82,8 @@ class OrderDetailsForm(forms.Form):
     idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
     # The total the person saw (or heard): if a posted price changed since, they see the new one first.
     expected_total = forms.DecimalField(max_digits=10, decimal_places=2, required=False, widget=forms.HiddenInput)
+    # The price of each line as the page showed it ("12:28.00 15:6.80"), so a change can be named.
+    seen_prices = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
 
 
 class OnBehalfOrderForm(OrderDetailsForm):

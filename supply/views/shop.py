@@ -1,6 +1,7 @@
 """The resident's shop and basket: browse by category, add, change, review and confirm."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -190,6 +191,22 @@ def basket_update(request: HttpRequest) -> HttpResponse:
     return redirect("supply:basket")
 
 
+def _price_changes(seen: str, priced) -> list[str]:
+    """Each line whose price is not the one the page showed: "鸡蛋 30枚 ¥28.00 → ¥29.50"."""
+    shown: dict[int, Decimal] = {}
+    for pair in (seen or "").split():
+        product_id, _colon, price = pair.partition(":")
+        try:
+            shown[int(product_id)] = Decimal(price)
+        except (ValueError, ArithmeticError):
+            return []
+    return [
+        f"{line.product} ¥{shown[line.product.pk]:.2f} → ¥{line.product.price:.2f}"
+        for line in priced.lines
+        if line.product.pk in shown and shown[line.product.pk] != line.product.price
+    ]
+
+
 def _basket_page(
     request: HttpRequest, household: Household, ordering: Ordering, basket: Basket, form, status: int = 200
 ):
@@ -201,11 +218,14 @@ def _basket_page(
             request, _("Some products are no longer sold to your household and were taken out of the basket.")
         )
     # The hidden total is always the one on this page: a confirm compares it with the prices of then.
+    seen = " ".join(f"{line.product.pk}:{line.product.price}" for line in priced.lines)
     if form.is_bound:
         form.data = form.data.copy()
         form.data["expected_total"] = str(priced.total)
+        form.data["seen_prices"] = seen
     else:
         form.initial["expected_total"] = priced.total
+        form.initial["seen_prices"] = seen
     return render(
         request,
         "supply/basket.html",
@@ -255,13 +275,23 @@ def basket_confirm(request: HttpRequest) -> HttpResponse:
     priced = _priced(request, household, ordering, basket)
     expected = form.cleaned_data["expected_total"]
     if ordering.is_open and expected is not None and priced.total != expected and not priced.gone:
+        changes = _price_changes(form.cleaned_data["seen_prices"], priced)
         form = OrderDetailsForm(initial=form.cleaned_data)
-        messages.warning(
-            request,
-            _(
-                "A posted price or your basket changed since you opened this page. Check the new total, then confirm again."
-            ),
-        )
+        if changes:
+            messages.warning(
+                request,
+                _(
+                    "A price changed since you opened this page: %(changes)s. Check the new total ¥%(total)s, then confirm again."
+                )
+                % {"changes": "；".join(changes), "total": priced.total},
+            )
+        else:
+            messages.warning(
+                request,
+                _(
+                    "A posted price or your basket changed since you opened this page. Check the new total, then confirm again."
+                ),
+            )
         return _basket_page(request, household, ordering, basket, form, status=409)
     try:
         placed = services.order_place(

@@ -71,7 +71,13 @@ def add(client, product, quantity, **extra):
 
 def confirm(client, page: str, **fields):
     """Submit the basket page's confirm form as the browser would, with ``fields`` changed."""
-    data = {"payment_method": "on_delivery", "idempotency_key": key_of(page), "expected_total": total_of(page)}
+    seen = re.search(r'name="seen_prices" value="([^"]*)"', page)
+    data = {
+        "payment_method": "on_delivery",
+        "idempotency_key": key_of(page),
+        "expected_total": total_of(page),
+        "seen_prices": seen.group(1) if seen else "",
+    }
     return client.post(CONFIRM, {**data, **fields})
 
 
@@ -236,6 +242,8 @@ def test_a_price_changed_since_the_review_is_shown_before_anything_is_ordered(sh
     response = confirm(resident, page)
     assert response.status_code == 409 and not Order.objects.exists()
     assert "¥14.00" in html(response) and total_of(html(response)) == "14.00"
+    # the message names the product and its old and new price (issue 18)
+    assert any(f"{shop.cabbage} ¥6.50 → ¥7.00" in m for m in messages_of(response))
     response = confirm(resident, page, expected_total="14.00")
     assert response.status_code == 302 and Order.objects.get().total == Decimal("14.00")
 
