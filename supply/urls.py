@@ -16,6 +16,7 @@ urlpatterns = [
     path("shop/orders/<int:pk>/cancel/", views.order_cancel, name="order_cancel"),
     path("shop/orders/<int:pk>/pay/", views.order_pay, name="order_pay"),
     path("shop/orders/<int:pk>/again/", views.order_repeat, name="order_repeat"),
+    path("shop/orders/<int:pk>/change/", views.order_change, name="order_change"),
     path("shop/orders/<int:pk>/pay/check/", views.order_pay_check, name="order_pay_check"),
     path("orders/lines/<int:pk>/refund/", views.order_line_refund, name="order_line_refund"),
     path("pay/notify/<slug:provider>/", views.payment_notify, name="payment_notify"),

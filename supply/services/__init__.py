@@ -18,7 +18,7 @@ from supply.services.cycles import (
     next_opening,
 )
 from supply.services.limits import CYCLE_DAYS, MAX_LINES, MAX_NOTE, MAX_QUANTITY, ORDERING_HOURS
-from supply.services.order_after import order_cancel, orders_confirmed_notify
+from supply.services.order_after import order_cancel, order_change, orders_confirmed_notify
 from supply.services.order_sql import orderable_products
 from supply.services.orders import PlacedOrder, order_check, order_place, request_fingerprint
 from supply.services.prices import (
@@ -47,6 +47,7 @@ __all__ = [
     "cycle_step",
     "next_opening",
     "order_cancel",
+    "order_change",
     "order_check",
     "order_place",
     "orderable_products",

@@ -10,9 +10,18 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound
 from households.models import User
-from supply.models import HOLDING_STOCK, Channel, Order, OrderStatus, PaymentMethod, PaymentState
+from supply.models import HOLDING_STOCK, Channel, Order, OrderLine, OrderStatus, PaymentMethod, PaymentState
 from supply.services.cycles import _open_cycle_share_locked
 from supply.services.order_sql import stock_release
+from supply.services.orders import (
+    PlacedOrder,
+    _check_products,
+    _lock_open_cycle,
+    _new_order,
+    _order_request,
+    _read_orderable,
+    _reserve_or_refuse,
+)
 from supply.services.payments import payments_close, refund_for_order
 
 
@@ -51,6 +60,66 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
         payments_close(order_ids=[order.pk])
         order.payment_state = PaymentState.VOID
     order.save(update_fields=["status", "cancelled_at", "cancelled_by", "payment_state"])
+    return order
+
+
+@transaction.atomic
+def order_change(*, order_id: int, lines, by: User | None, now: datetime.datetime | None = None) -> Order:
+    """Change the quantities of an order before its cycle's cutoff (a line at 0 goes), in place:
+    the same order, its lines replaced, its total and its stock reserved again.
+
+    Guarantees: all or nothing, in one transaction holding the household's lock: the order's own
+    quantities are given back first and the new ones checked as a new order is (on sale, limits
+    counting the household's other orders, capacity), so a refusal changes nothing. Not for an
+    order paid online (cancel it: the payment is refunded), a baseline, standing or urgent order,
+    or after the cutoff. An order awaiting its online payment closes its open payment: the new
+    amount is paid instead.
+    """
+    now = now or timezone.now()
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("Unknown order."))
+    if order.status not in HOLDING_STOCK:
+        raise Conflict(_("This order has already been cancelled."))
+    if order.payment_state == PaymentState.PAID:
+        raise Conflict(
+            _("An order paid online cannot be changed: cancel it (the payment is refunded) and order again.")
+        )
+    if order.channel == Channel.BASELINE or order.standing_order_id or order.urgent:
+        raise Conflict(_("This order is made by the community and cannot be changed here."))
+    request = _order_request(
+        household_id=order.household_id,
+        lines=lines,
+        placed_by=by,
+        channel=order.channel,
+        payment_method=order.payment_method,
+        note=order.note,
+        idempotency_key=None,
+        urgent=False,
+    )
+    locked = _lock_open_cycle(request, now)
+    if isinstance(locked, PlacedOrder) or locked[1] != order.cycle_id:
+        raise Conflict(_("The ordering cutoff has passed: this order can no longer be changed."))
+    district_id, cycle_id = locked
+    held_as = order.status
+    # Out of the household's count and the stock while the new quantities are checked.
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    stock_release([order.pk])
+    read = _read_orderable(request, district_id=district_id, cycle_id=cycle_id)
+    assert not isinstance(read, PlacedOrder)  # no key: never a replay
+    products, already = read
+    _check_products(request, products, already)
+    draft, new_lines = _new_order(request, products, cycle_id)
+    OrderLine.objects.filter(order=order).delete()
+    for line in new_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(new_lines)
+    _reserve_or_refuse(cycle_id, request.quantities, products)
+    order.status, order.total = held_as, draft.total
+    order.request_hash = draft.request_hash
+    if held_as == OrderStatus.AWAITING_PAYMENT:
+        payments_close(order_ids=[order.pk])
+    order.save(update_fields=["status", "total", "request_hash"])
     return order
 
 

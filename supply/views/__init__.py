@@ -7,7 +7,7 @@ a form: pages price from the catalog, and ``services.order_place`` fixes the pos
 
 from supply.views.common import FEW_LEFT, PAST_ORDERS, Ordering
 from supply.views.on_behalf import order_new, order_new_confirm, order_placed
-from supply.views.orders import OrderRow, order_cancel, order_detail, order_list, order_repeat
+from supply.views.orders import OrderRow, order_cancel, order_change, order_detail, order_list, order_repeat
 from supply.views.payments import fakepay_cashier, order_line_refund, order_pay, order_pay_check, payment_notify
 from supply.views.shop import ShopItem, basket, basket_add, basket_confirm, basket_update, cycle_status, shop
 
@@ -24,6 +24,7 @@ __all__ = [
     "cycle_status",
     "fakepay_cashier",
     "order_cancel",
+    "order_change",
     "order_pay",
     "order_pay_check",
     "order_repeat",

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from core.edges import redirect_back
+from core.edges import int_param, redirect_back
 from core.errors import BaogongError
 from households.permissions import rule_required
 from supply import packages, rules, selectors, services
@@ -136,3 +136,29 @@ def order_repeat(request: HttpRequest, pk: int) -> HttpResponse:
     if missed:
         messages.warning(request, _("Could not be put back: %(items)s") % {"items": "；".join(missed)})
     return redirect("supply:basket")
+
+
+@require_POST
+@rule_required(rules.ORDER_OWN)
+def order_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the quantities of one's order before the cutoff (0 takes a line out): in place, all
+    or nothing, at today's prices (services.order_change)."""
+    order = selectors.order_get(user=request.user, pk=pk)
+    lines = []
+    for product_id in order.lines.values_list("product_id", flat=True):
+        quantity = int_param(request.POST, f"qty_{product_id}", minimum=0, maximum=services.MAX_QUANTITY)
+        if quantity:
+            lines.append({"product": product_id, "quantity": quantity})
+    try:
+        if not lines:
+            raise BaogongError(_("To take every item out, cancel the order instead."))
+        changed = services.order_change(order_id=order.pk, lines=lines, by=request.user)
+    except BaogongError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Order %(number)s is changed: now ¥%(total)s, at today's prices.")
+            % {"number": changed.pk, "total": changed.total},
+        )
+    return redirect("supply:order_detail", pk=order.pk)

@@ -48,7 +48,7 @@ def test_a_resident_pays_online_and_sees_the_true_state_at_every_step(demo_shop,
     assert card.locator(".order-pay").inner_text().endswith(gettext("Paid"))
     assert card.get_by_role("button", name=gettext("I have paid")).count() == 0
 
-    card.locator("summary").click()
+    card.locator("details.cancel-order summary").click()
     card.get_by_role("button", name=gettext("Yes, cancel order %(n)s") % {"n": order.pk}).click()
     page.wait_for_url(re.compile(r"/shop/orders/"))
     page.goto(f"{server.url}/shop/orders/{order.pk}/")

@@ -287,3 +287,40 @@ def test_a_cycle_moves_only_from_the_status_that_permits_each_step(shop):
     assert services.cycle_step(cycle=cycle, step="reopen")
     cycle.refresh_from_db()
     assert cycle.status == "packed"
+
+
+def test_an_order_is_changed_in_place_all_or_nothing(shop, city):
+    """Issue 18: change before the cutoff instead of cancelling: the same order, its quantities
+    replaced, stock and limits checked again atomically; a refusal changes nothing."""
+    order = place(shop, city.household_a, (shop.cabbage, 2), (shop.masks, 1)).order
+    changed = services.order_change(
+        order_id=order.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 5}, {"product": shop.eggs.pk, "quantity": 2}],
+        by=city.users.resident,
+    )
+    assert changed.pk == order.pk and changed.status == "placed"
+    assert dict(changed.lines.values_list("product_id", "quantity")) == {shop.cabbage.pk: 5, shop.eggs.pk: 2}
+    assert changed.total == Decimal("6.50") * 5 + Decimal(str(shop.eggs.price)) * 2
+    assert (stock(shop, shop.cabbage), stock(shop, shop.masks), stock(shop, shop.eggs)) == (5, 0, 2)
+    before = db_state()
+    with pytest.raises(Conflict):  # eggs are limited to 2 a household: 3 is refused, nothing moves
+        services.order_change(
+            order_id=order.pk, lines=[{"product": shop.eggs.pk, "quantity": 3}], by=city.users.resident
+        )
+    with pytest.raises(Conflict):  # more cabbage than there is
+        services.order_change(
+            order_id=order.pk, lines=[{"product": shop.cabbage.pk, "quantity": 99}], by=city.users.resident
+        )
+    assert db_state() == before
+    paid = payments.payment_at_fake_cashier(
+        order=place(shop, city.household_b, (shop.masks, 1), payment_method="online").order
+    )
+    with pytest.raises(Conflict):
+        services.order_change(order_id=paid.pk, lines=[{"product": shop.masks.pk, "quantity": 2}], by=None)
+    with pytest.raises(Conflict):
+        services.order_change(
+            order_id=order.pk,
+            lines=[{"product": shop.cabbage.pk, "quantity": 1}],
+            by=None,
+            now=shop.cycle.cutoff_at,
+        )

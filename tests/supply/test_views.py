@@ -720,3 +720,23 @@ def test_order_these_again_fills_the_basket_with_what_can_still_be_ordered(shop,
         channel=Channel.WEB,
     ).order
     assert resident.post(reverse("supply:order_repeat", args=[other.pk])).status_code == 404  # not theirs
+
+
+def test_the_resident_changes_quantities_on_the_order_page(shop, city, resident):
+    order = services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 2}, {"product": shop.cabbage.pk, "quantity": 1}],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
+    ).order
+    page = html(resident.get(reverse("supply:order_detail", args=[order.pk])))
+    url = reverse("supply:order_change", args=[order.pk])
+    assert f'action="{url}"' in page and f'name="qty_{shop.masks.pk}" value="2"' in page
+    response = resident.post(url, {f"qty_{shop.masks.pk}": "3", f"qty_{shop.cabbage.pk}": "0"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert dict(order.lines.values_list("product_id", "quantity")) == {shop.masks.pk: 3}
+    assert resident.post(url, {f"qty_{shop.masks.pk}": "x"}).status_code == 400  # one parser, a clear 400
+    emptied = resident.post(url, {f"qty_{shop.masks.pk}": "0"}, follow=True)
+    assert any(gettext("To take every item out, cancel the order instead.") in m for m in messages_of(emptied))
+    assert order.lines.count() == 1
