@@ -25,6 +25,16 @@ from supply.services.orders import (
 from supply.services.payments import payments_close, refund_for_order
 
 
+def _holding_order_locked(order_id: int) -> Order:
+    """The order, locked, while it still holds stock (placed, or awaiting its payment)."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("Unknown order."))
+    if order.status not in HOLDING_STOCK:
+        raise Conflict(_("This order has already been cancelled."))
+    return order
+
+
 @transaction.atomic
 def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | None = None) -> Order:
     """Cancel an order before its cycle's cutoff and give its quantities back to capacity.
@@ -36,11 +46,7 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
     after all is refunded when it arrives.
     """
     now = now or timezone.now()
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(_("Unknown order."))
-    if order.status not in HOLDING_STOCK:
-        raise Conflict(_("This order has already been cancelled."))
+    order = _holding_order_locked(order_id)
     cycle = _open_cycle_share_locked(now)
     if cycle is None or cycle.pk != order.cycle_id:
         raise Conflict(
@@ -76,11 +82,7 @@ def order_change(*, order_id: int, lines, by: User | None, now: datetime.datetim
     amount is paid instead.
     """
     now = now or timezone.now()
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(_("Unknown order."))
-    if order.status not in HOLDING_STOCK:
-        raise Conflict(_("This order has already been cancelled."))
+    order = _holding_order_locked(order_id)
     if order.payment_state == PaymentState.PAID:
         raise Conflict(
             _("An order paid online cannot be changed: cancel it (the payment is refunded) and order again.")

@@ -336,6 +336,21 @@ def _sold_out(cycle_id: int, short: int, products: dict[int, Product]):
     raise Conflict(message, errors={"lines": [message]})
 
 
+def _locked_and_checked(request: _OrderRequest, now: datetime.datetime) -> tuple[int, dict[int, Product]] | PlacedOrder:
+    """Steps 2 to 4: lock the household and the open cycle, read what is orderable, check the
+    request against it; (cycle id, products), or the order a retry of the same key placed."""
+    locked = _lock_open_cycle(request, now)
+    if isinstance(locked, PlacedOrder):
+        return locked
+    district_id, cycle_id = locked
+    read = _read_orderable(request, district_id=district_id, cycle_id=cycle_id)
+    if isinstance(read, PlacedOrder):
+        return read
+    products, already = read
+    _check_products(request, products, already)
+    return cycle_id, products
+
+
 @transaction.atomic
 def order_check(
     *,
@@ -363,15 +378,10 @@ def order_check(
         idempotency_key=None,
         urgent=urgent,
     )
-    locked = _lock_open_cycle(request, now)
-    if isinstance(locked, PlacedOrder):
+    checked = _locked_and_checked(request, now)
+    if isinstance(checked, PlacedOrder):
         return
-    district_id, cycle_id = locked
-    read = _read_orderable(request, district_id=district_id, cycle_id=cycle_id)
-    if isinstance(read, PlacedOrder):
-        return
-    products, already = read
-    _check_products(request, products, already)
+    cycle_id, products = checked
     left = dict(
         CycleStock.objects.filter(cycle_id=cycle_id, product_id__in=request.quantities).values_list(
             "product_id", F("capacity") - F("reserved")
@@ -425,15 +435,10 @@ def order_place(
         idempotency_key=idempotency_key,
         urgent=urgent,
     )
-    locked = _lock_open_cycle(request, now)
-    if isinstance(locked, PlacedOrder):
-        return locked
-    district_id, cycle_id = locked
-    read = _read_orderable(request, district_id=district_id, cycle_id=cycle_id)
-    if isinstance(read, PlacedOrder):
-        return read
-    products, already = read
-    _check_products(request, products, already)
+    checked = _locked_and_checked(request, now)
+    if isinstance(checked, PlacedOrder):
+        return checked
+    cycle_id, products = checked
     # The order and its lines first, the stock rows last, just before COMMIT: the most contended
     # rows stay locked for the shortest time. Any refusal rolls the whole transaction back.
     order, order_lines = _new_order(request, products, cycle_id)

@@ -57,6 +57,19 @@ def _on_behalf_form(request: HttpRequest, household: Household, ordering: Orderi
     )
 
 
+def _order_of(request: HttpRequest, household: Household, form: OnBehalfOrderForm) -> dict:
+    """The order an on-behalf form asks for, as the services take it (checked, then placed)."""
+    return {
+        "household_id": household.pk,
+        "lines": form.order_lines(),
+        "placed_by": request.user,
+        "channel": channel_of(request.user),
+        "payment_method": form.cleaned_data["payment_method"],
+        "note": form.cleaned_data["note"],
+        "urgent": form.cleaned_data["urgent"],
+    }
+
+
 def _on_behalf_entry(request, household, ordering, form, status=200) -> HttpResponse:
     context = _on_behalf_context(request, household, ordering)
     ordered = _ordered(request, household, ordering)
@@ -94,15 +107,7 @@ def order_new(request: HttpRequest, household_id: int) -> HttpResponse:
             form.add_error(None, ordering.closed_message)
         elif form.is_valid():
             try:  # limits and capacity before the caller is asked to agree, not after
-                services.order_check(
-                    household_id=household.pk,
-                    lines=form.order_lines(),
-                    placed_by=request.user,
-                    channel=channel_of(request.user),
-                    payment_method=form.cleaned_data["payment_method"],
-                    note=form.cleaned_data["note"],
-                    urgent=form.cleaned_data["urgent"],
-                )
+                services.order_check(**_order_of(request, household, form))
             except BaogongError as exc:
                 form.add_error(None, exc.message)
                 return _on_behalf_entry(request, household, ordering, form, status=exc.status_code)
@@ -132,14 +137,7 @@ def order_new_confirm(request: HttpRequest, household_id: int) -> HttpResponse:
         return _read_back(request, household, ordering, form, status=409)
     try:
         placed = services.order_place(
-            household_id=household.pk,
-            lines=form.order_lines(),
-            placed_by=request.user,
-            channel=channel_of(request.user),
-            payment_method=form.cleaned_data["payment_method"],
-            note=form.cleaned_data["note"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-            urgent=form.cleaned_data["urgent"],
+            **_order_of(request, household, form), idempotency_key=form.cleaned_data["idempotency_key"]
         )
     except BaogongError as exc:
         form.add_error(None, exc.message)
