@@ -173,6 +173,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "open-due-cycle": {"task": "supply.tasks.cycle_open_due_task", "schedule": 15 * 60},
     "expire-unpaid-orders": {"task": "supply.tasks.payments_expire_task", "schedule": 60},
     "send-refunds": {"task": "supply.tasks.refunds_send_task", "schedule": 5 * 60},
+    "restock-alerts": {"task": "supply.tasks.restock_alerts_send_task", "schedule": 60},
     "abandon-stale-calls": {"task": "hotlines.tasks.calls_abandon_stale_task", "schedule": 5 * 60},
     "close-due-cycle": {"task": "deliveries.tasks.cycle_close_due_task", "schedule": 60},
     "requeue-stale-builds": {"task": "deliveries.tasks.builds_requeue_stale_task", "schedule": 60},

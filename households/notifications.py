@@ -25,4 +25,6 @@ def message_text(kind: str, params: dict) -> str:
         return _("Package %(code)s was delivered at %(time)s.") % p
     if kind == "exception":
         return _("Package %(code)s could not be delivered (%(reason)s); it comes again on %(date)s.") % p
+    if kind == "restock":
+        return _("%(product)s is back: %(left)s left in this cycle. Order it before %(cutoff)s.") % p
     return _("Notice about %(key)s") % {"key": p.get("key", kind)}

@@ -40,6 +40,7 @@ JOB_LABELS = {
     "expire-unpaid-orders": gettext_lazy("Cancel online orders not paid in time"),
     "send-refunds": gettext_lazy("Send refunds to the payment provider"),
     "abandon-stale-calls": gettext_lazy("Close hotline calls left unfinished"),
+    "restock-alerts": gettext_lazy("Tell residents a sold-out product is back"),
 }
 
 

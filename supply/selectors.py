@@ -280,3 +280,14 @@ def refundable_lines(*, user: User, order_ids) -> QuerySet[OrderLine]:
         .annotate(refunded=Exists(Refund.objects.filter(line_id=OuterRef("pk"))))
         .order_by("order_id", "pk")
     )
+
+
+def restock_alerts(*, household_id: int, cycle: Cycle, product_ids) -> set[int]:
+    """Which of these products the household asked to be told about when back (one query)."""
+    from supply.models import RestockAlert
+
+    return set(
+        RestockAlert.objects.filter(
+            household_id=household_id, cycle=cycle, product_id__in=product_ids, notified_at__isnull=True
+        ).values_list("product_id", flat=True)
+    )

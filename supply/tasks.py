@@ -27,3 +27,9 @@ def payments_expire_task() -> int:
 def refunds_send_task() -> int:
     """After a refund is decided, and on the beat: send pending refunds and record how they ended."""
     return payments.refunds_send()
+
+
+@shared_task(acks_late=True)
+def restock_alerts_send_task() -> int:
+    """Beat: tell households waiting for a sold-out product that some is back."""
+    return services.restock_alerts_send()

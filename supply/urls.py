@@ -8,6 +8,7 @@ urlpatterns = [
     path("shop/", views.shop, name="shop"),
     path("shop/cycle/", views.cycle_status, name="cycle_status"),
     path("shop/basket/", views.basket, name="basket"),
+    path("shop/restock/<int:pk>/", views.restock_alert, name="restock_alert"),
     path("shop/basket/add/", views.basket_add, name="basket_add"),
     path("shop/basket/update/", views.basket_update, name="basket_update"),
     path("shop/basket/confirm/", views.basket_confirm, name="basket_confirm"),

@@ -136,6 +136,7 @@ class NotificationKind(models.TextChoices):
     OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
     EXCEPTION = "exception", _("Not delivered")
+    RESTOCK = "restock", _("Back in stock")
 
 
 class SmsStatus(models.TextChoices):

@@ -409,6 +409,7 @@ class StandingOrder(models.Model):
         return f"{self.product_id} ×{self.quantity}"
 
 
+from supply.models.alerts import RestockAlert  # noqa: E402, F401
 from supply.models.payments import (  # noqa: E402, F401  (re-exported; they refer to Order by name)
     Payment,
     PaymentNotice,

@@ -28,6 +28,7 @@ from supply.services.prices import (
     product_reference_cap_set,
     supplier_whitelist,
 )
+from supply.services.restock import restock_alert_set, restock_alerts_send
 from supply.services.standing import standing_order_save, standing_order_stop
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "product_reference_cap_set",
     "product_update",
     "request_fingerprint",
+    "restock_alert_set",
+    "restock_alerts_send",
     "standing_order_save",
     "standing_order_stop",
     "supplier_whitelist",

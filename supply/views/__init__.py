@@ -9,7 +9,16 @@ from supply.views.common import FEW_LEFT, PAST_ORDERS, Ordering
 from supply.views.on_behalf import order_new, order_new_confirm, order_placed
 from supply.views.orders import OrderRow, order_cancel, order_change, order_detail, order_list, order_repeat
 from supply.views.payments import fakepay_cashier, order_line_refund, order_pay, order_pay_check, payment_notify
-from supply.views.shop import ShopItem, basket, basket_add, basket_confirm, basket_update, cycle_status, shop
+from supply.views.shop import (
+    ShopItem,
+    basket,
+    basket_add,
+    basket_confirm,
+    basket_update,
+    cycle_status,
+    restock_alert,
+    shop,
+)
 
 __all__ = [
     "FEW_LEFT",
@@ -35,5 +44,6 @@ __all__ = [
     "order_new",
     "order_new_confirm",
     "order_placed",
+    "restock_alert",
     "shop",
 ]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -40,6 +40,7 @@ class ShopItem:
     product: Product
     in_basket: int
     ordered: int
+    alerted: bool = False  # sold out, and the household asked to be told when it is back
 
     @property
     def limit_left(self) -> int | None:
@@ -68,11 +69,23 @@ def shop(request: HttpRequest) -> HttpResponse:
     search = text_param(request.GET, "q")[:50]
     basket = Basket(request.session)
     ordered = _ordered(request, household, ordering)
+    products = _in_category_order(
+        selectors.catalog(household=household, cycle=ordering.cycle, category=category, search=search)
+    )
+    sold_out = [p.pk for p in products if p.available <= 0]
+    alerted = (
+        selectors.restock_alerts(household_id=household.pk, cycle=ordering.cycle, product_ids=sold_out)
+        if ordering.is_open and sold_out
+        else set()
+    )
     items = [
-        ShopItem(product=product, in_basket=basket.quantity(product.pk), ordered=ordered.get(product.pk, 0))
-        for product in _in_category_order(
-            selectors.catalog(household=household, cycle=ordering.cycle, category=category, search=search)
+        ShopItem(
+            product=product,
+            in_basket=basket.quantity(product.pk),
+            ordered=ordered.get(product.pk, 0),
+            alerted=product.pk in alerted,
         )
+        for product in products
     ]
     return render(
         request,
@@ -318,3 +331,24 @@ def basket_confirm(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("This order was already placed; here it is."))
     return redirect("supply:order_detail", pk=placed.order.pk)
+
+
+@require_POST
+@rule_required(rules.ORDER_OWN)
+def restock_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    """到货提醒: be told (in the app and by SMS) when a sold-out product is back this cycle; or not."""
+    household = _own_household(request)
+    if household is None:
+        return _no_household(request)
+    ordering = _ordering()
+    product = selectors.catalog(household=household, cycle=ordering.cycle).filter(pk=pk).first()
+    if product is None:
+        raise Http404(_("This product cannot be ordered (not on sale, or not sold in your district)."))
+    on = request.POST.get("on") != "0"
+    if services.restock_alert_set(household_id=household.pk, product_id=product.pk, on=on):
+        messages.success(request, _("We will tell you when “%(name)s” is back this cycle.") % {"name": product})
+    elif on:
+        messages.error(request, ordering.closed_message)
+    else:
+        messages.info(request, _("No alert for “%(name)s” any more.") % {"name": product})
+    return redirect_back(request, "supply:shop")

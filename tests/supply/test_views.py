@@ -740,3 +740,28 @@ def test_the_resident_changes_quantities_on_the_order_page(shop, city, resident)
     emptied = resident.post(url, {f"qty_{shop.masks.pk}": "0"}, follow=True)
     assert any(gettext("To take every item out, cancel the order instead.") in m for m in messages_of(emptied))
     assert order.lines.count() == 1
+
+
+def test_a_resident_is_told_when_a_sold_out_product_is_back(shop, city, resident):
+    """到货提醒 (issue 18): sold out, the card offers an alert; when a cancelled order gives some
+    back, the beat tells the household once, in the app and by SMS."""
+    from households.models import Notification
+
+    taken = services.order_place(
+        household_id=city.household_b.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 20}],  # all 20 of them
+        placed_by=None,
+        channel=Channel.WEB,
+    ).order
+    page = html(resident.get(SHOP, {"category": "vegetables"}))
+    url = reverse("supply:restock_alert", args=[shop.cabbage.pk])
+    assert f'action="{url}"' in page
+    assert resident.post(url, {"next": SHOP}).status_code == 302
+    resident.post(url)  # asking twice is one alert
+    assert gettext("We will tell you when it is back.") in html(resident.get(SHOP, {"category": "vegetables"}))
+    assert services.restock_alerts_send() == 0  # still sold out
+    services.order_cancel(order_id=taken.pk, by=None)
+    assert services.restock_alerts_send() == 1
+    told = Notification.objects.get(household=city.household_a, kind="restock")
+    assert shop.cabbage.name in told.text and "20" in told.text
+    assert services.restock_alerts_send() == 0  # once
