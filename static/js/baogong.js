@@ -3,6 +3,20 @@
 (function () {
   "use strict";
 
+  // The − / + of a quantity stepper: one less or one more, within the field's min and max.
+  document.addEventListener("click", function (event) {
+    var step = event.target.closest("[data-step]");
+    if (!step) { return; }
+    var field = document.getElementById(step.getAttribute("aria-controls"));
+    if (!field) { return; }
+    var value = (parseInt(field.value, 10) || 0) + parseInt(step.getAttribute("data-step"), 10);
+    var min = parseInt(field.min, 10);
+    var max = parseInt(field.max, 10);
+    if (!isNaN(min)) { value = Math.max(value, min); }
+    if (!isNaN(max)) { value = Math.min(value, max); }
+    field.value = value;
+  });
+
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-print], [data-reload], [data-confirm]");
     if (!target) { return; }

@@ -122,6 +122,17 @@ def _basket_response(
 ):
     """After a change to the basket: htmx gets the new basket bar and the message; a plain form a redirect."""
     if request.htmx:
+        # The card's buy form comes back too: with the product in the basket it is a stepper
+        # showing the basket's quantity, so tapping again sets it rather than adding once more.
+        item = (
+            ShopItem(
+                product=product,
+                in_basket=basket.quantity(product.pk),
+                ordered=_ordered(request, household, ordering).get(product.pk, 0),
+            )
+            if product is not None
+            else None
+        )
         return render(
             request,
             "supply/partials/basket_changed.html",
@@ -131,6 +142,8 @@ def _basket_response(
                 "text": text,
                 "product": product,
                 "quantity": basket.quantity(product.pk) if product else 0,
+                "item": item,
+                "ordering": ordering,
             },
         )
     (messages.success if ok else messages.error)(request, text)
@@ -157,10 +170,12 @@ def basket_add(request: HttpRequest) -> HttpResponse:
         if product is None:
             raise BaogongError(_("This product cannot be ordered (not on sale, or not sold in your district)."))
         ordered = _ordered(request, household, ordering).get(product.pk, 0)
-        quantity = basket.add(product, form.cleaned_data["quantity"], already_ordered=ordered)
+        # The card's stepper sets the quantity in the basket; a plain add adds to it.
+        put = basket.set if request.POST.get("set") == "1" else basket.add
+        quantity = put(product, form.cleaned_data["quantity"], already_ordered=ordered)
     except BaogongError as exc:
         return _basket_response(request, household, ordering, basket, ok=False, text=exc.message)
-    text = _("Added: %(name)s. The basket now holds %(quantity)d %(unit)s.") % {
+    text = _("%(name)s: the basket now holds %(quantity)d %(unit)s.") % {
         "name": product,
         "quantity": quantity,
         "unit": product.unit,

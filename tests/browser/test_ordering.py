@@ -123,3 +123,33 @@ def test_resident_orders_on_a_phone_sees_the_orders_and_cancels_one(demo_shop, p
     second.refresh_from_db()
     first.refresh_from_db()
     assert second.status == OrderStatus.CANCELLED and first.status == OrderStatus.PLACED
+
+
+def test_the_card_becomes_a_stepper_holding_what_is_in_the_basket(demo_shop, phone_page):
+    """Issue 18: tapping "add" again added the field's number once more. Once a product is in the
+    basket its card shows the basket's quantity with − and +, and updating sets it."""
+    from tests.browser.conftest import accessibility_problems
+
+    server, resident, (_cabbage, _eggs, masks) = demo_shop
+    page = phone_page
+    sign_in(page, server.url, resident.phone.removeprefix("+86"))
+    page.goto(f"{server.url}/shop/?category=epidemic")
+    add_to_basket(page, masks, 2)
+    card = page.locator(f"#product-{masks.pk}")
+    field = card.locator("input[name=quantity]")
+    field.wait_for()
+    assert field.input_value() == "2"
+    card.get_by_role("button", name=gettext("One more")).click()
+    assert field.input_value() == "3"
+    card.get_by_role("button", name=gettext("Update the basket")).click()
+    page.locator(f"#in-basket-{masks.pk}").filter(has_text="3").wait_for()
+    card.get_by_role("button", name=gettext("One less")).click()
+    card.get_by_role("button", name=gettext("One less")).click()
+    card.get_by_role("button", name=gettext("One less")).click()  # never below 1
+    assert field.input_value() == "1"
+    card.get_by_role("button", name=gettext("Update the basket")).click()
+    page.locator(f"#in-basket-{masks.pk}").filter(has_text="1").wait_for()
+
+    page.goto(f"{server.url}/shop/basket/")
+    assert "¥19.90" in page.locator("main").inner_text()  # one box of masks, not 2 + 3 + 1
+    assert accessibility_problems(page) == []
