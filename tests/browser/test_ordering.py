@@ -153,3 +153,48 @@ def test_the_card_becomes_a_stepper_holding_what_is_in_the_basket(demo_shop, pho
     page.goto(f"{server.url}/shop/basket/")
     assert "¥19.90" in page.locator("main").inner_text()  # one box of masks, not 2 + 3 + 1
     assert accessibility_problems(page) == []
+
+
+def test_a_resident_changes_an_order_orders_it_again_and_asks_for_a_restock_alert(demo_shop, phone_page):
+    """Issue 18's resident steps on a phone, each page checked with axe-core: change an order's
+    quantities before the cutoff, 再来一单 into the basket, and 到货提醒 on a sold-out product."""
+    from supply.models import CycleStock
+    from tests.browser.conftest import accessibility_problems
+
+    server, resident, (cabbage, eggs, masks) = demo_shop
+    page = phone_page
+    sign_in(page, server.url, resident.phone.removeprefix("+86"))
+    order = services.order_place(
+        household_id=resident.household_id,
+        lines=[{"product": cabbage.pk, "quantity": 2}, {"product": eggs.pk, "quantity": 1}],
+        placed_by=resident,
+        channel="web",
+    ).order
+
+    # change: 3 cabbages, no eggs
+    page.goto(f"{server.url}/shop/orders/{order.pk}/")
+    card = page.locator(f"#order-{order.pk}")
+    card.locator("details.change-order summary").click()
+    card.locator(f"input[name=qty_{cabbage.pk}]").fill("3")
+    card.locator(f"input[name=qty_{eggs.pk}]").fill("0")
+    assert accessibility_problems(page) == []
+    card.get_by_role("button", name=gettext("Save the changes")).click()
+    page.locator(".messages").wait_for()
+    order.refresh_from_db()
+    assert dict(order.lines.values_list("product_id", "quantity")) == {cabbage.pk: 3}
+    assert_fits_the_phone(page)
+
+    # 再来一单: the same products back in the basket
+    page.get_by_role("button", name=gettext("Order these again")).click()
+    page.wait_for_url(f"{server.url}/shop/basket/")
+    assert cabbage.name in page.locator("main").inner_text()
+    assert accessibility_problems(page) == []
+
+    # 到货提醒: masks sold out, the card offers the alert
+    CycleStock.objects.filter(product=masks).update(capacity=0)
+    page.goto(f"{server.url}/shop/?category=epidemic")
+    product = page.locator(f"#product-{masks.pk}")
+    product.get_by_role("button", name=gettext("Tell me when it is back")).click()
+    page.locator(f"#product-{masks.pk}").get_by_role("button", name=gettext("No alert")).wait_for()
+    assert gettext("We will tell you when it is back.") in page.locator(f"#product-{masks.pk}").inner_text()
+    assert accessibility_problems(page) == []
