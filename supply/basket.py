@@ -1,4 +1,5 @@
-"""A resident's basket: ``{product id: quantity}`` in the session, and nothing else.
+"""A resident's basket: ``{product id: quantity}``, kept with the account (``SavedBasket``: the
+same on every phone, and after signing in again) and in the session, and nothing else.
 
 Prices are never kept here. Every page prices the basket again from the catalog (the household's
 posted prices of this moment), and ``services.order_place`` reads them once more under lock, so
@@ -12,7 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from core.errors import BaogongError, Conflict
-from supply.models import Product
+from supply.models import Product, SavedBasket
 from supply.services import MAX_LINES, MAX_QUANTITY
 
 SESSION_KEY = "supply_basket"
@@ -25,9 +26,15 @@ def quantity_message() -> str:
 class Basket:
     """The quantities a resident has put aside, validated on the way in and on the way out."""
 
-    def __init__(self, session):
+    def __init__(self, session, user=None):
+        """The basket of this session; for a signed-in user the one kept with the account (one
+        query), the same on every phone."""
         self.session = session
-        self._items = self._clean(session.get(SESSION_KEY))
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        raw = session.get(SESSION_KEY)
+        if self.user_id is not None:  # the account's basket is the truth (emptied elsewhere: empty)
+            raw = SavedBasket.objects.filter(user_id=self.user_id).values_list("items", flat=True).first()
+        self._items = self._clean(raw)
 
     @staticmethod
     def _clean(raw) -> dict[int, int]:
@@ -49,8 +56,11 @@ class Basket:
         return items
 
     def _save(self) -> None:
-        self.session[SESSION_KEY] = {str(pid): quantity for pid, quantity in self._items.items()}
+        items = {str(pid): quantity for pid, quantity in self._items.items()}
+        self.session[SESSION_KEY] = items
         self.session.modified = True
+        if self.user_id is not None:
+            SavedBasket.objects.update_or_create(user_id=self.user_id, defaults={"items": items})
 
     def __len__(self) -> int:
         return len(self._items)
@@ -104,6 +114,8 @@ class Basket:
         self._items = {}
         self.session.pop(SESSION_KEY, None)
         self.session.modified = True
+        if self.user_id is not None:
+            SavedBasket.objects.filter(user_id=self.user_id).delete()
 
     def order_lines(self) -> list[dict[str, int]]:
         """The basket in the shape ``services.order_place`` takes."""

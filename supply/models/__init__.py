@@ -410,6 +410,7 @@ class StandingOrder(models.Model):
 
 
 from supply.models.alerts import RestockAlert  # noqa: E402, F401
+from supply.models.baskets import SavedBasket  # noqa: E402, F401
 from supply.models.payments import (  # noqa: E402, F401  (re-exported; they refer to Order by name)
     Payment,
     PaymentNotice,

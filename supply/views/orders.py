@@ -112,7 +112,7 @@ def order_repeat(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("supply:order_detail", pk=order.pk)
     catalog = {p.pk: p for p in selectors.catalog(household=household, cycle=ordering.cycle)}
     ordered = _ordered(request, household, ordering)
-    basket = Basket(request.session)
+    basket = Basket(request.session, request.user)
     added, missed = 0, []
     for line in order.lines.all():
         product = catalog.get(line.product_id)

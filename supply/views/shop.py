@@ -67,7 +67,7 @@ def shop(request: HttpRequest) -> HttpResponse:
     if category not in Category.values:
         category = ""
     search = text_param(request.GET, "q")[:50]
-    basket = Basket(request.session)
+    basket = Basket(request.session, request.user)
     ordered = _ordered(request, household, ordering)
     products = _in_category_order(
         selectors.catalog(household=household, cycle=ordering.cycle, category=category, search=search)
@@ -157,7 +157,7 @@ def basket_add(request: HttpRequest) -> HttpResponse:
     if household is None:
         return _no_household(request)
     ordering = _ordering()
-    basket = Basket(request.session)
+    basket = Basket(request.session, request.user)
     form = BasketLineForm(request.POST)
     try:
         if not form.is_valid():
@@ -190,7 +190,7 @@ def basket_update(request: HttpRequest) -> HttpResponse:
     household = _own_household(request)
     if household is None:
         return _no_household(request)
-    basket = Basket(request.session)
+    basket = Basket(request.session, request.user)
     if "remove" in request.POST:
         product_id = id_param(request.POST, "product")
         if product_id is not None:
@@ -276,7 +276,7 @@ def basket(request: HttpRequest) -> HttpResponse:
         return _no_household(request)
     # The key is made when the page is shown: submitting this page twice places one order.
     form = OrderDetailsForm(initial={"idempotency_key": _new_key()})
-    return _basket_page(request, household, _ordering(), Basket(request.session), form)
+    return _basket_page(request, household, _ordering(), Basket(request.session, request.user), form)
 
 
 @ratelimit(key="user", rate=settings.ORDER_RATE, method="POST")
@@ -287,7 +287,7 @@ def basket_confirm(request: HttpRequest) -> HttpResponse:
     if household is None:
         return _no_household(request)
     ordering = _ordering()
-    basket = Basket(request.session)
+    basket = Basket(request.session, request.user)
     form = OrderDetailsForm(request.POST)
     if not form.is_valid():
         return _basket_page(request, household, ordering, basket, form, status=400)
