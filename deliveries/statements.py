@@ -8,7 +8,8 @@ SQL from the order, its payment and refunds, and its package's delivery:
 - ``refunded``: paid online, then given back (a cancelled or expired order, or the line not supplied);
 - ``refund_due``: to be given back, and the provider has not confirmed it yet (or it failed);
 - ``to_collect``: to be paid at the door, the package not delivered yet (or not delivered);
-- ``free``: the free baseline package (its value at the posted price, paid by the district);
+- ``free``: the free baseline package (its lines cost the household nothing; valued at the
+  product's posted price, which the district pays);
 - ``none``: never sold (not paid in time, or cancelled before any payment).
 
 So for every supplier, by construction and checked by a test against an independent count:
@@ -162,7 +163,8 @@ def supplier_statements(*, user: User, cycle: Cycle, supplier_id: int | None = N
         lines.values("product__supplier_id", "money_state")
         .annotate(
             amount=Sum("line_total", output_field=MONEY),
-            value=Sum(F("quantity") * F("unit_price"), output_field=MONEY),
+            # a free baseline line carries no price (unit price 0): it is valued at the product's posted price
+            value=Sum(F("quantity") * F("product__price"), output_field=MONEY),
         )
         .order_by()
     )

@@ -14,7 +14,7 @@ from core.errors import BaogongError
 from households.permissions import rule_required
 from supply import packages, rules, selectors, services
 from supply.basket import Basket
-from supply.models import HOLDING_STOCK, Order
+from supply.models import HOLDING_STOCK, Channel, Order
 from supply.views.common import PAST_ORDERS, Ordering, _delivery, _no_household, _ordered, _ordering, _own_household
 
 # --- the resident's orders --------------------------------------------------------------------------
@@ -32,7 +32,11 @@ def _rows(orders, ordering: Ordering) -> list[OrderRow]:
     return [
         OrderRow(
             order=order,
-            can_cancel=ordering.is_open and order.cycle_id == ordering.cycle.pk and order.status in HOLDING_STOCK,
+            # the free baseline package is the community's to arrange, not the resident's to cancel
+            can_cancel=ordering.is_open
+            and order.cycle_id == ordering.cycle.pk
+            and order.status in HOLDING_STOCK
+            and order.channel != Channel.BASELINE,
         )
         for order in packages.attach(orders)
     ]

@@ -14,7 +14,7 @@ from core.edges import redirect_back
 from core.errors import BaogongError
 from households.permissions import rule_required
 from supply import rules, selectors
-from supply.models import OrderLine, OrderStatus, PaymentProvider
+from supply.models import OrderLine, OrderStatus, Payment, PaymentProvider
 from supply.payments.gateways import FakeGateway, gateway
 from supply.services import payments
 
@@ -96,6 +96,11 @@ def fakepay_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
             notice = fake.pay(out_trade_no)
             if notice is not None:
                 payments.payment_notified(provider="fake", headers=notice[0], body=notice[1])
+                paid = Payment.objects.filter(out_trade_no=out_trade_no, status="paid").values_list(
+                    "order_id", flat=True
+                )
+                for order_id in paid[:1]:
+                    messages.success(request, _("Payment received: order %(number)s is placed.") % {"number": order_id})
         return redirect(trade["return_url"] or "/")
     return render(
         request,

@@ -47,7 +47,10 @@ def cycle_done(city, shop, django_capture_on_commit_callbacks):
     never_paid = place(city.household_b, (shop.cabbage, 3))  # expires at the cutoff
     cash_cancelled = place(city.household_c, (shop.cabbage, 1), method="on_delivery")
     supply_services.order_cancel(order_id=cash_cancelled.pk, by=None)
-    place(city.household_b, (shop.masks, 2), method=None, channel="baseline")  # the free baseline
+    free = place(city.household_b, (shop.masks, 2), method=None, channel="baseline")  # the free baseline
+    # as cycle_open writes them: no price on the order or its lines (the district pays the supplier)
+    Order.objects.filter(pk=free.pk).update(total=0)
+    OrderLine.objects.filter(order=free).update(unit_price=0, line_total=0)
     done = pack(city, shop, capture, today=True)  # four cash orders, then the close
     receive_upstream(done.cycle, city.users.admin)
     handovers.package_deliver(package_id=done.a1.pk, by=city.users.worker, override="测试：当日送达")
@@ -76,7 +79,7 @@ def independent_count(cycle) -> dict[int, dict[str, Decimal]]:
     for line in OrderLine.objects.filter(order__cycle=cycle).select_related("order", "product"):
         order, money = line.order, counts[line.product.supplier_id]
         if order.payment_method == "free":
-            money["free"] += line.quantity * line.unit_price
+            money["free"] += line.quantity * line.product.price
         elif line.pk in line_refunds:
             money["refunded" if line_refunds[line.pk] == "succeeded" else "refund_due"] += line.line_total
         elif order.payment_method == "online" and order.pk in paid_orders:

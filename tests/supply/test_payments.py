@@ -246,6 +246,8 @@ def test_the_resident_pays_at_the_cashier_and_sees_the_true_state(shop, city, cl
     assert "¥19.90" in client.get(cashier).content.decode()
     back = client.post(cashier, {"action": "pay"})
     assert back.status_code == 302 and back["Location"].endswith(reverse("supply:order_detail", args=[order.pk]))
+    said = [str(m) for m in client.get(back["Location"]).context["messages"]]
+    assert any(str(order.pk) in m and "已下单" in m or "placed" in m for m in said), said
     assert state(order) == ("placed", "paid")
     page = client.get(reverse("supply:order_detail", args=[order.pk])).content.decode()
     assert "已支付" in page and reverse("supply:order_pay", args=[order.pk]) not in page

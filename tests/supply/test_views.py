@@ -788,3 +788,15 @@ def test_the_basket_is_kept_with_the_account_on_every_phone(shop, city, resident
     confirm(resident, html(resident.get(BASKET)))
     assert Order.objects.count() == 1
     assert shop.masks.name not in html(other_phone.get(BASKET))
+
+
+def test_the_free_baseline_order_offers_no_cancel_to_the_resident(shop, city, resident):
+    free = services.order_place(
+        household_id=city.household_a.pk,
+        lines=[{"product": shop.masks.pk, "quantity": 1}],
+        placed_by=None,
+        channel=Channel.BASELINE,
+    ).order
+    page = html(resident.get(reverse("supply:order_detail", args=[free.pk])))
+    assert reverse("supply:order_cancel", args=[free.pk]) not in page
+    assert reverse("supply:order_change", args=[free.pk]) not in page
