@@ -55,6 +55,10 @@ class Basket:
                 items[int(key)] = quantity
         return items
 
+    def save(self) -> None:
+        """Keep the basket (the session and, signed in, the account's copy: one write)."""
+        self._save()
+
     def _save(self) -> None:
         items = {str(pid): quantity for pid, quantity in self._items.items()}
         self.session[SESSION_KEY] = items
@@ -85,16 +89,17 @@ class Basket:
     def quantity(self, product_id: int) -> int:
         return self._items.get(product_id, 0)
 
-    def add(self, product: Product, quantity: int, *, already_ordered: int = 0) -> int:
+    def add(self, product: Product, quantity: int, *, already_ordered: int = 0, save: bool = True) -> int:
         """Add ``quantity`` of a catalog product (annotated with ``available``); return the new quantity.
 
         Refuses, with a message the resident can act on, what ``order_place`` would refuse anyway:
         a bad quantity, more than is left this cycle, more than the household limit allows.
         """
-        return self.set(product, self.quantity(product.pk) + quantity, already_ordered=already_ordered)
+        return self.set(product, self.quantity(product.pk) + quantity, already_ordered=already_ordered, save=save)
 
-    def set(self, product: Product, quantity: int, *, already_ordered: int = 0) -> int:
-        """Replace the quantity of a product in the basket (same checks as :meth:`add`)."""
+    def set(self, product: Product, quantity: int, *, already_ordered: int = 0, save: bool = True) -> int:
+        """Replace the quantity of a product in the basket (same checks as :meth:`add`). With
+        ``save=False`` the caller saves once after several lines (:meth:`save`)."""
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
             raise BaogongError(quantity_message(), errors={"quantity": [quantity_message()]})
         if product.pk not in self._items and len(self._items) >= MAX_LINES:
@@ -103,7 +108,8 @@ class Basket:
         if problem:
             raise Conflict(problem, errors={"quantity": [problem]})
         self._items[product.pk] = quantity
-        self._save()
+        if save:
+            self._save()
         return quantity
 
     def remove(self, product_id: int) -> None:

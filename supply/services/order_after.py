@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound
 from households.models import User
-from supply.models import HOLDING_STOCK, Channel, Order, OrderLine, OrderStatus, PaymentMethod, PaymentState
+from supply.models import HOLDING_STOCK, Channel, Order, OrderLine, OrderStatus, PaymentState
 from supply.services.cycles import _open_cycle_share_locked
 from supply.services.order_sql import stock_release
 from supply.services.orders import (
@@ -26,12 +26,15 @@ from supply.services.payments import payments_close, refund_for_order
 
 
 def _holding_order_locked(order_id: int) -> Order:
-    """The order, locked, while it still holds stock (placed, or awaiting its payment)."""
+    """The order, locked, while it still holds stock (placed, or awaiting its payment) and is the
+    household's own to cancel or change: not the free baseline package the community arranges."""
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None:
         raise NotFound(_("Unknown order."))
     if order.status not in HOLDING_STOCK:
         raise Conflict(_("This order has already been cancelled."))
+    if order.channel == Channel.BASELINE:
+        raise Conflict(_("This order is made by the community and cannot be changed here."))
     return order
 
 
@@ -40,8 +43,8 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
     """Cancel an order before its cycle's cutoff and give its quantities back to capacity.
 
     Guarantees: capacity is released exactly once (the order row is locked and must still hold
-    stock: placed, or awaiting its payment); after the cutoff nothing changes and the message says
-    so. An order paid online is refunded in full through its provider (a Refund, sent after the
+    stock: placed, or awaiting its payment); the free baseline package is not the household's to
+    cancel; after the cutoff nothing changes and the message says so. An order paid online is refunded in full through its provider (a Refund, sent after the
     commit; its state is on the order); an unpaid one closes its open payments, so a payment made
     after all is refunded when it arrives.
     """
@@ -60,8 +63,6 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
     if order.payment_state == PaymentState.PAID:
         refund_for_order(order=order, reason="cancelled")
         order.payment_state = PaymentState.TO_REFUND
-    elif order.payment_method == PaymentMethod.FREE:
-        order.payment_state = PaymentState.FREE
     else:
         payments_close(order_ids=[order.pk])
         order.payment_state = PaymentState.VOID
@@ -87,7 +88,7 @@ def order_change(*, order_id: int, lines, by: User | None, now: datetime.datetim
         raise Conflict(
             _("An order paid online cannot be changed: cancel it (the payment is refunded) and order again.")
         )
-    if order.channel == Channel.BASELINE or order.standing_order_id or order.urgent:
+    if order.standing_order_id or order.urgent:
         raise Conflict(_("This order is made by the community and cannot be changed here."))
     request = _order_request(
         household_id=order.household_id,

@@ -123,10 +123,12 @@ def order_repeat(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if product is None:
                 raise BaogongError(_("not on sale now"))
-            basket.add(product, line.quantity, already_ordered=ordered.get(product.pk, 0))
+            basket.add(product, line.quantity, already_ordered=ordered.get(product.pk, 0), save=False)
             added += 1
         except BaogongError as exc:
             missed.append(f"{line.name}（{exc.message}）")
+    if added:
+        basket.save()  # one write for all the lines
     if added:
         messages.success(
             request,

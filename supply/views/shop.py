@@ -118,17 +118,26 @@ def cycle_status(request: HttpRequest) -> HttpResponse:
 
 
 def _basket_response(
-    request: HttpRequest, household: Household, ordering: Ordering, basket: Basket, *, ok: bool, text: str, product=None
+    request: HttpRequest,
+    household: Household,
+    ordering: Ordering,
+    basket: Basket,
+    *,
+    ok: bool,
+    text: str,
+    product=None,
+    ordered: dict[int, int] | None = None,
 ):
     """After a change to the basket: htmx gets the new basket bar and the message; a plain form a redirect."""
     if request.htmx:
+        ordered = ordered if ordered is not None else _ordered(request, household, ordering)
         # The card's buy form comes back too: with the product in the basket it is a stepper
         # showing the basket's quantity, so tapping again sets it rather than adding once more.
         item = (
             ShopItem(
                 product=product,
                 in_basket=basket.quantity(product.pk),
-                ordered=_ordered(request, household, ordering).get(product.pk, 0),
+                ordered=ordered.get(product.pk, 0),
             )
             if product is not None
             else None
@@ -137,7 +146,7 @@ def _basket_response(
             request,
             "supply/partials/basket_changed.html",
             {
-                "priced": _priced(request, household, ordering, basket),
+                "priced": _priced(request, household, ordering, basket, ordered),
                 "ok": ok,
                 "text": text,
                 "product": product,
@@ -169,10 +178,10 @@ def basket_add(request: HttpRequest) -> HttpResponse:
         )
         if product is None:
             raise BaogongError(_("This product cannot be ordered (not on sale, or not sold in your district)."))
-        ordered = _ordered(request, household, ordering).get(product.pk, 0)
+        ordered = _ordered(request, household, ordering)  # once: the check and the htmx answer use it
         # The card's stepper sets the quantity in the basket; a plain add adds to it.
         put = basket.set if request.POST.get("set") == "1" else basket.add
-        quantity = put(product, form.cleaned_data["quantity"], already_ordered=ordered)
+        quantity = put(product, form.cleaned_data["quantity"], already_ordered=ordered.get(product.pk, 0))
     except BaogongError as exc:
         return _basket_response(request, household, ordering, basket, ok=False, text=exc.message)
     text = _("%(name)s: the basket now holds %(quantity)d %(unit)s.") % {
@@ -180,7 +189,7 @@ def basket_add(request: HttpRequest) -> HttpResponse:
         "quantity": quantity,
         "unit": product.unit,
     }
-    return _basket_response(request, household, ordering, basket, ok=True, text=text, product=product)
+    return _basket_response(request, household, ordering, basket, ok=True, text=text, product=product, ordered=ordered)
 
 
 @require_POST

@@ -324,3 +324,14 @@ def test_an_order_is_changed_in_place_all_or_nothing(shop, city):
             by=None,
             now=shop.cycle.cutoff_at,
         )
+
+
+def test_the_free_baseline_order_is_not_the_household_s_to_cancel_or_change(shop, city):
+    """The page never offered it, but the API did: the rule lives in the service now."""
+    free = place(shop, city.household_a, (shop.masks, 1), channel="baseline").order
+    with pytest.raises(Conflict):
+        services.order_cancel(order_id=free.pk, by=city.users.resident)
+    with pytest.raises(Conflict):
+        services.order_change(order_id=free.pk, lines=[{"product": shop.masks.pk, "quantity": 2}], by=None)
+    free.refresh_from_db()
+    assert free.status == "placed" and stock(shop, shop.masks) == 1
