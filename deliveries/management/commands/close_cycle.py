@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.errors import BaogongError
 from deliveries import services
 from deliveries.models import BuildStatus, CommunityBuild
-from deliveries.printing.selectors import ListsProgress, lists_progress
+from deliveries.printing.selectors import ListsProgress, cycle_units, lists_progress
 from supply.models import CycleStatus
 
 QUIET_LOGGERS = ("celery.app.trace", "baogong.sms", "kombu.connection")
@@ -89,11 +89,12 @@ class Command(BaseCommand):
         paper_started = time.monotonic()
         lists = ListsProgress(drawn=0, total=0, failed=0)
         if settings.DELIVERIES_PRINT_ON_PACK and not no_paper:
-            lists = lists_progress(cycle_id=closed.pk)
+            units = cycle_units(cycle_id=closed.pk)
+            lists = lists_progress(cycle_id=closed.pk, units=units)
             while not lists.settled and time.monotonic() - started <= wait:
                 progress.show("drawing lists", lists.drawn, lists.total)
                 time.sleep(0.5)
-                lists = lists_progress(cycle_id=closed.pk)
+                lists = lists_progress(cycle_id=closed.pk, units=units)
             progress.show("drawing lists", lists.drawn, lists.total)
             progress.end()
         paper_seconds = round(time.monotonic() - paper_started, 2)

@@ -287,9 +287,11 @@ class ListsProgress:
         return self.drawn + self.failed >= self.total
 
 
-def lists_progress(*, cycle_id: int) -> ListsProgress:
-    """Four queries: the units, what is drawn for each kind, and the failures."""
-    units = cycle_units(cycle_id=cycle_id)
+def lists_progress(*, cycle_id: int, units: CycleUnits | None = None) -> ListsProgress:
+    """Four queries: the units, what is drawn for each kind, and the failures. A caller asking
+    again and again (``close_cycle`` waiting for the paper) passes the units it read once: they do
+    not change after packing, and reading them scans the cycle's packages."""
+    units = units or cycle_units(cycle_id=cycle_id)
     current = PrintDocument.objects.filter(cycle_id=cycle_id, superseded_at__isnull=True)
     drawn = (
         set(current.filter(kind=ListKind.DOOR_LIST).values_list("community_id", flat=True)),
