@@ -9,10 +9,11 @@ row is written and the old one is marked superseded. Running any of this twice c
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone, translation
 
@@ -124,6 +125,9 @@ def document_ensure(*, key: ListKey, data: dict | None = None, now: datetime.dat
         if winner is None:
             raise
         return winner
+    except Exception:
+        _delete_files(document)  # no row keeps these files (a busy database is tried again)
+        raise
     return document
 
 
@@ -161,6 +165,20 @@ def _list_id(key: ListKey) -> tuple:
     return (key.cycle_id, key.kind, key.place_key, key.delivery_date)
 
 
+def _ensure_when_free(key: ListKey, now: datetime.datetime, attempts: int = 4) -> PrintDocument:
+    """Draw one list, trying again when the database is busy (SQLite's "database is locked" while
+    the close or a request writes): that is not the list's fault and must not mark it failed."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return document_ensure(key=key, now=now)
+        except OperationalError as exc:
+            if attempt == attempts or "locked" not in str(exc):
+                raise
+            logger.warning("list %s: %s; trying again", key, exc)
+            time.sleep(settings.DELIVERIES_PRINT_BUSY_PAUSE * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
     """Draw each list; one that fails is recorded with its reason (and logged) and the others go on.
     A list drawn now clears its earlier failure (one query to find them, one to clear them)."""
@@ -178,7 +196,7 @@ def _ensure_all(keys: list[ListKey], now: datetime.datetime) -> list[int]:
     kept, cleared = [], []
     for key in keys:
         try:
-            kept.append(document_ensure(key=key, now=now).pk)
+            kept.append(_ensure_when_free(key, now).pk)
         except NotFound:
             continue
         except Exception as exc:  # noqa: BLE001 - whatever broke this list must not stop the others
