@@ -41,6 +41,7 @@ from supply.models import (
     Refund,
     RefundReason,
     RefundStatus,
+    Shortfall,
     Supplier,
 )
 
@@ -176,10 +177,33 @@ def supplier_statements(*, user: User, cycle: Cycle, supplier_id: int | None = N
         # free lines cost the household nothing: their value is the posted price
         amount = row["value"] if row["money_state"] == "free" else row["amount"]
         statement.amounts[row["money_state"]] += Decimal(amount or 0).quantize(Decimal("0.01"))
+    for supplier, state, amount in _shortfall_refunds(user=user, cycle=cycle, supplier_id=supplier_id):
+        statement = statements.setdefault(supplier, SupplierStatement(supplier_id=supplier, supplier=""))
+        statement.amounts[state] += Decimal(amount or 0).quantize(Decimal("0.01"))
     names = dict(Supplier.objects.filter(pk__in=statements).values_list("pk", "name"))
     for statement in statements.values():
         statement.supplier = names.get(statement.supplier_id, "")
     return sorted(statements.values(), key=lambda s: s.supplier)
+
+
+def _shortfall_refunds(*, user: User, cycle: Cycle, supplier_id: int | None):
+    """(supplier id, "refunded" or "refund_due", amount): the money given back from paid orders for
+    units the supplier could not supply before packing (no line carries it any more: the lines
+    were cut). One query."""
+    rows = restrict(Shortfall.objects.filter(order__cycle=cycle, refund__isnull=False), user)
+    if supplier_id is not None:
+        rows = rows.filter(product__supplier_id=supplier_id)
+    state = Case(
+        When(refund__status=RefundStatus.SUCCEEDED, then=Value("refunded")),
+        default=Value("refund_due"),
+        output_field=CharField(),
+    )
+    return (
+        rows.annotate(state=state)
+        .values_list("product__supplier_id", "state")
+        .annotate(amount=Sum(F("amount") - F("substitute_amount"), output_field=MONEY))
+        .order_by()
+    )
 
 
 @dataclass(frozen=True)

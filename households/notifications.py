@@ -27,4 +27,12 @@ def message_text(kind: str, params: dict) -> str:
         return _("Package %(code)s could not be delivered (%(reason)s); it comes again on %(date)s.") % p
     if kind == "restock":
         return _("%(product)s is back: %(left)s left in this cycle. Order it before %(cutoff)s.") % p
+    if kind == "shortfall":
+        if p.get("substitute"):
+            text = _("Order %(order)s: %(product)s is out; %(quantity)s %(unit)s of %(substitute)s come instead.") % p
+        else:
+            text = _("Order %(order)s: %(product)s is out; %(quantity)s %(unit)s are left out of your package.") % p
+        if p.get("given_back") and p["given_back"] != "0.00":
+            text += _(" ¥%(given_back)s is refunded or no longer to pay.") % p
+        return text
     return _("Notice about %(key)s") % {"key": p.get("key", kind)}

@@ -1,7 +1,7 @@
 """Scope registrations of supply models (see households.access)."""
 
 from households.access import register
-from supply.models import Cycle, CycleStock, Order, OrderLine, PriceChange, Product, Supplier
+from supply.models import Cycle, CycleStock, Order, OrderLine, PriceChange, Product, Shortfall, Supplier
 
 _COMMUNITY = "household__building__compound__community"
 
@@ -12,3 +12,4 @@ register(PriceChange, supplier="product__supplier")
 register(CycleStock, supplier="product__supplier")
 register(Order, household="household", community=_COMMUNITY)
 register(OrderLine, household="order__household", community=f"order__{_COMMUNITY}", supplier="product__supplier")
+register(Shortfall, household="order__household", community=f"order__{_COMMUNITY}", supplier="product__supplier")

@@ -21,7 +21,7 @@ from core.throttling import OrderPlaceThrottle
 from households.models import Household, User
 from households.permissions import allows
 from supply import packages, rules, selectors, services
-from supply.models import Category, PaymentMethod
+from supply.models import Category, PaymentMethod, WhenOut
 from supply.rules import channel_of
 
 # The largest id a 64-bit primary key can hold. SQLite cannot even compare a larger integer
@@ -191,6 +191,9 @@ class OrderOutputSerializer(serializers.Serializer):
     payment_state = serializers.CharField(
         help_text=gettext_lazy("awaiting, paid, to_collect, free, to_refund, refunded or void")
     )
+    when_out = serializers.CharField(
+        help_text=gettext_lazy("If an item is out before packing: drop (left out, money back) or substitute")
+    )
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
     package = serializers.SerializerMethodField()
@@ -247,6 +250,7 @@ def _placed_order_data(placed: services.PlacedOrder) -> dict:
         "total": _money(order.total),
         "payment_method": order.payment_method,
         "payment_state": order.payment_state,
+        "when_out": order.when_out,
         "note": order.note,
         "created_at": _moment(order.created_at),
         "package": None,
@@ -317,6 +321,14 @@ class OrderCreateApi(APIView):
             required=False,
             help_text=gettext_lazy("Recorded, not processed. Default: on_delivery."),
         )
+        when_out = serializers.ChoiceField(
+            choices=WhenOut.choices,
+            required=False,
+            help_text=gettext_lazy(
+                "If an item is out before packing: drop (left out, its money back; the default) or substitute "
+                "(the same supplier's similar product costing no more)."
+            ),
+        )
         urgent = serializers.BooleanField(
             required=False,
             default=False,
@@ -361,6 +373,7 @@ class OrderCreateApi(APIView):
             note=data.get("note") or "",
             idempotency_key=request.headers.get("Idempotency-Key"),
             urgent=data.get("urgent", False),
+            when_out=data.get("when_out"),
         )
         if placed.created:
             return Response(_placed_order_data(placed), status=status.HTTP_201_CREATED)

@@ -136,6 +136,19 @@ class PriceForm(forms.Form):
     price = money_field(_("New posted price (yuan)"))
 
 
+class ShortfallForm(forms.Form):
+    available = forms.IntegerField(
+        label=_("How many you can supply in this cycle"),
+        min_value=0,
+        max_value=MAX_CAPACITY,
+        help_text=_(
+            "Residents' newest orders are cut first; each household gets a similar product costing no more, or its "
+            "money back, as it chose. Nothing more can be ordered."
+        ),
+        error_messages={"required": _("Enter a whole number."), "invalid": _("Enter a whole number.")},
+    )
+
+
 class ReferenceCapForm(forms.Form):
     reference_cap = money_field(_("Reference cap (yuan)"), required=False, help_text=_("Blank for no cap."))
 

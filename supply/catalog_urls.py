@@ -11,6 +11,7 @@ urlpatterns = [
     path("catalog/<int:pk>/", views.product_detail, name="product_detail"),
     path("catalog/<int:pk>/details/", views.product_edit, name="product_edit"),
     path("catalog/<int:pk>/price/", views.product_price, name="product_price"),
+    path("catalog/<int:pk>/shortfall/", views.product_shortfall, name="product_shortfall"),
     # task force (office staff and operators may look at the products)
     path("catalog/prices/", views.price_queue, name="price_queue"),
     path("catalog/prices/<int:pk>/decide/", views.price_decide, name="price_decide"),

@@ -24,6 +24,7 @@ from supply.catalog_forms import (
     ProductCreateForm,
     ProductUpdateForm,
     ReferenceCapForm,
+    ShortfallForm,
     WhitelistForm,
 )
 from supply.models import Category, PriceState
@@ -122,7 +123,9 @@ def _details_initial(product) -> dict:
     return {name: getattr(product, name) for name in fields}
 
 
-def _detail(request: HttpRequest, pk: int, *, details_form=None, price_form=None, status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, pk: int, *, details_form=None, price_form=None, shortfall_form=None, status: int = 200
+) -> HttpResponse:
     cycle = selectors.stock_cycle()
     product = selectors.catalog_product_get(user=request.user, pk=pk, cycle=cycle)
     can_edit = allows(request.user, rules.CATALOG_KEEP)
@@ -136,6 +139,7 @@ def _detail(request: HttpRequest, pk: int, *, details_form=None, price_form=None
             "can_edit": can_edit,
             "details_form": details_form,
             "price_form": price_form if price_form is not None else PriceForm(initial={"price": product.price}),
+            "shortfall_form": shortfall_form or ShortfallForm(),
             "history": selectors.price_history(user=request.user, product_id=product.pk).order_by("-changed_at", "-id")[
                 :200
             ],
@@ -201,6 +205,43 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             return redirect("catalog:product_detail", pk=product.pk)
     return _detail(request, product.pk, price_form=form, status=400)
+
+
+@require_POST
+@rule_required(rules.CATALOG_KEEP)
+def product_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
+    """The supplier has fewer than residents ordered in the open cycle (see stock_shortfall_record)."""
+    product = selectors.catalog_product_get(user=request.user, pk=pk)
+    form = ShortfallForm(request.POST)
+    if form.is_valid():
+        try:
+            outcome = services.stock_shortfall_record(
+                product_id=product.pk, available=form.cleaned_data["available"], by=request.user
+            )
+        except BaogongError as exc:
+            form_errors(form, exc)
+        else:
+            if outcome.units:
+                messages.success(
+                    request,
+                    _(
+                        "%(units)d of “%(name)s” were taken out of %(orders)d orders: %(substituted)d sent as a "
+                        "similar product, ¥%(money)s given back; %(cancelled)d orders were left with nothing and "
+                        "cancelled. The households are told."
+                    )
+                    % {
+                        "units": outcome.units,
+                        "name": outcome.product,
+                        "orders": outcome.orders,
+                        "substituted": outcome.substituted,
+                        "money": outcome.given_back,
+                        "cancelled": outcome.cancelled,
+                    },
+                )
+            else:
+                messages.success(request, _("Enough for every order: no order changes; nothing more can be ordered."))
+            return redirect("catalog:product_detail", pk=product.pk)
+    return _detail(request, product.pk, shortfall_form=form, status=400)
 
 
 # --- task force: prices, caps, whitelist -------------------------------------------------------------

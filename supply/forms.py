@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from supply.models import PaymentMethod, Product
+from supply.models import PaymentMethod, Product, WhenOut
 from supply.services import MAX_NOTE, MAX_QUANTITY
 
 # What a resident or an operator may choose; "free" is for baseline packages only.
@@ -72,6 +72,14 @@ class OrderDetailsForm(forms.Form):
         widget=forms.RadioSelect,
         initial=PaymentMethod.ON_DELIVERY,
         error_messages={"required": _("Choose how to pay."), "invalid_choice": _("Choose how to pay.")},
+    )
+    when_out = forms.ChoiceField(
+        label=_("If an item is out"),
+        choices=WhenOut.choices,
+        widget=forms.RadioSelect,
+        initial=WhenOut.DROP,
+        required=False,
+        error_messages={"invalid_choice": _("Choose what to do if an item is out.")},
     )
     note = forms.CharField(
         label=_("Note for the packers (optional)"),

@@ -137,6 +137,7 @@ class NotificationKind(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     EXCEPTION = "exception", _("Not delivered")
     RESTOCK = "restock", _("Back in stock")
+    SHORTFALL = "shortfall", _("Item not supplied")
 
 
 class SmsStatus(models.TextChoices):

@@ -250,6 +250,13 @@ class PaymentState(models.TextChoices):
     VOID = "void", _("Nothing to pay")
 
 
+class WhenOut(models.TextChoices):
+    """What the household wants when the supplier cannot supply an item after all."""
+
+    DROP = "drop", _("Leave it out and give the money back")
+    SUBSTITUTE = "substitute", _("Send a similar product at the same price or less")
+
+
 class Order(models.Model):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="orders", verbose_name=_("household")
@@ -283,6 +290,9 @@ class Order(models.Model):
         verbose_name=_("standing order"),
     )
     # NULL, not "": many orders have no key, and the unique constraint holds only among those that do.
+    when_out = models.CharField(
+        _("if an item is out"), max_length=10, choices=WhenOut.choices, default=WhenOut.DROP, db_default=WhenOut.DROP
+    )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
@@ -420,3 +430,4 @@ from supply.models.payments import (  # noqa: E402, F401  (re-exported; they ref
     RefundReason,
     RefundStatus,
 )
+from supply.models.shortfalls import Shortfall  # noqa: E402, F401

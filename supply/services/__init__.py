@@ -29,6 +29,7 @@ from supply.services.prices import (
     supplier_whitelist,
 )
 from supply.services.restock import restock_alert_set, restock_alerts_send
+from supply.services.shortfalls import ShortfallOutcome, stock_shortfall_record
 from supply.services.standing import standing_order_save, standing_order_stop
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
     "request_fingerprint",
     "restock_alert_set",
     "restock_alerts_send",
+    "ShortfallOutcome",
+    "stock_shortfall_record",
     "standing_order_save",
     "standing_order_stop",
     "supplier_whitelist",

@@ -71,7 +71,9 @@ def order_cancel(*, order_id: int, by: User | None, now: datetime.datetime | Non
 
 
 @transaction.atomic
-def order_change(*, order_id: int, lines, by: User | None, now: datetime.datetime | None = None) -> Order:
+def order_change(
+    *, order_id: int, lines, by: User | None, when_out: str | None = None, now: datetime.datetime | None = None
+) -> Order:
     """Change the quantities of an order before its cycle's cutoff (a line at 0 goes), in place:
     the same order, its lines replaced, its total and its stock reserved again.
 
@@ -99,6 +101,7 @@ def order_change(*, order_id: int, lines, by: User | None, now: datetime.datetim
         note=order.note,
         idempotency_key=None,
         urgent=False,
+        when_out=when_out or order.when_out,
     )
     locked = _lock_open_cycle(request, now)
     if isinstance(locked, PlacedOrder) or locked[1] != order.cycle_id:
@@ -118,11 +121,11 @@ def order_change(*, order_id: int, lines, by: User | None, now: datetime.datetim
         line.order = order
     OrderLine.objects.bulk_create(new_lines)
     _reserve_or_refuse(cycle_id, request.quantities, products)
-    order.status, order.total = held_as, draft.total
+    order.status, order.total, order.when_out = held_as, draft.total, draft.when_out
     order.request_hash = draft.request_hash
     if held_as == OrderStatus.AWAITING_PAYMENT:
         payments_close(order_ids=[order.pk])
-    order.save(update_fields=["status", "total", "request_hash"])
+    order.save(update_fields=["status", "total", "when_out", "request_hash"])
     return order
 
 

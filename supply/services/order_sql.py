@@ -156,6 +156,7 @@ _ORDER_COLUMNS = (
     "payment_method",
     "payment_state",
     "urgent",
+    "when_out",
     "idempotency_key",
     "request_hash",
     "created_at",

@@ -26,6 +26,7 @@ from supply.models import (
     PaymentMethod,
     PaymentState,
     Product,
+    WhenOut,
 )
 from supply.services.cycles import _closed_message
 from supply.services.limits import MAX_LINES, MAX_NOTE, MAX_QUANTITY
@@ -87,7 +88,13 @@ def _clean_lines(lines) -> dict[int, int]:
 
 
 def request_fingerprint(
-    *, household_id: int, lines: dict[int, int], note: str, payment_method: str, urgent: bool = False
+    *,
+    household_id: int,
+    lines: dict[int, int],
+    note: str,
+    payment_method: str,
+    urgent: bool = False,
+    when_out: str = WhenOut.DROP,
 ) -> str:
     body: dict[str, object] = {
         "household": household_id,
@@ -97,6 +104,8 @@ def request_fingerprint(
     }
     if urgent:
         body["urgent"] = True
+    if when_out != WhenOut.DROP:
+        body["when_out"] = when_out
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -138,11 +147,12 @@ class _OrderRequest:
     note: str
     idempotency_key: str | None
     urgent: bool
+    when_out: str
     fingerprint: str
 
 
 def _order_request(
-    *, household_id, lines, placed_by, channel, payment_method, note, idempotency_key, urgent
+    *, household_id, lines, placed_by, channel, payment_method, note, idempotency_key, urgent, when_out=None
 ) -> _OrderRequest:
     """Step 1: the request on its own (lines, note, channel, payment, key); refuses before any query."""
     quantities = _clean_lines(lines)
@@ -161,6 +171,10 @@ def _order_request(
             errors={"urgent": [_("Not allowed.")]},
         )
     method, payment_state = _payment(channel, payment_method)
+    when_out = when_out or WhenOut.DROP
+    if when_out not in WhenOut.values:
+        message = _("Choose what to do if an item is out: substitute it or leave it out.")
+        raise BaogongError(message, errors={"when_out": [message]})
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
         if not 1 <= len(idempotency_key) <= 100:
@@ -168,7 +182,7 @@ def _order_request(
                 _("The Idempotency-Key must have 1 to 100 characters."), errors={"idempotency_key": [_("Invalid key.")]}
             )
     fingerprint = request_fingerprint(
-        household_id=household_id, lines=quantities, note=note, payment_method=method, urgent=urgent
+        household_id=household_id, lines=quantities, note=note, payment_method=method, urgent=urgent, when_out=when_out
     )
     return _OrderRequest(
         household_id=household_id,
@@ -180,6 +194,7 @@ def _order_request(
         note=note,
         idempotency_key=idempotency_key or None,
         urgent=urgent,
+        when_out=when_out,
         fingerprint=fingerprint,
     )
 
@@ -276,6 +291,7 @@ def _new_order(request: _OrderRequest, products: dict[int, Product], cycle_id: i
         note=request.note,
         total=total,
         urgent=request.urgent,
+        when_out=request.when_out,
         payment_method=request.payment_method,
         payment_state=request.payment_state if total else PaymentState.VOID,
         status=OrderStatus.AWAITING_PAYMENT
@@ -361,6 +377,7 @@ def order_check(
     payment_method: str | None = None,
     note: str = "",
     urgent: bool = False,
+    when_out: str | None = None,
     now: datetime.datetime | None = None,
 ) -> None:
     """Refuse now what ``order_place`` would refuse, writing nothing: the read-back of a phone
@@ -377,6 +394,7 @@ def order_check(
         note=note,
         idempotency_key=None,
         urgent=urgent,
+        when_out=when_out,
     )
     checked = _locked_and_checked(request, now)
     if isinstance(checked, PlacedOrder):
@@ -403,6 +421,7 @@ def order_place(
     note: str = "",
     idempotency_key: str | None = None,
     urgent: bool = False,
+    when_out: str | None = None,
     now: datetime.datetime | None = None,
 ) -> PlacedOrder:
     """Place an order for a household in the open cycle, at the posted prices of this moment.
@@ -434,6 +453,7 @@ def order_place(
         note=note,
         idempotency_key=idempotency_key,
         urgent=urgent,
+        when_out=when_out,
     )
     checked = _locked_and_checked(request, now)
     if isinstance(checked, PlacedOrder):

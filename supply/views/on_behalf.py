@@ -17,7 +17,7 @@ from households.models import Household
 from households.permissions import rule_required
 from supply import rules, selectors, services
 from supply.forms import PAYMENT_CHOICES, OnBehalfOrderForm
-from supply.models import Channel, OrderStatus
+from supply.models import Channel, OrderStatus, WhenOut
 from supply.rules import channel_of
 from supply.views.common import FEW_LEFT, Ordering, _delivery, _in_category_order, _new_key, _ordered, _ordering
 
@@ -67,6 +67,7 @@ def _order_of(request: HttpRequest, household: Household, form: OnBehalfOrderFor
         "payment_method": form.cleaned_data["payment_method"],
         "note": form.cleaned_data["note"],
         "urgent": form.cleaned_data["urgent"],
+        "when_out": form.cleaned_data["when_out"] or None,
     }
 
 
@@ -89,6 +90,7 @@ def _read_back(request, household, ordering, form, status=200) -> HttpResponse:
             "lines": lines,
             "total": form.total(),
             "payment_label": dict(PAYMENT_CHOICES)[form.cleaned_data["payment_method"]],
+            "when_out_label": WhenOut(form.cleaned_data["when_out"] or WhenOut.DROP).label,
         },
         status=status,
     )

@@ -80,6 +80,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "row": _rows([order], ordering)[0],
             "order": order,
             "refunds": order.refunds.all(),
+            "shortfalls": order.shortfalls.all(),
             "household": household,
             "ordering": ordering,
             **_delivery(household, order.cycle),

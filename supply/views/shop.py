@@ -338,6 +338,7 @@ def basket_confirm(request: HttpRequest) -> HttpResponse:
             channel=Channel.WEB,
             payment_method=form.cleaned_data["payment_method"],
             note=form.cleaned_data["note"],
+            when_out=form.cleaned_data["when_out"] or None,
             idempotency_key=key,
         )
     except BaogongError as exc:

@@ -198,3 +198,56 @@ def test_a_resident_changes_an_order_orders_it_again_and_asks_for_a_restock_aler
     page.locator(f"#product-{masks.pk}").get_by_role("button", name=gettext("No alert")).wait_for()
     assert gettext("We will tell you when it is back.") in page.locator(f"#product-{masks.pk}").inner_text()
     assert accessibility_problems(page) == []
+
+
+def test_a_resident_asks_for_a_substitute_and_sees_it_after_the_supplier_runs_short(demo_shop, phone_page, browser):
+    """Issue 18: what to do if an item is out. The resident chooses 换成同类商品 at the basket;
+    the supplier records that only part can be supplied; the resident's order shows the
+    substitute and the money back. Every page checked with axe-core."""
+    from households.models import Role
+    from tests.browser.conftest import accessibility_problems
+    from tests.factories import UserFactory
+
+    server, resident, (cabbage, eggs, masks) = demo_shop
+    lettuce = services.product_create(
+        supplier_id=cabbage.supplier_id,
+        by=None,
+        name="测试生菜",
+        category="vegetables",
+        unit="颗",
+        size="500g",
+        price="5.00",
+        capacity=50,
+    )
+    page = phone_page
+    sign_in(page, server.url, resident.phone.removeprefix("+86"))
+    page.goto(f"{server.url}/shop/?category=vegetables")
+    add_to_basket(page, cabbage, 2)
+    page.goto(f"{server.url}/shop/basket/")
+    page.get_by_label(str(gettext("Send a similar product at the same price or less"))).check()
+    assert accessibility_problems(page) == []
+    page.get_by_role("button", name=gettext("Confirm order")).click()
+    page.wait_for_url(re.compile(r"/shop/orders/\d+/$"))
+    order = Order.objects.get(household=resident.household, lines__product=cabbage)
+    assert order.when_out == "substitute"
+
+    # the supplier, on a desktop, can supply none of the cabbages
+    staff = UserFactory(username="shortfall-supplier", role=Role.SUPPLIER, supplier=cabbage.supplier)
+    context, desk = open_page(browser)
+    try:
+        sign_in(desk, server.url, staff.username)
+        desk.goto(f"{server.url}/catalog/{cabbage.pk}/")
+        desk.get_by_label(str(gettext("How many you can supply in this cycle"))).fill("0")
+        assert accessibility_problems(desk) == []
+        desk.get_by_role("button", name=gettext("Record the shortfall")).click()
+        desk.locator(".messages").wait_for()
+        assert "¥3.00" in desk.locator(".messages").inner_text()  # 2 × (6.50 − 5.00)
+    finally:
+        context.close()
+
+    page.goto(f"{server.url}/shop/orders/{order.pk}/")
+    section = page.locator("#not-supplied")
+    assert cabbage.name in section.inner_text() and lettuce.name in section.inner_text()
+    assert "¥3.00" in section.inner_text()
+    assert_fits_the_phone(page)
+    assert accessibility_problems(page) == []

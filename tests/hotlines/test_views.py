@@ -12,7 +12,7 @@ from hotlines import services
 from hotlines.models import Call, CheckIn, Ticket, TicketLevel, TicketStatus
 from households.models import Household
 from supply import services as supply_services
-from supply.models import Channel, Order
+from supply.models import Channel, Order, WhenOut
 from tests.factories import HouseholdFactory, HouseholdPhoneFactory
 
 pytestmark = pytest.mark.django_db
@@ -200,13 +200,21 @@ def test_a_phone_order_taken_on_a_call_returns_to_that_call(shop, city, client):
     assert order_url in call_page
     entry = html(client.get(order_url))
     key = re.search(r'name="idempotency_key" value="([^"]+)"', entry).group(1)
-    fields = {"payment_method": "on_delivery", "idempotency_key": key, f"qty_{shop.masks.pk}": "1", "call": call.pk}
+    fields = {
+        "payment_method": "on_delivery",
+        "when_out": "substitute",  # the operator asks what to do if an item is out
+        "idempotency_key": key,
+        f"qty_{shop.masks.pk}": "1",
+        "call": call.pk,
+    }
     read_back = html(client.post(reverse("supply:order_new", args=[household.pk]), fields))
     assert f'name="call" value="{call.pk}"' in read_back
+    assert str(WhenOut.SUBSTITUTE.label) in read_back
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', read_back))
     placed = client.post(reverse("supply:order_new_confirm", args=[household.pk]), {**hidden, "action": "confirm"})
     assert placed.status_code == 302 and placed["Location"].endswith(f"?call={call.pk}")
     assert f'href="{reverse("hotlines:call", args=[call.pk])}"' in html(client.get(placed["Location"]))
+    assert Order.objects.get(household=household).when_out == WhenOut.SUBSTITUTE
 
 
 def test_call_page_query_count_does_not_grow_with_history(shop, city, client, django_assert_max_num_queries):

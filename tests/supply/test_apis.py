@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 CATALOG, ORDERS = "/api/v1/catalog/", "/api/v1/orders/"
 PRODUCT_FIELDS = {"id", "name", "category", "unit", "size", "price", "supplier", "available", "household_limit"}
 ORDER_FIELDS = {
+    "when_out",
     "id",
     "status",
     "channel",
