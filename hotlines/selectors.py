@@ -14,7 +14,7 @@ from core.phones import InvalidPhone, phone_normalize
 from hotlines.models import Call, CheckIn, CheckInCadence, Ticket, TicketEvent, TicketLevel, TicketStatus
 from households import selectors as household_selectors
 from households.access import restrict
-from households.models import Community, Household, HouseholdPhone, Role, User
+from households.models import Community, District, Household, HouseholdPhone, Role, User
 from households.permissions import role_of
 from supply import packages
 from supply import selectors as supply_selectors
@@ -297,21 +297,24 @@ def ledger_household_get(*, user: User, pk: int) -> Household:
 
 
 def complaint_products(*, user: User, household_id: int | None) -> QuerySet:
-    """The products a price complaint about this household's district may name (none without a household)."""
+    """The products a price complaint may name: those sold in the household's district, or, for a
+    caller not on the register, in the districts the operator serves."""
     from supply.models import Product
 
     if household_id is None:
-        return Product.objects.none()
-    district_id = (
-        household_lookup(user=user, search="")
-        .filter(pk=household_id)
-        .values_list("building__compound__community__office__district_id", flat=True)
-        .first()
-    )
-    if district_id is None:
+        districts = list(restrict(District.objects.all(), user).values_list("pk", flat=True))
+    else:
+        districts = list(
+            household_lookup(user=user, search="")
+            .filter(pk=household_id)
+            .values_list("building__compound__community__office__district_id", flat=True)[:1]
+        )
+    if not districts:
         return Product.objects.none()
     return (
-        Product.objects.filter(supplier__districts=district_id, is_active=True)
+        Product.objects.filter(
+            is_active=True, pk__in=Product.objects.filter(supplier__districts__in=districts).values("pk")
+        )
         .select_related("supplier")
         .order_by("category", "name", "pk")
     )

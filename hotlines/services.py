@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import moment_text
 from core.errors import BaogongError, Conflict, NotFound
 from core.phones import phone_normalize
 from hotlines.models import (
@@ -324,8 +325,7 @@ def tickets_escalate_due(*, now: datetime.datetime | None = None) -> int:
                         kind=TicketEventKind.ESCALATED,
                         level=level + 1,
                         at=now,
-                        note=_("No answer by the deadline (%(due)s).")
-                        % {"due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M")},
+                        note=_("No answer by the deadline (%(due)s).") % {"due": moment_text(due)},
                     )
                     for pk, _category, level, due in rows
                 ],

@@ -284,9 +284,15 @@ def household_list(
     if level is not None:
         qs = qs.filter(effective=level)  # type: ignore[misc]  # an annotation of household_list
     search = unicodedata.normalize("NFKC", search).strip()
+    order: list = []
     if search:
         qs = qs.filter(_search_q(search))
+        exact = _address_in_order_q(search)
+        if exact is not None:  # the address as said (building, [unit,] room) before its neighbours
+            qs = qs.annotate(inexact=Case(When(exact, then=Value(0)), default=Value(1)))
+            order = ["inexact"]
     return qs.order_by(
+        *order,
         "building__compound__community_id",
         "building__compound__code",
         "building__sort_key",
@@ -295,6 +301,26 @@ def household_list(
         "floor",
         "room",
     )
+
+
+def _building_q(token: str) -> Q:
+    bare = _bare(token)
+    return Q(building__sort_key=int(bare)) if bare.isdigit() and len(bare) <= 6 else Q(building__number=token)
+
+
+def _bare(token: str) -> str:
+    return token.removesuffix("号楼").removesuffix("栋").removesuffix("单元").removesuffix("室")
+
+
+def _address_in_order_q(search: str) -> Q | None:
+    """For "place building room" or "place building unit room": the households at exactly that
+    address, in that order (None for any other search)."""
+    tokens = search.split()[1:]
+    if len(tokens) == 2:
+        return _building_q(tokens[0]) & Q(room=_bare(tokens[1]))
+    if len(tokens) == 3:
+        return _building_q(tokens[0]) & Q(unit=_bare(tokens[1])) & Q(room=_bare(tokens[2]))
+    return None
 
 
 def _search_q(search: str) -> Q:
@@ -312,9 +338,8 @@ def _search_q(search: str) -> Q:
     place = Q(building__compound__name__contains=first) | Q(building__compound__initials__startswith=first.lower())
     q = (Q(contact_name__contains=search) | place) if not rest else place
     for token in rest:
-        bare = token.removesuffix("号楼").removesuffix("栋").removesuffix("单元").removesuffix("室")
-        building = Q(building__sort_key=int(bare)) if bare.isdigit() and len(bare) <= 6 else Q(building__number=token)
-        q &= building | Q(unit=bare) | Q(room=bare)
+        bare = _bare(token)
+        q &= _building_q(token) | Q(unit=bare) | Q(room=bare)
     return q
 
 

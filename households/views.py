@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
+from core.dates import moment_text
 from core.edges import id_param, int_param, text_param
 from core.errors import BaogongError
 from core.phones import phone_display
@@ -176,7 +177,7 @@ def compound_set_level(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("The change is scheduled for %(when)s; it can be cancelled until then.")
-                % {"when": timezone.localtime(effective_at).strftime("%Y-%m-%d %H:%M")},
+                % {"when": moment_text(effective_at)},
             )
         else:
             messages.success(request, _("The lockdown level was changed and the change was recorded."))

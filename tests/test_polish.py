@@ -67,3 +67,39 @@ def test_large_text_is_remembered_with_the_account_on_every_device(client, city)
     stranger = Client()
     stranger.post(reverse("large_text"), {"large_text": "on"})
     assert 'class="large-text"' in stranger.get(reverse("login")).content.decode()
+
+
+def test_pages_write_dates_one_way():
+    """CONTRIBUTING.md's writing rules: pages write a day as 12月7日 (the year when it is not this
+    one) and a moment as 12月7日 09:30, through core.dates (the ``day`` and ``moment`` filters);
+    paper and machine values (a link's or a field's, single-quoted) stay ISO 8601."""
+    import re
+    from pathlib import Path
+
+    allowed = {'"H:i"', '"l"', '"D"'}
+    found = []
+    for path in Path("templates").rglob("*.html"):
+        if "print/_" in str(path) or "certificate" in path.name:
+            continue  # paper
+        for fmt in re.findall(r'\|date:("[^"]*")', path.read_text()):
+            if fmt not in allowed:
+                found.append(f"{path}: {fmt}")
+    assert found == []
+
+
+def test_days_and_moments_read_the_same_everywhere():
+    import datetime
+
+    from django.utils import translation
+
+    from core.dates import day_text, moment_text
+
+    today = datetime.date(2026, 12, 7)
+    moment = datetime.datetime(2026, 12, 7, 1, 30, tzinfo=datetime.UTC)  # 09:30 in Zhengzhou
+    with translation.override("zh-hans"):
+        assert day_text(datetime.date(2026, 9, 5), today=today) == "9月5日"
+        assert day_text(datetime.date(2027, 1, 2), today=today) == "2027年1月2日"
+        assert moment_text(moment, today=today) == "12月7日 09:30"
+        assert day_text(None) == "" and moment_text(None) == ""
+    with translation.override("en"):
+        assert moment_text(moment, today=today) == "Dec. 7 09:30"

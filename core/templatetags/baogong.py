@@ -4,6 +4,7 @@ The households' own (lockdown level badges, the named rules, care flags) are in 
 
 from django import template
 
+from core.dates import day_text, moment_text
 from core.phones import phone_display, phone_masked
 
 register = template.Library()
@@ -29,3 +30,15 @@ def query_except(query, *names) -> str:
         kept.pop(name, None)
     encoded = kept.urlencode()
     return f"{encoded}&" if encoded else ""
+
+
+@register.filter
+def day(value) -> str:
+    """A day on a page: 12月7日 this year, 2026年12月7日 another (core.dates)."""
+    return day_text(value)
+
+
+@register.filter
+def moment(value) -> str:
+    """A moment on a page: 12月7日 09:30 (core.dates)."""
+    return moment_text(value)

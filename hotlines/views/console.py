@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.dates import moment_text
 from core.edges import id_param, text_param
 from core.errors import BaogongError
 from core.forms import form_errors
@@ -168,9 +169,9 @@ def call_household(request: HttpRequest, pk: int) -> HttpResponse:
 def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
     call = selectors.call_get(user=request.user, pk=pk)
     form = _ticket_form(request, call, TicketOpenForm(request.POST))
+    if not form.is_valid():  # each field says why, once, at the field
+        return _call_page(request, call, ticket_form=form, status=400)
     try:
-        if not form.is_valid():
-            raise BaogongError(first_error(form))
         data = form.cleaned_data
         ticket = services.ticket_open(
             household_id=call.household_id,
@@ -186,12 +187,7 @@ def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
             product_id=data["product"],
         )
     except BaogongError as exc:
-        for field, errors in exc.errors.items():
-            if field in form.fields:
-                for error in errors:
-                    form.add_error(field, error)
-        if not exc.errors or not any(field in form.fields for field in exc.errors):
-            form.add_error(None, exc.message)
+        form_errors(form, exc)
         return _call_page(request, call, ticket_form=form, status=400)
     messages.success(
         request,
@@ -199,7 +195,7 @@ def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
         % {
             "number": ticket.pk,
             "community": ticket.community.name,
-            "due": timezone.localtime(ticket.due_at).strftime("%Y-%m-%d %H:%M"),
+            "due": moment_text(ticket.due_at),
         },
     )
     return redirect("hotlines:call", pk=call.pk)

@@ -3,10 +3,10 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.dates import moment_text
 from core.edges import text_param
 from core.errors import BaogongError, NotFound
 from deliveries.models import Package
@@ -37,7 +37,7 @@ def item_problem(request: HttpRequest, code: str) -> HttpResponse:
         except BaogongError as exc:
             error = exc.message
         else:
-            due = timezone.localtime(ticket.due_at).strftime("%m-%d %H:%M")
+            due = moment_text(ticket.due_at)
             text = (
                 _("Reported to your community (request %(n)s): they will contact you by %(due)s.")
                 if new

@@ -5,9 +5,9 @@ import datetime
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.dates import moment_text
 from supply.models import (
     Channel,
     Cycle,
@@ -282,9 +282,7 @@ def cycle_open_due(*, now: datetime.datetime | None = None) -> Cycle | None:
 
 def _closed_message(now: datetime.datetime) -> str:
     opening = timezone.localtime(next_opening(now=now))
-    return _("Ordering for this cycle has closed. The next cycle opens on %(when)s.") % {
-        "when": date_format(opening, "DATETIME_FORMAT")
-    }
+    return _("Ordering for this cycle has closed. The next cycle opens on %(when)s.") % {"when": moment_text(opening)}
 
 
 def _open_cycle_share_locked(now: datetime.datetime) -> Cycle | None:

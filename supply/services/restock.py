@@ -6,8 +6,8 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from core.dates import moment_text
 from households.services import Tell, notifications_create
 from supply.models import CycleStock, RestockAlert
 from supply.services.cycles import _open_cycle_share_locked
@@ -54,7 +54,7 @@ def restock_alerts_send(*, now: datetime.datetime | None = None) -> int:
             "product_id", F("capacity") - F("reserved")
         )
     )
-    cutoff = date_format(timezone.localtime(cycle.cutoff_at), "DATETIME_FORMAT")
+    cutoff = moment_text(cycle.cutoff_at)
     tells = [
         Tell(
             household_id=alert.household_id,

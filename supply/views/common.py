@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.dates import moment_text
 from households.models import Household
 from supply import selectors, services
 from supply.basket import Basket, PricedBasket, basket_price
@@ -42,9 +42,7 @@ def _ordering() -> Ordering:
         return Ordering(cycle=cycle)
     opening = services.next_opening()
     if opening > timezone.now():
-        message = _("Ordering is closed now. The next cycle opens on %(when)s.") % {
-            "when": date_format(timezone.localtime(opening), "DATETIME_FORMAT")
-        }
+        message = _("Ordering is closed now. The next cycle opens on %(when)s.") % {"when": moment_text(opening)}
     else:
         message = _(
             "Ordering is closed now. The next cycle opens soon; if you need something urgently, call the supply hotline."

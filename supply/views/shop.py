@@ -153,6 +153,7 @@ def _basket_response(
                 "quantity": basket.quantity(product.pk) if product else 0,
                 "item": item,
                 "ordering": ordering,
+                "few_left": FEW_LEFT,
             },
         )
     (messages.success if ok else messages.error)(request, text)

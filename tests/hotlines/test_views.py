@@ -451,3 +451,44 @@ def test_a_caller_not_on_the_register_gets_a_ticket_by_address(city, client):
     assert "丰产路9号院 3号楼 东门旁" in queue
     detail = html(client.get(reverse("hotlines:ticket", args=[ticket.pk])))
     assert "丰产路9号院 3号楼 东门旁" in detail and "137 0000 1111" in detail
+
+
+def test_a_caller_not_on_the_register_can_complain_about_a_price(shop, city, client):
+    """Found by the review of issue 18: the product list of a price complaint was empty for a
+    caller with no household on the register. It lists the products sold in the operator's district."""
+    client.force_login(city.users.operator)
+    call = start_call(client, "13700002222")
+    page = html(client.get(reverse("hotlines:call", args=[call.pk])))
+    products = page[page.index('name="product"') : page.index("</select>", page.index('name="product"'))]
+    assert f'<option value="{shop.cabbage.pk}">' in products
+    sent = client.post(
+        reverse("hotlines:call_ticket", args=[call.pk]),
+        {
+            "category": "complaint",
+            "summary": "大白菜太贵",
+            "product": shop.cabbage.pk,
+            "community": city.a.pk,
+            "caller_address": "丰产路9号院",
+        },
+    )
+    assert sent.status_code == 302, html(sent)
+    assert Ticket.objects.get().product_id == shop.cabbage.pk
+
+
+def test_a_ticket_refused_says_why_once_at_its_field(shop, city, client):
+    """Found by the review of issue 18: the field's error was repeated at the top of the form."""
+    client.force_login(city.users.operator)
+    call = start_call(client, city.household_a.phones.get().number)
+    url = reverse("hotlines:call_ticket", args=[call.pk])
+    for fields, field in (
+        ({"category": "other", "summary": ""}, "summary"),
+        (
+            {"category": "transport", "summary": "透析", "destination": "省人民医院", "need": "dialysis"},
+            "appointment_at",
+        ),
+    ):
+        page = html(client.post(url, fields))
+        errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>\s*<li>([^<]+)</li>', page)
+        assert len(errors) == 1 and page.count(errors[0]) == 1, errors
+        assert f'id="ticket_{field}_error"' in page
+    assert not Ticket.objects.exists()

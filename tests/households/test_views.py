@@ -230,3 +230,21 @@ def test_community_filter_and_print_mode(city, client):
 def test_the_favicon_is_found(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/img/favicon.svg"
+
+
+def test_an_address_search_lists_the_exact_address_before_its_neighbours(city):
+    """Found by the review of issue 18: "3 502" also matched unit 3 room 502 of building 1,
+    listed first by the building order. The household at building 3, room 502 comes first now."""
+    from households.selectors import household_list
+    from tests.factories import BuildingFactory, CompoundFactory
+
+    compound = CompoundFactory(community=city.a, name="测试查找小区")
+    first = BuildingFactory(compound=compound, number="1号楼", sort_key=1)
+    third = BuildingFactory(compound=compound, number="3号楼", sort_key=3)
+    neighbour = HouseholdFactory(building=first, unit="3", room="502")
+    exact = HouseholdFactory(building=third, unit="1", room="502")
+    also = HouseholdFactory(building=third, unit="2", room="502")
+    found = list(household_list(user=city.users.admin, search=f"{compound.name} 3 502"))
+    assert found[:2] == [exact, also] and neighbour in found[2:]
+    found = list(household_list(user=city.users.admin, search=f"{compound.name} 3 2 502"))
+    assert found[0] == also

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 from django.utils import timezone
-from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
+from core.dates import moment_text
 from households.models import User
 from supply import services
 from supply.models import Cycle, CycleStock, Order, OrderLine
@@ -379,7 +379,7 @@ def test_after_the_cutoff_ordering_is_a_409_that_says_when_the_next_cycle_opens(
     next_opening = close_ordering(shop)
     response = post_order(client_for(city.users.resident), {"lines": lines((shop.cabbage, 1))}, key="late")
     detail = assert_error(response, 409)["detail"]
-    assert date_format(timezone.localtime(next_opening), "DATETIME_FORMAT") in detail
+    assert moment_text(next_opening) in detail
     assert not Order.objects.exists()
 
 

@@ -8,9 +8,9 @@ import pytest
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from core.dates import day_text, moment_text
 from households.models import DeliveryMode, LockdownLevel
 from supply import services
 from supply.basket import SESSION_KEY
@@ -99,7 +99,7 @@ def test_catalog_shows_posted_prices_sizes_suppliers_limits_and_an_add_form(shop
     assert shop.supplier.name in page
     assert gettext("Limit %(n)s per household, %(left)s more for you") % {"n": 2, "left": 2} in page
     assert gettext("Cycle %(n)s is taking orders.") % {"n": shop.cycle.number} in page
-    assert date_format(timezone.localtime(shop.cycle.cutoff_at), "DATETIME_FORMAT") in page
+    assert moment_text(shop.cycle.cutoff_at) in page
 
 
 def test_catalog_marks_sold_out_and_few_left_and_offers_no_add_for_sold_out(shop, resident):
@@ -157,9 +157,9 @@ def test_resident_orders_from_the_basket_at_the_posted_price(shop, city, residen
     assert "¥39.40" in page  # 3 × 6.50 + 19.90
     household = city.household_a
     delivery = shop.cycle.first_delivery_date + datetime.timedelta(days=household.building.compound.delivery_day)
-    assert date_format(delivery, "DATE_FORMAT") in page
+    assert day_text(delivery) in page
     assert str(DeliveryMode.DOOR.label) in page  # community A is stay-at-home: to the door
-    assert date_format(timezone.localtime(shop.cycle.cutoff_at), "DATETIME_FORMAT") in page
+    assert moment_text(shop.cycle.cutoff_at) in page
     key = key_of(page)
 
     # The posted price changes after the order: the order keeps the price it was placed at.
@@ -292,6 +292,15 @@ def test_add_with_htmx_answers_the_basket_bar(shop, resident):
     assert quantity_message() in html(response) and resident.session[SESSION_KEY] == {str(shop.cabbage.pk): 2}
 
 
+def test_an_htmx_add_refreshes_the_card_s_limit_left(shop, resident):
+    """Found by the review of issue 18: the card's "还可订 n 份" stayed as it was after an add."""
+    page = html(add(resident, shop.eggs, 1, HTTP_HX_REQUEST="true"))  # limit 2 per household
+    tags = page[page.index(f'id="tags-{shop.eggs.pk}"') :]
+    tags = tags[: tags.index("</p>")]
+    left = gettext("Limit %(n)s per household, %(left)s more for you") % {"n": 2, "left": 1}
+    assert 'hx-swap-oob="true"' in tags and left in tags
+
+
 def test_a_malformed_basket_breaks_nothing_and_prices_come_from_the_catalog(shop, city, resident):
     """Whatever the kept basket holds (an older version's rows, a hand-edited value), only well-formed
     lines count and prices come from the catalog."""
@@ -314,9 +323,7 @@ def test_after_the_cutoff_the_catalog_shows_but_ordering_is_disabled(shop, resid
     add(resident, shop.masks, 1)
     close_ordering(shop.cycle)
     opening = timezone.localtime(services.next_opening())
-    expected = gettext("Ordering is closed now. The next cycle opens on %(when)s.") % {
-        "when": date_format(opening, "DATETIME_FORMAT")
-    }
+    expected = gettext("Ordering is closed now. The next cycle opens on %(when)s.") % {"when": moment_text(opening)}
     page = html(resident.get(SHOP))
     assert shop.masks.name in page and "¥19.90" in page
     assert expected in page
@@ -405,7 +412,7 @@ def test_resident_nav_and_home_lead_to_ordering(shop, resident):
     page = html(resident.get("/"))
     assert SHOP in page and MY_ORDERS in page and reverse("supply:cycle_status") in page
     fragment = html(resident.get(reverse("supply:cycle_status")))
-    assert date_format(timezone.localtime(shop.cycle.cutoff_at), "DATETIME_FORMAT") in fragment
+    assert moment_text(shop.cycle.cutoff_at) in fragment
 
 
 # --- orders on a household's behalf -------------------------------------------------------------------
@@ -469,7 +476,7 @@ def test_operator_orders_for_a_household_seeing_its_orders_first(shop, city, cli
     assert shop.cabbage.name in read_back and "¥13.00" in read_back
     assert shop.eggs.name not in read_back.split(gettext("Read this to the caller"))[1].split("<details")[0]
     delivery = shop.cycle.first_delivery_date + datetime.timedelta(days=household.building.compound.delivery_day)
-    assert date_format(delivery, "DATE_FORMAT") in read_back and str(DeliveryMode.DOOR.label) in read_back
+    assert day_text(delivery) in read_back and str(DeliveryMode.DOOR.label) in read_back
     assert not Order.objects.exclude(pk=web.pk).exists(), "nothing is ordered before the confirm"
 
     hidden = read_back_form(read_back)
@@ -667,7 +674,7 @@ def test_on_behalf_read_back_is_refused_after_the_cutoff(shop, city, client):
     close_ordering(shop.cycle)
     response = entry(client, city.household_a, {shop.masks: 1}, idempotency_key=key)
     expected = gettext("Ordering is closed now. The next cycle opens on %(when)s.") % {
-        "when": date_format(timezone.localtime(services.next_opening()), "DATETIME_FORMAT")
+        "when": moment_text(services.next_opening())
     }
     assert response.status_code == 400 and gettext("Read this to the caller") not in html(response)
     assert expected in html(response) and not Order.objects.exists()
