@@ -319,7 +319,10 @@ class OrderCreateApi(APIView):
         payment_method = serializers.ChoiceField(
             choices=[(m.value, m.label) for m in (PaymentMethod.ONLINE, PaymentMethod.ON_DELIVERY)],
             required=False,
-            help_text=gettext_lazy("Recorded, not processed. Default: on_delivery."),
+            help_text=gettext_lazy(
+                "Default: on_delivery. online: the order awaits its payment. An order on a household's behalf "
+                "(operators, workers) is paid on delivery."
+            ),
         )
         when_out = serializers.ChoiceField(
             choices=WhenOut.choices,

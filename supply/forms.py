@@ -110,6 +110,9 @@ class OnBehalfOrderForm(OrderDetailsForm):
 
     def __init__(self, *args, products: list[Product], **kwargs):
         super().__init__(*args, **kwargs)
+        # paid at the door: the household cannot pay online from the operator's screen
+        self.fields["payment_method"].choices = PAYMENT_CHOICES[:1]
+        self.fields["payment_method"].widget = forms.HiddenInput()
         self.products = products
         for product in products:
             self.fields[f"{self.PREFIX}{product.pk}"] = QuantityField(

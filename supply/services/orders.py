@@ -113,6 +113,11 @@ def _payment(channel: str, method: str | None) -> tuple[str, str]:
     if channel == Channel.BASELINE:
         return PaymentMethod.FREE, PaymentState.FREE
     method = method or PaymentMethod.ON_DELIVERY
+    if method == PaymentMethod.ONLINE and channel in (Channel.HOTLINE, Channel.WORKER):
+        # the household called because it cannot order online: it could not pay there either,
+        # and an unpaid order expires unpacked
+        message = _("An order taken on a household's behalf is paid at the door, not online.")
+        raise BaogongError(message, errors={"payment_method": [message]})
     if method == PaymentMethod.ONLINE:
         # never "paid" before the provider says so (supply/payments)
         return method, PaymentState.AWAITING

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from core.dates import day_text, moment_text
+from core.errors import BaogongError
 from households.models import DeliveryMode, LockdownLevel
 from supply import services
 from supply.basket import SESSION_KEY
@@ -432,6 +433,28 @@ def entry(client, household, quantities: dict, **fields):
     return client.post(new_url(household), {"payment_method": "on_delivery", "idempotency_key": "k1", **data, **fields})
 
 
+def test_an_order_taken_on_behalf_is_paid_at_the_door(shop, city, client):
+    """Issue 18 (from issue 17's note): an operator could choose "pay online" for a caller who
+    cannot order online; nobody could pay, and the order expired unpacked. An order on a
+    household's behalf is paid at the door: the form does not offer online, the service refuses it."""
+    client.force_login(city.users.operator)
+    household = city.household_a
+    page = html(client.get(new_url(household)))
+    assert 'value="online"' not in page
+    refused = entry(client, household, {shop.masks: 1}, payment_method="online")
+    assert refused.status_code == 400
+    with pytest.raises(BaogongError) as error:
+        services.order_place(
+            household_id=household.pk,
+            lines=[{"product": shop.masks.pk, "quantity": 1}],
+            placed_by=city.users.operator,
+            channel="hotline",
+            payment_method="online",
+        )
+    assert error.value.errors == {"payment_method": [str(error.value)]}
+    assert not Order.objects.exists()
+
+
 def read_back_form(page: str) -> dict[str, str]:
     """The hidden fields of the read-back page's confirm form."""
     form = page[page.index('action="/orders/new/') :]
@@ -497,7 +520,7 @@ def test_operator_orders_for_a_household_seeing_its_orders_first(shop, city, cli
 def test_the_read_back_can_go_back_to_the_form_with_the_quantities(shop, city, client):
     client.force_login(city.users.operator)
     key = key_of(html(client.get(new_url(city.household_a))))
-    read_back = html(entry(client, city.household_a, {shop.masks: 3}, payment_method="online", idempotency_key=key))
+    read_back = html(entry(client, city.household_a, {shop.masks: 3}, idempotency_key=key))
     response = client.post(confirm_url(city.household_a), {**read_back_form(read_back), "action": "edit"})
     page = html(response)
     assert re.search(rf'name="qty_{shop.masks.pk}" value="3"', page)
