@@ -251,3 +251,29 @@ def test_a_resident_asks_for_a_substitute_and_sees_it_after_the_supplier_runs_sh
     assert "¥3.00" in section.inner_text()
     assert_fits_the_phone(page)
     assert accessibility_problems(page) == []
+
+
+def test_a_resident_finds_eggs_by_pinyin_and_finds_the_basket_on_another_phone(demo_shop, phone_page, browser):
+    """Issue 18: pinyin search (jidan finds 鸡蛋) and a basket kept with the account, not the browser."""
+    from tests.browser.conftest import accessibility_problems
+
+    server, resident, (cabbage, eggs, masks) = demo_shop
+    page = phone_page
+    sign_in(page, server.url, resident.phone.removeprefix("+86"))
+    page.goto(f"{server.url}/shop/")
+    page.get_by_label(gettext("Search products")).fill("jidan")
+    page.get_by_role("button", name=gettext("Search"), exact=True).click()
+    page.wait_for_url(re.compile(r"/shop/\?q=jidan"))
+    found = page.locator("ul.products").inner_text()
+    assert eggs.name in found and cabbage.name not in found and masks.name not in found
+    assert accessibility_problems(page) == []
+    add_to_basket(page, eggs, 2)
+
+    context, other = open_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        sign_in(other, server.url, resident.username)
+        other.goto(f"{server.url}/shop/basket/")
+        basket = other.locator("main").inner_text()
+        assert eggs.name in basket and "¥56.00" in basket
+    finally:
+        context.close()
