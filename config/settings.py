@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.replica.ReplicaReadsMiddleware",  # before anything reads the session or the user
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages compressed on the wire (the shop page: 59 KB → about 5 KB). Django pads each response
@@ -111,6 +113,17 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# A PostgreSQL streaming replica for dashboards and reports (core/replica.py): their GETs read
+# there, every write and everything else goes to the primary; a person who just wrote reads the
+# primary for REPLICA_PIN_SECONDS.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # a test run has no replica of its own
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "households.User"
 AUTHENTICATION_BACKENDS = [
@@ -171,6 +184,32 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Queues per kind of work, so each can get its own workers on other machines (docker compose: the
+# paper service; `celery -A config worker -Q paper` elsewhere). A worker started without -Q takes
+# every queue below, so one worker still does everything on one machine.
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in ("celery", "orders", "packing", "paper", "notify"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    # the side effects of ordering, which must not wait behind a city's close
+    "deliveries.tasks.urgent_package*": {"queue": "orders"},
+    "supply.tasks.payments_expire_task": {"queue": "orders"},
+    "supply.tasks.refunds_send_task": {"queue": "orders"},
+    "supply.tasks.cycle_open_due_task": {"queue": "orders"},
+    # printed lists: the heaviest CPU work, by far
+    "deliveries.tasks.*lists_print_task": {"queue": "paper"},
+    "deliveries.tasks.stale_lists_refresh_task": {"queue": "paper"},
+    # telling people: SMS and in-app notices
+    "households.tasks.sms_*": {"queue": "notify"},
+    "*_notify_task": {"queue": "notify"},
+    "supply.tasks.restock_alerts_send_task": {"queue": "notify"},
+    "deliveries.tasks.volunteer_call_task": {"queue": "notify"},
+    # packing a cycle and what follows it
+    "deliveries.tasks.community_build_task": {"queue": "packing"},
+    "deliveries.tasks.cycle_close_due_task": {"queue": "packing"},
+    "deliveries.tasks.builds_requeue_stale_task": {"queue": "packing"},
+    "deliveries.tasks.packages_recompute_task": {"queue": "packing"},
+    "deliveries.tasks.cycle*complete*": {"queue": "packing"},
+}
 CELERY_BEAT_SCHEDULE: dict = {
     "open-due-cycle": {"task": "supply.tasks.cycle_open_due_task", "schedule": 15 * 60},
     "expire-unpaid-orders": {"task": "supply.tasks.payments_expire_task", "schedule": 60},

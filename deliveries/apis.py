@@ -9,6 +9,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.replica import reads_from_replica
 from deliveries import rules
 from deliveries.views.statements import statement_for
 from households.permissions import allows
@@ -88,6 +89,7 @@ class StatementOutput(serializers.Serializer):
         ref_name = "Statement"
 
 
+@reads_from_replica
 class StatementsApi(APIView):
     """A cycle's money statement: per supplier sold = paid online + collected in cash + refunded +
     outstanding; the communities' cash; the online money; the orders whose payment and package disagree."""

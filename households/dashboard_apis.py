@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.replica import reads_from_replica
 from households import dashboard as dash
 
 
@@ -110,6 +111,7 @@ PLACE = OpenApiParameter(
 CYCLE = OpenApiParameter("cycle", int, description="the cycle's number (default: the latest cycle)", required=False)
 
 
+@reads_from_replica
 class DashboardApi(APIView):
     """This cycle's figures of a place and of each of its children (one entry per child place)."""
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.edges import csv_cells
 from core.errors import BaogongError, NotFound
+from core.replica import reads_from_replica
 from households import dashboard as dash
 from households import rules
 from households.permissions import rule_required
@@ -24,6 +25,7 @@ def _error(request: HttpRequest, exc: BaogongError) -> HttpResponse:
     return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
 
 
+@reads_from_replica
 @rule_required(rules.DASHBOARD)
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     try:
@@ -33,6 +35,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "households/dashboard.html", {"board": board, "cycle_param": request.GET.get("cycle", "")})
 
 
+@reads_from_replica
 @rule_required(rules.DASHBOARD)
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     """One row per child place, one column per figure; UTF-8 with a byte-order mark so that

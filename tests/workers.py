@@ -31,7 +31,7 @@ def test_database_url() -> str:
 class Worker:
     """``celery -A config worker`` in its own process, on the test database and the test Redis."""
 
-    def __init__(self, name: str, **env: str):
+    def __init__(self, name: str, *, queues: str | None = None, **env: str):
         self.log_path = Path(tempfile.mkdtemp(prefix="baogong-worker-")) / "worker.log"
         environment = {
             **os.environ,
@@ -62,6 +62,7 @@ class Worker:
                     "--without-heartbeat",
                     "-n",
                     f"{name}-{os.getpid()}@%h",
+                    *(["-Q", queues] if queues else []),  # without -Q: every queue (settings)
                 ],
                 cwd=settings.BASE_DIR,
                 env=environment,

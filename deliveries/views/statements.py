@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.edges import csv_cells, id_param, int_param, xlsx_append
+from core.replica import reads_from_replica
 from deliveries import rules, selectors
 from deliveries.statements import Statement, statement_build
 from households.models import User
@@ -30,6 +31,7 @@ def statement_for(user: User, params) -> Statement:
     return statement_build(user=user, cycle=cycle, supplier_id=supplier_id)
 
 
+@reads_from_replica
 @require_GET
 @rule_required(rules.STATEMENTS)
 def statements_page(request: HttpRequest) -> HttpResponse:
@@ -67,6 +69,7 @@ def _rows(statement: Statement) -> list[list]:
     return rows
 
 
+@reads_from_replica
 @require_GET
 @rule_required(rules.STATEMENTS)
 def statements_export(request: HttpRequest, fmt: str) -> HttpResponse:

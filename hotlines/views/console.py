@@ -14,6 +14,7 @@ from core.edges import id_param, text_param
 from core.errors import BaogongError
 from core.forms import form_errors
 from core.phones import phone_normalize
+from core.replica import reads_from_replica
 from hotlines import rules, selectors, services
 from hotlines.forms import (
     CallFinishForm,
@@ -217,6 +218,7 @@ def call_finish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("hotlines:console")
 
 
+@reads_from_replica
 @require_GET
 @rule_required(rules.CALL_LOG)
 def call_log(request: HttpRequest) -> HttpResponse:

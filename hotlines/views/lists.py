@@ -7,12 +7,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.edges import id_param
 from core.errors import BaogongError, NotFound
+from core.replica import reads_from_replica
 from hotlines import offline as offline_archive
 from hotlines import rules, selectors
 from households import selectors as household_selectors
 from households.permissions import allows, rule_required
 
 
+@reads_from_replica
 @require_GET
 @rule_required(rules.PRICE_COMPLAINTS)
 def price_complaints(request: HttpRequest) -> HttpResponse:
