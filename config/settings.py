@@ -330,6 +330,9 @@ ROUND_CLIMB_PER_FLOOR = env.int("ROUND_CLIMB_PER_FLOOR", default=2)
 # Printed lists (deliveries/printing): drawn for every community, office and supplier as soon
 # as a cycle is packed, and kept.
 DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=True)
+# The door lists and labels are set by Typst ("typst"), or by WeasyPrint like the other lists
+# ("weasyprint": the benchmark's baseline).
+PAPER_ENGINE = env.str("PAPER_ENGINE", default="typst")
 # seconds to wait, times the attempt, before drawing a list again when the database is busy
 DELIVERIES_PRINT_BUSY_PAUSE = env.float("DELIVERIES_PRINT_BUSY_PAUSE", default=0.5)
 # Without Redis (eager tasks), long work nobody waits for runs in a thread of the web process

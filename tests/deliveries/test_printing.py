@@ -616,3 +616,60 @@ def test_crates_are_counted_as_crates_on_every_list(packed, city, shop):
         key=ListKey(kind=ListKind.RECEIVING, cycle_id=packed.pk, delivery_date=day, place_id=city.a.pk)
     )
     assert [(c["crates"], c["items"]) for c in receiving["crates"]] == [(1, 12)]
+
+
+# --- the Typst lists (issue 19) ----------------------------------------------------------------------
+
+
+def labels_key(cycle, community) -> ListKey:
+    day = door_key(cycle, community).delivery_date
+    return ListKey(kind=ListKind.LABELS, cycle_id=cycle.pk, delivery_date=day, place_id=community.pk)
+
+
+@needs_pdftotext
+@pytest.mark.skipif(shutil.which("zbarimg") is None and not os.environ.get("CI"), reason="needs zbarimg (zbar-tools)")
+def test_every_label_s_qr_code_scans_to_its_package_page(packed, city, tmp_path, settings):
+    settings.SITE_URL = "https://baogong.example.org"
+    data = selectors.list_data(key=labels_key(packed, city.a))
+    pdf = rendering.pdf(data, fingerprint_value="x" * 12)
+    (tmp_path / "labels.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(tmp_path / "labels.pdf"), str(tmp_path / "page")], check=True)
+    pages = sorted(str(p) for p in tmp_path.glob("page*.png"))
+    scanned = subprocess.run(["zbarimg", "-q", *pages], capture_output=True, text=True).stdout.split()
+    expected = {f"QR-Code:https://baogong.example.org/p/{label['code']}/" for label in data["labels"]}
+    assert set(scanned) == expected and len(scanned) == len(data["labels"])
+
+
+@needs_pdftotext
+def test_text_that_looks_like_typesetting_markup_is_printed_as_written(packed, city):
+    """Typst sets the door list and labels: its markup characters in a name or a note are text."""
+    odd = '王#五 *粗* _斜_ $x$ [链接](a) \\ "引号" <b> @ref // 注释'
+    package = Package.objects.filter(cycle=packed, community=city.a).first()
+    package.household.contact_name = odd
+    package.household.care_note = "轮椅 #set page(width: 1mm)"
+    package.household.save()
+    data = selectors.list_data(key=door_key(packed, city.a))
+    raw = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"],
+        input=rendering.pdf(data, fingerprint_value="x" * 12),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    flat = raw.replace(" ", "").replace("\n", "")  # in the order the cells are set, wrapped lines joined
+    assert odd.replace(" ", "") in flat
+    assert "轮椅#setpage(width:1mm)" in flat
+
+
+@needs_pdftotext
+def test_typst_and_weasyprint_print_the_same_door_list(packed, city, street, settings):
+    """The engine is a setting (PAPER_ENGINE): both print every row, mark and figure of the list."""
+    data = selectors.list_data(key=door_key(packed, city.a))
+    texts = {}
+    for engine in ("typst", "weasyprint"):
+        settings.PAPER_ENGINE = engine
+        texts[engine] = pdf_text(rendering.pdf(data, fingerprint_value="x" * 12)).replace(" ", "")
+    for section in data["sections"]:
+        for package in section["packages"]:
+            for value in (package["code"], package["contact"], package["phone"], package["room"]):
+                assert all(value.replace(" ", "") in text for text in texts.values()), value
+    assert all("第1页，共1页" in text or "Page1of1" in text for text in texts.values())
