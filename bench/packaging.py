@@ -38,6 +38,12 @@ no new orders). ``--celery-app`` starts the workers with another ``-A`` module, 
 imports ``config.celery`` and patches a candidate ``deliveries.services.community_build`` in, to
 compare a change on the same data without editing the project. Prints a line per measurement, then
 one JSON line last: ``{"households", "lines", "packages", "seconds_1_worker", "seconds_2_workers", …}``.
+
+``--paper`` lets the workers also draw every printed list after packing (as a deployment does) and
+close_cycle wait for them: ``paper_seconds`` (two workers; ``paper_seconds_1_worker``), ``lists``
+(places whose lists were drawn) and ``lists_failed``. ``peak_rss_mb`` gives the peak resident
+memory of each manage.py command (``seed_demo``, ``close_cycle``, …) and of the largest worker
+process (with its pool children).
 """
 
 import argparse
@@ -169,6 +175,8 @@ DELIVERY_TABLES = (
     "deliveries_pickupslot",
     "deliveries_consignment",
     "deliveries_communitybuild",
+    "deliveries_printdocument",
+    "deliveries_printfailure",
 )
 OTHER_CYCLES_SQL = """
 SELECT (SELECT count(*) FROM deliveries_package WHERE cycle_id <> %(cycle)s)
@@ -189,6 +197,8 @@ DELETE FROM deliveries_package WHERE cycle_id = %(cycle)s;
 DELETE FROM deliveries_pickupslot WHERE cycle_id = %(cycle)s;
 DELETE FROM deliveries_consignment WHERE cycle_id = %(cycle)s;
 DELETE FROM deliveries_communitybuild WHERE cycle_id = %(cycle)s;
+DELETE FROM deliveries_printdocument WHERE cycle_id = %(cycle)s;
+DELETE FROM deliveries_printfailure WHERE cycle_id = %(cycle)s;
 UPDATE supply_cycle SET status = 'open', closed_at = NULL WHERE id = %(cycle)s;
 """
 
@@ -468,6 +478,27 @@ def _server_version(url: str) -> str:
 # --- processes -------------------------------------------------------------------------------------
 
 
+OPTIONS = {"paper": False, "media_root": str(Path(tempfile.gettempdir()) / "baogong-bench-media")}
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The high-water mark of a process's resident memory and its children's (Linux /proc), in MB."""
+    total = 0.0
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total = max(total, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return round(total, 1)
+
+
 def _env(url: str, redis_url: str | None) -> dict:
     env = {
         **os.environ,
@@ -476,8 +507,10 @@ def _env(url: str, redis_url: str | None) -> dict:
         "DEBUG": "False",
         "DELIVERIES_BUILD_PAUSE": "0",
         "PYTHONUNBUFFERED": "1",
-        # the packaging alone is measured: the lists drawn after packing would only load the machine
-        "DELIVERIES_PRINT_ON_PACK": "false",
+        # without --paper the packaging alone is measured; with it, close_cycle also waits for every
+        # printed list (drawn by the same workers) and reports paper_seconds
+        "DELIVERIES_PRINT_ON_PACK": "true" if OPTIONS["paper"] else "false",
+        "MEDIA_ROOT": OPTIONS["media_root"],
     }
     env.pop("REDIS_URL", None)
     if redis_url:
@@ -485,17 +518,28 @@ def _env(url: str, redis_url: str | None) -> dict:
     return env
 
 
+PEAK_RSS_MB: dict[str, float] = {}  # the largest resident memory each manage.py command reached
+
+
 def _manage(url: str, *args: str, redis_url: str | None = None, capture: bool = False) -> tuple[float, str]:
+    """Run ``manage.py *args``: (seconds, stdout). Its peak resident memory goes in PEAK_RSS_MB."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=_env(url, redis_url),
-        check=True,
-        text=True,
-        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started, done.stdout or ""
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=_env(url, redis_url),
+            text=True,
+            stdout=out if capture else subprocess.DEVNULL,
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        PEAK_RSS_MB[args[0]] = max(PEAK_RSS_MB.get(args[0], 0.0), round(usage.ru_maxrss / 1024, 1))
+        if process.returncode:
+            raise subprocess.CalledProcessError(process.returncode, ["manage.py", *args])
+        out.seek(0)
+        return seconds, out.read() if capture else ""
 
 
 def _cpu_busy(seconds: float = 1.0) -> float:
@@ -620,6 +664,7 @@ def measure(url: str, redis_url: str, *, cycle: int, mode: str, app: str = "conf
         )
         time.sleep(0.5)  # let the last task's log line land
         tasks = [worker.tasks_succeeded() for worker in workers]
+        worker_rss = max(_peak_rss_mb(worker.process.pid) for worker in workers)
         checkpoints = _checkpoints(url) - checkpoints
     except BaseException:
         print("worker logs: " + ", ".join(str(worker.log_path) for worker in workers), file=sys.stderr, flush=True)
@@ -638,6 +683,11 @@ def measure(url: str, redis_url: str, *, cycle: int, mode: str, app: str = "conf
     return {
         "mode": mode,
         "seconds": figures["seconds"],
+        "packing_seconds": figures.get("packing_seconds", figures["seconds"]),
+        "paper_seconds": figures.get("paper_seconds", 0.0),
+        "lists": figures.get("lists_total", 0),
+        "lists_failed": figures.get("lists_failed", 0),
+        "worker_peak_rss_mb": worker_rss,
         "wall": wall,
         "close": figures,
         "check": check,
@@ -676,10 +726,15 @@ def main() -> None:
         default=120,
         help="before each measurement wait up to this many seconds for the CPUs to be under 20%% busy (default 120)",
     )
+    parser.add_argument(
+        "--paper", action="store_true", help="also draw every printed list after packing (paper_seconds)"
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/baogong_bench_pack")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
     url, redis_url = args.database_url, args.redis_url
+    OPTIONS["paper"] = args.paper
+    shutil.rmtree(OPTIONS["media_root"], ignore_errors=True)
     if not 0 < args.ordering_share <= 1:
         parser.error("--ordering-share must be in (0, 1]")
     if args.runs < 1 or args.households < 1 or args.lines_per_household <= 0:
@@ -746,7 +801,9 @@ def main() -> None:
                 results[mode].append(result)
                 c = result["check"]
                 print(
-                    f"run {run}, {mode}: close_cycle {result['seconds']:.2f} s (wall {result['wall']:.2f} s, "
+                    f"run {run}, {mode}: close_cycle {result['seconds']:.2f} s (packing {result['packing_seconds']} s, "
+                    f"paper {result['paper_seconds']} s for {result['lists']} places, {result['lists_failed']} failed; "
+                    f"wall {result['wall']:.2f} s, "
                     f"CPUs {result['busy_before']:.0%} busy before, {result['checkpoints']} checkpoints during, "
                     f"tasks per process {result['tasks']})",
                     flush=True,
@@ -772,6 +829,16 @@ def main() -> None:
         "packages": last["packages"],
         "seconds_1_worker": median(modes[0], "seconds"),
         "seconds_2_workers": median(two_mode, "seconds"),
+        "packing_seconds_1_worker": median(modes[0], "packing_seconds"),
+        "packing_seconds_2_workers": median(two_mode, "packing_seconds"),
+        "paper_seconds": median(two_mode, "paper_seconds"),
+        "paper_seconds_1_worker": median(modes[0], "paper_seconds"),
+        "lists": results[two_mode][-1]["lists"],
+        "lists_failed": max(r["lists_failed"] for rs in results.values() for r in rs),
+        "peak_rss_mb": {
+            **PEAK_RSS_MB,
+            "worker": max(r["worker_peak_rss_mb"] for rs in results.values() for r in rs),
+        },
         "two_workers": two_mode,
         "orders": orders["orders"],
         "households_with_orders": orders["households_with_orders"],

@@ -52,7 +52,7 @@ def print_index(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": request.GET,
             "failures": list(printing.failure_list(user=request.user, cycle=cycle)[:50]) if cycle else [],
-            "pending": printing.lists_pending(cycle_id=cycle.pk) if cycle and printing_on else 0,
+            "progress": printing.lists_progress(cycle_id=cycle.pk) if cycle and printing_on else None,
         },
     )
 

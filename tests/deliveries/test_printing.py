@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
@@ -594,6 +595,13 @@ def test_the_print_page_says_while_lists_are_still_being_drawn(packed, city, cli
     client.force_login(city.users.city_taskforce)
     html = client.get(reverse("deliveries:print_index")).content.decode()
     assert 'id="print-pending"' in html
+    progress = selectors.lists_progress(cycle_id=packed.pk)
+    assert progress.drawn == 0 and progress.total > 0
+    said = _(
+        "Still drawing: the lists of %(drawn)s of %(total)s places are ready. What is shown is not all of this "
+        "cycle's paper; reload in a minute."
+    ) % {"drawn": progress.drawn, "total": progress.total}
+    assert escape(said) in html
     printing.cycle_lists_queue(cycle_id=packed.pk, force=True)  # eager: every list drawn now
     assert 'id="print-pending"' not in client.get(reverse("deliveries:print_index")).content.decode()
 
