@@ -126,6 +126,24 @@ def csv_cells(values) -> list:
     return [csv_cell(v) for v in values]
 
 
+def xlsx_cells(sheet, values, *, font=None, alignment=None) -> list:
+    """A row for a write-only openpyxl sheet (``sheet.append(xlsx_cells(...))``), each text cell
+    stored as text like :func:`xlsx_append`, with an optional font and alignment on every cell."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        if cell.data_type == "f":
+            cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        if alignment is not None:
+            cell.alignment = alignment
+        cells.append(cell)
+    return cells
+
+
 def xlsx_append(sheet, values) -> None:
     """Append a row to an openpyxl sheet with every text cell stored as text: openpyxl would store
     a string starting with "=" as a live formula, which is never what a person typed."""

@@ -162,5 +162,7 @@ def test_twenty_simultaneous_confirms_are_each_saved_or_already_submitted_and_ne
         pair = [responses[2 * i].text, responses[2 * i + 1].text]
         orders = {re.search(r"/shop/orders/(\d+)/", r.url).group(1) for r in responses[2 * i : 2 * i + 2]}
         assert len(orders) == 1, f"racer{i} got two orders: {orders}"
-        assert sum(again in text for text in pair) == 1, f"racer{i}: one of the two taps says already submitted"
-        assert any(placed.search(text) for text in pair)
+        # one tap placed the order and the other was told it was already submitted; both messages
+        # wait in the racer's one session, so either page that follows may show both of them
+        assert any(again in text for text in pair), f"racer{i}: one of the two taps says already submitted"
+        assert any(placed.search(text) for text in pair), f"racer{i}: one of the two taps placed the order"
