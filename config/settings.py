@@ -330,8 +330,8 @@ ROUND_CLIMB_PER_FLOOR = env.int("ROUND_CLIMB_PER_FLOOR", default=2)
 # Printed lists (deliveries/printing): drawn for every community, office and supplier as soon
 # as a cycle is packed, and kept.
 DELIVERIES_PRINT_ON_PACK = env.bool("DELIVERIES_PRINT_ON_PACK", default=True)
-# The door lists and labels are set by Typst ("typst"), or by WeasyPrint like the other lists
-# ("weasyprint": the benchmark's baseline).
+# The printed lists are set by Typst ("typst"), or by WeasyPrint from their HTML ("weasyprint":
+# the slower way they were drawn before, kept as bench/paper.py's baseline).
 PAPER_ENGINE = env.str("PAPER_ENGINE", default="typst")
 # seconds to wait, times the attempt, before drawing a list again when the database is busy
 DELIVERIES_PRINT_BUSY_PAUSE = env.float("DELIVERIES_PRINT_BUSY_PAUSE", default=0.5)

@@ -1,4 +1,5 @@
-"""Turning a list's data into HTML, PDF (WeasyPrint, A4, Noto CJK) and XLSX (openpyxl).
+"""Turning a list's data into HTML, PDF (A4, Noto CJK: Typst through typst_paper.py, or WeasyPrint
+from the HTML with ``PAPER_ENGINE=weasyprint``) and XLSX (openpyxl).
 
 Nothing here reads the database: the data comes from :mod:`.selectors`, so a list renders the
 same way on the screen, on paper and in the spreadsheet, and the same data always gives the same
@@ -190,8 +191,8 @@ def html_paper(data: dict, *, fingerprint_value: str) -> str:
 
 
 def pdf(data: dict, *, fingerprint_value: str) -> bytes:
-    """The list as an A4 PDF with page x of y, Chinese set in Debian's Noto CJK fonts: the door list
-    and the labels through Typst (``PAPER_ENGINE``, typst_paper.py), the others through WeasyPrint."""
+    """The list as an A4 PDF with page x of y, Chinese set in Debian's Noto CJK fonts: through Typst
+    (typst_paper.py), or through WeasyPrint from the paper HTML (``PAPER_ENGINE=weasyprint``)."""
     from weasyprint import HTML
 
     if data["kind"] in typst_paper.TYPST_KINDS and settings.PAPER_ENGINE == "typst":

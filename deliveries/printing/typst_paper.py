@@ -1,11 +1,13 @@
-"""The door list and the labels as PDF through Typst, the lists a city prints by the ten thousand.
+"""The printed lists as PDF through Typst: the door lists and labels a city prints by the ten
+thousand, and the lists that go with them.
 
 WeasyPrint lays out HTML and CSS in Python: a community's labels took 13.6 s for 248 and its door
 list 3.5 s (BENCHMARKS.md, "Paper"). Typst (a compiled typesetting engine, through its Python
 binding) sets the same pages from the templates in ``templates/deliveries/print/typst/`` in a
 fraction of that. The data goes in as JSON (``sys.inputs.data``), every text already translated
 and formatted here from the same context as the HTML page, so Typst never reads text from the
-data as markup. The smaller lists (receiving, pick-up notices, manifests) stay with WeasyPrint.
+data as markup. The other lists (receiving, pick lists, manifests, pick-up notices) are blocks built here and
+laid out by one template (``blocks.typ``).
 """
 
 import json
@@ -15,10 +17,11 @@ from pathlib import Path
 from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from deliveries.models import ListKind
 
-TYPST_KINDS = (ListKind.DOOR_LIST, ListKind.LABELS)
+TYPST_KINDS = frozenset(ListKind.values)  # every list
 _TEMPLATES = Path(settings.BASE_DIR) / "templates" / "deliveries" / "print" / "typst"
 _compilers = threading.local()  # one compiler per thread and template: fonts are read once
 
@@ -156,11 +159,293 @@ def _labels(ctx: dict) -> dict:
     return {"labels": labels, "words": {"nothing": _("No packages on this day.")}}
 
 
+# --- the other lists, as blocks -------------------------------------------------------------------
+
+
+def _date(data: dict) -> str:
+    return data["date"].isoformat() if hasattr(data["date"], "isoformat") else str(data["date"])
+
+
+def _num(value, *, bold: bool = False) -> dict:
+    return {"t": str(value), "r": True, "b": bold}
+
+
+def _money_cell(value) -> dict:
+    return {"t": _money(value), "r": True}
+
+
+def _receiving(data: dict) -> list[dict]:
+    tick = {"box": True}
+    blocks = [
+        {"type": "h1", "text": f"{_('Receiving list')} · {data['community']}"},
+        {
+            "type": "meta",
+            "rows": [
+                [
+                    [_("Delivery date"), _date(data)],
+                    [_("Office"), data["office"]],
+                    [_("Supply hotline"), data["hotline"]],
+                ],
+                [
+                    [_("Packages"), str(data["packages"])],
+                    [_("To the door"), str(data["door"])],
+                    [_("Pick-up"), str(data["pickup"])],
+                ],
+            ],
+        },
+        {
+            "type": "table",
+            "columns": ["auto", "1fr", "auto", "auto", "auto", "auto", "auto", "auto"],
+            "head": [
+                _("Compound"),
+                _("Receiving point"),
+                _num(_("To the door")),
+                _num(_("Pick-up")),
+                _num(_("Packages")),
+                _num(_("Items")),
+                _num(_("To collect")),
+                _("Received"),
+            ],
+            "rows": [
+                [
+                    {"t": c["name"], "b": True},
+                    c["receiving_point"] or "",
+                    _num(c["door"]),
+                    _num(c["pickup"]),
+                    _num(c["packages"], bold=True),
+                    _num(c["items"]),
+                    _money_cell(c["to_collect"]),
+                    tick,
+                ]
+                for c in data["compounds"]
+            ],
+            "foot": [
+                {"t": _("Total"), "span": 2},
+                _num(data["door"]),
+                _num(data["pickup"]),
+                _num(data["packages"]),
+                _num(data["items"]),
+                _money_cell(data["to_collect"]),
+                "",
+            ],
+        },
+    ]
+    if data["crates"]:
+        blocks += [
+            {"type": "h2", "text": _("Crates from suppliers")},
+            {
+                "type": "table",
+                "columns": ["1fr", "auto", "auto", "auto"],
+                "head": [_("Supplier"), _num(_("Crates")), _num(_("Items")), _("Received")],
+                "rows": [[c["supplier"], _num(c["crates"]), _num(c["items"]), tick] for c in data["crates"]],
+                "foot": [],
+            },
+        ]
+    blocks.append(
+        {
+            "type": "sign",
+            "lines": [
+                [[_("Handed over by (office)"), False], [_("Received by (community)"), False], [_("Time"), False]],
+                [[_("Discrepancies"), True]],
+            ],
+        }
+    )
+    return blocks
+
+
+def _product_table(products: list[dict], *, head: str | None, bold: bool = False) -> dict:
+    return {
+        "type": "table",
+        "columns": ["1fr", "auto", "auto", "auto"],
+        "head": [_("Product"), pgettext("product", "Unit"), _num(_("Quantity")), head] if head else [],
+        "rows": [
+            [{"t": p["name"], "b": bold}, p["unit"], _num(p["quantity"], bold=bold), {"box": True}] for p in products
+        ],
+        "foot": [],
+        "breakable": head is not None,  # a crate's table stays on one page with its heading
+    }
+
+
+def _pick(data: dict) -> list[dict]:
+    supplement = data["kind"] == ListKind.SUPPLEMENT
+    title = _("Supplement pick list") if supplement else _("Pick list")
+    blocks: list[dict] = [{"type": "h1", "text": f"{title} · {data['supplier']}"}]
+    if supplement:
+        blocks.append(
+            {
+                "type": "p",
+                "b": True,
+                "text": _(
+                    "Added after the close (urgent medicine, households sealed since): pick these on top of the "
+                    "day's pick list, not instead of it."
+                ),
+            }
+        )
+    totals = _product_table(data["products"], head=_("Picked"), bold=True)
+    totals["foot"] = [{"t": _("Total"), "span": 2}, _num(data["quantity"]), ""]
+    blocks += [
+        {
+            "type": "meta",
+            "rows": [
+                [
+                    [_("Delivery date"), _date(data)],
+                    [_("District"), data["district"]],
+                    [_("Supply hotline"), data["hotline"]],
+                ]
+            ],
+        },
+        {"type": "h2", "text": _("Totals per product")},
+        totals,
+    ]
+    for office in data["offices"]:
+        blocks.append(
+            {
+                "type": "h2",
+                "text": _("Truck load for %(office)s (%(n)s items)")
+                % {"office": office["name"], "n": office["quantity"]},
+            }
+        )
+        blocks.append(_product_table(office["products"], head=_("Loaded")))
+        for crate in office["communities"]:
+            blocks.append(
+                {
+                    "type": "h2",
+                    "text": _("Crate for %(community)s (%(n)s items)")
+                    % {"community": crate["name"], "n": crate["quantity"]},
+                }
+            )
+            blocks.append(_product_table(crate["products"], head=None))
+    return blocks
+
+
+def _manifest(data: dict) -> list[dict]:
+    supplement = data["kind"] == ListKind.SUPPLEMENT_MANIFEST
+    title = _("Supplement dispatch manifest") if supplement else _("Dispatch manifest")
+    signing = [_("Handed over by"), _("Received by"), _("Time")]
+    return [
+        {"type": "h1", "text": f"{title} · {data['office']}"},
+        {
+            "type": "meta",
+            "rows": [
+                [
+                    [_("Delivery date"), _date(data)],
+                    [_("District"), data["district"]],
+                    [_("Supply hotline"), data["hotline"]],
+                ],
+                [
+                    [_("Packages"), str(data["packages"])],
+                    [_("Crates"), str(data["crates"])],
+                    [_("Items"), str(data["items"])],
+                ],
+            ],
+        },
+        {"type": "h2", "text": _("Received from suppliers")},
+        {
+            "type": "table",
+            "columns": ["1fr", "auto", "auto", "auto", "auto", "auto", "auto"],
+            "head": [_("Supplier"), _num(_("Crates")), _num(_("Packages")), _num(_("Items")), *signing],
+            "rows": [
+                [
+                    {"t": s["name"], "b": True},
+                    _num(s["crates"]),
+                    _num(s["packages"]),
+                    _num(s["items"]),
+                    "    ",
+                    "    ",
+                    "",
+                ]
+                for s in data["suppliers"]
+            ],
+            "foot": [],
+        },
+        {"type": "h2", "text": _("Dispatched to communities")},
+        {
+            "type": "table",
+            "columns": ["auto", "1fr", "auto", "auto", "auto", "auto", "auto", "auto"],
+            "head": [
+                _("Community"),
+                _("Receiving point"),
+                _num(_("Crates")),
+                _num(_("Packages")),
+                _num(_("Items")),
+                *signing,
+            ],
+            "rows": [
+                [
+                    {"t": c["name"], "b": True},
+                    c["receiving_point"] or "",
+                    _num(c["crates"]),
+                    _num(c["packages"], bold=True),
+                    _num(c["items"]),
+                    "    ",
+                    "    ",
+                    "",
+                ]
+                for c in data["communities"]
+            ],
+            "foot": [
+                {"t": _("Total"), "span": 2},
+                _num(data["crates"]),
+                _num(data["packages"]),
+                _num(data["items"]),
+                {"t": "", "span": 3},
+            ],
+        },
+    ]
+
+
+def _pickup(data: dict) -> list[dict]:
+    return [
+        {"type": "h1", "big": True, "text": _("Pick-up notice")},
+        {"type": "lead", "b": True, "text": f"{data['compound']} · {_date(data)}"},
+        {"type": "lead", "text": _("Receiving point: %(point)s") % {"point": data["receiving_point"] or "—"}},
+        {
+            "type": "table",
+            "columns": ["auto", "1fr", "auto"],
+            "big": True,
+            "head": [_("Building"), _("Time slots"), _num(_("Households"))],
+            "rows": [
+                [{"t": b["building"], "b": True}, " / ".join(b["slots"]), _num(b["households"])]
+                for b in data["buildings"]
+            ],
+            "foot": [],
+        },
+        {
+            "type": "bullets",
+            "items": [
+                _(
+                    "Please come in your building's time slot only, one person per household, and keep your "
+                    "distance in the queue."
+                ),
+                _("Bring your phone: the package is handed over against your room number."),
+                _("Cannot come? Call the 24-hour supply hotline %(hotline)s or your community.")
+                % {"hotline": data["hotline"]},
+            ],
+        },
+        {"type": "muted", "text": f"{data['community']} · {data['district']}"},
+    ]
+
+
+BLOCKS = {
+    ListKind.RECEIVING: _receiving,
+    ListKind.PICK_LIST: _pick,
+    ListKind.SUPPLEMENT: _pick,
+    ListKind.MANIFEST: _manifest,
+    ListKind.SUPPLEMENT_MANIFEST: _manifest,
+    ListKind.PICKUP_NOTICE: _pickup,
+}
+
+
 def pdf(ctx: dict) -> bytes:
     """The list of ``ctx`` (rendering.context, for paper) as an A4 PDF."""
     kind = ctx["data"]["kind"]
-    payload = {"footer": _footer(ctx), **(_doors(ctx) if kind == ListKind.DOOR_LIST else _labels(ctx))}
-    name = "doors" if kind == ListKind.DOOR_LIST else "labels"
+    if kind == ListKind.DOOR_LIST:
+        name, payload = "doors", _doors(ctx)
+    elif kind == ListKind.LABELS:
+        name, payload = "labels", _labels(ctx)
+    else:
+        name, payload = "blocks", {"blocks": BLOCKS[kind](ctx["data"])}
+    payload["footer"] = _footer(ctx)
     return _compiler(name).compile(
         format="pdf", sys_inputs={"data": json.dumps(payload, ensure_ascii=False, default=str)}, pdf_tags=False
     )

@@ -681,3 +681,50 @@ def test_typst_and_weasyprint_print_the_same_door_list(packed, city, street, set
             for value in (package["code"], package["contact"], package["phone"], package["room"]):
                 assert all(value.replace(" ", "") in text for text in texts.values()), value
     assert all("第1页，共1页" in text or "Page1of1" in text for text in texts.values())
+
+
+def _texts(value, key=""):
+    """The text leaves of a list's data, with the key they are under."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(v, k)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _texts(v, key)
+    elif isinstance(value, str) and value:
+        yield key, value
+
+
+NOT_PRINTED = {"kind", "mode", "care", "assigned_worker", "code_prefix", "community_code", "compound_code"}
+# the header of a community's lists names its office, district and receiving point; not every list prints them
+NOT_PRINTED_ON = {
+    "doors": {"district", "office", "receiving_point"},
+    "labels": {"district", "office", "receiving_point", "hotline"},
+    "receiving": {"district", "code"},  # a compound's code orders the rows
+    "manifest": {"code"},  # a community's code orders the rows
+}
+
+
+@needs_pdftotext
+def test_every_list_prints_every_text_of_its_data(packed, city):
+    """Typst sets every list now: whatever text a list's data holds is on its paper."""
+    units = selectors.cycle_units(cycle_id=packed.pk)
+    keys = [k for c in units.communities for k in selectors.community_keys(cycle_id=packed.pk, community_id=c)]
+    keys += [k for o in units.offices for k in selectors.office_keys(cycle_id=packed.pk, office_id=o)]
+    keys += [k for s in units.suppliers for k in selectors.supplier_keys(cycle_id=packed.pk, supplier_id=s)]
+    assert {key.kind for key in keys} >= {"doors", "labels", "receiving", "pick", "manifest"}
+    for key in keys:
+        data = selectors.list_data(key=key)
+        raw = subprocess.run(
+            ["pdftotext", "-raw", "-", "-"],
+            input=rendering.pdf(data, fingerprint_value="x" * 12),
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+        flat = raw.replace(" ", "").replace("\n", "")
+        missing = {
+            (name, text)
+            for name, text in _texts(data)
+            if name not in NOT_PRINTED | NOT_PRINTED_ON.get(key.kind, set()) and text.replace(" ", "") not in flat
+        }
+        assert not missing, (key.kind, missing)
