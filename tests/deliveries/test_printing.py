@@ -629,6 +629,17 @@ def test_crates_are_counted_as_crates_on_every_list(packed, city, shop):
 # --- the Typst lists (issue 19) ----------------------------------------------------------------------
 
 
+def set_text(data: dict) -> str:
+    """The list's PDF as text in the order its cells are set, without spaces, wrapped lines joined."""
+    raw = subprocess.run(
+        ["pdftotext", "-raw", "-", "-"],
+        input=rendering.pdf(data, fingerprint_value="x" * 12),
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return raw.replace(" ", "").replace("\n", "")
+
+
 def labels_key(cycle, community) -> ListKey:
     day = door_key(cycle, community).delivery_date
     return ListKey(kind=ListKind.LABELS, cycle_id=cycle.pk, delivery_date=day, place_id=community.pk)
@@ -657,13 +668,7 @@ def test_text_that_looks_like_typesetting_markup_is_printed_as_written(packed, c
     package.household.care_note = "轮椅 #set page(width: 1mm)"
     package.household.save()
     data = selectors.list_data(key=door_key(packed, city.a))
-    raw = subprocess.run(
-        ["pdftotext", "-raw", "-", "-"],
-        input=rendering.pdf(data, fingerprint_value="x" * 12),
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    flat = raw.replace(" ", "").replace("\n", "")  # in the order the cells are set, wrapped lines joined
+    flat = set_text(data)
     assert odd.replace(" ", "") in flat
     assert "轮椅#setpage(width:1mm)" in flat
 
@@ -715,13 +720,7 @@ def test_every_list_prints_every_text_of_its_data(packed, city):
     assert {key.kind for key in keys} >= {"doors", "labels", "receiving", "pick", "manifest"}
     for key in keys:
         data = selectors.list_data(key=key)
-        raw = subprocess.run(
-            ["pdftotext", "-raw", "-", "-"],
-            input=rendering.pdf(data, fingerprint_value="x" * 12),
-            capture_output=True,
-            check=True,
-        ).stdout.decode()
-        flat = raw.replace(" ", "").replace("\n", "")
+        flat = set_text(data)
         missing = {
             (name, text)
             for name, text in _texts(data)
