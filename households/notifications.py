@@ -2,12 +2,28 @@
 the active language, so the same notification reads in Chinese on the phone and in English for an
 English-speaking reader. How a message is sent is core.sms's business."""
 
+import datetime
+
 from django.utils.translation import gettext as _
+
+from core.dates import day_text
+
+
+def _readable(params: dict) -> dict:
+    """The parameters with a day stored as ISO (``date``: 2026-12-11) written as people read it
+    (12月11日; core.dates)."""
+    value = params.get("date")
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return {**params, "date": day_text(datetime.date.fromisoformat(value))}
+        except ValueError:
+            pass
+    return params
 
 
 def message_text(kind: str, params: dict) -> str:
     """One notification's text in the active language."""
-    p = params
+    p = _readable(params)
     if kind == "order_confirmed":
         return (
             _("Order %(order)s confirmed: %(items)s items, ¥%(total)s. It comes with your package of this cycle.") % p
@@ -33,6 +49,11 @@ def message_text(kind: str, params: dict) -> str:
         else:
             text = _("Order %(order)s: %(product)s is out; %(quantity)s %(unit)s are left out of your package.") % p
         if p.get("given_back") and p["given_back"] != "0.00":
-            text += _(" ¥%(given_back)s is refunded or no longer to pay.") % p
+            if "refunded" not in p:  # told before the two cases were told apart
+                text += _(" ¥%(given_back)s is refunded or no longer to pay.") % p
+            elif p["refunded"]:
+                text += _(" ¥%(given_back)s is refunded to the account you paid from.") % p
+            else:
+                text += _(" You pay ¥%(given_back)s less at the door.") % p
         return text
     return _("Notice about %(key)s") % {"key": p.get("key", kind)}

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -207,6 +208,28 @@ def product_price(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, product.pk, price_form=form, status=400)
 
 
+def _shortfall_message(outcome: services.ShortfallOutcome) -> str:
+    """What recording a shortfall did, in the supplier's words; a count of nothing is left out."""
+    if not outcome.units:
+        if outcome.left:
+            return _("Enough for every order: no order changes; %(n)d more can be ordered in this cycle.") % {
+                "n": outcome.left
+            }
+        return _("Enough for every order: no order changes; nothing more can be ordered.")
+    parts = [
+        _("%(units)d of “%(name)s” were taken out of %(orders)d orders.")
+        % {"units": outcome.units, "name": outcome.product, "orders": outcome.orders}
+    ]
+    if outcome.substituted:
+        parts.append(_("%(n)d were sent as a similar product.") % {"n": outcome.substituted})
+    if outcome.given_back:
+        parts.append(_("¥%(money)s is refunded or no longer to pay.") % {"money": outcome.given_back})
+    if outcome.cancelled:
+        parts.append(_("%(n)d orders were left with nothing and cancelled.") % {"n": outcome.cancelled})
+    parts.append(_("The households are told."))
+    return "".join(parts) if translation.get_language().startswith("zh") else " ".join(parts)
+
+
 @require_POST
 @rule_required(rules.CATALOG_KEEP)
 def product_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
@@ -219,27 +242,12 @@ def product_shortfall(request: HttpRequest, pk: int) -> HttpResponse:
                 product_id=product.pk, available=form.cleaned_data["available"], by=request.user
             )
         except BaogongError as exc:
+            if "available" not in exc.errors:  # e.g. the cycle closed meanwhile: the card is gone
+                messages.error(request, exc.message)
+                return redirect("catalog:product_detail", pk=product.pk)
             form_errors(form, exc)
         else:
-            if outcome.units:
-                messages.success(
-                    request,
-                    _(
-                        "%(units)d of “%(name)s” were taken out of %(orders)d orders: %(substituted)d sent as a "
-                        "similar product, ¥%(money)s given back; %(cancelled)d orders were left with nothing and "
-                        "cancelled. The households are told."
-                    )
-                    % {
-                        "units": outcome.units,
-                        "name": outcome.product,
-                        "orders": outcome.orders,
-                        "substituted": outcome.substituted,
-                        "money": outcome.given_back,
-                        "cancelled": outcome.cancelled,
-                    },
-                )
-            else:
-                messages.success(request, _("Enough for every order: no order changes; nothing more can be ordered."))
+            messages.success(request, _shortfall_message(outcome))
             return redirect("catalog:product_detail", pk=product.pk)
     return _detail(request, product.pk, shortfall_form=form, status=400)
 

@@ -48,6 +48,7 @@ class ShortfallOutcome:
     substituted: int  # of those units, sent as a similar product
     given_back: Decimal  # money no longer due or refunded
     cancelled: int  # orders left with nothing, so cancelled
+    left: int = 0  # what residents can still order of it in this cycle
 
 
 @dataclass
@@ -257,6 +258,7 @@ def _tell(rows: list[Shortfall], orders: dict[int, Order], now: datetime.datetim
                     "unit": row.unit,
                     "substitute": row.substitute_name,
                     "given_back": f"{sum((r.given_back for r in cut), ZERO):.2f}",
+                    "refunded": any(r.refund_id for r in cut),  # paid online; otherwise less to pay at the door
                 },
             )
         )
@@ -297,7 +299,7 @@ def stock_shortfall_record(
         held = stock.reserved if stock else 0
         if stock is None or held <= available:
             CycleStock.objects.filter(cycle=cycle, product=product).update(capacity=available)
-            return ShortfallOutcome(str(product), 0, 0, 0, ZERO, 0)
+            return ShortfallOutcome(str(product), 0, 0, 0, ZERO, 0, left=max(available - held, 0))
         cuts = _cuts(product, cycle, held - available)
         orders = {o.pk: o for o in Order.objects.filter(pk__in={c.line.order_id for c in cuts})}
         locked = CycleStock.objects.select_for_update().filter(pk=stock.pk).values_list("reserved", flat=True)

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.utils import timezone
 
+from core.dates import day_text
 from core.sms import HttpSmsBackend, SmsError
 from deliveries import services as delivery_services
 from deliveries import tasks as delivery_tasks
@@ -53,7 +54,10 @@ def test_the_same_event_is_told_once_and_texted_only_where_there_is_a_phone(
     assert told[with_phone.pk].sms_status == SmsStatus.SENT  # the on-commit sender ran (eager Celery)
     assert told[without_phone.pk].sms_status == SmsStatus.NONE
     assert recording == [
-        (with_phone.phones.get(is_primary=True).number, "物资包 ZY-1-1-001 将于 2026-12-01 送货上门。")
+        (
+            with_phone.phones.get(is_primary=True).number,
+            f"物资包 ZY-1-1-001 将于 {day_text(datetime.date(2026, 12, 1))} 送货上门。",
+        )
     ]
     assert services.sms_send_due() == {"sent": 0, "retry": 0, "failed": 0}  # nothing is sent twice
 
@@ -240,3 +244,18 @@ def test_new_orders_are_confirmed_once_by_the_beat_and_baseline_orders_are_not(
         key__in=[f"order:{pk}" for pk in baseline.values_list("pk", flat=True)]
     ).exists()
     assert len(recording) == 1
+
+
+def test_a_notice_writes_its_day_as_people_read_it():
+    """Found by a review: "将于 2026-12-11 送货上门" — the day is stored as ISO and was printed so."""
+    from django.utils import timezone, translation
+
+    from core.dates import day_text
+    from households.notifications import message_text
+
+    day = timezone.localdate()
+    with translation.override("zh-hans"):
+        text = message_text("package_scheduled", {"code": "1-ZH-1-1-001", "date": day.isoformat()})
+        assert day_text(day) in text and day.isoformat() not in text
+        text = message_text("exception", {"code": "1-ZH-1-1-001", "reason": "无人", "date": day.isoformat()})
+        assert day_text(day) in text and day.isoformat() not in text

@@ -162,3 +162,29 @@ def test_enough_for_everyone_only_lowers_what_can_still_be_ordered(shop, city):
     place(shop, city.household_a, (shop.cabbage, 2))
     outcome = stock_shortfall_record(product_id=shop.cabbage.pk, available=5, by=None, now=timezone.now())
     assert outcome.units == 0 and stock(shop, shop.cabbage) == (5, 2)
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_the_supplier_is_told_what_the_shortfall_did_in_plain_words(shop, city, client):
+    """Found by a review: "0 个订单…已取消" and "之后不能再订" when 396 could still be ordered."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    place(shop, city.household_a, (shop.cabbage, 2), (shop.masks, 1))
+    client.force_login(city.users.supplier)
+    url = reverse("catalog:product_shortfall", args=[shop.cabbage.pk])
+    enough = client.post(url, {"available": "10"}, follow=True)
+    said = _messages(enough)
+    assert said == [_("Enough for every order: no order changes; %(n)d more can be ordered in this cycle.") % {"n": 8}]
+    cut = client.post(url, {"available": "1"}, follow=True)
+    said = " ".join(_messages(cut))
+    assert (_("%(n)d orders were left with nothing and cancelled.") % {"n": 0}) not in said
+    assert "¥6.50" in said
+    shop.cycle.status = "closing"
+    shop.cycle.save()
+    closed = client.post(url, {"available": "0"}, follow=True)
+    assert closed.status_code == 200 and any("No cycle" in m or "接单" in m for m in _messages(closed))
+    assert stock(shop, shop.cabbage) == (1, 1)
