@@ -101,7 +101,7 @@ def _doors(ctx: dict) -> dict:
             )
         sections.append({"compound": section["compound"], "count": count, "rows": _door_rows(section)})
     return {
-        "date": data["date"].isoformat() if hasattr(data["date"], "isoformat") else str(data["date"]),
+        "date": _date(data),
         "community": data["community"],
         "hotline": data["hotline"],
         "worker": ctx["worker"] or data.get("workers") or "",

@@ -98,14 +98,17 @@ def _cuts(product: Product, cycle: Cycle, units: int) -> list[_Cut]:
     return cuts
 
 
-def _choose_substitutes(product: Product, cycle: Cycle, cuts: list[_Cut], orders: dict[int, Order]) -> dict[int, int]:
+def _choose_substitutes(
+    product: Product, cycle: Cycle, cuts: list[_Cut], orders: dict[int, Order]
+) -> tuple[dict[int, int], dict[tuple[int, int], OrderLine]]:
     """For each cut of an order asking for a substitute: the same supplier's product of the same
     category, on sale, with capacity left in the cycle, costing no more per unit (the dearest such,
     so the closest), within the household's limit. Locks the candidates' stock rows (product
-    order); returns {product id: units taken} for their reservation."""
+    order); returns {product id: units taken} for their reservation, and the cut orders' own
+    lines of the candidates."""
     wanting = [c for c in cuts if orders[c.line.order_id].when_out == WhenOut.SUBSTITUTE]
     if not wanting:
-        return {}
+        return {}, {}
     candidates = {
         p.pk: p
         for p in Product.objects.filter(supplier_id=product.supplier_id, category=product.category, is_active=True)
@@ -152,35 +155,44 @@ def _choose_substitutes(product: Product, cycle: Cycle, cuts: list[_Cut], orders
                 held[household_id, candidate.pk] += cut.quantity
                 taken[candidate.pk] += cut.quantity
                 break
-    return taken
+    return taken, own
 
 
-def _apply_to_lines(cuts: list[_Cut]) -> None:
+def _apply_to_lines(cuts: list[_Cut], own: dict[tuple[int, int], OrderLine]) -> None:
     """Take the cut units off their lines (a line at 0 goes) and add the substitutes (to the
-    order's own line of that product when it has one, at that line's price)."""
+    order's own line of that product when it has one, ``own``, at that line's price). Set-based:
+    one DELETE, one UPDATE of the shortened lines, one of the grown ones, one INSERT."""
+    gone, shortened, grown, new = [], [], [], []
     for cut in cuts:
         line = cut.line
         if cut.quantity == line.quantity:
-            line.delete()
+            gone.append(line.pk)
         else:
-            OrderLine.objects.filter(pk=line.pk).update(
-                quantity=F("quantity") - cut.quantity, line_total=(F("quantity") - cut.quantity) * F("unit_price")
-            )
+            line.quantity -= cut.quantity
+            line.line_total = line.unit_price * line.quantity
+            shortened.append(line)
         if cut.substitute is None:
             continue
-        updated = OrderLine.objects.filter(order_id=line.order_id, product=cut.substitute).update(
-            quantity=F("quantity") + cut.quantity, line_total=(F("quantity") + cut.quantity) * F("unit_price")
-        )
-        if not updated:
-            OrderLine.objects.create(
-                order_id=line.order_id,
-                product=cut.substitute,
-                name=str(cut.substitute),
-                unit=cut.substitute.unit,
-                quantity=cut.quantity,
-                unit_price=cut.substitute_price,
-                line_total=cut.substitute_price * cut.quantity,
+        kept = own.get((line.order_id, cut.substitute.pk))
+        if kept is not None:
+            kept.quantity += cut.quantity
+            kept.line_total = kept.unit_price * kept.quantity
+            grown.append(kept)
+        else:
+            new.append(
+                OrderLine(
+                    order_id=line.order_id,
+                    product=cut.substitute,
+                    name=str(cut.substitute),
+                    unit=cut.substitute.unit,
+                    quantity=cut.quantity,
+                    unit_price=cut.substitute_price,
+                    line_total=cut.substitute_price * cut.quantity,
+                )
             )
+    OrderLine.objects.filter(pk__in=gone).delete()
+    OrderLine.objects.bulk_update(shortened + grown, ["quantity", "line_total"], batch_size=1000)
+    OrderLine.objects.bulk_create(new, batch_size=1000)
 
 
 def _settle(
@@ -214,14 +226,12 @@ def _settle(
         )
         rows.append(row)
         by_order[line.order_id].append(row)
-    cancelled = 0
+    cancelled, to_close = 0, []
     for order_id, order in orders.items():
         given_back = sum((row.given_back for row in by_order[order_id]), ZERO)
         order.total = totals.get(order_id, ZERO)
-        fields = ["total"]
         if order_id not in totals:
             order.status, order.cancelled_at, order.cancelled_by = OrderStatus.CANCELLED, now, by
-            fields += ["status", "cancelled_at", "cancelled_by", "payment_state"]
             cancelled += 1
         if order.payment_state == PaymentState.PAID and given_back > 0:
             refund = _refund_create(payment=payments[order_id], amount=given_back, reason=RefundReason.NOT_SUPPLIED)
@@ -231,10 +241,13 @@ def _settle(
                 order.payment_state = PaymentState.TO_REFUND
         elif order.status == OrderStatus.CANCELLED or order.payment_state == PaymentState.AWAITING:
             # an open payment was for the old amount: closed, the new amount is paid instead
-            payments_close(order_ids=[order_id])
+            to_close.append(order_id)
             if order.status == OrderStatus.CANCELLED:
                 order.payment_state = PaymentState.VOID
-        order.save(update_fields=fields)
+    payments_close(order_ids=to_close)
+    Order.objects.bulk_update(
+        list(orders.values()), ["total", "status", "cancelled_at", "cancelled_by", "payment_state"], batch_size=1000
+    )
     Shortfall.objects.bulk_create(rows)
     return rows, cancelled
 
@@ -308,8 +321,8 @@ def stock_shortfall_record(
             break
     else:  # pragma: no cover - three expiries in a row under this very product
         raise Conflict(_("The orders changed while this was recorded. Try again."))
-    taken = _choose_substitutes(product, cycle, cuts, orders)
-    _apply_to_lines(cuts)
+    taken, own = _choose_substitutes(product, cycle, cuts, orders)
+    _apply_to_lines(cuts, own)
     for substitute_id, units in sorted(taken.items()):
         CycleStock.objects.filter(cycle=cycle, product_id=substitute_id).update(reserved=F("reserved") + units)
     CycleStock.objects.filter(pk=stock.pk).update(reserved=F("reserved") - (held - available), capacity=available)

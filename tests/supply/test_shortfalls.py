@@ -188,3 +188,24 @@ def test_the_supplier_is_told_what_the_shortfall_did_in_plain_words(shop, city, 
     closed = client.post(url, {"available": "0"}, follow=True)
     assert closed.status_code == 200 and any("No cycle" in m or "接单" in m for m in _messages(closed))
     assert stock(shop, shop.cabbage) == (1, 1)
+
+
+def test_the_queries_of_a_shortfall_do_not_grow_with_the_orders_it_cuts(shop, city, lettuce):
+    """The cycle is locked while a shortfall is recorded: its lines and orders are written set-based."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django.db.models import F
+
+    building = city.places[city.a.pk].building
+
+    def cut(households: int) -> int:
+        CycleStock.objects.filter(cycle=shop.cycle, product=shop.cabbage).update(capacity=F("reserved") + 100)
+        for _ in range(households):
+            place(shop, HouseholdFactory(building=building), (shop.cabbage, 1), (shop.masks, 1), when_out="substitute")
+        held = stock(shop, shop.cabbage)[1]
+        with CaptureQueriesContext(connection) as queries:
+            stock_shortfall_record(product_id=shop.cabbage.pk, available=held - households, by=None)
+        return len(queries)
+
+    assert cut(12) == cut(3)
