@@ -193,9 +193,8 @@ def test_the_supplier_is_told_what_the_shortfall_did_in_plain_words(shop, city, 
 def test_the_queries_of_a_shortfall_do_not_grow_with_the_orders_it_cuts(shop, city, lettuce):
     """The cycle is locked while a shortfall is recorded: its lines and orders are written set-based."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
 
     building = city.places[city.a.pk].building
 
