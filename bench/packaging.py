@@ -18,7 +18,11 @@ What it does, all on 127.0.0.1:
    household limit); order totals are the sums of their lines. Each product's stock ``reserved``
    grows by the units ordered (``capacity`` is raised first where they would not fit). Then
    ``VACUUM ANALYZE``;
-3. for each measurement: wait (``--quiet-wait``) until other work leaves the CPUs mostly idle,
+3. at the start of each run, the set-based floor (``floor_seconds``): one ``INSERT … SELECT … GROUP
+   BY`` of as many packages from as many lines into the packages table and one ``INSERT … SELECT``
+   of the package orders, timed and rolled back; the JSON gives
+   ``floor_ratio_1_worker`` (packing with one worker over the floor) and ``speedup_2_workers``;
+4. for each measurement: wait (``--quiet-wait``) until other work leaves the CPUs mostly idle,
    ``CHECKPOINT``, purge the Redis database, start the Celery worker process(es) (``celery -A config
    worker --pool=solo``, or one ``--pool=prefork --concurrency=2``), wait until they are ready, run
    ``manage.py close_cycle --json`` (closes the open cycle, queues one task per community, waits
@@ -28,7 +32,7 @@ What it does, all on 127.0.0.1:
    equal to the orders', no pick-up slot overfull; exits with an error otherwise); then reset the
    cycle's packages, package orders, pick-up slots, consignments and community builds (TRUNCATE
    when no other cycle has any, else DELETE and VACUUM ANALYZE) and set the cycle open again;
-4. drop the database (unless ``--keep``: then it is left packed by the last measurement).
+5. drop the database (unless ``--keep``: then it is left packed by the last measurement).
 
 ``--two-workers processes`` (the default, reported as ``seconds_2_workers``) runs two separate
 solo worker processes; ``prefork`` one worker with ``--pool=prefork --concurrency=2`` (two child
@@ -436,6 +440,59 @@ def packaging_check(url: str, *, cycle: int) -> dict:
     return figures
 
 
+# The set-based floor: as many packages from as many lines, in one statement each, in the same
+# database and the same run: one INSERT … SELECT … GROUP BY of the cycle's lines into the packages
+# table (every index and constraint of a real close) and one INSERT … SELECT of the package orders
+# (the link a "package_id on the order" design would write with an UPDATE … FROM; here the orders
+# are linked by their own table, as the close links them). Rolled back; the reset that follows
+# truncates.
+FLOOR_SQL = (
+    """
+INSERT INTO deliveries_package (cycle_id, community_id, urgent, status, built_at, attempt, household_id, compound_id,
+    building_id, code, mode, delivery_date, dispatch_date, orders_count, item_count, item_summary, total, to_collect)
+SELECT %(cycle)s, c.community_id, false, 'packed', now(), 0, o.household_id, b.compound_id, h.building_id,
+       'F-' || o.household_id, 'door', current_date, current_date, count(DISTINCT o.id), sum(l.quantity),
+       string_agg(l.name || ' ×' || l.quantity || l.unit, '、' ORDER BY l.id), sum(l.line_total),
+       coalesce(sum(l.line_total) FILTER (WHERE o.payment_state = 'to_collect'), 0)
+FROM supply_order o
+JOIN supply_orderline l ON l.order_id = o.id
+JOIN households_household h ON h.id = o.household_id
+JOIN households_building b ON b.id = h.building_id
+JOIN households_compound c ON c.id = b.compound_id
+WHERE o.cycle_id = %(cycle)s AND o.status = 'placed'
+GROUP BY o.household_id, c.community_id, b.compound_id, h.building_id
+""",
+    """
+INSERT INTO deliveries_packageorder (package_id, order_id)
+SELECT p.id, o.id FROM deliveries_package p
+JOIN supply_order o ON o.household_id = p.household_id AND o.cycle_id = p.cycle_id AND o.status = 'placed'
+WHERE p.cycle_id = %(cycle)s
+""",
+)
+
+
+def floor_measure(url: str, *, cycle: int) -> dict:
+    """The set-based floor's seconds (its statements' sum, from a clean checkpoint), rolled back."""
+    _checkpoint(url)
+    connection = _connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM deliveries_package WHERE cycle_id = %s", [cycle])
+            if cursor.fetchone()[0]:
+                raise SystemExit("the floor needs the cycle unpacked")
+            seconds = []
+            for statement in FLOOR_SQL:
+                t = time.perf_counter()
+                cursor.execute(statement, {"cycle": cycle})
+                seconds.append(time.perf_counter() - t)
+                if len(seconds) == 1:
+                    packages = cursor.rowcount
+        connection.rollback()
+    finally:
+        connection.close()
+    return {"seconds": round(sum(seconds), 2), "statements": [round(s, 2) for s in seconds], "packages": packages}
+
+
 def packaging_reset(url: str, *, cycle: int) -> str:
     """Undo the close of ``cycle``: its packages, links, slots, route legs and builds go, it is open again."""
     connection = _connect(url)
@@ -790,11 +847,21 @@ def main() -> None:
         )
         version = _server_version(url)
         first = True
+        floors: list[float] = []
         for run in range(1, args.runs + 1):
             for mode in modes:
                 if not first:
                     packaging_reset(url, cycle=cycle)
                 first = False
+                if mode == modes[0]:
+                    floor = floor_measure(url, cycle=cycle)
+                    floors.append(floor["seconds"])
+                    packaging_reset(url, cycle=cycle)
+                    print(
+                        f"run {run}, the set-based floor: {floor['seconds']:.2f} s for {floor['packages']} packages "
+                        f"(statements {floor['statements']})",
+                        flush=True,
+                    )
                 result = measure(
                     url, redis_url, cycle=cycle, mode=mode, app=args.celery_app, quiet_wait=args.quiet_wait
                 )
@@ -831,6 +898,9 @@ def main() -> None:
         "seconds_2_workers": median(two_mode, "seconds"),
         "packing_seconds_1_worker": median(modes[0], "packing_seconds"),
         "packing_seconds_2_workers": median(two_mode, "packing_seconds"),
+        "floor_seconds": round(statistics.median(floors), 2),
+        "floor_ratio_1_worker": round(median(modes[0], "packing_seconds") / statistics.median(floors), 2),
+        "speedup_2_workers": round(median(modes[0], "packing_seconds") / median(two_mode, "packing_seconds"), 2),
         "paper_seconds": median(two_mode, "paper_seconds"),
         "paper_seconds_1_worker": median(modes[0], "paper_seconds"),
         "lists": results[two_mode][-1]["lists"],

@@ -9,6 +9,8 @@ from households.models import (
 DEMO_PASSWORD = "demo12345"
 MIN_HOUSEHOLDS = 50
 BATCH_SIZE = 5000
+# The city is planned and written this many households at a time (its memory stays bounded).
+STREAM_HOUSEHOLDS = 100_000
 
 # Frequency-weighted surnames (roughly their share among Henan's population) and given names.
 SURNAMES = (

@@ -3,6 +3,7 @@ same city, whatever the database holds."""
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -67,7 +68,7 @@ class DemoResult:
 # Plain tuples and lists: at 250,000 households, objects per row would cost seconds.
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a planned community holds thousands of rows
 class _Community:
     office_code: str
     code: str
@@ -78,7 +79,7 @@ class _Community:
     compounds: list["_Compound"] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Compound:
     code: str
     name: str
@@ -91,9 +92,47 @@ class _Compound:
 
 @dataclass
 class CityPlan:
+    """The city's offices and communities; their compounds and households come in batches.
+
+    ``batches()`` fills the communities in order, from the same random stream, and hands them out
+    a batch of about ``size`` households at a time; a batch's compounds are dropped once the next
+    is asked for, so a city of millions is planned in bounded memory. The first batch holds the
+    demo community (and, for any city up to ``size`` households, the whole city).
+    """
+
     offices: list[tuple[str, str, str]]  # (district code, office code, name)
     communities: list[_Community]
     demo: _Community  # the demo worker's community; its first compound is the resident's
+    shares: list[int] = field(default_factory=list)  # households per community
+    rng: random.Random = field(default_factory=random.Random)
+    names: "_Names | None" = None
+
+    def batches(self, size: int) -> Iterator[list[_Community]]:
+        batch: list[_Community] = []
+        planned = 0
+        first = True
+        for community, share in zip(self.communities, self.shares, strict=True):
+            _community_fill(community, share, demo=community is self.demo, rng=self.rng, names=self.names)
+            batch.append(community)
+            planned += share
+            if planned >= size:
+                yield self._finish(batch, first=first)
+                first = False
+                batch, planned = [], 0
+        if batch:
+            yield self._finish(batch, first=first)
+
+    def _finish(self, batch: list[_Community], *, first: bool) -> list[_Community]:
+        for community in self.communities:  # the previous batch is written: free its households
+            if community.compounds and community not in batch:
+                community.compounds = []
+        if first:
+            # The demo community's open compound has a sealed building (a risk unit inside an open yard).
+            open_compound = self.demo.compounds[2]
+            number, _level, rows = open_compound.buildings[-1]
+            open_compound.buildings[-1] = (number, LockdownLevel.STAY_AT_HOME, rows)
+            _ensure_care_examples(self.demo, batch)
+        return batch
 
 
 def _split(total: int, parts: int, rng: random.Random, spread: float) -> list[int]:
@@ -119,7 +158,7 @@ class _Names:
         self.rng = rng
         self.surnames = [s for s, weight in SURNAMES for _copy in range(weight)]
         self.used_compounds: set[str] = set()
-        self.used_phones: set[str] = set()
+        self.used_phones: set[int] = set()  # as numbers: a city of millions keeps millions of them
         self.yard_numbers: Counter[str] = Counter()
 
     def person(self, *, elderly: bool = False) -> tuple[str, str]:
@@ -130,10 +169,11 @@ class _Names:
     def phone(self) -> str:
         rng = self.rng
         while True:
-            number = f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(100_000_000):08d}"
-            if number not in self.used_phones:
-                self.used_phones.add(number)
-                return number
+            prefix, rest = rng.choice(MOBILE_PREFIXES), rng.randrange(100_000_000)
+            key = int(prefix) * 100_000_000 + rest
+            if key not in self.used_phones:
+                self.used_phones.add(key)
+                return f"+86{prefix}{rest:08d}"
 
     def compound(self, *, kind: str, street: str) -> str:
         rng = self.rng
@@ -285,63 +325,63 @@ def city_plan(*, households: int, seed: int) -> CityPlan:
         )
     demo = communities[0]
 
-    for community, share in zip(communities, _split(households, community_count, rng, 0.35), strict=True):
-        compound_count = min(share, max(3, round(share / HOUSEHOLDS_PER_COMPOUND)))
-        sizes = _split(share, compound_count, rng, 0.5)
-        street = community.name.removesuffix("社区")
-        if not street.endswith(("路", "街")):
-            street = rng.choice(STREETS)
-        day_offset = rng.randrange(3)
-        estate_share = 0.75 if community.district_code == "gaoxin" else 0.35
-        for k, size in enumerate(sizes):
-            roll = rng.random()
-            kind = "estate" if roll < estate_share else ("work_unit" if roll < estate_share + 0.2 else "yard")
-            name = names.compound(kind=kind, street=street if rng.random() < 0.6 else rng.choice(STREETS))
-            level = _pick_level(rng)
-            if community is demo and k < 3:
-                # The demo community shows every level: the resident's compound is stay-at-home.
-                level = (LockdownLevel.STAY_AT_HOME, LockdownLevel.STAY_IN_COMPOUND, LockdownLevel.OPEN)[k]
-            compound = _Compound(
-                code=f"{k + 1:03d}",
-                name=name,
-                level=level,
-                delivery_day=(day_offset + k) % 3,
-                receiving_point=f"{rng.choice(GATES)}{rng.choice(COMPOUND_POINTS)}",
+    shares = _split(households, community_count, rng, 0.35)
+    return CityPlan(offices=offices, communities=communities, demo=demo, shares=shares, rng=rng, names=names)
+
+
+def _community_fill(community: _Community, share: int, *, demo: bool, rng: random.Random, names: _Names) -> None:
+    """Plan one community's compounds, buildings and households (the next draws of the city's stream)."""
+    compound_count = min(share, max(3, round(share / HOUSEHOLDS_PER_COMPOUND)))
+    sizes = _split(share, compound_count, rng, 0.5)
+    street = community.name.removesuffix("社区")
+    if not street.endswith(("路", "街")):
+        street = rng.choice(STREETS)
+    day_offset = rng.randrange(3)
+    estate_share = 0.75 if community.district_code == "gaoxin" else 0.35
+    for k, size in enumerate(sizes):
+        roll = rng.random()
+        kind = "estate" if roll < estate_share else ("work_unit" if roll < estate_share + 0.2 else "yard")
+        name = names.compound(kind=kind, street=street if rng.random() < 0.6 else rng.choice(STREETS))
+        level = _pick_level(rng)
+        if demo and k < 3:
+            # The demo community shows every level: the resident's compound is stay-at-home.
+            level = (LockdownLevel.STAY_AT_HOME, LockdownLevel.STAY_IN_COMPOUND, LockdownLevel.OPEN)[k]
+        compound = _Compound(
+            code=f"{k + 1:03d}",
+            name=name,
+            level=level,
+            delivery_day=(day_offset + k) % 3,
+            receiving_point=f"{rng.choice(GATES)}{rng.choice(COMPOUND_POINTS)}",
+        )
+        layouts = _layouts(size, "estate" if kind == "estate" else "yard", rng)
+        slots = [
+            (b, unit, floor, room)
+            for b, (units, floors, rooms) in enumerate(layouts)
+            for unit in range(1, max(1, units) + 1)
+            for floor in range(1, floors + 1)
+            for room in range(1, rooms + 1)
+        ]
+        taken = sorted(rng.sample(range(len(slots)), size))
+        rows_by_building: list[list[list]] = [[] for _layout in layouts]
+        for index in taken:
+            b, unit, floor, room = slots[index]
+            unit_text = str(unit) if layouts[b][0] else ""
+            rows_by_building[b].append(_household_row(names, rng, unit_text, floor, f"{floor}{room:02d}"))
+        for b, rows in enumerate(rows_by_building):
+            if not rows:
+                continue  # no registered flat: the register does not list the building
+            sealed = level < LockdownLevel.STAY_AT_HOME and rng.random() < SEALED_BUILDING_RATE
+            compound.buildings.append(
+                (f"{b + 1}号楼", LockdownLevel.STAY_AT_HOME if sealed else LockdownLevel.OPEN, rows)
             )
-            layouts = _layouts(size, "estate" if kind == "estate" else "yard", rng)
-            slots = [
-                (b, unit, floor, room)
-                for b, (units, floors, rooms) in enumerate(layouts)
-                for unit in range(1, max(1, units) + 1)
-                for floor in range(1, floors + 1)
-                for room in range(1, rooms + 1)
-            ]
-            taken = sorted(rng.sample(range(len(slots)), size))
-            rows_by_building: list[list[list]] = [[] for _layout in layouts]
-            for index in taken:
-                b, unit, floor, room = slots[index]
-                unit_text = str(unit) if layouts[b][0] else ""
-                rows_by_building[b].append(_household_row(names, rng, unit_text, floor, f"{floor}{room:02d}"))
-            for b, rows in enumerate(rows_by_building):
-                if not rows:
-                    continue  # no registered flat: the register does not list the building
-                sealed = level < LockdownLevel.STAY_AT_HOME and rng.random() < SEALED_BUILDING_RATE
-                compound.buildings.append(
-                    (f"{b + 1}号楼", LockdownLevel.STAY_AT_HOME if sealed else LockdownLevel.OPEN, rows)
-                )
-            community.compounds.append(compound)
-
-    # The demo community's open compound has a sealed building (a risk unit inside an open yard).
-    open_compound = demo.compounds[2]
-    number, _level, rows = open_compound.buildings[-1]
-    open_compound.buildings[-1] = (number, LockdownLevel.STAY_AT_HOME, rows)
-
-    _ensure_care_examples(demo, communities)
-    return CityPlan(offices=offices, communities=communities, demo=demo)
+        community.compounds.append(compound)
 
 
 def _ensure_care_examples(demo: _Community, communities: list[_Community]) -> None:
-    """Small cities still show every care flag, and the demo worker has a ledger household."""
+    """Small cities still show every care flag, and the demo worker has a ledger household.
+
+    ``communities`` is the first batch (see ``CityPlan.batches``): the whole city when it is small.
+    """
     resident_row = demo.compounds[0].buildings[0][2][0]
     demo_rows = [
         row

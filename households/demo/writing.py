@@ -5,6 +5,7 @@ import functools
 import io
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
@@ -25,9 +26,18 @@ from households.demo.people_names import (
     DEMO_VOLUNTEER_PHONE,
     DEMO_VOLUNTEERS,
     MIN_HOUSEHOLDS,
+    STREAM_HOUSEHOLDS,
 )
 from households.demo.place_names import DISTRICTS
-from households.demo.plan import HOUSEHOLD_COLUMNS, CityPlan, DemoAccount, DemoResult, city_plan
+from households.demo.plan import (
+    HOUSEHOLD_COLUMNS,
+    CityPlan,
+    DemoAccount,
+    DemoResult,
+    _Community,
+    _Compound,
+    city_plan,
+)
 from households.models import (
     HALF_DAYS,
     Building,
@@ -101,43 +111,6 @@ def demo_city_seed(*, households: int, seed: int, supplier_id: int | None = None
         created["communities"] += was_created
         if row.name != community.name:
             _refuse_other_city(f"{row.code} {row.name}", community.name)
-    our_communities = list(community_ids.values())
-
-    # Compounds and buildings: insert what is missing, then read ids back by natural key.
-    compound_ids = _insert_missing(
-        Compound,
-        key_fields=("community_id", "code"),
-        scope={"community_id__in": our_communities},
-        wanted={
-            (community_ids[community.code], compound.code): dict(
-                name=compound.name,
-                initials=pinyin_initials(compound.name),
-                lockdown_level=compound.level,
-                delivery_day=compound.delivery_day,
-                receiving_point=compound.receiving_point,
-            )
-            for community in plan.communities
-            for compound in community.compounds
-        },
-        created=created,
-        label="compounds",
-        same="name",
-    )
-    building_ids = _insert_missing(
-        Building,
-        key_fields=("compound_id", "number"),
-        scope={"compound__community_id__in": our_communities},
-        wanted={
-            (compound_ids[(community_ids[community.code], compound.code)], number): dict(
-                lockdown_level=level, sort_key=building_sort_key(number)
-            )
-            for community in plan.communities
-            for compound in community.compounds
-            for number, level, _rows in compound.buildings
-        },
-        created=created,
-        label="buildings",
-    )
 
     # Staff accounts before households: lonely elderly households name their worker.
     demo_community_id = community_ids[plan.demo.code]
@@ -177,85 +150,132 @@ def demo_city_seed(*, households: int, seed: int, supplier_id: int | None = None
     user_ids = _users_create_missing(wanted_users, hashed=hashed, created=created)
     created["volunteers"] = _volunteers_create_missing(user_ids, community_id=demo_community_id)
 
-    household_ids, household_rows = _households_save(
-        plan,
-        community_ids=community_ids,
-        compound_ids=compound_ids,
-        building_ids=building_ids,
-        user_ids=user_ids,
-        created=created,
-    )
+    # Compounds, buildings, households and phones a batch of communities at a time (bounded memory).
+    totals: Counter[str] = Counter()
+    for batch in plan.batches(STREAM_HOUSEHOLDS):
+        ids = _places_save(batch, community_ids=community_ids, created=created)
+        household_ids, counts = _households_save(batch, demo=plan.demo, ids=ids, user_ids=user_ids, created=created)
+        totals.update(counts)
+        if any(community is plan.demo for community in batch):
+            resident = _resident(plan, ids=ids, household_ids=household_ids)
+    _users_create_missing({"resident": resident}, hashed=hashed, created=created)
 
-    # The resident: the first household of the demo community's stay-at-home compound.
-    resident_compound = plan.demo.compounds[0]
-    number, _level, rows = resident_compound.buildings[0]
-    resident_row = rows[0]
-    resident_key = (
-        building_ids[(compound_ids[(demo_community_id, resident_compound.code)], number)],
-        resident_row[0],
-        resident_row[2],
-    )
-    _users_create_missing(
-        {
-            "resident": dict(
-                role=Role.RESIDENT,
-                first_name=resident_row[3],
-                household_id=household_ids[resident_key],
-                phone=resident_row[12][0],
-            )
-        },
-        hashed=hashed,
-        created=created,
-    )
-
-    totals = {
+    figures = {
         "districts": len(DISTRICTS),
         "offices": len(plan.offices),
         "communities": len(plan.communities),
-        "compounds": len(compound_ids),
-        "buildings": len(building_ids),
-        "households": len(household_rows),
-        "phones": sum(len(row[12]) for row in household_rows.values()),
+        "compounds": totals["compounds"],
+        "buildings": totals["buildings"],
+        "households": totals["households"],
+        "phones": totals["phones"],
         "accounts": len(wanted_users) + 1,
         "volunteers": Volunteer.objects.filter(community_id=demo_community_id).count(),
     }
     return DemoResult(
-        totals=totals,
-        created={label: created[label] for label in totals},
+        totals=figures,
+        created={label: created[label] for label in figures},
         accounts=_accounts(),
         community_workers=sorted(u for u in wanted_users if u.startswith("worker-")),
         seconds=time.monotonic() - started,
     )
 
 
+@dataclass
+class _PlaceIds:
+    """A batch's ids: community code → id, (community id, compound code) → id, (compound id, number) → id."""
+
+    communities: dict[str, int]
+    compounds: dict[tuple, int]
+    buildings: dict[tuple, int]
+
+    def building(self, community: _Community, compound: _Compound, number: str) -> int:
+        return self.buildings[(self.compounds[(self.communities[community.code], compound.code)], number)]
+
+
+def _places_save(batch: list[_Community], *, community_ids: dict[str, int], created: Counter) -> _PlaceIds:
+    """Insert the batch's missing compounds and buildings, by natural key; return their ids."""
+    ours = [community_ids[community.code] for community in batch]
+    compound_ids = _insert_missing(
+        Compound,
+        key_fields=("community_id", "code"),
+        scope={"community_id__in": ours},
+        wanted={
+            (community_ids[community.code], compound.code): dict(
+                name=compound.name,
+                initials=pinyin_initials(compound.name),
+                lockdown_level=compound.level,
+                delivery_day=compound.delivery_day,
+                receiving_point=compound.receiving_point,
+            )
+            for community in batch
+            for compound in community.compounds
+        },
+        created=created,
+        label="compounds",
+        same="name",
+    )
+    building_ids = _insert_missing(
+        Building,
+        key_fields=("compound_id", "number"),
+        scope={"compound__community_id__in": ours},
+        wanted={
+            (compound_ids[(community_ids[community.code], compound.code)], number): dict(
+                lockdown_level=level, sort_key=building_sort_key(number)
+            )
+            for community in batch
+            for compound in community.compounds
+            for number, level, _rows in compound.buildings
+        },
+        created=created,
+        label="buildings",
+    )
+    return _PlaceIds(community_ids, compound_ids, building_ids)
+
+
+def _resident(plan: CityPlan, *, ids: _PlaceIds, household_ids: dict[tuple, int]) -> dict:
+    """The resident account: the first household of the demo community's stay-at-home compound."""
+    compound = plan.demo.compounds[0]
+    number, _level, rows = compound.buildings[0]
+    row = rows[0]
+    return dict(
+        role=Role.RESIDENT,
+        first_name=row[3],
+        household_id=household_ids[(ids.building(plan.demo, compound, number), row[0], row[2])],
+        phone=row[12][0],
+    )
+
+
 def _households_save(
-    plan: CityPlan,
+    batch: list[_Community],
     *,
-    community_ids: dict[str, int],
-    compound_ids: dict[tuple, int],
-    building_ids: dict[tuple, int],
+    demo: _Community,
+    ids: _PlaceIds,
     user_ids: dict[str, int],
     created: Counter,
-) -> tuple[dict[tuple, int], dict[tuple, list]]:
-    """Insert the missing households and phones; return address → id and address → planned row.
+) -> tuple[dict[tuple, int], Counter]:
+    """Insert the batch's missing households and phones; return address → id and the batch's totals.
 
-    At 250,000 households this is the bulk of the work. An address is (building id, unit, room).
+    At a city's scale this is the bulk of the work. An address is (building id, unit, room).
     """
     household_rows: dict[tuple[int, str, str], list] = {}
     assigned: dict[tuple[int, str, str], int] = {}
-    for community in plan.communities:
-        worker_id = user_ids["worker" if community is plan.demo else f"worker-{community.code}"]
+    counts: Counter[str] = Counter()
+    for community in batch:
+        worker_id = user_ids["worker" if community is demo else f"worker-{community.code}"]
+        counts["compounds"] += len(community.compounds)
         for compound in community.compounds:
-            compound_id = compound_ids[(community_ids[community.code], compound.code)]
+            counts["buildings"] += len(compound.buildings)
             for number, _level, rows in compound.buildings:
-                building_id = building_ids[(compound_id, number)]
+                building_id = ids.building(community, compound, number)
                 for row in rows:
                     address = (building_id, row[0], row[2])
                     household_rows[address] = row
+                    counts["phones"] += len(row[12])
                     if row[6]:
                         assigned[address] = worker_id
+    counts["households"] = len(household_rows)
 
-    ours = Household.objects.filter(building__compound__community_id__in=list(community_ids.values()))
+    ours = Household.objects.filter(building__compound__community_id__in=[ids.communities[c.code] for c in batch])
     existing: dict[tuple[int, str, str], int] = {}
     for pk, building_id, unit, room, contact_name in ours.values_list(
         "pk", "building_id", "unit", "room", "contact_name"
@@ -292,7 +312,7 @@ def _households_save(
     ]
     _insert_rows(HouseholdPhone, ("household_id", "number", "is_primary"), new_phones)
     created["phones"] += len(new_phones)
-    return household_ids, household_rows
+    return household_ids, counts
 
 
 def _insert_missing(model, *, key_fields, scope, wanted, created, label, same: str | None = None) -> dict[tuple, int]:

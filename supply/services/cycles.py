@@ -13,7 +13,6 @@ from supply.models import (
     Cycle,
     CycleStatus,
     CycleStock,
-    Order,
     OrderLine,
     OrderStatus,
     PaymentMethod,
@@ -180,67 +179,69 @@ def baseline_orders_place(
     """Give every stay-at-home household (of one compound, or of the city) that has none yet its
     free baseline order in a cycle; returns the new orders' ids.
 
-    Guarantees: set-based (three statements and the stock rows); idempotent (a household with a
+    Guarantees: set-based (an INSERT … SELECT of the orders, one of their lines, and the stock
+    rows); idempotent (a household with a
     baseline order in the cycle, or that declined it, gets nothing; the database forbids a second
     one); the stock of each product holds exactly what the new orders take, on top of what
     residents can buy. Call inside a transaction.
     """
     now = now or timezone.now()
     where_compound = "AND c.id = %s" if compound_id is not None else ""
+    compound = [compound_id] if compound_id is not None else []
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT h.id FROM households_household h {_HOUSEHOLD_DISTRICT}
+            INSERT INTO supply_order (household_id, cycle_id, status, channel, note, total, payment_method,
+                                      payment_state, request_hash, created_at, urgent)
+            SELECT h.id, %s, %s, %s, '', 0, %s, %s, '', %s, %s
+            FROM households_household h {_HOUSEHOLD_DISTRICT}
             WHERE h.baseline_opt_out = %s AND (b.lockdown_level = 2 OR c.lockdown_level = 2) {where_compound}
               AND EXISTS (SELECT 1 FROM supply_baselineitem i WHERE i.district_id = f.district_id)
               AND NOT EXISTS (SELECT 1 FROM supply_order o WHERE o.household_id = h.id AND o.cycle_id = %s
                               AND o.channel = %s)
+            ORDER BY h.id
+            ON CONFLICT DO NOTHING
             """,
-            [False, *([compound_id] if compound_id is not None else []), cycle_id, Channel.BASELINE],
+            [
+                cycle_id,
+                OrderStatus.PLACED,
+                Channel.BASELINE,
+                PaymentMethod.FREE,
+                PaymentState.FREE,
+                now,
+                False,
+                False,
+                *compound,
+                cycle_id,
+                Channel.BASELINE,
+            ],
         )
-        households = [row[0] for row in cursor.fetchall()]
-    if not households:
-        return []
-    Order.objects.bulk_create(
-        [
-            Order(
-                household_id=h,
-                cycle_id=cycle_id,
-                status=OrderStatus.PLACED,
-                channel=Channel.BASELINE,
-                note="",
-                total=0,
-                payment_method=PaymentMethod.FREE,
-                payment_state=PaymentState.FREE,
-                request_hash="",
-                created_at=now,
-                urgent=False,
-            )
-            for h in households
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
-    )
-    order_ids = list(
-        Order.objects.filter(
-            cycle_id=cycle_id, channel=Channel.BASELINE, household_id__in=households, lines__isnull=True
-        ).values_list("pk", flat=True)
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(order_ids), 5000):
-            chunk = order_ids[start : start + 5000]
-            cursor.execute(
-                f"""
-                INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
-                SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
-                FROM supply_order o
-                JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}
-                JOIN supply_baselineitem i ON i.district_id = f.district_id
-                JOIN supply_product p ON p.id = i.product_id
-                WHERE o.id IN ({", ".join(["%s"] * len(chunk))})
-                """,
-                chunk,
-            )
+        if not cursor.rowcount:
+            return []
+        # The new orders are the cycle's baseline orders without lines (of the compound).
+        new_orders = f"""
+            FROM supply_order o
+            JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}
+            WHERE o.cycle_id = %s AND o.channel = %s {where_compound}
+              AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)
+        """
+        cursor.execute(f"SELECT o.id {new_orders} ORDER BY o.id", [cycle_id, Channel.BASELINE, *compound])
+        order_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"""
+            INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
+            SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
+            {
+                new_orders.replace(
+                    "WHERE",
+                    "JOIN supply_baselineitem i ON i.district_id = f.district_id "
+                    "JOIN supply_product p ON p.id = i.product_id WHERE",
+                    1,
+                )
+            }
+            """,
+            [cycle_id, Channel.BASELINE, *compound],
+        )
     _stock_hold(cycle_id=cycle_id, lines=OrderLine.objects.filter(order_id__in=order_ids))
     return order_ids
 

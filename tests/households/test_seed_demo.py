@@ -297,6 +297,31 @@ def test_the_same_seed_plans_the_same_city_and_another_seed_another(db):
     assert other["districts"] == first["districts"]
 
 
+def test_a_city_written_in_batches_is_the_same_city(db, monkeypatch):
+    """A large city is planned and written a batch of communities at a time (bounded memory): the
+    batches write exactly the city one batch writes, and a batch's households are let go once the
+    next batch is planned."""
+    import households.demo.writing as writing
+    from households.demo.plan import city_plan
+
+    seed(households=1200)
+    whole = city_snapshot()
+    wipe_demo()
+
+    monkeypatch.setattr(writing, "STREAM_HOUSEHOLDS", 250)
+    output = seed(households=1200)
+    assert city_snapshot() == whole
+    assert re.search(r"households\s+1200", output)
+
+    plan = city_plan(households=1200, seed=2022)
+    sizes = []
+    for batch in plan.batches(250):
+        held = [c for c in plan.communities if c.compounds]
+        assert all(any(c is b for b in batch) for c in held)  # only this batch's rows are held
+        sizes.append(sum(len(rows) for c in batch for k in c.compounds for _n, _l, rows in k.buildings))
+    assert len(sizes) > 1 and sum(sizes) == 1200
+
+
 def test_the_command_prints_the_accounts_unless_quiet(db):
     output = seed()
     for username in DEMO_USERNAMES:
