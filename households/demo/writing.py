@@ -447,18 +447,19 @@ def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
         )
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_FORMATS = {type(None): lambda _value: "\\N", bool: lambda value: "t" if value else "f", int: str}
+_iso = functools.lru_cache(maxsize=16)(datetime.isoformat)  # a batch's rows share their timestamps
+
+
 def _copy_text(value) -> str:
     """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
+    plain = _COPY_FORMATS.get(type(value))
+    if plain is not None:
+        return plain(value)
     if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
+        return _iso(value)
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def _accounts() -> list[DemoAccount]:
