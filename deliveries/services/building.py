@@ -25,6 +25,7 @@ from deliveries.models import (
     package_code,
 )
 from deliveries.services import building_sql
+from deliveries.services.route import RouteCounts
 from deliveries.volunteers.rounds import rounds_after_build
 from households.models import Community, DeliveryMode, Household, delivery_mode_for
 from supply.models import Cycle, CycleStatus, OrderLine, OrderStatus, PaymentState
@@ -98,21 +99,20 @@ def community_build(*, cycle_id: int, community_id: int, now: datetime.datetime 
             raise Conflict(_("This cycle is not closing; its packages cannot be built now."))
         community = build.community
         if _writes_in_sql():
-            drafts, links = _write_in_sql(cycle=cycle, community=community, now=now)
+            written = _write_in_sql(cycle=cycle, community=community, now=now)
         else:
             drafts = _drafts(cycle=cycle, community_id=community_id)
             _plan(cycle=cycle, community=community, drafts=drafts)
             links = _write_packages(cycle=cycle, community=community, drafts=drafts, now=now)
-        Consignment.objects.bulk_create(_route(cycle=cycle, community=community, drafts=drafts))
+            written = route_counts(drafts, links=links)
+        Consignment.objects.bulk_create(_route(cycle=cycle, community=community, counts=written))
         # Volunteers' rounds: each delivery day's doors divided among the community's teams, if any.
-        rounds_after_build(
-            community_id=community_id, days={d.delivery_date for d in drafts if d.mode == DeliveryMode.DOOR}
-        )
+        rounds_after_build(community_id=community_id, days=written.door_days)
         if settings.DELIVERIES_BUILD_PAUSE:
             time.sleep(settings.DELIVERIES_BUILD_PAUSE)  # crash tests kill the worker here
         build.status = BuildStatus.DONE
-        build.packages = len(drafts)
-        build.orders = links
+        build.packages = written.packages
+        build.orders = written.links
         build.attempts = F("attempts") + 1
         build.built_at = now
         build.save(update_fields=["status", "packages", "orders", "attempts", "built_at"])
@@ -207,11 +207,12 @@ def _drafts_folded_in_python(*, cycle: Cycle, community_id: int) -> list[_Draft]
 
 
 def _writes_in_sql() -> bool:
-    """PostgreSQL folds and writes the packages itself (measured ≈ 2× faster over a city)."""
+    """PostgreSQL folds, numbers and writes the packages itself (at 250,000 households the close took
+    17.1 s with one worker against 21.4 s when Python wrote the rows PostgreSQL had folded)."""
     return connection.vendor == "postgresql"
 
 
-def _write_in_sql(*, cycle: Cycle, community: Community, now: datetime.datetime) -> tuple[list, int]:
+def _write_in_sql(*, cycle: Cycle, community: Community, now: datetime.datetime) -> RouteCounts:
     """PostgreSQL: the pick-up slots handed out first, then the packages and links in one statement."""
     slotted = building_sql.pickup_households(cycle=cycle, community_id=community.pk)
     _assign_pickup_slots(cycle=cycle, packages=slotted)
@@ -314,22 +315,25 @@ def _assign_pickup_slots(*, cycle: Cycle, packages: list) -> None:
     PickupSlot.objects.bulk_create(all_slots)  # saved before the packages that point at them
 
 
-def _route(*, cycle: Cycle, community: Community, drafts: list[_Draft]) -> list[Consignment]:
+def route_counts(drafts: list[_Draft], *, links: int) -> RouteCounts:
+    """The route counts of drafts written in Python (PostgreSQL counts its own: ``building_sql``)."""
+    counts = RouteCounts(packages=len(drafts), links=links)
+    for draft in drafts:
+        day = draft.delivery_date
+        counts.add(counts.to_community, day, 1, draft.item_count)
+        counts.add(counts.to_compound, (draft.compound_id, day), 1, draft.item_count)
+        for supplier_id, items in draft.supplier_items.items():
+            counts.add(counts.from_supplier, (supplier_id, day), 1, items)
+        if draft.mode == DeliveryMode.DOOR:
+            counts.door_days.add(day)
+    return counts
+
+
+def _route(*, cycle: Cycle, community: Community, counts: RouteCounts) -> list[Consignment]:
     """The legs this community's packages travel: supplier → office (this community's share),
     office → community, community → compound; package and item counts per delivery day."""
     office_id = community.office_id
-    to_community: dict = defaultdict(lambda: [0, 0])
-    to_compound: dict = defaultdict(lambda: [0, 0])
-    from_supplier: dict = defaultdict(lambda: [0, 0])
-    for draft in drafts:
-        day = draft.delivery_date
-        for counts in (to_community[day], to_compound[(draft.compound_id, day)]):
-            counts[0] += 1
-            counts[1] += draft.item_count
-        for supplier_id, items in draft.supplier_items.items():
-            counts = from_supplier[(supplier_id, day)]
-            counts[0] += 1
-            counts[1] += items
+    to_community, to_compound, from_supplier = counts.to_community, counts.to_compound, counts.from_supplier
     common = {"cycle": cycle, "office_id": office_id, "built_by": community}
     legs = [
         Consignment(
