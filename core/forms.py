@@ -1,6 +1,12 @@
 """Putting a service's refusal on the form the person filled in."""
 
+from django.utils.translation import gettext_noop
+
 from core.errors import BaogongError
+
+# Django puts gettext(":") after every form label; our catalog makes it the full-width "：" in
+# Chinese (CONTRIBUTING.md, "Punctuation"), which Django's own catalog leaves ASCII.
+LABEL_SUFFIX = gettext_noop(":")
 
 
 def form_errors(form, exc: BaogongError, *, field: str | None = None) -> None:

@@ -127,7 +127,7 @@ class TicketLevel(models.IntegerChoices):
 
 
 class TicketStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("ticket", "Open")
     RESOLVED = "resolved", pgettext_lazy("ticket", "Resolved")
 
 

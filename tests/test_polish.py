@@ -103,3 +103,30 @@ def test_days_and_moments_read_the_same_everywhere():
         assert day_text(None) == "" and moment_text(None) == ""
     with translation.override("en"):
         assert moment_text(moment, today=today) == "Dec. 7 09:30"
+
+
+def test_a_label_s_colon_follows_the_page_s_language():
+    """CONTRIBUTING.md: a label's colon is "：" in Chinese and ": " in English. A page writes it
+    with ``{% colon %}`` (and Django's forms with their translated suffix), never a colon of one
+    language after a translated label."""
+    import re
+    from pathlib import Path
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    found = [
+        f"{path}: {match}"
+        for path in Path("templates").rglob("*.html")
+        if "print/_" not in str(path)  # paper has its own layout
+        for match in re.findall(r"(?:translate \"[^\"]*\" %\}|endblocktranslate %\})[:：]", path.read_text())
+    ]
+    assert found == []
+    tag = Template("{% load baogong %}{% colon %}")
+    with translation.override("zh-hans"):
+        assert tag.render(Context()) == "："
+        from django import forms
+
+        assert forms.Form().label_suffix == "："
+    with translation.override("en"):
+        assert tag.render(Context()) == ": "

@@ -51,3 +51,23 @@ def test_compiled_catalog_matches_the_po_file():
         if "\\" not in msgid and (catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)) == msgid
     ]
     assert not missing, f"the .mo is older than the .po (run make messages): {missing[:10]}"
+
+
+# Placeholders that stand for a number, a day or a time (all but the named text ones): written
+# against the Chinese around them (共%(n)s件, 将于%(date)s送货上门), as CONTRIBUTING.md's "Spaces"
+# rule asks. Codes, names, places and phone numbers keep their spaces (物资包 %(code)s).
+_NUMERIC = r"%\((?!(?:code|number|name|id|phone|office|community|hotline|order|slot|product|key|address|reason|point|supplier|district|compound|status|channel|filename|place|employer|role|user|label|title|worker|team|building|unit|room|kind|outcome|choice|money|field)\))\w+\)[sd]"
+_CJK = r"[\u3400-\u9fff（），。：；！？、]"
+# a number on its own (not part of UTF-8, 7-Zip or 2022-04-25, which keep their spaces)
+_NUMBER = r"(?<![\w\-–.])\d+(?![\w\-–.])"
+_TIGHT = re.compile(rf"{_CJK} (?:{_NUMBER}|{_NUMERIC})|(?:{_NUMBER}|{_NUMERIC}) {_CJK}")
+
+
+def test_no_space_between_chinese_and_numbers_days_or_times():
+    loose = [
+        (msgid, text)
+        for msgid, strs, _flags, _ctx in _entries(PO.read_text(encoding="utf-8"))
+        for text in strs
+        if _TIGHT.search(text)
+    ]
+    assert not loose, f"a space between Chinese and a number, day or time: {loose[:10]}"

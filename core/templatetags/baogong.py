@@ -3,6 +3,7 @@
 The households' own (lockdown level badges, the named rules, care flags) are in ``households_tags``."""
 
 from django import template
+from django.utils.translation import pgettext
 
 from core.dates import day_text, moment_text
 from core.phones import phone_display, phone_masked
@@ -42,3 +43,9 @@ def day(value) -> str:
 def moment(value) -> str:
     """A moment on a page: 12月7日 09:30 (core.dates)."""
     return moment_text(value)
+
+
+@register.simple_tag
+def colon() -> str:
+    """A label's colon in the page's language: "：" in Chinese, ": " in English (CONTRIBUTING.md)."""
+    return pgettext("after a label", ": ")

@@ -562,7 +562,7 @@ def test_the_door_list_names_the_worker_and_adds_up_each_building(packed, city):
     assert sum(t["packages"] for t in totals) == len(packages) and totals[0]["packages"] == 5
     assert sum(t["items"] for t in totals) == sum(p["item_count"] for p in packages)
     text = pdf_text(rendering.pdf(data, fingerprint_value="x" * 12))
-    assert "王芳" in text and "2号楼：5 个物资包" in text
+    assert "王芳" in text and "2号楼：5个物资包" in text
 
 
 def test_the_door_list_spreadsheet_is_set_up_to_print(packed, city):

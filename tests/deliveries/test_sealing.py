@@ -106,7 +106,7 @@ def test_sealed_after_the_close_each_household_gets_a_package_on_the_next_delive
     change = LockdownChange.objects.get(compound=compound)
     html = client.get(reverse("deliveries:change_coverage", args=[change.pk])).content.decode()
     assert html.count('class="coverage-covered"') == 5 and "coverage-waiting" not in html
-    assert "5 户中有 5 户" in html or "5 of 5" in html
+    assert "5户中有5户" in html or "5 of 5" in html
     # Sealing again (or the task running twice) builds nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         services.sealed_households_feed(compound_id=compound.pk)

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from core.dates import moment_text
 from deliveries.models import Package
 from supply import services as supply_services
 from supply.models import Cycle, CycleStatus
@@ -23,6 +24,11 @@ def test_task_force_closes_the_cycle_from_the_page(shop, city, client, django_ca
     assert response.status_code == 302
     assert Cycle.objects.get(pk=shop.cycle.pk).status == CycleStatus.PACKED
     assert Package.objects.filter(cycle=shop.cycle).count() == 1
+    # closed before its cutoff: the page says when ordering stopped, not the cutoff that never came
+    closed = Cycle.objects.get(pk=shop.cycle.pk)
+    page = client.get(reverse("deliveries:cycle_list")).content.decode()
+    assert "停止下单时间：" + moment_text(closed.closed_at) in page
+    assert moment_text(closed.cutoff_at) not in page
 
 
 @pytest.mark.parametrize("role", ["worker", "office", "operator", "resident", "supplier"])

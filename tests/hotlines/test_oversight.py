@@ -99,7 +99,7 @@ def test_unsealing_reports_from_the_hotline_show_next_to_the_seven_day_rule(city
     client.force_login(city.users.taskforce)
     page = client.get("/compounds/unsealing/").content.decode()
     assert place.compound.name in page and "7+" in page
-    assert "2（2 件未办结）" in page or "2 (2 open)" in page
+    assert "2（2件未办结）" in page or "2 (2 open)" in page
     assert (
         selectors.unsealing_reports(user=city.users.operator2, compound_ids=[place.compound.pk]) == {}
     )  # other district

@@ -79,7 +79,7 @@ def test_no_code_is_sent_where_it_cannot_be_used_but_the_request_looks_the_same(
             phone=real.phone, purpose=REGISTER, code="000000" if real.code != "000000" else "111111"
         )
     messages.add(exc.value.message)
-    assert messages == {"验证码错误。此验证码还可再试 4 次。"}
+    assert messages == {"验证码错误。此验证码还可再试4次。"}
 
 
 def test_a_code_works_once_within_five_minutes_and_five_tries(city):

@@ -56,7 +56,7 @@ def test_the_same_event_is_told_once_and_texted_only_where_there_is_a_phone(
     assert recording == [
         (
             with_phone.phones.get(is_primary=True).number,
-            f"物资包 ZY-1-1-001 将于 {day_text(datetime.date(2026, 12, 1))} 送货上门。",
+            f"物资包 ZY-1-1-001 将于{day_text(datetime.date(2026, 12, 1))}送货上门。",
         )
     ]
     assert services.sms_send_due() == {"sent": 0, "retry": 0, "failed": 0}  # nothing is sent twice
@@ -239,7 +239,7 @@ def test_new_orders_are_confirmed_once_by_the_beat_and_baseline_orders_are_not(
     notice = Notification.objects.get(kind="order_confirmed")
     assert notice.household_id == city.household_a.pk and notice.key == f"order:{placed.pk}"
     assert notice.params == {"order": placed.pk, "items": 3, "total": f"{placed.total:.2f}"}
-    assert f"订单 {placed.pk} 已确认：共 3 件" in notice.text
+    assert f"订单 {placed.pk} 已确认：共3件" in notice.text
     assert not Notification.objects.filter(
         key__in=[f"order:{pk}" for pk in baseline.values_list("pk", flat=True)]
     ).exists()

@@ -93,4 +93,4 @@ def test_capacity_is_what_residents_can_buy_and_raising_it_never_lowers_that(sho
     from django.urls import reverse
 
     html = client.get(reverse("catalog:product_detail", args=[shop.cabbage.pk])).content.decode()
-    assert "可售 1：已订 0，剩余 1" in html and "另为免费基本物资包和长期订单预留 4" in html
+    assert "可售1：已订0，剩余1" in html and "另为免费基本物资包和长期订单预留4" in html
