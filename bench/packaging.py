@@ -207,6 +207,9 @@ UPDATE supply_cycle SET status = 'open', closed_at = NULL WHERE id = %(cycle)s;
 """
 
 VACUUM_TABLES = (
+    "households_household",
+    "households_building",
+    "households_compound",
     "supply_order",
     "supply_orderline",
     "supply_cyclestock",

@@ -214,10 +214,11 @@ def _writes_in_sql() -> bool:
 
 def _write_in_sql(*, cycle: Cycle, community: Community, now: datetime.datetime) -> RouteCounts:
     """PostgreSQL: the pick-up slots handed out first, then the packages and links in one statement."""
-    slotted = building_sql.pickup_households(cycle=cycle, community_id=community.pk)
+    params = building_sql.community_params(cycle=cycle, community_id=community.pk)
+    slotted = building_sql.pickup_households(cycle=cycle, params=params)
     _assign_pickup_slots(cycle=cycle, packages=slotted)
     return building_sql.packages_write(
-        cycle=cycle, community=community, code_prefix=_code_prefix(community), slotted=slotted, now=now
+        cycle=cycle, community=community, code_prefix=_code_prefix(community), slotted=slotted, now=now, params=params
     )
 
 

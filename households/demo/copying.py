@@ -2,11 +2,55 @@
 
 import functools
 import io
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db import connection
 
 from households.demo.people_names import BATCH_SIZE
+
+
+def prefetched(items: Iterable, *, ahead: int = 1) -> Iterator:
+    """``items`` made by a thread ``ahead`` of their use: the next batch of the city is planned
+    (Python) while this one is written (the database, which lets the planning run meanwhile).
+    The order is kept; an error in the making is raised here; stopping early stops the thread."""
+    done, stop = object(), threading.Event()
+    handoff: queue.Queue = queue.Queue(maxsize=ahead)
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as error:  # noqa: BLE001 (handed to the consumer, which raises it)
+            put((None, error))
+            return
+        put((done, None))
+
+    thread = threading.Thread(target=make, name="demo-plan", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def chunks(items: list, size: int = BATCH_SIZE):

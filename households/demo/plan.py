@@ -95,9 +95,9 @@ class CityPlan:
     """The city's offices and communities; their compounds and households come in batches.
 
     ``batches()`` fills the communities in order, from the same random stream, and hands them out
-    a batch of about ``size`` households at a time; a batch's compounds are dropped once the next
-    is asked for, so a city of millions is planned in bounded memory. The first batch holds the
-    demo community (and, for any city up to ``size`` households, the whole city).
+    a batch of about ``size`` households at a time; the caller ``release()``-s a batch once it is
+    written, so a city of millions is planned in bounded memory. The first batch holds the demo
+    community (and, for any city up to ``size`` households, the whole city).
     """
 
     offices: list[tuple[str, str, str]]  # (district code, office code, name)
@@ -122,10 +122,13 @@ class CityPlan:
         if batch:
             yield self._finish(batch, first=first)
 
+    @staticmethod
+    def release(batch: list[_Community]) -> None:
+        """Let a written batch's compounds and households go (the plan keeps the communities)."""
+        for community in batch:
+            community.compounds = []
+
     def _finish(self, batch: list[_Community], *, first: bool) -> list[_Community]:
-        for community in self.communities:  # the previous batch is written: free its households
-            if community.compounds and community not in batch:
-                community.compounds = []
         if first:
             # The demo community's open compound has a sealed building (a risk unit inside an open yard).
             open_compound = self.demo.compounds[2]

@@ -302,6 +302,7 @@ def test_a_city_written_in_batches_is_the_same_city(db, monkeypatch):
     batches write exactly the city one batch writes, and a batch's households are let go once the
     next batch is planned."""
     import households.demo.writing as writing
+    from households.demo.copying import prefetched
     from households.demo.plan import city_plan
 
     seed(households=1200)
@@ -315,11 +316,38 @@ def test_a_city_written_in_batches_is_the_same_city(db, monkeypatch):
 
     plan = city_plan(households=1200, seed=2022)
     sizes = []
-    for batch in plan.batches(250):
-        held = [c for c in plan.communities if c.compounds]
-        assert all(any(c is b for b in batch) for c in held)  # only this batch's rows are held
+    for batch in prefetched(plan.batches(250)):
         sizes.append(sum(len(rows) for c in batch for k in c.compounds for _n, _l, rows in k.buildings))
+        plan.release(batch)
+        # held: this batch (released) and at most the next, being planned meanwhile
+        assert sum(1 for c in plan.communities if c.compounds) <= 2 * max(len(batch), 1) + 1
     assert len(sizes) > 1 and sum(sizes) == 1200
+
+
+def test_planning_ahead_keeps_the_order_raises_the_maker_s_error_and_stops_early():
+    from households.demo.copying import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+
+    def broken():
+        yield 1
+        raise ValueError("planned wrong")
+
+    with pytest.raises(ValueError, match="planned wrong"):
+        list(prefetched(broken()))
+    made = []
+
+    def endless():
+        n = 0
+        while True:
+            made.append(n)
+            yield n
+            n += 1
+
+    items = prefetched(endless())
+    assert next(items) == 0
+    items.close()  # the consumer stops: the thread stops too, a step or two ahead at most
+    assert len(made) <= 4
 
 
 def test_the_command_prints_the_accounts_unless_quiet(db):
