@@ -19,26 +19,17 @@ from supply.models import Cycle, OrderStatus, PaymentState
 
 # The community's pick-up households with placed orders not yet in a package, in address order
 # (as the packages are numbered below).
-# The community's buildings and compounds, read through their ids (as every table below is: the
-# planner then has no whole table to scan, whatever the city's size or its statistics).
-_PLACES = """
-places AS MATERIALIZED (
-    SELECT b.id AS building_id, b.compound_id, b.sort_key, b.number, c.code, c.delivery_day,
-           GREATEST(b.lockdown_level, c.lockdown_level) AS level
-    FROM households_building b JOIN households_compound c ON c.id = b.compound_id
-    WHERE b.id = ANY(%(buildings)s)
-)"""
-
-_PICKUP_HOUSEHOLDS_SQL = f"""
-WITH {_PLACES}
-SELECT h.id, h.building_id, p.compound_id, p.delivery_day
+_PICKUP_HOUSEHOLDS_SQL = """
+SELECT h.id, h.building_id, b.compound_id, c.delivery_day
 FROM households_household h
-JOIN places p ON p.building_id = h.building_id
-WHERE h.building_id = ANY(%(buildings)s) AND p.level <> %(stay_at_home)s
+JOIN households_building b ON b.id = h.building_id
+JOIN households_compound c ON c.id = b.compound_id
+WHERE h.building_id = ANY(%(buildings)s)
+  AND GREATEST(b.lockdown_level, c.lockdown_level) <> %(stay_at_home)s
   AND EXISTS (SELECT 1 FROM supply_order o WHERE o.household_id = h.id AND o.cycle_id = %(cycle)s
               AND o.status = %(placed)s
               AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id))
-ORDER BY p.compound_id, p.code COLLATE "C", p.sort_key, p.number COLLATE "C", h.unit COLLATE "C", h.floor,
+ORDER BY b.compound_id, c.code COLLATE "C", b.sort_key, b.number COLLATE "C", h.unit COLLATE "C", h.floor,
          h.room COLLATE "C", h.id
 """
 
@@ -47,17 +38,13 @@ ORDER BY p.compound_id, p.code COLLATE "C", p.sort_key, p.number COLLATE "C", h.
 # building.item_summary() writes it); then the package, numbered in address order per compound,
 # with its slot; then its order links. Returns the route counts, not the packages: a row per
 # (compound, day, mode) and per (supplier, day).
-_WRITE_SQL = f"""
-WITH {_PLACES},
-addresses AS MATERIALIZED (
-    SELECT h.id AS household_id, h.building_id, h.unit, h.floor, h.room
-    FROM households_household h WHERE h.building_id = ANY(%(buildings)s)
-),
-orders AS (
+_WRITE_SQL = """
+WITH orders AS (
     SELECT o.id, o.household_id, o.payment_state
-    FROM addresses a
-    JOIN supply_order o ON o.household_id = a.household_id AND o.cycle_id = %(cycle)s AND o.status = %(placed)s
-    WHERE NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id)
+    FROM households_household h
+    JOIN supply_order o ON o.household_id = h.id AND o.cycle_id = %(cycle)s AND o.status = %(placed)s
+    WHERE h.building_id = ANY(%(buildings)s)
+      AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id)
 ),
 lines AS (
     SELECT o.household_id, o.id AS order_id, l.id AS line_id, o.payment_state, l.product_id, l.name, l.unit,
@@ -79,12 +66,13 @@ folded AS MATERIALIZED (  -- once: never re-run as the inner side of a join
 -- in address order: compound → building → unit → floor → room, then household id (as Python
 -- sorts the drafts; text by code point, which is what COLLATE "C" does with UTF-8)
 households AS (
-    SELECT f.*, a.building_id, p.compound_id, p.delivery_day, p.level,
-           row_number() OVER (PARTITION BY p.compound_id ORDER BY p.code COLLATE "C", p.sort_key,
-               p.number COLLATE "C", a.unit COLLATE "C", a.floor, a.room COLLATE "C", a.household_id) AS seq
+    SELECT f.*, h.building_id, b.compound_id, c.delivery_day, GREATEST(b.lockdown_level, c.lockdown_level) AS level,
+           row_number() OVER (PARTITION BY b.compound_id ORDER BY c.code COLLATE "C", b.sort_key,
+               b.number COLLATE "C", h.unit COLLATE "C", h.floor, h.room COLLATE "C", h.id) AS seq
     FROM folded f
-    JOIN addresses a USING (household_id)
-    JOIN places p USING (building_id)
+    JOIN households_household h ON h.id = f.household_id
+    JOIN households_building b ON b.id = h.building_id
+    JOIN households_compound c ON c.id = b.compound_id
 ),
 slots AS (
     SELECT * FROM unnest(%(slot_households)s::bigint[], %(slot_ids)s::bigint[]) AS s(household_id, slot_id)
@@ -120,10 +108,6 @@ def community_params(*, cycle: Cycle, community_id: int) -> dict:
     """The statements' parameters. The community's compounds and buildings go in as ids: joined
     from the community instead, a big city's planner may scan every building (measured at 4 M
     households: 0.66 s a community, the rows marked by the packages' foreign-key checks)."""
-    with connection.cursor() as cursor:
-        # Short statements, one community each: no parallel workers (on a 2-vCPU machine with two
-        # Celery workers, starting them cost more than they saved; measured at 250,000 households).
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     compounds = list(Compound.objects.filter(community_id=community_id).values_list("pk", flat=True))
     return {
         "cycle": cycle.pk,
