@@ -207,8 +207,8 @@ def _drafts_folded_in_python(*, cycle: Cycle, community_id: int) -> list[_Draft]
 
 
 def _writes_in_sql() -> bool:
-    """PostgreSQL folds, numbers and writes the packages itself (at 250,000 households the close took
-    17.1 s with one worker against 21.4 s when Python wrote the rows PostgreSQL had folded)."""
+    """PostgreSQL folds, numbers and writes the packages itself (faster than Python writing the rows
+    PostgreSQL had folded: BENCHMARKS.md, "A whole city")."""
     return connection.vendor == "postgresql"
 
 

@@ -17,9 +17,15 @@ from deliveries.services.route import RouteCounts
 from households.models import Building, Community, Compound, DeliveryMode, LockdownLevel
 from supply.models import Cycle, OrderStatus, PaymentState
 
+# Address order: compound → building → unit → floor → room, then household id (as Python sorts the
+# drafts; text by code point, which is what COLLATE "C" does with UTF-8).
+_ADDRESS_ORDER = """c.code COLLATE "C", b.sort_key, b.number COLLATE "C", h.unit COLLATE "C", h.floor,
+    h.room COLLATE "C", h.id"""
+
 # The community's pick-up households with placed orders not yet in a package, in address order
-# (as the packages are numbered below).
-_PICKUP_HOUSEHOLDS_SQL = """
+# (as the packages are numbered below). Pick-up is every level but stay-at-home, as
+# households.models.delivery_mode_for says (the packages' CASE below says it again).
+_PICKUP_HOUSEHOLDS_SQL = f"""
 SELECT h.id, h.building_id, b.compound_id, c.delivery_day
 FROM households_household h
 JOIN households_building b ON b.id = h.building_id
@@ -29,8 +35,7 @@ WHERE h.building_id = ANY(%(buildings)s)
   AND EXISTS (SELECT 1 FROM supply_order o WHERE o.household_id = h.id AND o.cycle_id = %(cycle)s
               AND o.status = %(placed)s
               AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id))
-ORDER BY b.compound_id, c.code COLLATE "C", b.sort_key, b.number COLLATE "C", h.unit COLLATE "C", h.floor,
-         h.room COLLATE "C", h.id
+ORDER BY b.compound_id, {_ADDRESS_ORDER}
 """
 
 # Per household: its orders, item count, total, amount to collect and the item summary (quantities
@@ -38,7 +43,7 @@ ORDER BY b.compound_id, c.code COLLATE "C", b.sort_key, b.number COLLATE "C", h.
 # building.item_summary() writes it); then the package, numbered in address order per compound,
 # with its slot; then its order links. Returns the route counts, not the packages: a row per
 # (compound, day, mode) and per (supplier, day).
-_WRITE_SQL = """
+_WRITE_SQL = f"""
 WITH orders AS (
     SELECT o.id, o.household_id, o.payment_state
     FROM households_household h
@@ -63,12 +68,10 @@ folded AS MATERIALIZED (  -- once: never re-run as the inner side of a join
                FILTER (WHERE first_of_name) AS item_summary
     FROM lines GROUP BY household_id
 ),
--- in address order: compound → building → unit → floor → room, then household id (as Python
--- sorts the drafts; text by code point, which is what COLLATE "C" does with UTF-8)
+-- numbered in address order within each compound
 households AS (
     SELECT f.*, h.building_id, b.compound_id, c.delivery_day, GREATEST(b.lockdown_level, c.lockdown_level) AS level,
-           row_number() OVER (PARTITION BY b.compound_id ORDER BY c.code COLLATE "C", b.sort_key,
-               b.number COLLATE "C", h.unit COLLATE "C", h.floor, h.room COLLATE "C", h.id) AS seq
+           row_number() OVER (PARTITION BY b.compound_id ORDER BY {_ADDRESS_ORDER}) AS seq
     FROM folded f
     JOIN households_household h ON h.id = f.household_id
     JOIN households_building b ON b.id = h.building_id
@@ -105,14 +108,13 @@ GROUP BY pr.supplier_id, p.delivery_date
 
 
 def community_params(*, cycle: Cycle, community_id: int) -> dict:
-    """The statements' parameters. The community's compounds and buildings go in as ids: joined
+    """The statements' parameters. The community's buildings go in as ids: joined
     from the community instead, a big city's planner may scan every building (measured at 4 M
     households: 0.66 s a community, the rows marked by the packages' foreign-key checks)."""
     compounds = list(Compound.objects.filter(community_id=community_id).values_list("pk", flat=True))
     return {
         "cycle": cycle.pk,
         "community": community_id,
-        "compounds": compounds,
         "buildings": list(Building.objects.filter(compound_id__in=compounds).values_list("pk", flat=True)),
         "placed": OrderStatus.PLACED,
         "stay_at_home": LockdownLevel.STAY_AT_HOME,

@@ -103,9 +103,9 @@ class CityPlan:
     offices: list[tuple[str, str, str]]  # (district code, office code, name)
     communities: list[_Community]
     demo: _Community  # the demo worker's community; its first compound is the resident's
-    shares: list[int] = field(default_factory=list)  # households per community
-    rng: random.Random = field(default_factory=random.Random)
-    names: "_Names | None" = None
+    shares: list[int]  # households per community
+    rng: random.Random  # the city's one random stream, where city_plan left it
+    names: "_Names"
 
     def batches(self, size: int) -> Iterator[list[_Community]]:
         batch: list[_Community] = []

@@ -162,8 +162,10 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
             """,
             [cycle.pk],
         )
+    standing_lines = OrderLine.objects.filter(order__cycle=cycle, order__standing_order__isnull=False)
     _stock_hold(
-        cycle_id=cycle.pk, lines=OrderLine.objects.filter(order__cycle=cycle, order__standing_order__isnull=False)
+        cycle_id=cycle.pk,
+        needed=standing_lines.values_list("product_id").annotate(total=Sum("quantity")).order_by("product_id"),
     )
     cycle.baseline_at = now
     cycle.save(update_fields=["baseline_at"])
@@ -180,10 +182,9 @@ def baseline_orders_place(
     free baseline order in a cycle; returns the new orders' ids.
 
     Guarantees: set-based (an INSERT … SELECT of the orders, one of their lines, and the stock
-    rows); idempotent (a household with a
-    baseline order in the cycle, or that declined it, gets nothing; the database forbids a second
-    one); the stock of each product holds exactly what the new orders take, on top of what
-    residents can buy. Call inside a transaction.
+    rows); idempotent (a household with a baseline order in the cycle, or that declined it, gets
+    nothing; the database forbids a second one); the stock of each product holds exactly what the
+    new orders take, on top of what residents can buy. Call inside a transaction.
     """
     now = now or timezone.now()
     where_compound = "AND c.id = %s" if compound_id is not None else ""
@@ -219,37 +220,36 @@ def baseline_orders_place(
         if not cursor.rowcount:
             return []
         # The new orders are the cycle's baseline orders without lines (of the compound).
-        new_orders = f"""
-            FROM supply_order o
-            JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}
-            WHERE o.cycle_id = %s AND o.channel = %s {where_compound}
-              AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)
-        """
-        cursor.execute(f"SELECT o.id {new_orders} ORDER BY o.id", [cycle_id, Channel.BASELINE, *compound])
+        orders = f"FROM supply_order o JOIN households_household h ON h.id = o.household_id {_HOUSEHOLD_DISTRICT}"
+        items = (
+            "JOIN supply_baselineitem i ON i.district_id = f.district_id JOIN supply_product p ON p.id = i.product_id"
+        )
+        new = f"""WHERE o.cycle_id = %s AND o.channel = %s {where_compound}
+                  AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)"""
+        new_params: list[int | str] = [cycle_id, Channel.BASELINE, *compound]
+        cursor.execute(f"SELECT o.id {orders} {new} ORDER BY o.id", new_params)
         order_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT i.product_id, sum(i.quantity) {orders} {items} {new} GROUP BY i.product_id ORDER BY i.product_id",
+            new_params,
+        )
+        needed = cursor.fetchall()
         cursor.execute(
             f"""
             INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
             SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
-            {
-                new_orders.replace(
-                    "WHERE",
-                    "JOIN supply_baselineitem i ON i.district_id = f.district_id "
-                    "JOIN supply_product p ON p.id = i.product_id WHERE",
-                    1,
-                )
-            }
+            {orders} {items} {new}
             """,
-            [cycle_id, Channel.BASELINE, *compound],
+            new_params,
         )
-    _stock_hold(cycle_id=cycle_id, lines=OrderLine.objects.filter(order_id__in=order_ids))
+    _stock_hold(cycle_id=cycle_id, needed=needed)
     return order_ids
 
 
-def _stock_hold(*, cycle_id: int, lines) -> None:
+def _stock_hold(*, cycle_id: int, needed) -> None:
     """Hold what guaranteed orders take: each product's capacity, reserved and baseline grow by
-    its quantity in ``lines`` (what residents can buy does not change)."""
-    needed = lines.values_list("product_id").annotate(total=Sum("quantity")).order_by("product_id")
+    its quantity in ``needed`` ((product id, quantity) in product order; what residents can buy
+    does not change)."""
     for product_id, quantity in needed:
         stock, _created = CycleStock.objects.select_for_update().get_or_create(
             cycle_id=cycle_id, product_id=product_id, defaults={"capacity": 0}
