@@ -89,7 +89,7 @@ WHERE p.is_active AND p.price_state = 'approved';
 
 CREATE TEMP TABLE bench_existing ON COMMIT DROP AS
 SELECT o.household_id, l.product_id
-FROM supply_order o JOIN supply_orderline l ON l.order_id = o.id
+FROM supply_order o JOIN supply_orderline l ON l.order_id = o.id AND l.cycle_id = o.cycle_id
 WHERE o.cycle_id = %(cycle)s AND o.status = 'placed'
 GROUP BY o.household_id, l.product_id;
 CREATE INDEX ON bench_existing (household_id, product_id);
@@ -157,8 +157,8 @@ SELECT id, 'placed', 'web', '', total, 'on_delivery', 'to_collect', NULL, '',
        now() - make_interval(secs => GREATEST(placed_seconds_ago, 0)), %(cycle)s, household_id, NULL{extra_values}
 FROM bench_order ORDER BY id;
 
-INSERT INTO supply_orderline (name, unit, quantity, unit_price, line_total, order_id, product_id)
-SELECT l.name, l.unit, l.quantity, l.unit_price, l.unit_price * l.quantity, o.id, l.product_id
+INSERT INTO supply_orderline (name, unit, quantity, unit_price, line_total, order_id, cycle_id, product_id)
+SELECT l.name, l.unit, l.quantity, l.unit_price, l.unit_price * l.quantity, o.id, %(cycle)s, l.product_id
 FROM bench_line l JOIN bench_order o USING (household_id, order_no)
 ORDER BY o.id, l.product_id;
 
@@ -196,7 +196,7 @@ UPDATE supply_cycle SET status = 'open', closed_at = NULL WHERE id = %(cycle)s;
 """
 )
 RESET_SQL = """
-DELETE FROM deliveries_packageorder po USING deliveries_package p WHERE po.package_id = p.id AND p.cycle_id = %(cycle)s;
+DELETE FROM deliveries_packageorder WHERE cycle_id = %(cycle)s;
 DELETE FROM deliveries_package WHERE cycle_id = %(cycle)s;
 DELETE FROM deliveries_pickupslot WHERE cycle_id = %(cycle)s;
 DELETE FROM deliveries_consignment WHERE cycle_id = %(cycle)s;
@@ -276,7 +276,17 @@ WRITTEN_COLUMNS = {
         "household_id",
         "placed_by_id",
     },
-    "supply_orderline": {"id", "name", "unit", "quantity", "unit_price", "line_total", "order_id", "product_id"},
+    "supply_orderline": {
+        "id",
+        "name",
+        "unit",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "order_id",
+        "cycle_id",
+        "product_id",
+    },
 }
 OPTIONAL_ORDER_COLUMNS = {
     "urgent": "false",
@@ -458,7 +468,7 @@ SELECT %(cycle)s, c.community_id, false, 'packed', now(), 0, o.household_id, b.c
        string_agg(l.name || ' ×' || l.quantity || l.unit, '、' ORDER BY l.id), sum(l.line_total),
        coalesce(sum(l.line_total) FILTER (WHERE o.payment_state = 'to_collect'), 0)
 FROM supply_order o
-JOIN supply_orderline l ON l.order_id = o.id
+JOIN supply_orderline l ON l.order_id = o.id AND l.cycle_id = o.cycle_id
 JOIN households_household h ON h.id = o.household_id
 JOIN households_building b ON b.id = h.building_id
 JOIN households_compound c ON c.id = b.compound_id
@@ -466,8 +476,8 @@ WHERE o.cycle_id = %(cycle)s AND o.status = 'placed'
 GROUP BY o.household_id, c.community_id, b.compound_id, h.building_id
 """,
     """
-INSERT INTO deliveries_packageorder (package_id, order_id)
-SELECT p.id, o.id FROM deliveries_package p
+INSERT INTO deliveries_packageorder (package_id, order_id, cycle_id)
+SELECT p.id, o.id, p.cycle_id FROM deliveries_package p
 JOIN supply_order o ON o.household_id = p.household_id AND o.cycle_id = p.cycle_id AND o.status = 'placed'
 WHERE p.cycle_id = %(cycle)s
 """,

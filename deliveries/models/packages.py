@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Building, Community, Compound, DeliveryMode, Household, Office
-from supply.models import Cycle, Order, Supplier
+from supply.models import Cycle, Order, Supplier, copied_cycle
 
 
 class BuildStatus(models.TextChoices):
@@ -129,8 +129,10 @@ class Package(models.Model):
             models.UniqueConstraint(
                 fields=["cycle", "household"], condition=Q(urgent=False), name="one_package_per_cycle_household"
             ),
-            # Unique for ever (the code carries its cycle): an old label never opens another package.
-            models.UniqueConstraint(fields=["code"], name="package_code_unique"),
+            # Unique for ever: the code starts with its cycle's number (unique) and a dash, and
+            # what follows never starts with a digit, so two cycles never share a code; the cycle
+            # is in the key because the table is partitioned by it on PostgreSQL.
+            models.UniqueConstraint(fields=["code", "cycle"], name="package_code_unique"),
             models.CheckConstraint(condition=Q(item_count__gt=0), name="package_not_empty"),
         ]
         indexes = [models.Index(fields=["community", "delivery_date"], name="package_community_day")]
@@ -146,6 +148,8 @@ class PackageOrder(models.Model):
         Package, on_delete=models.CASCADE, related_name="order_links", verbose_name=_("package")
     )
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="package_link", verbose_name=_("order"))
+    # The package's (and the order's) cycle: the keys (package, cycle) and (order, cycle) hold it.
+    cycle = copied_cycle()
 
     class Meta:
         verbose_name = _("package order")

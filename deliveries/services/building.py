@@ -264,7 +264,7 @@ def _write_packages(*, cycle: Cycle, community: Community, drafts: list[_Draft],
     ]
     Package.objects.bulk_create(packages, batch_size=2000)
     links = [
-        PackageOrder(package=package, order_id=order_id)
+        PackageOrder(package=package, order_id=order_id, cycle_id=package.cycle_id)
         for package, draft in zip(packages, drafts, strict=True)
         for order_id in draft.order_ids
     ]

@@ -34,7 +34,8 @@ WHERE h.building_id = ANY(%(buildings)s)
   AND GREATEST(b.lockdown_level, c.lockdown_level) <> %(stay_at_home)s
   AND EXISTS (SELECT 1 FROM supply_order o WHERE o.household_id = h.id AND o.cycle_id = %(cycle)s
               AND o.status = %(placed)s
-              AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id))
+              AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po
+                              WHERE po.order_id = o.id AND po.cycle_id = %(cycle)s))
 ORDER BY b.compound_id, {_ADDRESS_ORDER}
 """
 
@@ -49,7 +50,7 @@ WITH orders AS (
     FROM households_household h
     JOIN supply_order o ON o.household_id = h.id AND o.cycle_id = %(cycle)s AND o.status = %(placed)s
     WHERE h.building_id = ANY(%(buildings)s)
-      AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id)
+      AND NOT EXISTS (SELECT 1 FROM deliveries_packageorder po WHERE po.order_id = o.id AND po.cycle_id = %(cycle)s)
 ),
 lines AS (
     SELECT o.household_id, o.id AS order_id, l.id AS line_id, o.payment_state, l.product_id, l.name, l.unit,
@@ -57,7 +58,7 @@ lines AS (
            sum(l.quantity) OVER w AS name_quantity,
            row_number() OVER (w ORDER BY o.id, l.id) = 1 AS first_of_name
     FROM orders o
-    JOIN supply_orderline l ON l.order_id = o.id
+    JOIN supply_orderline l ON l.order_id = o.id AND l.cycle_id = %(cycle)s
     WINDOW w AS (PARTITION BY o.household_id, l.name COLLATE "C")
 ),
 folded AS MATERIALIZED (  -- once: never re-run as the inner side of a join
@@ -95,8 +96,8 @@ packages AS (
     RETURNING id, household_id, compound_id, delivery_date, mode, item_count, orders_count
 ),
 links AS (
-    INSERT INTO deliveries_packageorder (package_id, order_id)
-    SELECT p.id, o.id FROM packages p JOIN orders o USING (household_id)
+    INSERT INTO deliveries_packageorder (package_id, order_id, cycle_id)
+    SELECT p.id, o.id, %(cycle)s FROM packages p JOIN orders o USING (household_id)
 )
 SELECT 'compound', compound_id, delivery_date, mode, count(*), sum(item_count), sum(orders_count)
 FROM packages GROUP BY compound_id, delivery_date, mode

@@ -204,7 +204,8 @@ def supplement_packages_build(
     # Two statements for any number of households (a whole compound sealed at once).
     Package.objects.bulk_create(packages, batch_size=2000)
     PackageOrder.objects.bulk_create(
-        [PackageOrder(package=p, order=o) for p, o in zip(packages, packed_orders, strict=True)], batch_size=2000
+        [PackageOrder(package=p, order=o, cycle_id=p.cycle_id) for p, o in zip(packages, packed_orders, strict=True)],
+        batch_size=2000,
     )
     if settings.DELIVERIES_PRINT_ON_PACK:
         _supplement_lists_draw(legs)

@@ -152,6 +152,8 @@ class CycleStatus(models.TextChoices):
     CLOSING = "closing", _("Closing: packages being built")
     PACKED = "packed", _("Packed")
     COMPLETE = "complete", _("Complete")
+    # Its orders, packages and money written out to files and their tables dropped (archive_cycle).
+    ARCHIVED = "archived", _("Archived")
 
 
 class Cycle(models.Model):
@@ -316,8 +318,9 @@ class Order(models.Model):
             models.Index(fields=["created_at"], name="order_recent"),
         ]
         constraints = [
+            # every unique key holds the cycle: the table is partitioned by it on PostgreSQL
             models.UniqueConstraint(
-                fields=["placed_by", "idempotency_key"],
+                fields=["placed_by", "idempotency_key", "cycle"],
                 condition=Q(idempotency_key__isnull=False),
                 name="order_idempotency_key",
             ),
@@ -343,8 +346,25 @@ class Order(models.Model):
         return self.created_at + datetime.timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES)
 
 
+def copied_cycle() -> models.ForeignKey:
+    """The cycle of the row a row belongs to (its order, its package), copied into it: on PostgreSQL
+    the table is partitioned by it, and a composite key to that row holds the two equal
+    (ARCHITECTURE.md, "Partitioned by cycle"); no key of its own (that one implies it)."""
+    return models.ForeignKey(
+        Cycle,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        editable=False,
+        verbose_name=_("cycle"),
+    )
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    # The order's cycle, copied: the composite key (order, cycle) holds it equal to the order's.
+    cycle = copied_cycle()
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
     name = models.CharField(_("name"), max_length=140)
     unit = models.CharField(pgettext_lazy("product", "unit"), max_length=10)
@@ -357,7 +377,8 @@ class OrderLine(models.Model):
         verbose_name_plural = _("order lines")
         ordering = ["order_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="one_line_per_product"),
+            # every unique key holds the cycle: PostgreSQL asks it of a table partitioned by it
+            models.UniqueConstraint(fields=["order", "product", "cycle"], name="one_line_per_product"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
         ]
 

@@ -40,13 +40,15 @@ _CYCLE_STEPS = {
     "pack": (CycleStatus.CLOSING, CycleStatus.PACKED),
     "complete": (CycleStatus.PACKED, CycleStatus.COMPLETE),
     "reopen": (CycleStatus.COMPLETE, CycleStatus.PACKED),
+    "archive": (CycleStatus.COMPLETE, CycleStatus.ARCHIVED),
 }
 
 
 def cycle_step(*, cycle: Cycle, step: str, now: datetime.datetime | None = None) -> bool:
     """Move a cycle one step: close (open → closing, stamping ``closed_at`` and expiring the orders
     still awaiting payment), pack (closing →
-    packed), complete (packed → complete) or reopen (complete → packed, when a delivery was undone).
+    packed), complete (packed → complete), reopen (complete → packed, when a delivery was undone) or
+    archive (complete → archived, by deliveries' ``cycle_archive``).
 
     Guarantees: only from the status that permits the step (otherwise nothing changes and False);
     the caller holds the cycle row locked (``select_for_update``) in its transaction, so two callers
@@ -153,12 +155,12 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
         standing = cursor.rowcount
         cursor.execute(
             """
-            INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
-            SELECT o.id, s.product_id, TRIM(p.name || ' ' || p.size), p.unit, s.quantity, p.price, p.price * s.quantity
+            INSERT INTO supply_orderline (order_id, cycle_id, product_id, name, unit, quantity, unit_price, line_total)
+            SELECT o.id, o.cycle_id, s.product_id, TRIM(p.name || ' ' || p.size), p.unit, s.quantity, p.price, p.price * s.quantity
             FROM supply_order o
             JOIN supply_standingorder s ON s.id = o.standing_order_id
             JOIN supply_product p ON p.id = s.product_id
-            WHERE o.cycle_id = %s AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)
+            WHERE o.cycle_id = %s AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id AND l.cycle_id = o.cycle_id)
             """,
             [cycle.pk],
         )
@@ -225,7 +227,7 @@ def baseline_orders_place(
             "JOIN supply_baselineitem i ON i.district_id = f.district_id JOIN supply_product p ON p.id = i.product_id"
         )
         new = f"""WHERE o.cycle_id = %s AND o.channel = %s {where_compound}
-                  AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id)"""
+                  AND NOT EXISTS (SELECT 1 FROM supply_orderline l WHERE l.order_id = o.id AND l.cycle_id = o.cycle_id)"""
         new_params: list[int | str] = [cycle_id, Channel.BASELINE, *compound]
         cursor.execute(f"SELECT o.id {orders} {new} ORDER BY o.id", new_params)
         order_ids = [row[0] for row in cursor.fetchall()]
@@ -236,8 +238,8 @@ def baseline_orders_place(
         needed = cursor.fetchall()
         cursor.execute(
             f"""
-            INSERT INTO supply_orderline (order_id, product_id, name, unit, quantity, unit_price, line_total)
-            SELECT o.id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
+            INSERT INTO supply_orderline (order_id, cycle_id, product_id, name, unit, quantity, unit_price, line_total)
+            SELECT o.id, o.cycle_id, i.product_id, TRIM(p.name || ' ' || p.size), p.unit, i.quantity, 0, 0
             {orders} {items} {new}
             """,
             new_params,

@@ -67,7 +67,11 @@ ALREADY_SQL = (
     " FROM supply_orderline l JOIN supply_order o ON o.id = l.order_id"
     " WHERE l.product_id = p.id AND o.household_id = %s AND o.cycle_id = %s AND o.status IN (%s, %s)) END"
 )
-SAME_KEY_SQL = ", (SELECT k.id FROM supply_order k WHERE k.placed_by_id {by} AND k.idempotency_key = %s)"
+# The newest: the key is unique within a cycle (the unique key holds the cycle, see Order.Meta).
+SAME_KEY_SQL = (
+    ", (SELECT k.id FROM supply_order k WHERE k.placed_by_id {by} AND k.idempotency_key = %s"
+    " ORDER BY k.id DESC LIMIT 1)"
+)
 
 
 def orderable_rows(*, name: str, district_id: int, product_ids, extra: str = "", extra_params=()) -> list[tuple]:
@@ -142,7 +146,7 @@ def order_lock(household_id: int, now: datetime.datetime) -> tuple[int, int, boo
 
 
 def order_by_key(placed_by: User | None, idempotency_key: str) -> Order | None:
-    return Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).first()
+    return Order.objects.filter(placed_by=placed_by, idempotency_key=idempotency_key).order_by("-pk").first()
 
 
 _ORDER_COLUMNS = (
@@ -161,20 +165,21 @@ _ORDER_COLUMNS = (
     "request_hash",
     "created_at",
 )
-_LINE_COLUMNS = ("order_id", "product_id", "name", "unit", "quantity", "unit_price", "line_total")
+_LINE_COLUMNS = ("order_id", "cycle_id", "product_id", "name", "unit", "quantity", "unit_price", "line_total")
 _INSERT_ORDER_SQL = "INSERT INTO supply_order (%s) VALUES (%s)" % (
     ", ".join(_ORDER_COLUMNS),
     ", ".join(["%s"] * len(_ORDER_COLUMNS)),
 )
 # With an idempotency key the unique constraint order_idempotency_key decides (no savepoint):
 # nothing is written when the user's order with that key exists.
-_ON_SAME_KEY = " ON CONFLICT (placed_by_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+_ON_SAME_KEY = " ON CONFLICT (placed_by_id, idempotency_key, cycle_id) WHERE idempotency_key IS NOT NULL DO NOTHING"
 # PostgreSQL: the order and its lines in one statement (one array per line column, so that one
 # prepared statement serves any number of lines); no line is written when the key was used.
 _INSERT_ORDER_AND_LINES_SQL = (
     "WITH o AS (" + _INSERT_ORDER_SQL + "{conflict} RETURNING id)"
-    " INSERT INTO supply_orderline (%s) SELECT o.id, w.* FROM o, unnest(%%s::bigint[], %%s::varchar[], %%s::varchar[],"
-    " %%s::integer[], %%s::numeric[], %%s::numeric[]) AS w RETURNING order_id, id" % ", ".join(_LINE_COLUMNS)
+    " INSERT INTO supply_orderline (%s) SELECT o.id, w.* FROM o, unnest(%%s::bigint[], %%s::bigint[],"
+    " %%s::varchar[], %%s::varchar[], %%s::integer[], %%s::numeric[], %%s::numeric[]) AS w RETURNING order_id, id"
+    % ", ".join(_LINE_COLUMNS)
 )
 
 

@@ -307,6 +307,7 @@ def _new_order(request: _OrderRequest, products: dict[int, Product], cycle_id: i
     )
     lines = [
         OrderLine(
+            cycle_id=cycle_id,
             product_id=pid,
             name=str(products[pid]),
             unit=products[pid].unit,

@@ -182,6 +182,7 @@ def _apply_to_lines(cuts: list[_Cut], own: dict[tuple[int, int], OrderLine]) -> 
             new.append(
                 OrderLine(
                     order_id=line.order_id,
+                    cycle_id=line.cycle_id,
                     product=cut.substitute,
                     name=str(cut.substitute),
                     unit=cut.substitute.unit,

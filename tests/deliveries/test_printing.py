@@ -488,7 +488,14 @@ def test_every_list_has_a_page_a_pdf_and_a_spreadsheet(packed, city, shop, clien
         payment_state="free",
     )
     OrderLine.objects.create(
-        order=late, product=shop.masks, name="医用口罩 50只", unit="盒", quantity=1, unit_price=0, line_total=0
+        order=late,
+        cycle=packed,
+        product=shop.masks,
+        name="医用口罩 50只",
+        unit="盒",
+        quantity=1,
+        unit_price=0,
+        line_total=0,
     )
     services.supplement_packages_build(
         order_ids=[late.pk], day=packed.first_delivery_date, code=lambda o, prefix: f"B-{prefix}-{o.pk}"
