@@ -1,18 +1,27 @@
 import datetime
+import logging
 
 from celery import shared_task
 from django.db import OperationalError
 
+from core.errors import Conflict, NotFound
 from core.queue import enqueue
 from core.sms import sms_send_now
 from deliveries import services
 from deliveries.volunteers.teams import shift_call_text
 
+logger = logging.getLogger("baogong.deliveries")
+
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, ConnectionError), retry_backoff=True, max_retries=8)
 def community_build_task(cycle_id: int, community_id: int) -> dict:
-    """Build one community's packages, then mark the cycle packed if it was the last (both idempotent)."""
-    build = services.community_build(cycle_id=cycle_id, community_id=community_id)
+    """Build one community's packages, then mark the cycle packed if it was the last (both idempotent).
+    A stale message (no such build, or its cycle no longer closing) is dropped with a warning."""
+    try:
+        build = services.community_build(cycle_id=cycle_id, community_id=community_id)
+    except (NotFound, Conflict) as stale:
+        logger.warning("build of community %s in cycle %s dropped: %s", community_id, cycle_id, stale)
+        return {"community": community_id, "packages": 0, "dropped": True}
     services.cycle_finish_if_built(cycle_id=cycle_id)
     return {"community": community_id, "packages": build.packages}
 

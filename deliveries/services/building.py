@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 from deliveries.models import (
     BuildStatus,
     CommunityBuild,
@@ -81,7 +81,8 @@ def community_build(*, cycle_id: int, community_id: int, now: datetime.datetime 
     district-community-compound-sequence, numbered compound → building → unit → floor → room;
     pick-up compounds get slots assigned building by building, never overfull; the route legs of
     the community are written with the packages. If anything fails, nothing of the community is
-    written; a build already done is returned unchanged.
+    written; a build already done is returned unchanged. No build row: NotFound; the cycle not
+    closing: Conflict.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -90,8 +91,11 @@ def community_build(*, cycle_id: int, community_id: int, now: datetime.datetime 
         build = (
             CommunityBuild.objects.select_for_update(of=("self",))
             .select_related("cycle", "community__office__district")
-            .get(cycle_id=cycle_id, community_id=community_id)
+            .filter(cycle_id=cycle_id, community_id=community_id)
+            .first()
         )
+        if build is None:
+            raise NotFound(_("This community has nothing to build in this cycle."))
         if build.status == BuildStatus.DONE:
             return build
         cycle = build.cycle

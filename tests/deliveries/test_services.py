@@ -523,3 +523,21 @@ def test_a_late_lockdown_change_moves_packages_to_the_door_and_back(
     assert set(Package.objects.filter(compound=place.compound).values_list("mode", flat=True)) == {"pickup"}
     assert sum(slots.values_list("assigned", flat=True)) == packages.count()
     assert services.compound_packages_recompute(compound_id=place.compound.pk) == 0  # nothing more to change
+
+
+def test_a_build_message_for_no_build_or_a_cycle_no_longer_closing_is_dropped_with_a_log(city, shop, caplog):
+    """A message left in the queue (its cycle reset, or already packed and then complete) changes
+    nothing and does not fail the worker's task."""
+    from deliveries.tasks import community_build_task
+
+    with caplog.at_level("WARNING", logger="baogong.deliveries"):
+        result = community_build_task.run(cycle_id=shop.cycle.pk, community_id=city.a.pk)
+    assert result == {"community": city.a.pk, "packages": 0, "dropped": True}
+    assert "no build" in caplog.text.lower() or "dropped" in caplog.text.lower()
+    assert not Package.objects.exists()
+
+    CommunityBuild.objects.create(cycle=shop.cycle, community=city.a)  # the cycle is open, not closing
+    with caplog.at_level("WARNING", logger="baogong.deliveries"):
+        result = community_build_task.run(cycle_id=shop.cycle.pk, community_id=city.a.pk)
+    assert result["dropped"] is True
+    assert CommunityBuild.objects.get(cycle=shop.cycle, community=city.a).status == BuildStatus.PENDING
