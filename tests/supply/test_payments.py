@@ -108,7 +108,12 @@ def test_an_online_order_is_placed_only_when_the_signed_notification_says_paid(s
 
     headers, body = provider.pay(payment.out_trade_no)
     # forged: the body changed after signing (a bigger amount, another trade…)
-    forged = body.replace(b"1", b"2", 1) if provider.name != "wechat" else body.replace(b'"id": "', b'"id": "x', 1)
+    forged = {
+        "fake": lambda: body.replace(b'"amount": ', b'"amount": 1', 1),  # ten times more, or so
+        "wechat": lambda: body.replace(b'"id": "', b'"id": "x', 1),
+        "alipay": lambda: body + b"&total_amount=999.00",
+    }[provider.name]()
+    assert forged != body
     assert notify(client, provider.name, headers, forged).status_code == 400
     assert state(order) == ("awaiting", "awaiting") and not PaymentNotice.objects.exists()
 
