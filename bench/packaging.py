@@ -48,6 +48,11 @@ close_cycle wait for them: ``paper_seconds`` (two workers; ``paper_seconds_1_wor
 (places whose lists were drawn) and ``lists_failed``. ``peak_rss_mb`` gives the peak resident
 memory of each manage.py command (``seed_demo``, ``close_cycle``, …) and of the largest worker
 process (with its pool children).
+
+``--archive`` then marks the packed cycle complete and removes it two ways: the DELETEs a database
+without partitions would need (``delete_seconds``, rolled back) and ``archive_cycle`` (files
+written, partitions dropped: ``archive_seconds``, ``archive_rows``, ``archive_mb``). A kept
+database is left with the cycle archived.
 """
 
 import argparse
@@ -506,6 +511,68 @@ def floor_measure(url: str, *, cycle: int) -> dict:
     return {"seconds": round(sum(seconds), 2), "statements": [round(s, 2) for s in seconds], "packages": packages}
 
 
+# Removing a packed cycle's rows without partitions: one DELETE per table (what archive_cycle
+# writes out), keys checked at once.
+DELETE_CYCLE_SQL = (
+    "SET CONSTRAINTS ALL IMMEDIATE",
+    "DELETE FROM supply_shortfall WHERE order_cycle_id = %(cycle)s",
+    "DELETE FROM supply_refund WHERE order_cycle_id = %(cycle)s",
+    "DELETE FROM supply_payment WHERE order_cycle_id = %(cycle)s",
+    "DELETE FROM deliveries_handoverevent WHERE package_cycle_id = %(cycle)s",
+    "DELETE FROM deliveries_packageorder WHERE cycle_id = %(cycle)s",
+    "DELETE FROM deliveries_package WHERE cycle_id = %(cycle)s",
+    "DELETE FROM supply_orderline WHERE cycle_id = %(cycle)s",
+    "DELETE FROM supply_order WHERE cycle_id = %(cycle)s",
+)
+
+
+def archive_measure(url: str, redis_url: str, *, cycle: int) -> dict:
+    """The packed cycle marked complete, then removed two ways in the same database: the DELETEs a
+    database without partitions needs (timed, rolled back), and ``archive_cycle`` (its files written,
+    its partitions dropped)."""
+    connection = _connect(url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute("UPDATE supply_cycle SET status = 'complete' WHERE id = %s RETURNING number", [cycle])
+            number = cursor.fetchone()[0]
+        _checkpoint(url)
+        with connection.cursor() as cursor:
+            started = time.perf_counter()
+            deleted = 0
+            for statement in DELETE_CYCLE_SQL:
+                cursor.execute(statement, {"cycle": cycle})
+                deleted += max(cursor.rowcount, 0)
+            delete_seconds = time.perf_counter() - started
+        connection.rollback()
+    finally:
+        connection.close()
+    _checkpoint(url)
+    target = Path(tempfile.mkdtemp(prefix="baogong-bench-archive-"))
+    try:
+        seconds, out = _manage(
+            url,
+            "archive_cycle",
+            "--cycle",
+            str(number),
+            "--to",
+            str(target),
+            "--json",
+            redis_url=redis_url,
+            capture=True,
+        )
+        archived = json.loads(out.strip().splitlines()[-1])
+        size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    return {
+        "archive_seconds": round(seconds, 2),
+        "archive_rows": sum(archived["rows"].values()),
+        "archive_mb": round(size / 2**20, 1),
+        "delete_seconds": round(delete_seconds, 2),
+        "delete_rows": deleted,
+    }
+
+
 def packaging_reset(url: str, *, cycle: int) -> str:
     """Undo the close of ``cycle``: its packages, links, slots, route legs and builds go, it is open again."""
     connection = _connect(url)
@@ -799,6 +866,11 @@ def main() -> None:
     parser.add_argument(
         "--paper", action="store_true", help="also draw every printed list after packing (paper_seconds)"
     )
+    parser.add_argument(
+        "--archive",
+        action="store_true",
+        help="then archive the packed cycle (archive_seconds) against deleting its rows (delete_seconds)",
+    )
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/baogong_bench_pack")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
@@ -895,6 +967,14 @@ def main() -> None:
                     f"{c['slots']} pick-up slots; {c['consignments']} consignments",
                     flush=True,
                 )
+        archive = archive_measure(url, redis_url, cycle=cycle) if args.archive else {}
+        if archive:
+            print(
+                f"archive_cycle {archive['archive_seconds']} s for {archive['archive_rows']} rows "
+                f"({archive['archive_mb']} MB of files); deleting them instead {archive['delete_seconds']} s "
+                f"({archive['delete_rows']} rows, rolled back)",
+                flush=True,
+            )
     finally:
         if not (args.keep or args.reuse):
             _recreate(url, drop_only=True)
@@ -937,6 +1017,7 @@ def main() -> None:
     }
     for mode in modes[2:]:
         figures["seconds_prefork_2"] = median(mode, "seconds")
+    figures.update(archive)
     print(
         "medians: "
         + ", ".join(f"{mode} {median(mode, 'seconds')} s (wall {median(mode, 'wall')} s)" for mode in modes),

@@ -210,3 +210,27 @@ def test_a_count_per_order_groups_by_every_column_selected(packed):
     orders = list(Order.objects.filter(cycle=packed.cycle).annotate(lines_count=Count("lines")))
     assert orders
     assert sum(order.lines_count for order in orders) == OrderLine.objects.filter(cycle=packed.cycle).count()
+
+
+def test_every_key_to_a_partitioned_table_is_a_composite_key_in_the_database(db):
+    """A new foreign key to one of these tables needs its cycle column and composite key
+    (CONTRIBUTING.md): this lists any that has none."""
+    from django.apps import apps
+
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            for field in model._meta.local_fields:
+                if not field.is_relation or field.related_model._meta.db_table not in TABLES:
+                    continue
+                cursor.execute(
+                    """SELECT count(*) FROM pg_constraint c
+                        WHERE c.contype = 'f' AND c.conrelid = %s::regclass AND c.confrelid = %s::regclass
+                          AND array_length(c.conkey, 1) = 2
+                          AND c.conkey[1] = (SELECT attnum FROM pg_attribute
+                                              WHERE attrelid = c.conrelid AND attname = %s)""",
+                    [model._meta.db_table, field.related_model._meta.db_table, field.column],
+                )
+                if cursor.fetchone()[0] != 1:
+                    missing.append(f"{model._meta.label}.{field.name}")
+    assert missing == []
