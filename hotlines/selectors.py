@@ -124,12 +124,17 @@ class HouseholdPanel:
 
 
 def household_panel(*, user: User, household_id: int) -> HouseholdPanel:
-    """The household (404 if not in scope), this cycle's orders with their packages, open tickets
-    and recent calls: a fixed number of queries whatever the household's history."""
+    """The household (404 if not in scope), this cycle's orders with their packages and what of
+    them was not supplied, open tickets and recent calls: a fixed number of queries whatever the
+    household's history."""
     household = household_selectors.household_get(user=user, pk=household_id)
     cycle = supply_selectors.open_cycle() or supply_selectors.latest_cycle()
     orders = (
-        packages.attach(supply_selectors.order_list(user=user, household_id=household.pk, cycle_id=cycle.pk))
+        packages.attach(
+            supply_selectors.order_list(user=user, household_id=household.pk, cycle_id=cycle.pk).prefetch_related(
+                "shortfalls"
+            )
+        )
         if cycle
         else []
     )

@@ -492,3 +492,23 @@ def test_a_ticket_refused_says_why_once_at_its_field(shop, city, client):
         assert len(errors) == 1 and page.count(errors[0]) == 1, errors
         assert f'id="ticket_{field}_error"' in page
     assert not Ticket.objects.exists()
+
+
+def test_the_call_page_says_what_of_an_order_was_not_supplied(shop, city, client):
+    """The operator answering "where are my cabbages?" sees the cut and what the household got back."""
+    from supply.services.shortfalls import stock_shortfall_record
+
+    household = city.household_a
+    supply_services.order_place(
+        household_id=household.pk,
+        lines=[{"product": shop.cabbage.pk, "quantity": 3}, {"product": shop.masks.pk, "quantity": 1}],
+        placed_by=city.users.resident,
+        channel=Channel.WEB,
+    )
+    stock_shortfall_record(product_id=shop.cabbage.pk, available=1, by=None)
+    client.force_login(city.users.operator)
+    call = start_call(client, household.phones.get().number)
+    page = html(client.get(reverse("hotlines:call", args=[call.pk])))
+    orders = page[page.index('id="orders"') :]
+    shortfall = orders[orders.index("existing-shortfall") :]
+    assert shortfall.index("缺货") < shortfall.index("大白菜 约2kg × 2颗") < shortfall.index("少收¥13.00")
