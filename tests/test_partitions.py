@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone, translation
 
-from deliveries.models import Package, PackageOrder
+from deliveries.models import HandoverEvent, Package, PackageOrder
 from supply.models import Cycle, CycleStatus, Order, OrderLine, Payment
 
 pytestmark = pytest.mark.postgres
@@ -73,7 +73,7 @@ def _immediately(write) -> None:
 def test_each_cycle_has_its_own_partitions_and_its_rows_are_in_them(packed):
     cycle = packed.cycle
     for table in TABLES:
-        assert {f"{table}_cycle_{cycle.pk}", f"{table}_default"} <= _partitions(table)
+        assert f"{table}_cycle_{cycle.pk}" in _partitions(table)
     order = Order.objects.filter(cycle=cycle).first()
     line = OrderLine.objects.filter(order=order).first()
     package = Package.objects.filter(cycle=cycle).first()
@@ -99,7 +99,6 @@ def test_a_query_for_one_cycle_reads_only_that_cycle_s_tables(packed):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"supply_order_cycle_{packed.cycle.pk}" in plan
-    assert "_default" not in plan
     assert f"_cycle_{packed.cycle.pk + 1}" not in plan
 
 
@@ -143,18 +142,29 @@ def test_rows_pointing_at_an_order_carry_its_cycle(packed):
         )
 
 
-def _archive(cycle: Cycle, to) -> dict:
+def _archive(cycle: Cycle, to, capture) -> dict:
+    """archive_cycle, its transaction's commit callbacks run (the directory takes its name then)."""
     out = io.StringIO()
-    with translation.override("en"):
+    with translation.override("en"), capture(execute=True):
         call_command("archive_cycle", "--cycle", str(cycle.number), "--to", str(to), "--json", stdout=out)
     return json.loads(out.getvalue())
 
 
-def test_a_complete_cycle_is_written_to_files_and_its_tables_dropped(packed, tmp_path):
+def _door_event(package: Package, user) -> HandoverEvent:
+    return HandoverEvent.objects.create(
+        package=package, kind="out", delivery_date=package.delivery_date, by=user, at=timezone.now()
+    )
+
+
+def test_a_complete_cycle_is_written_to_files_and_its_tables_dropped(
+    packed, city, tmp_path, django_capture_on_commit_callbacks
+):
     cycle = packed.cycle
     Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.COMPLETE)
     order = Order.objects.filter(cycle=cycle).first()
     Payment.objects.create(order=order, provider="demo", out_trade_no="P-archive", amount=Decimal("1"), status="closed")
+    package = Package.objects.filter(cycle=cycle).first()
+    _door_event(package, city.users.admin)  # append-only, but for the archive
     other = _other_cycle(cycle)
     kept = _order_in(other, household=order.household)
     expected = {
@@ -163,13 +173,15 @@ def test_a_complete_cycle_is_written_to_files_and_its_tables_dropped(packed, tmp
         "deliveries_package": Package.objects.filter(cycle=cycle).count(),
         "deliveries_packageorder": PackageOrder.objects.filter(cycle=cycle).count(),
         "supply_payment": 1,
+        "deliveries_handoverevent": HandoverEvent.objects.filter(package__cycle=cycle).count(),
     }
     assert all(expected.values())
 
-    summary = _archive(cycle, tmp_path)
+    summary = _archive(cycle, tmp_path, django_capture_on_commit_callbacks)
 
     directory = tmp_path / f"cycle-{cycle.number}"
     assert summary["directory"] == str(directory)
+    assert not (tmp_path / f"cycle-{cycle.number}.partial").exists()
     manifest = json.loads((directory / "manifest.json").read_text())
     for table, rows in expected.items():
         assert summary["rows"][table] == rows
@@ -183,26 +195,35 @@ def test_a_complete_cycle_is_written_to_files_and_its_tables_dropped(packed, tmp
     assert not Order.objects.filter(cycle=cycle).exists()
     assert not Package.objects.filter(cycle=cycle).exists()
     assert not Payment.objects.filter(out_trade_no="P-archive").exists()
+    assert not HandoverEvent.objects.filter(package_id=package.pk).exists()
     assert Order.objects.filter(pk=kept.pk).exists()  # another cycle's rows are not touched
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.ARCHIVED
     with pytest.raises(CommandError, match="complete"):  # once
-        _archive(cycle, tmp_path)
+        _archive(cycle, tmp_path, django_capture_on_commit_callbacks)
+    with pytest.raises(IntegrityError):  # and nothing of it can be written again
+        _immediately(lambda: _order_in(cycle, household=order.household))
 
 
-def test_only_a_complete_cycle_with_its_money_settled_is_archived(packed, tmp_path):
+def test_only_a_complete_cycle_with_its_money_settled_is_archived(packed, tmp_path, django_capture_on_commit_callbacks):
     cycle = packed.cycle
     with pytest.raises(CommandError, match="complete"):  # packed: still being delivered
-        _archive(cycle, tmp_path)
+        _archive(cycle, tmp_path, django_capture_on_commit_callbacks)
     Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.COMPLETE)
     order = Order.objects.filter(cycle=cycle).first()
     Payment.objects.create(order=order, provider="demo", out_trade_no="P-pending", amount=Decimal("1"))
     with pytest.raises(CommandError, match="pending"):
-        _archive(cycle, tmp_path)
-    assert not (tmp_path / f"cycle-{cycle.number}").exists()
+        _archive(cycle, tmp_path, django_capture_on_commit_callbacks)
+    assert list(tmp_path.iterdir()) == []
     for table in TABLES:
         assert f"{table}_cycle_{cycle.pk}" in _partitions(table)
     assert Order.objects.filter(cycle=cycle).exists()
+
+
+def test_handover_events_stay_append_only_outside_the_archive(packed, city):
+    event = _door_event(Package.objects.filter(cycle=packed.cycle).first(), city.users.admin)
+    with pytest.raises(DatabaseError, match="append-only"):
+        _immediately(lambda: HandoverEvent.objects.filter(pk=event.pk).delete())
 
 
 def test_a_count_per_order_groups_by_every_column_selected(packed):

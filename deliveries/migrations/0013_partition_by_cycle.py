@@ -1,8 +1,9 @@
 """PostgreSQL only: the order, order-line, package and package-order tables partitioned by cycle.
 
 Each table becomes ``PARTITION BY LIST (cycle_id)``, with one partition per cycle
-(``<table>_cycle_<id>``, made by a trigger when the cycle is inserted) and a default partition.
-A cycle can then be archived and dropped whole (``archive_cycle``).
+(``<table>_cycle_<id>``, made and attached by a trigger when the cycle is inserted) and no default
+partition. A cycle can then be archived and dropped whole (``archive_cycle``); handover events stay
+append-only but for that.
 
 PostgreSQL asks every unique key of a partitioned table to hold the partition key, so:
 - the primary keys become ``(id, cycle_id)``; ids still come from one sequence per table, so
@@ -20,8 +21,6 @@ Nothing changes in Django's state: on SQLite the tables stay plain.
 from django.db import migrations
 
 PARTITIONED = ("supply_order", "supply_orderline", "deliveries_package", "deliveries_packageorder")
-# The tables whose cycle Django indexes (its foreign key), an index dropped with the partitioning.
-INDEXED_CYCLE = ("supply_order", "deliveries_package")
 
 # The unique constraint Django made for PackageOrder.order (a OneToOneField), which does not hold
 # the cycle: made again with it, under the same name.
@@ -44,20 +43,48 @@ CARRIERS = (
     ("deliveries_handoverevent", "package_id", "package_cycle_id", "deliveries_package"),
 )
 
+# A new cycle's partitions: made apart, then attached. ATTACH PARTITION takes only a SHARE UPDATE
+# EXCLUSIVE lock of the parent (CREATE TABLE … PARTITION OF would take ACCESS EXCLUSIVE, held
+# until cycle_open commits its baseline orders: every read of the cycle being delivered waits).
+# No default partition: a row of a cycle without its partition (an archived one) is refused.
 PARTITIONS_FUNCTION = """
 CREATE FUNCTION baogong_cycle_partitions() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     parent text;
+    partition text;
 BEGIN
     FOREACH parent IN ARRAY ARRAY['supply_order', 'supply_orderline', 'deliveries_package',
                                   'deliveries_packageorder'] LOOP
-        EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES IN (%s)',
-                       parent || '_cycle_' || NEW.id, parent, NEW.id);
+        partition := parent || '_cycle_' || NEW.id;
+        IF to_regclass(partition) IS NULL THEN
+            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', partition, parent);
+            EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)', parent, partition, NEW.id);
+        END IF;
     END LOOP;
     RETURN NULL;
 END $$;
 CREATE TRIGGER cycle_partitions AFTER INSERT ON supply_cycle
     FOR EACH ROW EXECUTE FUNCTION baogong_cycle_partitions();
+"""
+
+# Handover events stay append-only, except for archive_cycle, which writes a cycle's events to its
+# files and then deletes them with ``SET LOCAL baogong.archiving = 'on'``.
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION deliveries_handoverevent_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('baogong.archiving', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION USING MESSAGE = 'handover events are append-only (' || TG_OP || ' refused)';
+END;
+$$ LANGUAGE plpgsql;
+"""
+APPEND_ONLY_BEFORE = """
+CREATE OR REPLACE FUNCTION deliveries_handoverevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = 'handover events are append-only (' || TG_OP || ' refused)';
+END;
+$$ LANGUAGE plpgsql;
 """
 
 CARRIER_FUNCTION = """
@@ -69,7 +96,7 @@ END $$;
 """
 
 
-def _rebuild(schema_editor, cursor, table: str, *, partitioned: bool) -> None:
+def _rebuild(cursor, table: str, *, partitioned: bool) -> None:
     """Make ``table`` again, partitioned by its cycle or plain, with its rows, indexes and outgoing
     keys."""
     old = f"{table}_rebuilt"
@@ -93,7 +120,6 @@ def _rebuild(schema_editor, cursor, table: str, *, partitioned: bool) -> None:
         f" CONSTRAINT {table}_new_pkey PRIMARY KEY ({key})){by}"
     )
     if partitioned:
-        cursor.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
         cursor.execute("SELECT id FROM supply_cycle ORDER BY id")
         for (cycle_id,) in cursor.fetchall():
             cursor.execute(f"CREATE TABLE {table}_cycle_{cycle_id} PARTITION OF {table} FOR VALUES IN ({cycle_id})")
@@ -104,18 +130,15 @@ def _rebuild(schema_editor, cursor, table: str, *, partitioned: bool) -> None:
     )
     cursor.execute(f"DROP TABLE {old} CASCADE")
     cursor.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {table}_new_pkey TO {table}_pkey")
+    cursor.execute(f"SELECT pg_get_serial_sequence('{table}', 'id')")
+    cursor.execute(f"ALTER SEQUENCE {cursor.fetchone()[0]} RENAME TO {table}_id_seq")
     for name, definition, kind, constraint in indexes:
-        if partitioned and definition.endswith("(cycle_id)"):
-            continue  # a partition holds one cycle: an index of it alone is of no use
         if name == ONE_PACKAGE_PER_ORDER:
             constraint = "UNIQUE (order_id, cycle_id)" if partitioned else "UNIQUE (order_id)"
         if kind == "u":
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {constraint}")
         else:
             cursor.execute(definition)  # read before the rename: it names the new table
-    if not partitioned and table in INDEXED_CYCLE:  # Django's index of the cycle's foreign key
-        name = schema_editor._create_index_name(table, ["cycle_id"], suffix="")
-        cursor.execute(f"CREATE INDEX {name} ON {table} (cycle_id)")
     for name, definition in foreign_keys:
         if not definition.startswith("FOREIGN KEY (order_id, cycle_id)") and "(package_id, cycle_id)" not in definition:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
@@ -137,9 +160,11 @@ def _carry(cursor, table: str, id_column: str, column: str, referenced: str) -> 
     key is MATCH FULL, so an id without its cycle fails it."""
     if _nullable(cursor, table, column) is None:
         cursor.execute(f"ALTER TABLE {table} ADD COLUMN {column} bigint")
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")  # handover events refuse UPDATE
         cursor.execute(
             f"UPDATE {table} x SET {column} = t.cycle_id FROM {referenced} t WHERE t.id = x.{id_column}"
         )
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         if not _nullable(cursor, table, id_column):
             cursor.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL")
         cursor.execute(f"CREATE INDEX {table}_{column} ON {table} ({column})")  # what archive_cycle reads
@@ -163,7 +188,7 @@ def partition(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in PARTITIONED:
-            _rebuild(schema_editor, cursor, table, partitioned=True)
+            _rebuild(cursor, table, partitioned=True)
         for table, columns, referenced in LINKS:
             name = f"{table}_{columns.split(',')[0]}_cycle_fk"
             cursor.execute(
@@ -173,6 +198,7 @@ def partition(apps, schema_editor):
         for carrier in CARRIERS:
             _carry(cursor, *carrier)
         cursor.execute(PARTITIONS_FUNCTION)
+        cursor.execute(APPEND_ONLY_FUNCTION)
 
 
 def unpartition(apps, schema_editor):
@@ -183,11 +209,12 @@ def unpartition(apps, schema_editor):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("DROP TRIGGER cycle_partitions ON supply_cycle")
         cursor.execute("DROP FUNCTION baogong_cycle_partitions()")
+        cursor.execute(APPEND_ONLY_BEFORE)
         cursor.execute("DROP FUNCTION baogong_order_cycle_id(), baogong_package_cycle_id() CASCADE")  # and triggers
         for table, _id_column, column, _referenced in CARRIERS:
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {column} CASCADE")
         for table in reversed(PARTITIONED):
-            _rebuild(schema_editor, cursor, table, partitioned=False)
+            _rebuild(cursor, table, partitioned=False)
     for model in apps.get_models():
         for field in model._meta.local_fields:
             if field.is_relation and field.db_constraint and field.related_model._meta.db_table in PARTITIONED:

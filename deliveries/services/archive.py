@@ -11,10 +11,12 @@ import datetime
 import gzip
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +60,11 @@ class ArchiveSummary:
         return {"cycle": self.cycle_number, "directory": str(self.directory), "rows": self.rows}
 
 
+# How long the archive waits for another transaction's lock before giving up (and saying so):
+# detaching takes the parent tables for a moment, and nobody should queue behind it for long.
+LOCK_TIMEOUT = "5s"
+
+
 def _unsettled(cursor, cycle_id: int) -> int:
     cursor.execute(
         """SELECT (SELECT count(*) FROM supply_payment WHERE order_cycle_id = %(cycle)s AND status = 'pending')
@@ -67,15 +74,62 @@ def _unsettled(cursor, cycle_id: int) -> int:
     return cursor.fetchone()[0]
 
 
+def _lock(cursor, cycle_id: int) -> None:
+    """Hold still what is written out, in one order: the cycle's partitions (reads of them go on,
+    writes wait) and its payment and refund rows; the other cycles are not locked."""
+    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    for table, _column in ARCHIVED:
+        if table in PARTITIONED_TABLES:
+            cursor.execute(f"LOCK TABLE {table}_cycle_{int(cycle_id)} IN EXCLUSIVE MODE")
+    for table in ("supply_payment", "supply_refund"):
+        cursor.execute(f"SELECT 1 FROM {table} WHERE order_cycle_id = %s ORDER BY id FOR UPDATE", [cycle_id])
+
+
 def _write(cursor, directory: Path, table: str, column: str, cycle_id: int) -> tuple[int, str]:
-    """One table's rows of the cycle as gzipped CSV with a header; (rows, sha256 of the file)."""
+    """One table's rows of the cycle as gzipped CSV with a header, on disk; (rows, its SHA-256)."""
     path = directory / f"{table}.csv.gz"
-    with gzip.open(path, "wb") as out:
-        cursor.copy_expert(
-            f"COPY (SELECT * FROM {table} WHERE {column} = {int(cycle_id)} ORDER BY id) TO STDOUT WITH CSV HEADER", out
-        )
-        rows = cursor.rowcount
+    with path.open("wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb") as out:
+            cursor.copy_expert(
+                f"COPY (SELECT * FROM {table} WHERE {column} = {int(cycle_id)} ORDER BY id) TO STDOUT WITH CSV HEADER",
+                out,
+            )
+            rows = cursor.rowcount
+        raw.flush()
+        os.fsync(raw.fileno())
     return rows, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _drop(cursor, cycle_id: int, rows: dict[str, int]) -> None:
+    """The rows pointing in deleted (handover events only with ``baogong.archiving`` on, their
+    append-only trigger's one exception), then the four partitions detached and dropped."""
+    cursor.execute("SET LOCAL baogong.archiving = 'on'")
+    for table in DROP_ORDER:
+        if table in PARTITIONED_TABLES:
+            partition = f"{table}_cycle_{int(cycle_id)}"
+            cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {partition}")
+            cursor.execute(f"DROP TABLE {partition}")
+        else:
+            cursor.execute(f"DELETE FROM {table} WHERE {dict(ARCHIVED)[table]} = %s", [cycle_id])
+            if cursor.rowcount != rows[table]:  # cannot happen with the locks held; checked all the same
+                raise Conflict(_("The cycle changed while it was being archived: try again."))
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def _sync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _publish(partial: Path, directory: Path) -> None:
+    """After the commit: the written files take their name (a failed archive leaves ``.partial``)."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    partial.rename(directory)
+    _sync_directory(directory.parent)
 
 
 @transaction.atomic
@@ -84,10 +138,12 @@ def cycle_archive(*, cycle_id: int, to: Path, now: datetime.datetime | None = No
     and handover events to ``to/cycle-<number>/`` (one gzipped CSV per table and a manifest with
     each file's rows and SHA-256), then drop them from the database and mark the cycle archived.
 
-    Guarantees: PostgreSQL only; only a complete cycle (every package delivered or settled), with
-    no payment or refund still pending; the files are written and their counts checked before
-    anything is dropped, all in one transaction, so a failure leaves the database as it was; the
-    other cycles are not touched (their rows are in other partitions)."""
+    Guarantees: PostgreSQL only; only a complete cycle, with no payment or refund still pending;
+    what is written is locked first (so the files hold every row dropped), written and synced to
+    disk before anything is dropped, all in one transaction: a failure, or a lock not granted
+    within ``LOCK_TIMEOUT``, leaves the database as it was and the files under ``.partial``; the
+    directory takes its name only once the transaction has committed; the other cycles are not
+    touched (their rows are in other partitions)."""
     if connection.vendor != "postgresql":
         raise BaogongError(_("Archiving a cycle needs PostgreSQL, where the tables are partitioned by cycle."))
     now = now or timezone.now()
@@ -100,29 +156,31 @@ def cycle_archive(*, cycle_id: int, to: Path, now: datetime.datetime | None = No
             % {"number": cycle.number, "status": cycle.get_status_display()}
         )
     directory = Path(to) / f"cycle-{cycle.number}"
+    partial = directory.with_name(directory.name + ".partial")
     rows: dict[str, int] = {}
     files: dict[str, dict] = {}
-    with connection.cursor() as cursor:
-        # checked now, not at commit: a table with checks pending cannot be altered (detached)
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        if _unsettled(cursor, cycle.pk):
-            raise Conflict(_("This cycle still has payments or refunds pending: settle them first."))
-        directory.mkdir(parents=True, exist_ok=True)
-        for table, column in ARCHIVED:
-            rows[table], digest = _write(cursor, directory, table, column, cycle.pk)
-            files[f"{table}.csv.gz"] = {"rows": rows[table], "sha256": digest}
-        manifest = {"cycle": {"id": cycle.pk, "number": cycle.number}, "archived_at": now.isoformat(), "files": files}
-        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        for table in DROP_ORDER:
-            if table in PARTITIONED_TABLES:
-                partition = f"{table}_cycle_{int(cycle.pk)}"
-                cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {partition}")
-                cursor.execute(f"DROP TABLE {partition}")
-            else:
-                column = dict(ARCHIVED)[table]
-                cursor.execute(f"DELETE FROM {table} WHERE {column} = %s", [cycle.pk])
-                if cursor.rowcount != rows[table]:  # written while another transaction added rows
-                    raise Conflict(_("The cycle changed while it was being archived: try again."))
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    try:
+        with connection.cursor() as cursor:
+            # checked now, not at commit: a table with checks pending cannot be altered (detached)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            _lock(cursor, cycle.pk)
+            if _unsettled(cursor, cycle.pk):
+                raise Conflict(_("This cycle still has payments or refunds pending: settle them first."))
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            for table, column in ARCHIVED:
+                rows[table], digest = _write(cursor, partial, table, column, cycle.pk)
+                files[f"{table}.csv.gz"] = {"rows": rows[table], "sha256": digest}
+            manifest = {
+                "cycle": {"id": cycle.pk, "number": cycle.number},
+                "archived_at": now.isoformat(),
+                "files": files,
+            }
+            (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            _sync_directory(partial)
+            _drop(cursor, cycle.pk, rows)
+    except OperationalError as error:  # a lock not granted in time
+        raise Conflict(_("The cycle's tables are busy: try again at a quieter moment.")) from error
     cycle_step(cycle=cycle, step="archive", now=now)
+    transaction.on_commit(lambda: _publish(partial, directory))
     return ArchiveSummary(cycle_number=cycle.number, directory=directory, rows=rows)

@@ -205,7 +205,8 @@ def _order_request(
 
 
 def _replay_of(request: _OrderRequest) -> PlacedOrder | None:
-    """The first order placed with this request's key, if any (refused if it was a different request)."""
+    """The order placed with this request's key, if any (the newest: a key is unique within a cycle);
+    refused if it was a different request."""
     if not request.idempotency_key:
         return None
     existing = order_by_key(request.placed_by, request.idempotency_key)
