@@ -14,7 +14,7 @@ from django.db import connection
 
 from deliveries.models import PackageStatus, package_code
 from deliveries.services.route import RouteCounts
-from households.models import Building, Community, Compound, DeliveryMode, LockdownLevel
+from households.models import Building, Community, DeliveryMode, LockdownLevel
 from supply.models import Cycle, OrderStatus, PaymentState
 
 # Address order: compound → building → unit → floor → room, then household id (as Python sorts the
@@ -112,11 +112,11 @@ def community_params(*, cycle: Cycle, community_id: int) -> dict:
     """The statements' parameters. The community's buildings go in as ids: joined
     from the community instead, a big city's planner may scan every building (measured at 4 M
     households: 0.66 s a community, the rows marked by the packages' foreign-key checks)."""
-    compounds = list(Compound.objects.filter(community_id=community_id).values_list("pk", flat=True))
+    buildings = Building.objects.filter(compound__community_id=community_id).values_list("pk", flat=True)
     return {
         "cycle": cycle.pk,
         "community": community_id,
-        "buildings": list(Building.objects.filter(compound_id__in=compounds).values_list("pk", flat=True)),
+        "buildings": list(buildings),
         "placed": OrderStatus.PLACED,
         "stay_at_home": LockdownLevel.STAY_AT_HOME,
     }

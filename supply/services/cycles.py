@@ -164,7 +164,7 @@ def cycle_baseline_orders(*, cycle_id: int) -> int:
             """,
             [cycle.pk],
         )
-    standing_lines = OrderLine.objects.filter(order__cycle=cycle, order__standing_order__isnull=False)
+    standing_lines = OrderLine.objects.filter(cycle=cycle, order__standing_order__isnull=False)
     _stock_hold(
         cycle_id=cycle.pk,
         needed=standing_lines.values_list("product_id").annotate(total=Sum("quantity")).order_by("product_id"),
